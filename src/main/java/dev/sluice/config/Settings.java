@@ -1,0 +1,165 @@
+package dev.sluice.config;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Raw setting values by precedence: system property, then environment variable, then the optional
+ * properties file, then the default. A setting is named by its environment variable; its system
+ * property is derived ({@code SLUICE_MAX_LINE_BYTES} is {@code sluice.max-line-bytes},
+ * {@code OPENAI_API_KEY} is {@code openai.api-key}).
+ */
+final class Settings {
+
+    private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m)");
+
+    private final Map<String, String> env;
+    private final Properties system;
+    private final Properties file;
+    private final String fileName;
+
+    private Settings(Map<String, String> env, Properties system, Properties file, String fileName) {
+        this.env = env;
+        this.system = system;
+        this.file = file;
+        this.fileName = fileName;
+    }
+
+    /** Reads the properties file named by {@code configVariable}, if any, and checks its keys. */
+    static Settings load(Map<String, String> env, Properties system, String configVariable,
+            Set<String> known, Set<String> secret) {
+        Settings bare = new Settings(env, system, new Properties(), null);
+        String path = bare.raw(configVariable);
+        if (path == null) {
+            return bare;
+        }
+        Properties file = new Properties();
+        try (Reader reader = Files.newBufferedReader(Path.of(path), StandardCharsets.UTF_8)) {
+            file.load(reader);
+        } catch (IOException | RuntimeException e) {
+            throw new ConfigException(describe(configVariable) + ": cannot read " + path + ": " + e);
+        }
+        for (String key : file.stringPropertyNames()) {
+            String variable = variableOf(key);
+            if (secret.contains(variable)) {
+                throw new ConfigException(path + ": " + key
+                        + " is a secret; set it in the environment as " + variable + ", not in a file");
+            }
+            if (!known.contains(variable)) {
+                throw new ConfigException(path + ": unknown setting " + key);
+            }
+        }
+        return new Settings(env, system, file, path);
+    }
+
+    static String propertyOf(String variable) {
+        String lower = variable.toLowerCase(Locale.ROOT);
+        int first = lower.indexOf('_');
+        return lower.substring(0, first) + "." + lower.substring(first + 1).replace('_', '-');
+    }
+
+    private static String variableOf(String property) {
+        return property.replace('.', '_').replace('-', '_').toUpperCase(Locale.ROOT);
+    }
+
+    static String describe(String variable) {
+        return variable + " (-D" + propertyOf(variable) + ")";
+    }
+
+    /** The value as given, or null when no source sets it (blank counts as unset). */
+    String raw(String variable) {
+        String property = propertyOf(variable);
+        for (String value : new String[] {
+                system.getProperty(property), env.get(variable), file.getProperty(property)}) {
+            if (value != null && !value.isBlank()) {
+                return value.strip();
+            }
+        }
+        return null;
+    }
+
+    String string(String variable, String fallback) {
+        String value = raw(variable);
+        return value == null ? fallback : value;
+    }
+
+    int integer(String variable, int fallback, int min, int max) {
+        String value = raw(variable);
+        if (value == null) {
+            return fallback;
+        }
+        try {
+            int parsed = Integer.parseInt(value);
+            if (parsed >= min && parsed <= max) {
+                return parsed;
+            }
+        } catch (NumberFormatException e) {
+            // reported below with the allowed range
+        }
+        throw invalid(variable, value, "a whole number from " + min + " to " + max);
+    }
+
+    Duration duration(String variable, Duration fallback) {
+        String value = raw(variable);
+        if (value == null) {
+            return fallback;
+        }
+        Matcher m = DURATION.matcher(value);
+        if (!m.matches()) {
+            throw invalid(variable, value, "a duration such as 250ms, 10s or 2m");
+        }
+        long amount = Long.parseLong(m.group(1));
+        return switch (m.group(2)) {
+            case "ms" -> Duration.ofMillis(amount);
+            case "s" -> Duration.ofSeconds(amount);
+            default -> Duration.ofMinutes(amount);
+        };
+    }
+
+    /** A duration in the form {@link #duration} reads: {@code 250ms}, {@code 10s}, {@code 2m}. */
+    static String format(Duration duration) {
+        long millis = duration.toMillis();
+        if (millis % 60_000 == 0 && millis > 0) {
+            return millis / 60_000 + "m";
+        }
+        return millis % 1000 == 0 && millis > 0 ? millis / 1000 + "s" : millis + "ms";
+    }
+
+    /** An absolute http or https URL without query or fragment, with no trailing slash. */
+    URI url(String variable) {
+        String value = raw(variable);
+        if (value == null) {
+            return null;
+        }
+        try {
+            URI uri = new URI(value);
+            String scheme = uri.getScheme();
+            if (("http".equals(scheme) || "https".equals(scheme)) && uri.getHost() != null
+                    && uri.getRawQuery() == null && uri.getRawFragment() == null
+                    && uri.getRawUserInfo() == null) {
+                return URI.create(value.replaceAll("/+$", ""));
+            }
+        } catch (URISyntaxException e) {
+            // reported below
+        }
+        throw invalid(variable, value, "an http:// or https:// URL without user, query or fragment");
+    }
+
+    private ConfigException invalid(String variable, String value, String expected) {
+        String where = fileName == null ? "" : " (settings file " + fileName + ")";
+        return new ConfigException(describe(variable) + " must be " + expected + ", got '" + value
+                + "'" + where);
+    }
+}

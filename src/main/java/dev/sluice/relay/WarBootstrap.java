@@ -1,0 +1,30 @@
+package dev.sluice.relay;
+
+import dev.sluice.config.Config;
+import jakarta.servlet.ServletContext;
+import jakarta.servlet.ServletContextEvent;
+import jakarta.servlet.ServletContextListener;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Mounts Sluice's servlets when the WAR is deployed in a Servlet 6 container; the settings come
+ * from the container's system properties and environment, read once here.
+ */
+public final class WarBootstrap implements ServletContextListener {
+
+    private static final Logger LOG = LoggerFactory.getLogger(WarBootstrap.class);
+
+    @Override
+    public void contextInitialized(ServletContextEvent event) {
+        Config config = Config.fromEnvironment();
+        ServletContext context = event.getServletContext();
+        for (Map.Entry<String, String> line : config.describe().entrySet()) {
+            LOG.info("{} = {}", line.getKey(), line.getValue());
+        }
+        for (Endpoints.Endpoint endpoint : Endpoints.of(config)) {
+            context.addServlet(endpoint.path(), endpoint.servlet()).addMapping(endpoint.path());
+        }
+    }
+}

@@ -1,0 +1,100 @@
+package dev.sluice.server;
+
+import dev.sluice.config.Config;
+import dev.sluice.config.ConfigException;
+import dev.sluice.relay.Endpoints;
+import java.util.Map;
+import org.eclipse.jetty.ee10.servlet.DefaultServlet;
+import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.resource.Resource;
+import org.eclipse.jetty.util.resource.ResourceFactory;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.eclipse.jetty.util.thread.VirtualThreadPool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The executable jar: Sluice's servlets and the demo page on embedded Jetty. */
+public final class SluiceServer {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SluiceServer.class);
+    /** Concurrent requests served at most; each open stream holds one virtual thread. */
+    private static final int MAX_VIRTUAL_THREADS = 100_000;
+
+    private SluiceServer() {}
+
+    public static void main(String[] args) throws Exception {
+        Config config;
+        try {
+            config = Config.fromEnvironment();
+        } catch (ConfigException e) {
+            System.err.println("sluice: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        Server server = createServer(config);
+        server.start();
+        for (Map.Entry<String, String> line : config.describe().entrySet()) {
+            LOG.info("{} = {}", line.getKey(), line.getValue());
+        }
+        if (config.simulated()) {
+            LOG.info("No OPENAI_API_KEY or OPENAI_BASE_URL: answering from the built-in simulated "
+                    + "upstream");
+        }
+        LOG.info("Sluice is listening on {}", url(server));
+        server.join();
+    }
+
+    /**
+     * The whole server, not yet started: a connector on {@code config.host()} and
+     * {@code config.port()} (0 picks a free port), Jetty's selectors on platform threads and every
+     * request on a virtual thread.
+     */
+    public static Server createServer(Config config) {
+        QueuedThreadPool threads = new QueuedThreadPool();
+        threads.setName("sluice");
+        VirtualThreadPool requests = new VirtualThreadPool(MAX_VIRTUAL_THREADS);
+        requests.setName("sluice-request");
+        threads.setVirtualThreadsExecutor(requests);
+
+        Server server = new Server(threads);
+        server.setStopAtShutdown(true);
+        HttpConfiguration http = new HttpConfiguration();
+        http.setSendServerVersion(false);
+        ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
+        connector.setHost(config.host());
+        connector.setPort(config.port());
+        server.addConnector(connector);
+
+        ServletContextHandler context = new ServletContextHandler("/");
+        for (Endpoints.Endpoint endpoint : Endpoints.of(config)) {
+            context.addServlet(new ServletHolder(endpoint.path(), endpoint.servlet()),
+                    endpoint.path());
+        }
+        Resource page = ResourceFactory.of(context).newClassLoaderResource("webapp/");
+        if (page == null) {
+            throw new IllegalStateException("the demo page is missing from the classpath");
+        }
+        context.setBaseResource(page);
+        context.setWelcomeFiles(new String[] {"index.html"});
+        ServletHolder files = new ServletHolder("page", DefaultServlet.class);
+        files.setInitParameter("dirAllowed", "false");
+        context.addServlet(files, "/");
+        server.setHandler(context);
+        return server;
+    }
+
+    /** The base URL of a started server, e.g. {@code http://127.0.0.1:8080/}. */
+    public static String url(Server server) {
+        ServerConnector connector = (ServerConnector) server.getConnectors()[0];
+        String host = connector.getHost() == null ? "0.0.0.0" : connector.getHost();
+        if (host.indexOf(':') >= 0) {
+            host = "[" + host + "]";
+        }
+        return "http://" + host + ":" + connector.getLocalPort() + "/";
+    }
+}

@@ -1,0 +1,81 @@
+package dev.sluice.sse;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Serialises events and comments to an output stream, one {@code write} call per item. A line
+ * break inside data or a comment starts another {@code data:} or {@code :} line, so nothing
+ * written can inject a field. Flushing is the caller's choice. Not thread-safe.
+ */
+public final class SseWriter {
+
+    private final OutputStream out;
+    private final StringBuilder text = new StringBuilder(512);
+    private boolean unflushed;
+
+    public SseWriter(OutputStream out) {
+        this.out = out;
+    }
+
+    public void write(SseItem item) throws IOException {
+        switch (item) {
+            case SseEvent event -> event(event);
+            case SseComment comment -> comment(comment.text());
+        }
+    }
+
+    public void event(SseEvent event) throws IOException {
+        text.setLength(0);
+        if (event.type() != null) {
+            text.append("event: ").append(event.type()).append('\n');
+        }
+        if (event.id() != null) {
+            text.append("id: ").append(event.id()).append('\n');
+        }
+        if (event.retry() != null) {
+            text.append("retry: ").append(event.retry()).append('\n');
+        }
+        if (event.data() != null) {
+            lines("data: ", event.data());
+        }
+        text.append('\n');
+        send();
+    }
+
+    /** Writes a comment line, which every client ignores (keep-alives, relay notes). */
+    public void comment(String comment) throws IOException {
+        text.setLength(0);
+        lines(": ", comment);
+        send();
+    }
+
+    /** Flushes what was written since the last flush; does nothing when that is nothing. */
+    public void flush() throws IOException {
+        if (unflushed) {
+            unflushed = false;
+            out.flush();
+        }
+    }
+
+    private void lines(String prefix, String value) {
+        int start = 0;
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c == '\n' || c == '\r') {
+                text.append(prefix).append(value, start, i).append('\n');
+                if (c == '\r' && i + 1 < value.length() && value.charAt(i + 1) == '\n') {
+                    i++;
+                }
+                start = i + 1;
+            }
+        }
+        text.append(prefix).append(value, start, value.length()).append('\n');
+    }
+
+    private void send() throws IOException {
+        out.write(text.toString().getBytes(StandardCharsets.UTF_8));
+        unflushed = true;
+    }
+}

@@ -1,0 +1,58 @@
+package dev.sluice.upstream;
+
+import dev.sluice.config.Secret;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+
+/**
+ * The one shared JDK {@link HttpClient} that calls providers. Thread-safe.
+ *
+ * <p>Responses are read as an {@link InputStream}; closing it before the end cancels the exchange,
+ * which is how a client that leaves stops the provider generating. No request timeout is set:
+ * {@code HttpRequest.timeout()} would also bound reading the body on newer JDKs and cut long
+ * streams, so stream timers belong to the relay.
+ */
+public final class Upstream implements AutoCloseable {
+
+    private static final String USER_AGENT = "Sluice/0.1";
+
+    private final HttpClient client;
+
+    public Upstream(Duration connectTimeout) {
+        this.client = HttpClient.newBuilder()
+                .connectTimeout(connectTimeout)
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .build();
+    }
+
+    /**
+     * Sends a JSON POST and returns as soon as the response headers arrive.
+     *
+     * @param key sent as {@code Authorization: Bearer}, or null to send no credential
+     */
+    public HttpResponse<InputStream> post(URI uri, Secret key, byte[] json, boolean stream)
+            throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri)
+                // h2c upgrade on plain http confuses some local servers; TLS negotiates h2 itself.
+                .version("https".equals(uri.getScheme())
+                        ? HttpClient.Version.HTTP_2 : HttpClient.Version.HTTP_1_1)
+                .header("Content-Type", "application/json")
+                .header("Accept", stream ? "text/event-stream" : "application/json")
+                .header("User-Agent", USER_AGENT)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(json));
+        if (key != null) {
+            request.header("Authorization", "Bearer " + key.value());
+        }
+        return client.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+    }
+
+    @Override
+    public void close() {
+        client.close();
+    }
+}

@@ -1,0 +1,118 @@
+package dev.sluice.testing;
+
+import dev.sluice.sse.SseEvent;
+import dev.sluice.sse.SseItem;
+import dev.sluice.sse.SseReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.jetty.client.ContentResponse;
+import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.client.InputStreamResponseListener;
+import org.eclipse.jetty.client.Request;
+import org.eclipse.jetty.client.Response;
+import org.eclipse.jetty.client.StringRequestContent;
+
+/** A real HTTP client (Jetty's) for Sluice, reading streams incrementally as a browser would. */
+public final class TestClient implements AutoCloseable {
+
+    private final HttpClient jetty = new HttpClient();
+
+    public TestClient() throws Exception {
+        jetty.start();
+    }
+
+    /** POSTs JSON and returns the whole response. */
+    public ContentResponse post(URI uri, String json, String... headerPairs) throws Exception {
+        return request(uri, json, headerPairs).timeout(30, TimeUnit.SECONDS).send();
+    }
+
+    public ContentResponse get(URI uri) throws Exception {
+        return jetty.newRequest(uri).timeout(30, TimeUnit.SECONDS).send();
+    }
+
+    /** POSTs JSON and returns once the response headers arrive, with the body still streaming. */
+    public Stream stream(URI uri, String json, String... headerPairs) throws Exception {
+        Request request = request(uri, json, headerPairs);
+        InputStreamResponseListener listener = new InputStreamResponseListener();
+        request.send(listener);
+        Response response = listener.get(30, TimeUnit.SECONDS);
+        return new Stream(request, response, listener.getInputStream());
+    }
+
+    private Request request(URI uri, String json, String... headerPairs) {
+        Request request = jetty.POST(uri).body(new StringRequestContent("application/json", json));
+        for (int i = 0; i < headerPairs.length; i += 2) {
+            String name = headerPairs[i];
+            String value = headerPairs[i + 1];
+            request.headers(headers -> headers.put(name, value));
+        }
+        return request;
+    }
+
+    @Override
+    public void close() throws Exception {
+        jetty.stop();
+    }
+
+    /** A response body being read as an event stream. */
+    public static final class Stream implements AutoCloseable {
+        private final Request request;
+        private final Response response;
+        private final InputStream body;
+        private final SseReader events;
+
+        Stream(Request request, Response response, InputStream body) {
+            this.request = request;
+            this.response = response;
+            this.body = body;
+            this.events = new SseReader(body);
+        }
+
+        public Response response() {
+            return response;
+        }
+
+        /** The next event or comment, or null at the end of the body. */
+        public SseItem next() throws IOException {
+            return events.next();
+        }
+
+        /** The next event, skipping comments; fails at the end of the body. */
+        public SseEvent nextEvent() throws IOException {
+            for (SseItem item = next(); item != null; item = next()) {
+                if (item instanceof SseEvent event) {
+                    return event;
+                }
+            }
+            throw new AssertionError("the stream ended before the next event");
+        }
+
+        /** Everything up to the end of the body. */
+        public List<SseItem> rest() throws IOException {
+            List<SseItem> items = new ArrayList<>();
+            for (SseItem item = next(); item != null; item = next()) {
+                items.add(item);
+            }
+            return items;
+        }
+
+        /** Reads the rest of the body as raw bytes. */
+        public byte[] restBytes() throws IOException {
+            return body.readAllBytes();
+        }
+
+        /** Drops the connection mid-stream, as a closed browser tab does. */
+        public void abort() {
+            request.abort(new IOException("client left"));
+        }
+
+        @Override
+        public void close() throws IOException {
+            body.close();
+        }
+    }
+}
