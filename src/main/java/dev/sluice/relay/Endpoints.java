@@ -25,7 +25,8 @@ public final class Endpoints {
         List<Endpoint> endpoints = new ArrayList<>(List.of(
                 new Endpoint(CHAT_PATH, new RelayServlet(config)),
                 new Endpoint(InfoServlet.HEALTH_PATH, info),
-                new Endpoint(InfoServlet.INFO_PATH, info)));
+                new Endpoint(InfoServlet.INFO_PATH, info),
+                new Endpoint("/v1/*", new UnknownPathServlet())));
         if (config.simulated()) {
             endpoints.add(new Endpoint(SIMULATED_PATH,
                     new SimulatedUpstreamServlet(config.simulatedTokenDelay())));

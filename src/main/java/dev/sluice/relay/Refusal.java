@@ -1,8 +1,12 @@
 package dev.sluice.relay;
 
+import dev.sluice.dialect.OpenAiDialect;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+
 /**
- * A request that is answered with an HTTP error before any stream starts; the servlet turns it
- * into a JSON error body in the dialect's shape.
+ * A request answered with an HTTP error before any stream starts: a status and a JSON error body
+ * in the dialect's shape that says what was wrong.
  */
 final class Refusal extends Exception {
 
@@ -19,7 +23,17 @@ final class Refusal extends Exception {
         return status;
     }
 
-    String type() {
-        return type;
+    void send(HttpServletResponse response, OpenAiDialect dialect) throws IOException {
+        sendJson(response, status, dialect.errorBody(getMessage(), type));
+    }
+
+    static void sendJson(HttpServletResponse response, int status, byte[] body) throws IOException {
+        response.setStatus(status);
+        if (status == 401) {
+            response.setHeader("WWW-Authenticate", "Bearer"); // RFC 9110: a 401 names a scheme
+        }
+        response.setContentType("application/json");
+        response.setContentLength(body.length);
+        response.getOutputStream().write(body);
     }
 }

@@ -3,6 +3,7 @@ package dev.sluice.relay;
 import dev.sluice.config.Config;
 import dev.sluice.dialect.OpenAiDialect;
 import dev.sluice.upstream.Upstream;
+import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -45,6 +46,18 @@ public final class RelayServlet extends HttpServlet {
     }
 
     @Override
+    protected void service(HttpServletRequest request, HttpServletResponse response)
+            throws IOException, ServletException {
+        if (!"POST".equals(request.getMethod())) {
+            response.setHeader("Allow", "POST");
+            new Refusal(405, "invalid_request_error", request.getMethod() + " is not allowed; "
+                    + "send POST with a JSON chat completion request").send(response, dialect);
+            return;
+        }
+        super.service(request, response);
+    }
+
+    @Override
     protected void doPost(HttpServletRequest request, HttpServletResponse response)
             throws IOException {
         long started = System.nanoTime();
@@ -57,7 +70,7 @@ public final class RelayServlet extends HttpServlet {
                 if (status < 200 || status > 299) {
                     byte[] error = dialect.upstreamErrorBody(
                             status, body.readNBytes(MAX_ERROR_BYTES), redaction::scrub);
-                    json(response, status, error);
+                    Refusal.sendJson(response, status, error);
                     LOG.info("chat {} upstream error in {} ms", status, millisSince(started));
                 } else if (isEventStream(answer)) {
                     stream(response, status, body, started);
@@ -70,7 +83,7 @@ public final class RelayServlet extends HttpServlet {
                 }
             }
         } catch (Refusal refusal) {
-            json(response, refusal.status(), dialect.errorBody(refusal.getMessage(), refusal.type()));
+            refusal.send(response, dialect);
             LOG.info("chat {} refused: {}", refusal.status(), refusal.getMessage());
         }
     }
@@ -132,14 +145,6 @@ public final class RelayServlet extends HttpServlet {
         for (String name : FORWARDED_HEADERS) {
             answer.headers().firstValue(name).ifPresent(value -> response.setHeader(name, value));
         }
-    }
-
-    private static void json(HttpServletResponse response, int status, byte[] body)
-            throws IOException {
-        response.setStatus(status);
-        response.setContentType("application/json");
-        response.setContentLength(body.length);
-        response.getOutputStream().write(body);
     }
 
     private static String outcome(StreamRelay.Result result) {
