@@ -32,11 +32,11 @@ public final class RelayServlet extends HttpServlet {
             "x-request-id", "openai-processing-ms", "openai-version", "retry-after");
     private static final int MAX_ERROR_BYTES = 64 * 1024;
 
-    private final transient Config config;
-    private final transient Upstream upstream;
-    private final transient OpenAiDialect dialect = new OpenAiDialect();
-    private final transient Redaction redaction;
-    private final transient StreamRelay relay;
+    private final Config config;
+    private final Upstream upstream;
+    private final OpenAiDialect dialect = new OpenAiDialect();
+    private final Redaction redaction;
+    private final StreamRelay relay;
 
     public RelayServlet(Config config) {
         this.config = config;
@@ -78,8 +78,7 @@ public final class RelayServlet extends HttpServlet {
                     response.setStatus(status);
                     response.setContentType(answer.headers().firstValue("content-type")
                             .orElse("application/json"));
-                    body.transferTo(response.getOutputStream());
-                    LOG.info("chat {} json in {} ms", status, millisSince(started));
+                    copy(body, response, status, started);
                 }
             }
         } catch (Refusal refusal) {
@@ -122,6 +121,18 @@ public final class RelayServlet extends HttpServlet {
         } else {
             LOG.info("chat {} stream {} after {} events in {} ms", status,
                     outcome(result), result.events(), millisSince(started));
+        }
+    }
+
+    private static void copy(InputStream body, HttpServletResponse response, int status,
+            long started) {
+        try {
+            body.transferTo(response.getOutputStream());
+            LOG.info("chat {} json in {} ms", status, millisSince(started));
+        } catch (IOException e) {
+            // Headers are out, so nothing better can be said; the truncated body tells the client.
+            LOG.info("chat {} json cut short after {} ms: {}", status, millisSince(started),
+                    e.getClass().getSimpleName());
         }
     }
 

@@ -9,7 +9,7 @@ import java.io.IOException;
 /** Answers API paths Sluice does not relay with a JSON 404 that says what it does relay. */
 final class UnknownPathServlet extends HttpServlet {
 
-    private final transient OpenAiDialect dialect = new OpenAiDialect();
+    private final OpenAiDialect dialect = new OpenAiDialect();
 
     @Override
     protected void service(HttpServletRequest request, HttpServletResponse response)

@@ -26,7 +26,7 @@ public final class SimulatedUpstreamServlet extends HttpServlet {
     /** The model name the simulated upstream reports when the request names none. */
     public static final String MODEL = "sluice-simulated";
 
-    private final transient ObjectMapper json = new ObjectMapper();
+    private final ObjectMapper json = new ObjectMapper();
     private final Duration tokenDelay;
 
     public SimulatedUpstreamServlet(Duration tokenDelay) {

@@ -12,6 +12,7 @@ import dev.sluice.config.Secret;
 import dev.sluice.sse.SseEvent;
 import dev.sluice.sse.SseItem;
 import dev.sluice.testing.FakeUpstream;
+import dev.sluice.testing.Relay;
 import dev.sluice.testing.RunningSluice;
 import dev.sluice.testing.TestClient;
 import java.net.InetAddress;
@@ -22,8 +23,8 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.client.ContentResponse;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * What the client sees when things go wrong: every refusal is a status with a JSON error body,
@@ -36,42 +37,19 @@ class FailuresTest {
     private static final String WHOLE = "{\"model\":\"m\",\"messages\":[]}";
 
     private final CountDownLatch clientHasTwo = new CountDownLatch(1);
-    private FakeUpstream upstream;
-    private RunningSluice sluice;
-    private TestClient client;
+    @RegisterExtension
+    final Relay relay = new Relay();
 
-    private URI start(FakeUpstream.Script script) throws Exception {
-        upstream = new FakeUpstream(script);
-        return start(RunningSluice.config(upstream.baseUrl(), new Secret(RunningSluice.KEY)));
-    }
 
-    private URI start(Config config) throws Exception {
-        sluice = new RunningSluice(config);
-        client = new TestClient();
-        return sluice.uri("/v1/chat/completions");
-    }
 
-    @AfterEach
-    void stop() throws Exception {
-        if (client != null) {
-            client.close();
-        }
-        if (sluice != null) {
-            sluice.close();
-        }
-        if (upstream != null) {
-            upstream.close();
-            assertNull(upstream.scriptFailure(), "the fake upstream's script failed");
-        }
-    }
 
     @Test
     void upstreamErrorStatusIsRelayedWithItsMessageAndWithoutTheKey() throws Exception {
-        URI chat = start(exchange -> exchange.respond(401, "application/json", """
+        URI chat = relay.start(exchange -> exchange.respond(401, "application/json", """
                 {"error":{"message":"Incorrect API key provided: %s. You can find your API key \
                 at https://platform.openai.com/account/api-keys.","type":"invalid_request_error",\
                 "param":null,"code":"invalid_api_key"}}""".formatted(RunningSluice.KEY)));
-        ContentResponse response = client.post(chat, STREAM);
+        ContentResponse response = relay.client().post(chat, STREAM);
         assertEquals(401, response.getStatus());
         assertEquals("Bearer", response.getHeaders().get("WWW-Authenticate"));
         assertTrue(response.getMediaType().startsWith("application/json"));
@@ -84,11 +62,11 @@ class FailuresTest {
 
     @Test
     void rateLimitKeepsRetryAfter() throws Exception {
-        URI chat = start(exchange -> exchange.respond(429, "application/json",
+        URI chat = relay.start(exchange -> exchange.respond(429, "application/json",
                 "{\"error\":{\"message\":\"Rate limit reached\",\"type\":\"requests\","
                         + "\"param\":null,\"code\":\"rate_limit_exceeded\"}}",
                 "Retry-After", "7"));
-        ContentResponse response = client.post(chat, STREAM);
+        ContentResponse response = relay.client().post(chat, STREAM);
         assertEquals(429, response.getStatus());
         assertEquals("7", response.getHeaders().get("Retry-After"));
         assertEquals("Rate limit reached",
@@ -97,9 +75,9 @@ class FailuresTest {
 
     @Test
     void nonJsonUpstreamErrorIsWrappedInOpenAiShape() throws Exception {
-        URI chat = start(exchange -> exchange.respond(502, "text/html",
+        URI chat = relay.start(exchange -> exchange.respond(502, "text/html",
                 "<html>Bad gateway from the provider's edge</html>"));
-        ContentResponse response = client.post(chat, STREAM);
+        ContentResponse response = relay.client().post(chat, STREAM);
         assertEquals(502, response.getStatus());
         JsonNode error = JSON.readTree(response.getContent()).path("error");
         assertEquals("upstream_error", error.path("type").asText());
@@ -111,17 +89,17 @@ class FailuresTest {
     void nonStreamingAnswerIsRelayedByteForByte() throws Exception {
         String completion = "{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion\",\"choices\":"
                 + "[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"h\u00e9\"}}]}";
-        URI chat = start(exchange -> exchange.respond(200, "application/json", completion));
-        ContentResponse response = client.post(chat, WHOLE);
+        URI chat = relay.start(exchange -> exchange.respond(200, "application/json", completion));
+        ContentResponse response = relay.client().post(chat, WHOLE);
         assertEquals(200, response.getStatus());
         assertEquals(completion, response.getContentAsString());
-        assertEquals(WHOLE, upstream.takeRequest().bodyText());
+        assertEquals(WHOLE, relay.upstream().takeRequest().bodyText());
     }
 
     @Test
     void resetMidStreamEndsWithErrorEventThenDone() throws Exception {
         // A reset discards whatever the receiver has not read yet, so it waits for the client.
-        URI chat = start(exchange -> {
+        URI chat = relay.start(exchange -> {
             exchange.startStream().write("data: {\"n\":1}\n\ndata: {\"n\":2}\n\n");
             assertTrue(clientHasTwo.await(10, TimeUnit.SECONDS));
             exchange.reset();
@@ -131,7 +109,7 @@ class FailuresTest {
 
     @Test
     void truncatedBodyEndsWithErrorEventThenDone() throws Exception {
-        URI chat = start(exchange -> {
+        URI chat = relay.start(exchange -> {
             exchange.startStream().write("data: {\"n\":1}\n\ndata: {\"n\":2}\n\ndata: {\"n\"");
             assertTrue(clientHasTwo.await(10, TimeUnit.SECONDS));
             exchange.truncate();
@@ -141,19 +119,19 @@ class FailuresTest {
 
     @Test
     void overlongLineEndsWithErrorEventThenDone() throws Exception {
-        upstream = new FakeUpstream(exchange -> exchange.startStream()
+        FakeUpstream upstream = relay.upstream(exchange -> exchange.startStream()
                 .write("data: {\"n\":1}\n\ndata: {\"n\":2}\n\ndata: " + "x".repeat(5000))
                 .write("x".repeat(5000) + "\n\n").end());
         Config small = RunningSluice.config(upstream.baseUrl(), new Secret(RunningSluice.KEY));
         small = new Config(small.host(), 0, small.upstreamUrl(), small.apiKey(),
                 small.connectTimeout(), 4096, small.maxBodyBytes(), small.simulatedTokenDelay(),
                 small.demoModel());
-        JsonNode error = assertEndsWithError(start(small), 2);
+        JsonNode error = assertEndsWithError(relay.start(small), 2);
         assertTrue(error.path("message").asText().contains("4096 bytes"));
     }
 
     private JsonNode assertEndsWithError(URI chat, int eventsBefore) throws Exception {
-        try (TestClient.Stream stream = client.stream(chat, STREAM)) {
+        try (TestClient.Stream stream = relay.client().stream(chat, STREAM)) {
             assertEquals(200, stream.response().getStatus());
             List<SseItem> items = new ArrayList<>();
             for (int i = 0; i < eventsBefore; i++) {
@@ -180,8 +158,8 @@ class FailuresTest {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             closed = URI.create("http://127.0.0.1:" + socket.getLocalPort() + "/v1");
         }
-        URI chat = start(RunningSluice.config(closed, new Secret(RunningSluice.KEY)));
-        ContentResponse response = client.post(chat, STREAM);
+        URI chat = relay.start(RunningSluice.config(closed, new Secret(RunningSluice.KEY)));
+        ContentResponse response = relay.client().post(chat, STREAM);
         assertEquals(502, response.getStatus());
         JsonNode error = JSON.readTree(response.getContent()).path("error");
         assertEquals("upstream_unreachable", error.path("type").asText());
@@ -190,10 +168,10 @@ class FailuresTest {
 
     @Test
     void malformedJsonIs400WithThePosition() throws Exception {
-        URI chat = start(exchange -> {
+        URI chat = relay.start(exchange -> {
             throw new AssertionError("a refused request must not reach the upstream");
         });
-        ContentResponse response = client.post(chat, "{\"model\": \"m\",\n \"stream\": tru }");
+        ContentResponse response = relay.client().post(chat, "{\"model\": \"m\",\n \"stream\": tru }");
         assertEquals(400, response.getStatus());
         String message = JSON.readTree(response.getContent()).path("error").path("message").asText();
         assertTrue(message.contains("not valid JSON"), message);
@@ -202,20 +180,20 @@ class FailuresTest {
 
     @Test
     void bodyThatIsNotAnObjectIs400() throws Exception {
-        URI chat = start(exchange -> {
+        URI chat = relay.start(exchange -> {
             throw new AssertionError("a refused request must not reach the upstream");
         });
-        assertEquals(400, client.post(chat, "[1,2,3]").getStatus());
-        assertEquals(400, client.post(chat, "{\"stream\":\"yes\",\"messages\":[]}").getStatus());
+        assertEquals(400, relay.client().post(chat, "[1,2,3]").getStatus());
+        assertEquals(400, relay.client().post(chat, "{\"stream\":\"yes\",\"messages\":[]}").getStatus());
     }
 
     @Test
     void bodyOverTheLimitIs413() throws Exception {
-        URI chat = start(exchange -> {
+        URI chat = relay.start(exchange -> {
             throw new AssertionError("a refused request must not reach the upstream");
         });
         String big = "{\"messages\":[{\"role\":\"user\",\"content\":\"" + "a".repeat(1 << 20) + "\"}]}";
-        ContentResponse response = client.post(chat, big);
+        ContentResponse response = relay.client().post(chat, big);
         assertEquals(413, response.getStatus());
         assertTrue(JSON.readTree(response.getContent()).path("error").path("message").asText()
                 .contains("larger than"));

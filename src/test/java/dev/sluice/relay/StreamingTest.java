@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.sluice.sse.SseComment;
 import dev.sluice.sse.SseEvent;
 import dev.sluice.sse.SseItem;
-import dev.sluice.testing.FakeUpstream;
+import dev.sluice.testing.Relay;
 import dev.sluice.testing.RunningSluice;
 import dev.sluice.testing.TestClient;
 import java.net.URI;
@@ -16,8 +16,8 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Streaming end to end over real sockets: a fake upstream writes chosen bytes, Sluice relays them,
@@ -29,41 +29,21 @@ class StreamingTest {
     private static final String CHAT = "{\"model\":\"gpt-test\",\"stream\":true,"
             + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
 
-    private FakeUpstream upstream;
-    private RunningSluice sluice;
-    private TestClient client;
+    @RegisterExtension
+    final Relay relay = new Relay();
 
-    private URI start(FakeUpstream.Script script) throws Exception {
-        upstream = new FakeUpstream(script);
-        sluice = RunningSluice.relayingTo(upstream.baseUrl());
-        client = new TestClient();
-        return sluice.uri("/v1/chat/completions");
-    }
 
-    @AfterEach
-    void stop() throws Exception {
-        if (client != null) {
-            client.close();
-        }
-        if (sluice != null) {
-            sluice.close();
-        }
-        if (upstream != null) {
-            upstream.close();
-            assertNull(upstream.scriptFailure(), "the fake upstream's script failed");
-        }
-    }
 
     @Test
     void firstEventArrivesBeforeUpstreamSendsSecond() throws Exception {
         CountDownLatch clientHasFirst = new CountDownLatch(1);
         AtomicBoolean heldBack = new AtomicBoolean();
-        URI chat = start(exchange -> {
+        URI chat = relay.start(exchange -> {
             exchange.startStream().write("data: {\"n\":1}\n\n");
             heldBack.set(clientHasFirst.await(10, TimeUnit.SECONDS));
             exchange.write("data: {\"n\":2}\n\ndata: [DONE]\n\n").end();
         });
-        try (TestClient.Stream stream = client.stream(chat, CHAT)) {
+        try (TestClient.Stream stream = relay.client().stream(chat, CHAT)) {
             assertEquals("{\"n\":1}", stream.nextEvent().data());
             clientHasFirst.countDown();
             assertEquals("{\"n\":2}", stream.nextEvent().data());
@@ -77,12 +57,12 @@ class StreamingTest {
     void completeEventIsNotHeldBackByThePartOfTheNextThatArrivedWithIt() throws Exception {
         CountDownLatch clientHasFirst = new CountDownLatch(1);
         AtomicBoolean heldBack = new AtomicBoolean();
-        URI chat = start(exchange -> {
+        URI chat = relay.start(exchange -> {
             exchange.startStream().write("data: first\n\ndata: sec");
             heldBack.set(clientHasFirst.await(10, TimeUnit.SECONDS));
             exchange.write("ond\n\ndata: [DONE]\n\n").end();
         });
-        try (TestClient.Stream stream = client.stream(chat, CHAT)) {
+        try (TestClient.Stream stream = relay.client().stream(chat, CHAT)) {
             assertEquals("first", stream.nextEvent().data());
             clientHasFirst.countDown();
             assertEquals("second", stream.nextEvent().data());
@@ -93,14 +73,14 @@ class StreamingTest {
     @Test
     void eventSplitAtEveryByteStillArrivesWhole() throws Exception {
         String events = "event: delta\r\nid: 7\r\ndata: {\"text\":\"h\u00e9llo \uD83D\uDE00\"}\r\n\r\n";
-        URI chat = start(exchange -> {
+        URI chat = relay.start(exchange -> {
             exchange.startStream();
             for (byte b : events.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
                 exchange.write(new byte[] {b});
             }
             exchange.write("data: [DONE]\n\n").end();
         });
-        try (TestClient.Stream stream = client.stream(chat, CHAT)) {
+        try (TestClient.Stream stream = relay.client().stream(chat, CHAT)) {
             assertEquals(new SseEvent("delta", "{\"text\":\"h\u00e9llo \uD83D\uDE00\"}", "7", null),
                     stream.nextEvent());
             assertEquals("[DONE]", stream.nextEvent().data());
@@ -109,14 +89,14 @@ class StreamingTest {
 
     @Test
     void fieldsAndCommentsPassThroughUnchanged() throws Exception {
-        URI chat = start(exchange -> exchange.startStream()
+        URI chat = relay.start(exchange -> exchange.startStream()
                 .write(": upstream keep-alive\n\n"
                         + "event: thread.message.delta\nid: 42\nretry: 2500\ndata: line 1\ndata: line 2\n\n"
                         + "id: 43\n\n"
                         + "data:  leading space kept\n\n"
                         + "data: [DONE]\n\n")
                 .end());
-        try (TestClient.Stream stream = client.stream(chat, CHAT)) {
+        try (TestClient.Stream stream = relay.client().stream(chat, CHAT)) {
             assertEquals(List.of(
                     new SseComment("upstream keep-alive"),
                     new SseEvent("thread.message.delta", "line 1\nline 2", "42", 2500L),
@@ -132,9 +112,9 @@ class StreamingTest {
         for (int i = 0; i < 500; i++) {
             burst.append("data: ").append(i).append("\n\n");
         }
-        URI chat = start(exchange -> exchange.startStream()
+        URI chat = relay.start(exchange -> exchange.startStream()
                 .write(burst.append("data: [DONE]\n\n").toString()).end());
-        try (TestClient.Stream stream = client.stream(chat, CHAT)) {
+        try (TestClient.Stream stream = relay.client().stream(chat, CHAT)) {
             for (int i = 0; i < 500; i++) {
                 assertEquals(Integer.toString(i), stream.nextEvent().data());
             }
@@ -146,11 +126,11 @@ class StreamingTest {
     @Test
     void doneEndsTheResponseEvenIfUpstreamStaysOpen() throws Exception {
         CountDownLatch clientDone = new CountDownLatch(1);
-        URI chat = start(exchange -> {
+        URI chat = relay.start(exchange -> {
             exchange.startStream().write("data: a\n\ndata: [DONE]\n\n");
             clientDone.await(10, TimeUnit.SECONDS); // the upstream neither ends nor closes
         });
-        try (TestClient.Stream stream = client.stream(chat, CHAT)) {
+        try (TestClient.Stream stream = relay.client().stream(chat, CHAT)) {
             assertEquals("a", stream.nextEvent().data());
             assertEquals("[DONE]", stream.nextEvent().data());
             assertNull(stream.next(), "the response did not end after [DONE]");
@@ -161,29 +141,29 @@ class StreamingTest {
 
     @Test
     void upstreamCloseWithoutDoneEndsTheResponse() throws Exception {
-        URI chat = start(exchange -> exchange.startStream().write("data: only\n\n").end());
-        try (TestClient.Stream stream = client.stream(chat, CHAT)) {
+        URI chat = relay.start(exchange -> exchange.startStream().write("data: only\n\n").end());
+        try (TestClient.Stream stream = relay.client().stream(chat, CHAT)) {
             assertEquals(List.of(SseEvent.of("only")), stream.rest());
         }
     }
 
     @Test
     void unterminatedLastEventIsDropped() throws Exception {
-        URI chat = start(exchange -> exchange.startStream()
+        URI chat = relay.start(exchange -> exchange.startStream()
                 .write("data: whole\n\ndata: half").end());
-        try (TestClient.Stream stream = client.stream(chat, CHAT)) {
+        try (TestClient.Stream stream = relay.client().stream(chat, CHAT)) {
             assertEquals(List.of(SseEvent.of("whole")), stream.rest());
         }
     }
 
     @Test
     void streamHeadersAreSetForProxiesAndBrowsers() throws Exception {
-        URI chat = start(exchange -> exchange.startStream(
+        URI chat = relay.start(exchange -> exchange.startStream(
                         "x-request-id", "req_123",
                         "Set-Cookie", "session=upstream",
                         "openai-organization", "org-secret-name")
                 .write("data: [DONE]\n\n").end());
-        try (TestClient.Stream stream = client.stream(chat, CHAT)) {
+        try (TestClient.Stream stream = relay.client().stream(chat, CHAT)) {
             var headers = stream.response().getHeaders();
             assertEquals(200, stream.response().getStatus());
             assertEquals("text/event-stream;charset=utf-8",
@@ -201,9 +181,9 @@ class StreamingTest {
 
     @Test
     void exactBytesOnTheWire() throws Exception {
-        URI chat = start(exchange -> exchange.startStream()
+        URI chat = relay.start(exchange -> exchange.startStream()
                 .write("data:x\r\n\r\nevent:e\rdata:y\r\rdata: [DONE]\n\n").end());
-        try (TestClient.Stream stream = client.stream(chat, CHAT)) {
+        try (TestClient.Stream stream = relay.client().stream(chat, CHAT)) {
             assertEquals("data: x\n\nevent: e\ndata: y\n\ndata: [DONE]\n\n",
                     new String(stream.restBytes(), java.nio.charset.StandardCharsets.UTF_8));
         }
@@ -211,8 +191,8 @@ class StreamingTest {
 
     @Test
     void singleItemIsNotOnlyComments() throws Exception {
-        URI chat = start(exchange -> exchange.startStream().write(":\n\ndata: [DONE]\n\n").end());
-        try (TestClient.Stream stream = client.stream(chat, CHAT)) {
+        URI chat = relay.start(exchange -> exchange.startStream().write(":\n\ndata: [DONE]\n\n").end());
+        try (TestClient.Stream stream = relay.client().stream(chat, CHAT)) {
             SseItem first = stream.next();
             assertEquals(new SseComment(""), first);
             assertEquals("[DONE]", stream.nextEvent().data());
