@@ -83,7 +83,8 @@ final class LineScanner {
             throw new LineTooLongException(maxLineBytes);
         }
         if (needed > pending.length) {
-            pending = Arrays.copyOf(pending, Math.min(maxLineBytes, Math.max(needed, pending.length * 2)));
+            int grown = Math.min(maxLineBytes, Math.max(needed, pending.length * 2));
+            pending = Arrays.copyOf(pending, grown);
         }
         System.arraycopy(buffer, start, pending, pendingLength, length);
         pendingLength = needed;
@@ -100,6 +101,23 @@ final class LineScanner {
                     && bytes[offset + 2] == (byte) 0xBF) {
                 offset += 3;
                 length -= 3;
+            }
+        }
+        String line = new String(bytes, offset, length, StandardCharsets.UTF_8);
+        // An ASCII or Latin-1 line cannot hold U+FFFD, so the check is free on the common path.
+        return line.indexOf('\uFFFD') < 0 ? line : whatwgDecode(bytes, offset, length);
+    }
+
+    /**
+     * Decodes a line that had invalid bytes the way the WHATWG decoder does. Java and WHATWG
+     * agree on every error but one: UTF-8 for a surrogate (ED A0..BF ..) is one error per byte to
+     * WHATWG and one in all to Java. An invalid lead byte in place of the ED gives WHATWG's count;
+     * the line's bytes are not read again, so they may be changed in place.
+     */
+    private static String whatwgDecode(byte[] bytes, int offset, int length) {
+        for (int i = offset; i < offset + length - 1; i++) {
+            if (bytes[i] == (byte) 0xED && (bytes[i + 1] & 0xE0) == 0xA0) {
+                bytes[i] = (byte) 0xFF;
             }
         }
         return new String(bytes, offset, length, StandardCharsets.UTF_8);
