@@ -61,10 +61,10 @@ public record Config(
                 s.integer(PORT, 8080, 0, 65535),
                 url,
                 key == null ? null : new Secret(key),
-                s.duration(CONNECT_TIMEOUT, Duration.ofSeconds(10)),
+                s.duration(CONNECT_TIMEOUT, Duration.ofSeconds(10), false),
                 s.integer(MAX_LINE_BYTES, 1 << 20, 1024, 64 << 20),
                 s.integer(MAX_BODY_BYTES, 1 << 20, 1024, 64 << 20),
-                s.duration(SIMULATED_TOKEN_DELAY, Duration.ofMillis(30)),
+                s.duration(SIMULATED_TOKEN_DELAY, Duration.ofMillis(30), true),
                 s.string(DEMO_MODEL, "gpt-4o-mini"));
     }
 
@@ -83,7 +83,8 @@ public record Config(
         Map<String, String> lines = new LinkedHashMap<>();
         lines.put(Settings.describe(HOST), host);
         lines.put(Settings.describe(PORT), Integer.toString(port));
-        lines.put(Settings.describe(BASE_URL), simulated() ? "(simulated upstream)" : upstreamUrl.toString());
+        lines.put(Settings.describe(BASE_URL),
+                simulated() ? "(simulated upstream)" : upstreamUrl.toString());
         lines.put(Settings.describe(API_KEY), apiKey == null ? "(none)" : apiKey.fingerprint());
         lines.put(Settings.describe(CONNECT_TIMEOUT), Settings.format(connectTimeout));
         lines.put(Settings.describe(MAX_LINE_BYTES), Integer.toString(maxLineBytes));

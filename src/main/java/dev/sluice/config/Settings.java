@@ -49,16 +49,21 @@ final class Settings {
         try (Reader reader = Files.newBufferedReader(Path.of(path), StandardCharsets.UTF_8)) {
             file.load(reader);
         } catch (IOException | RuntimeException e) {
-            throw new ConfigException(describe(configVariable) + ": cannot read " + path + ": " + e);
+            throw new ConfigException(
+                    describe(configVariable) + ": cannot read " + path + ": " + e);
         }
         for (String key : file.stringPropertyNames()) {
             String variable = variableOf(key);
             if (secret.contains(variable)) {
-                throw new ConfigException(path + ": " + key
-                        + " is a secret; set it in the environment as " + variable + ", not in a file");
+                throw new ConfigException(path + ": " + key + " is a secret; set it in the "
+                        + "environment as " + variable + ", not in a file");
             }
             if (!known.contains(variable)) {
                 throw new ConfigException(path + ": unknown setting " + key);
+            }
+            if (!key.equals(propertyOf(variable))) {
+                throw new ConfigException(path + ": " + key + " must be written "
+                        + propertyOf(variable));
             }
         }
         return new Settings(env, system, file, path);
@@ -111,14 +116,16 @@ final class Settings {
         throw invalid(variable, value, "a whole number from " + min + " to " + max);
     }
 
-    Duration duration(String variable, Duration fallback) {
+    /** A duration written {@code 250ms}, {@code 10s} or {@code 2m}; zero only if allowed. */
+    Duration duration(String variable, Duration fallback, boolean zeroAllowed) {
         String value = raw(variable);
         if (value == null) {
             return fallback;
         }
         Matcher m = DURATION.matcher(value);
-        if (!m.matches()) {
-            throw invalid(variable, value, "a duration such as 250ms, 10s or 2m");
+        if (!m.matches() || (!zeroAllowed && Long.parseLong(m.group(1)) == 0)) {
+            throw invalid(variable, value, (zeroAllowed ? "" : "a positive ")
+                    + "duration such as 250ms, 10s or 2m");
         }
         long amount = Long.parseLong(m.group(1));
         return switch (m.group(2)) {
@@ -154,7 +161,10 @@ final class Settings {
         } catch (URISyntaxException e) {
             // reported below
         }
-        throw invalid(variable, value, "an http:// or https:// URL without user, query or fragment");
+        // The refused value may carry a password or a key (user info, ?api-key=): never echo it.
+        String shown = value.replaceAll("//[^/@]*@", "//***@").replaceAll("[?#].*", "?***");
+        throw invalid(variable, shown,
+                "an http:// or https:// URL without user, query or fragment");
     }
 
     private ConfigException invalid(String variable, String value, String expected) {

@@ -10,10 +10,17 @@ import java.util.regex.Pattern;
  */
 final class Redaction {
 
+    /**
+     * Provider keys (sk-, sk-proj-, sk-ant-, rk-, pk-: a digit or a mask {@code *} in them, or 16
+     * characters at least, so that "pk-constraint" is not one), bearer tokens, and the value of a
+     * named credential: any after {@code =}, quoted after {@code :}, or with a digit after
+     * {@code :} ("password: required" is prose, "api-key: abc123" is not).
+     */
     private static final Pattern KEY_LIKE = Pattern.compile(
-            "(?i)\\b(sk|sk-proj|sk-ant|rk|pk)-[A-Za-z0-9_*.\\-]{6,}"
-                    + "|\\bBearer\\s+[^\\s\"',;]+"
-                    + "|((?:api[_-]?key|token|secret|password)[\"']?\\s*[:=]\\s*[\"']?)[^\\s\"',;&]+");
+            "\\b(?i:sk|rk|pk)-(?:(?=[A-Za-z0-9_*-]*[0-9*])[A-Za-z0-9_*-]{6,}|[A-Za-z0-9_*-]{16,})"
+                    + "|(?i)\\bBearer\\s+[^\\s\"',;]+"
+                    + "|((?:api[_-]?key|token|secret|password)[\"']?\\s*"
+                    + "(?:=\\s*[\"']?|:\\s*[\"']|:\\s*(?=[^\\s\"',;&]*\\d)))[^\\s\"',;&]+");
 
     private final Secret key;
 
@@ -28,6 +35,6 @@ final class Redaction {
         }
         String scrubbed = key == null ? text : text.replace(key.value(), "[redacted]");
         return KEY_LIKE.matcher(scrubbed).replaceAll(m -> Matcher.quoteReplacement(
-                m.group(2) != null ? m.group(2) + "[redacted]" : "[redacted]"));
+                m.group(1) != null ? m.group(1) + "[redacted]" : "[redacted]"));
     }
 }

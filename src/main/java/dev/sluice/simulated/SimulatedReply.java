@@ -12,7 +12,9 @@ import java.util.regex.Pattern;
  */
 record SimulatedReply(String text) {
 
-    private static final Pattern TOKEN = Pattern.compile("\\s*[\\p{L}\\p{N}'’]+|\\s*[^\\s\\p{L}\\p{N}]|\\s+");
+    /** A word with its leading space, a punctuation mark with its leading space, or spaces. */
+    private static final Pattern TOKEN =
+            Pattern.compile("\\s*[\\p{L}\\p{N}'’]+|\\s*[^\\s\\p{L}\\p{N}]|\\s+");
 
     static SimulatedReply to(String question) {
         String q = question.toLowerCase(Locale.ROOT);

@@ -78,7 +78,8 @@ public final class SimulatedUpstreamServlet extends HttpServlet {
         response.setHeader("X-Request-Id", completion.id());
         SseWriter out = new SseWriter(response.getOutputStream());
         List<String> tokens = completion.reply().tokens();
-        send(out, completion.chunk(delta().put("role", "assistant").put("content", ""), null, usage));
+        ObjectNode role = delta().put("role", "assistant").put("content", "");
+        send(out, completion.chunk(role, null, usage));
         for (String token : tokens) {
             if (!pause()) {
                 return;

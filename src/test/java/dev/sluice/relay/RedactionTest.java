@@ -1,0 +1,139 @@
+package dev.sluice.relay;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sluice.config.Secret;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Scrubbing credentials from upstream text: the configured key wherever it appears, anything
+ * key-shaped, and nothing else.
+ */
+class RedactionTest {
+
+    private static final String OPENAI_401 = "Incorrect API key provided: sk-proj-abc*****wxyz."
+            + " You can find your API key at https://platform.openai.com/account/api-keys.";
+
+    private final Redaction withoutKey = new Redaction(null);
+
+    @Test
+    void configuredKeyIsRemovedEvenWhenNotKeyShaped() {
+        Redaction redaction = new Redaction(new Secret("local-key-123"));
+
+        assertEquals("upstream rejected [redacted] (twice: x[redacted]y)",
+                redaction.scrub("upstream rejected local-key-123 (twice: xlocal-key-123y)"));
+    }
+
+    @Test
+    void configuredKeyIsMatchedLiterallyNotAsPattern() {
+        Redaction redaction = new Redaction(new Secret("k.y$1\\Q*"));
+
+        assertEquals("bad key [redacted]; kxy$1\\Q* kept",
+                redaction.scrub("bad key k.y$1\\Q*; kxy$1\\Q* kept"));
+    }
+
+    @Test
+    void openAiIncorrectKeyMessageKeepsItsSenseButLosesTheKeyFragment() {
+        String scrubbed = withoutKey.scrub(OPENAI_401);
+
+        assertTrue(scrubbed.startsWith("Incorrect API key provided: [redacted]"), scrubbed);
+        assertTrue(scrubbed.endsWith(" You can find your API key at"
+                + " https://platform.openai.com/account/api-keys."), scrubbed);
+        assertFalse(scrubbed.contains("abc"), scrubbed);
+        assertFalse(scrubbed.contains("wxyz"), scrubbed);
+        assertFalse(scrubbed.contains("sk-"), scrubbed);
+    }
+
+    @Test
+    void openAiIncorrectKeyMessageKeepsItsFullStop() {
+        assertEquals("Incorrect API key provided: [redacted]. You can find your API key at"
+                + " https://platform.openai.com/account/api-keys.", withoutKey.scrub(OPENAI_401));
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "sk-abcdefghijklmnop                     | [redacted]",
+        "key sk-proj-AbC_dEf-123456xyz rejected  | key [redacted] rejected",
+        "invalid x-api-key sk-ant-api03-AbC_dEf-123456 | invalid x-api-key [redacted]",
+        "SK-ANT-API03-ABCDEFGH                   | [redacted]",
+        "restricted rk-live-abcdef1234           | restricted [redacted]",
+    })
+    void keyShapedTokensAreRemoved(String text, String expected) {
+        assertEquals(expected, withoutKey.scrub(text));
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', quoteCharacter = '`', value = {
+        "Authorization: Bearer xyz                | Authorization: [redacted]",
+        "Authorization: Bearer abc.def-ghi, retry | Authorization: [redacted], retry",
+        "header 'bearer   xyz' refused            | header '[redacted]' refused",
+    })
+    void bearerTokensAreRemoved(String text, String expected) {
+        assertEquals(expected, withoutKey.scrub(text));
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', quoteCharacter = '`', value = {
+        "url ?api_key=abc123&model=x          | url ?api_key=[redacted]&model=x",
+        "api-key: abc123                      | api-key: [redacted]",
+        "APIKEY=abc123                        | APIKEY=[redacted]",
+        "{\"token\": \"abc123\", \"n\": 1}    | {\"token\": \"[redacted]\", \"n\": 1}",
+        "{'token':'abc123'}                   | {'token':'[redacted]'}",
+        "password=hunter2; user=bob           | password=[redacted]; user=bob",
+        "client_secret = abc123               | client_secret = [redacted]",
+    })
+    void namedCredentialsLoseTheirValueButKeepTheirName(String text, String expected) {
+        assertEquals(expected, withoutKey.scrub(text));
+    }
+
+    @Test
+    void dollarsAndBackslashesAroundRedactionsSurvive() {
+        Redaction redaction = new Redaction(new Secret("local-key-123"));
+        String text = "cost $1 or $0 or ${x} at C:\\temp\\n \\$2 password=p$w\\d local-key-123 $";
+
+        assertEquals("cost $1 or $0 or ${x} at C:\\temp\\n \\$2 password=[redacted] [redacted] $",
+                redaction.scrub(text));
+    }
+
+    @Test
+    void nullStaysNull() {
+        assertNull(withoutKey.scrub(null));
+        assertNull(new Redaction(new Secret("local-key-123")).scrub(null));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "skip",
+        "task-force",
+        "tokens used: 42",
+        "risk-assessment and desk-lamp12",
+        "The tokenizer: cl100k_base",
+        "max_tokens is too large: 9000. This model supports at most 4096 completion tokens",
+        "Rate limit reached for gpt-4o-mini on tokens per min (TPM): Limit 200000, Used 199000",
+        "See https://platform.openai.com/account/api-keys for details.",
+        "",
+        "data: {\"choices\":[{\"delta\":{\"content\":\"$5 \\\\o/\"}}]}",
+    })
+    void ordinaryTextIsUnchanged(String text) {
+        assertEquals(text, withoutKey.scrub(text));
+        assertEquals(text, new Redaction(new Secret("local-key-123")).scrub(text));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "SK-Telecom results",
+        "violates pk-constraint",
+        "rk-assessment",
+        "secret: not set",
+        "password: required",
+    })
+    void ordinaryTextThatCurrentPatternsMistakeForCredentials(String text) {
+        assertEquals(text, withoutKey.scrub(text));
+    }
+}
