@@ -14,13 +14,16 @@ import java.util.Set;
  * @param upstreamUrl the OpenAI-compatible base URL (ending before {@code /chat/completions}),
  *     or null to relay to the built-in simulated upstream
  * @param apiKey the key sent upstream as a bearer token, or null to send none (local servers)
+ * @param shutdownGrace how long streams in flight may go on once the server is told to stop
  */
 public record Config(
         String host,
         int port,
         URI upstreamUrl,
         Secret apiKey,
-        Duration connectTimeout,
+        Timeouts timeouts,
+        Retries retries,
+        Duration shutdownGrace,
         int maxLineBytes,
         int maxBodyBytes,
         Duration simulatedTokenDelay,
@@ -34,16 +37,28 @@ public record Config(
     private static final String API_KEY = "OPENAI_API_KEY";
     private static final String BASE_URL = "OPENAI_BASE_URL";
     private static final String CONNECT_TIMEOUT = "SLUICE_CONNECT_TIMEOUT";
+    private static final String RESPONSE_TIMEOUT = "SLUICE_RESPONSE_TIMEOUT";
+    private static final String FIRST_EVENT_TIMEOUT = "SLUICE_FIRST_EVENT_TIMEOUT";
+    private static final String IDLE_TIMEOUT = "SLUICE_IDLE_TIMEOUT";
+    private static final String STREAM_TIMEOUT = "SLUICE_STREAM_TIMEOUT";
+    private static final String HEARTBEAT = "SLUICE_HEARTBEAT";
+    private static final String RETRIES = "SLUICE_RETRIES";
+    private static final String RETRY_MAX_WAIT = "SLUICE_RETRY_MAX_WAIT";
+    private static final String SHUTDOWN_GRACE = "SLUICE_SHUTDOWN_GRACE";
     private static final String MAX_LINE_BYTES = "SLUICE_MAX_LINE_BYTES";
     private static final String MAX_BODY_BYTES = "SLUICE_MAX_BODY_BYTES";
     private static final String SIMULATED_TOKEN_DELAY = "SLUICE_SIMULATED_TOKEN_DELAY";
     private static final String DEMO_MODEL = "SLUICE_DEMO_MODEL";
     private static final Set<String> KNOWN = Set.of(HOST, PORT, BASE_URL, CONNECT_TIMEOUT,
-            MAX_LINE_BYTES, MAX_BODY_BYTES, SIMULATED_TOKEN_DELAY, DEMO_MODEL);
+            RESPONSE_TIMEOUT, FIRST_EVENT_TIMEOUT, IDLE_TIMEOUT, STREAM_TIMEOUT, HEARTBEAT, RETRIES,
+            RETRY_MAX_WAIT, SHUTDOWN_GRACE, MAX_LINE_BYTES, MAX_BODY_BYTES, SIMULATED_TOKEN_DELAY,
+            DEMO_MODEL);
 
     public Config {
         Objects.requireNonNull(host, "host");
-        Objects.requireNonNull(connectTimeout, "connectTimeout");
+        Objects.requireNonNull(timeouts, "timeouts");
+        Objects.requireNonNull(retries, "retries");
+        Objects.requireNonNull(shutdownGrace, "shutdownGrace");
         Objects.requireNonNull(simulatedTokenDelay, "simulatedTokenDelay");
         Objects.requireNonNull(demoModel, "demoModel");
     }
@@ -61,11 +76,26 @@ public record Config(
                 s.integer(PORT, 8080, 0, 65535),
                 url,
                 key == null ? null : new Secret(key),
-                s.duration(CONNECT_TIMEOUT, Duration.ofSeconds(10), false),
+                timeouts(s),
+                new Retries(s.integer(RETRIES, Retries.DEFAULTS.attempts(), 0, 10),
+                        Retries.DEFAULTS.backoff(),
+                        s.duration(RETRY_MAX_WAIT, Retries.DEFAULTS.maxWait(), true)),
+                s.duration(SHUTDOWN_GRACE, Duration.ofSeconds(30), true),
                 s.integer(MAX_LINE_BYTES, 1 << 20, 1024, 64 << 20),
                 s.integer(MAX_BODY_BYTES, 1 << 20, 1024, 64 << 20),
                 s.duration(SIMULATED_TOKEN_DELAY, Duration.ofMillis(30), true),
                 s.string(DEMO_MODEL, "gpt-4o-mini"));
+    }
+
+    private static Timeouts timeouts(Settings s) {
+        Timeouts d = Timeouts.DEFAULTS;
+        return new Timeouts(
+                s.duration(CONNECT_TIMEOUT, d.connect(), false),
+                s.duration(RESPONSE_TIMEOUT, d.response(), false),
+                s.duration(FIRST_EVENT_TIMEOUT, d.firstEvent(), false),
+                s.duration(IDLE_TIMEOUT, d.idle(), false),
+                s.duration(STREAM_TIMEOUT, d.stream(), false),
+                s.duration(HEARTBEAT, d.heartbeat(), false));
     }
 
     /** Reads the settings of this process. */
@@ -86,7 +116,15 @@ public record Config(
         lines.put(Settings.describe(BASE_URL),
                 simulated() ? "(simulated upstream)" : upstreamUrl.toString());
         lines.put(Settings.describe(API_KEY), apiKey == null ? "(none)" : apiKey.fingerprint());
-        lines.put(Settings.describe(CONNECT_TIMEOUT), Settings.format(connectTimeout));
+        lines.put(Settings.describe(CONNECT_TIMEOUT), Settings.format(timeouts.connect()));
+        lines.put(Settings.describe(RESPONSE_TIMEOUT), Settings.format(timeouts.response()));
+        lines.put(Settings.describe(FIRST_EVENT_TIMEOUT), Settings.format(timeouts.firstEvent()));
+        lines.put(Settings.describe(IDLE_TIMEOUT), Settings.format(timeouts.idle()));
+        lines.put(Settings.describe(STREAM_TIMEOUT), Settings.format(timeouts.stream()));
+        lines.put(Settings.describe(HEARTBEAT), Settings.format(timeouts.heartbeat()));
+        lines.put(Settings.describe(RETRIES), Integer.toString(retries.attempts()));
+        lines.put(Settings.describe(RETRY_MAX_WAIT), Settings.format(retries.maxWait()));
+        lines.put(Settings.describe(SHUTDOWN_GRACE), Settings.format(shutdownGrace));
         lines.put(Settings.describe(MAX_LINE_BYTES), Integer.toString(maxLineBytes));
         lines.put(Settings.describe(MAX_BODY_BYTES), Integer.toString(maxBodyBytes));
         lines.put(Settings.describe(SIMULATED_TOKEN_DELAY), Settings.format(simulatedTokenDelay));

@@ -9,6 +9,7 @@ import dev.sluice.sse.SseEvent;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.function.UnaryOperator;
 
 /**
@@ -25,6 +26,41 @@ public final class OpenAiDialect {
     /** True for the event after which the upstream sends nothing more. */
     public boolean isTerminal(SseEvent event) {
         return DONE.equals(event.data());
+    }
+
+    /**
+     * The HTTP status that fits an event when it is an error envelope, as some providers send one
+     * with a 200 in place of an error status; empty for any other event.
+     */
+    public OptionalInt errorStatus(SseEvent event) {
+        String data = event.data();
+        if (data == null || !data.startsWith("{") || !data.contains("\"error\"")) {
+            return OptionalInt.empty();
+        }
+        JsonNode error;
+        try {
+            error = json.readTree(data).path("error");
+        } catch (IOException e) {
+            return OptionalInt.empty();
+        }
+        if (!error.isObject()) {
+            return OptionalInt.empty();
+        }
+        int code = error.path("code").asInt(0);
+        if (code >= 400 && code <= 599) {
+            return OptionalInt.of(code);
+        }
+        String kind = error.path("type").asText("") + " " + error.path("code").asText("");
+        if (kind.contains("rate_limit") || kind.contains("insufficient_quota")) {
+            return OptionalInt.of(429);
+        }
+        if (kind.contains("invalid_api_key") || kind.contains("authentication")) {
+            return OptionalInt.of(401);
+        }
+        if (kind.contains("invalid_request")) {
+            return OptionalInt.of(400);
+        }
+        return OptionalInt.of(502);
     }
 
     /** The event that ends a stream for every OpenAI client. */

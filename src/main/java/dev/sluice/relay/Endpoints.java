@@ -5,10 +5,11 @@ import dev.sluice.simulated.SimulatedUpstreamServlet;
 import jakarta.servlet.http.HttpServlet;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The servlets Sluice serves and their paths: one list, mounted alike by the embedded server and
- * by the WAR's bootstrap.
+ * by the WAR's bootstrap, and the relay's graceful shutdown.
  */
 public final class Endpoints {
 
@@ -18,12 +19,31 @@ public final class Endpoints {
     public static final String CHAT_PATH = "/v1/chat/completions";
     public static final String SIMULATED_PATH = "/simulated/v1/chat/completions";
 
-    private Endpoints() {}
+    private final List<Endpoint> all;
+    private final RelayServlet relay;
 
-    public static List<Endpoint> of(Config config) {
+    private Endpoints(List<Endpoint> all, RelayServlet relay) {
+        this.all = all;
+        this.relay = relay;
+    }
+
+    public List<Endpoint> all() {
+        return all;
+    }
+
+    /**
+     * Lets streams in flight finish for the configured grace period, then ends the rest with a
+     * shutdown error event; completes when none is open.
+     */
+    public CompletableFuture<Void> shutdown() {
+        return relay.shutdown();
+    }
+
+    public static Endpoints of(Config config) {
         InfoServlet info = new InfoServlet(config);
+        RelayServlet relay = new RelayServlet(config);
         List<Endpoint> endpoints = new ArrayList<>(List.of(
-                new Endpoint(CHAT_PATH, new RelayServlet(config)),
+                new Endpoint(CHAT_PATH, relay),
                 new Endpoint(InfoServlet.HEALTH_PATH, info),
                 new Endpoint(InfoServlet.INFO_PATH, info),
                 new Endpoint("/v1/*", new UnknownPathServlet())));
@@ -31,6 +51,6 @@ public final class Endpoints {
             endpoints.add(new Endpoint(SIMULATED_PATH,
                     new SimulatedUpstreamServlet(config.simulatedTokenDelay())));
         }
-        return List.copyOf(endpoints);
+        return new Endpoints(List.copyOf(endpoints), relay);
     }
 }

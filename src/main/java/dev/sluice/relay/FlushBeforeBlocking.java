@@ -1,6 +1,5 @@
 package dev.sluice.relay;
 
-import dev.sluice.sse.SseWriter;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -12,9 +11,9 @@ import java.io.InputStream;
  */
 final class FlushBeforeBlocking extends FilterInputStream {
 
-    private final SseWriter client;
+    private final ClientStream client;
 
-    FlushBeforeBlocking(InputStream upstream, SseWriter client) {
+    FlushBeforeBlocking(InputStream upstream, ClientStream client) {
         super(upstream);
         this.client = client;
     }
@@ -35,10 +34,6 @@ final class FlushBeforeBlocking extends FilterInputStream {
         if (in.available() > 0) {
             return;
         }
-        try {
-            client.flush();
-        } catch (IOException e) {
-            throw new ClientGoneException(e);
-        }
+        client.flush();
     }
 }

@@ -9,13 +9,15 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,18 +33,23 @@ public final class RelayServlet extends HttpServlet {
     private static final List<String> FORWARDED_HEADERS = List.of(
             "x-request-id", "openai-processing-ms", "openai-version", "retry-after");
     private static final int MAX_ERROR_BYTES = 64 * 1024;
+    private static final int MAX_JSON_BYTES = 32 << 20;
 
     private final Config config;
     private final Upstream upstream;
     private final OpenAiDialect dialect = new OpenAiDialect();
     private final Redaction redaction;
+    private final Retry retry;
+    private final Watchdog watchdog;
     private final StreamRelay relay;
 
     public RelayServlet(Config config) {
         this.config = config;
-        this.upstream = new Upstream(config.connectTimeout());
+        this.upstream = new Upstream(config.timeouts().connect());
         this.redaction = new Redaction(config.apiKey());
-        this.relay = new StreamRelay(dialect, redaction, config.maxLineBytes());
+        this.retry = new Retry(config.retries());
+        this.watchdog = new Watchdog(config.timeouts());
+        this.relay = new StreamRelay(dialect, redaction, config.timeouts(), config.maxLineBytes());
     }
 
     @Override
@@ -67,18 +74,16 @@ public final class RelayServlet extends HttpServlet {
             try (InputStream body = answer.body()) {
                 int status = answer.statusCode();
                 forwardHeaders(answer, response);
+                String encoding = answer.headers().firstValue("content-encoding").orElse(null);
                 if (status < 200 || status > 299) {
-                    byte[] error = dialect.upstreamErrorBody(
-                            status, body.readNBytes(MAX_ERROR_BYTES), redaction::scrub);
-                    Refusal.sendJson(response, status, error);
+                    byte[] error = Decoding.of(body, encoding).readNBytes(MAX_ERROR_BYTES);
+                    Refusal.sendJson(response, status,
+                            dialect.upstreamErrorBody(status, error, redaction::scrub));
                     LOG.info("chat {} upstream error in {} ms", status, millisSince(started));
                 } else if (isEventStream(answer)) {
-                    stream(response, status, body, started);
+                    stream(response, body, encoding, started);
                 } else {
-                    response.setStatus(status);
-                    response.setContentType(answer.headers().firstValue("content-type")
-                            .orElse("application/json"));
-                    copy(body, response, status, started);
+                    whole(response, answer, body, encoding, started);
                 }
             }
         } catch (Refusal refusal) {
@@ -87,52 +92,111 @@ public final class RelayServlet extends HttpServlet {
         }
     }
 
+    /** Calls the upstream, retrying what failed before any byte of an answer. */
     private HttpResponse<InputStream> open(HttpServletRequest request, ChatRequest chat)
             throws Refusal {
         URI base = config.simulated() ? simulatedBase(request) : config.upstreamUrl();
         URI target = URI.create(base + "/chat/completions");
-        try {
-            return upstream.post(target, config.apiKey(), chat.body(), chat.stream());
-        } catch (HttpConnectTimeoutException e) {
-            throw new Refusal(504, "upstream_timeout", "upstream did not accept the connection in "
-                    + config.connectTimeout().toMillis() + " ms");
-        } catch (ConnectException e) {
-            throw new Refusal(502, "upstream_unreachable", "upstream refused the connection");
-        } catch (IOException e) {
-            throw new Refusal(502, "upstream_unreachable",
-                    "upstream request failed: " + redaction.scrub(String.valueOf(e.getMessage())));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new Refusal(503, "server_shutting_down", "request interrupted");
+        for (int attempt = 0; ; attempt++) {
+            Duration wait;
+            try {
+                HttpResponse<InputStream> answer = upstream.post(target, config.apiKey(),
+                        chat.body(), chat.stream(), config.timeouts().response());
+                wait = retry.after(attempt, answer);
+                if (wait == null) {
+                    return answer;
+                }
+                close(answer.body());
+                LOG.info("upstream answered {}; retrying in {} ms", answer.statusCode(),
+                        wait.toMillis());
+            } catch (HttpConnectTimeoutException | ConnectException e) {
+                wait = retry.afterConnectFailure(attempt);
+                if (wait == null) {
+                    throw unreachable(e);
+                }
+                LOG.info("upstream unreachable; retrying in {} ms", wait.toMillis());
+            } catch (HttpTimeoutException e) {
+                throw new Refusal(504, "upstream_timeout", "upstream sent no response headers within "
+                        + config.timeouts().response().toMillis() + " ms");
+            } catch (IOException e) {
+                throw new Refusal(502, "upstream_unreachable", "upstream request failed: "
+                        + redaction.scrub(String.valueOf(e.getMessage())));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new Refusal(503, "server_shutting_down", "request interrupted");
+            }
+            try {
+                Thread.sleep(wait);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new Refusal(503, "server_shutting_down", "request interrupted");
+            }
         }
     }
 
-    private void stream(HttpServletResponse response, int status, InputStream body, long started)
-            throws IOException {
-        response.setStatus(status);
+    private Refusal unreachable(IOException e) {
+        if (e instanceof HttpConnectTimeoutException) {
+            return new Refusal(504, "upstream_timeout", "upstream did not accept the connection in "
+                    + config.timeouts().connect().toMillis() + " ms");
+        }
+        return new Refusal(502, "upstream_unreachable", "upstream refused the connection");
+    }
+
+    private void stream(HttpServletResponse response, InputStream body, String encoding,
+            long started) throws IOException {
+        // Not committed until the first event is flushed: until then this can still become an
+        // HTTP error (see StreamRelay).
+        response.setStatus(200);
         response.setContentType("text/event-stream; charset=utf-8");
         response.setHeader("Cache-Control", "no-cache, no-transform");
         response.setHeader("X-Accel-Buffering", "no");
-        OutputStream out = response.getOutputStream();
-        StreamRelay.Result result = relay.run(body, out);
-        if (result.outcome() == StreamRelay.Outcome.UPSTREAM_FAILED) {
-            LOG.warn("chat {} stream {} after {} events in {} ms: {}", status,
-                    outcome(result), result.events(), millisSince(started), result.failure());
+        ClientStream client = new ClientStream(response);
+        StreamRelay.Result result;
+        try (Watch watch = watchdog.watch(client, body)) {
+            result = relay.run(body, encoding, client, watch);
+        }
+        String outcome = result.outcome().name().toLowerCase(Locale.ROOT).replace('_', ' ');
+        if (result.failure() != null) {
+            LOG.warn("chat stream {} after {} events in {} ms: {}", outcome, result.events(),
+                    millisSince(started), result.failure());
         } else {
-            LOG.info("chat {} stream {} after {} events in {} ms", status,
-                    outcome(result), result.events(), millisSince(started));
+            LOG.info("chat stream {} after {} events in {} ms", outcome, result.events(),
+                    millisSince(started));
         }
     }
 
-    private static void copy(InputStream body, HttpServletResponse response, int status,
-            long started) {
+    /** A non-streamed answer: read whole under the same watch, so it too fails cleanly. */
+    private void whole(HttpServletResponse response, HttpResponse<InputStream> answer,
+            InputStream body, String encoding, long started) throws IOException {
+        byte[] bytes;
+        try (Watch watch = watchdog.watch(null, body)) {
+            try {
+                bytes = Decoding.of(body, encoding).readNBytes(MAX_JSON_BYTES + 1);
+            } catch (IOException e) {
+                Watch.Expiry why = watch.expiry();
+                String message = why != null ? why.message(config.timeouts())
+                        : "upstream answer failed: " + redaction.scrub(String.valueOf(e.getMessage()));
+                Refusal.sendJson(response, why != null ? why.status : 502, dialect.errorBody(
+                        message, why != null ? why.type : "upstream_error"));
+                LOG.warn("chat json failed after {} ms: {}", millisSince(started), message);
+                return;
+            }
+        }
+        if (bytes.length > MAX_JSON_BYTES) {
+            Refusal.sendJson(response, 502, dialect.errorBody("upstream answer is larger than "
+                    + MAX_JSON_BYTES + " bytes", "upstream_error"));
+            return;
+        }
+        response.setStatus(answer.statusCode());
+        response.setContentType(answer.headers().firstValue("content-type")
+                .orElse("application/json"));
+        response.setContentLength(bytes.length);
         try {
-            body.transferTo(response.getOutputStream());
-            LOG.info("chat {} json in {} ms", status, millisSince(started));
+            response.getOutputStream().write(bytes);
+            LOG.info("chat {} json in {} ms", answer.statusCode(), millisSince(started));
         } catch (IOException e) {
-            // Headers are out, so nothing better can be said; the truncated body tells the client.
-            LOG.info("chat {} json cut short after {} ms: {}", status, millisSince(started),
-                    e.getClass().getSimpleName());
+            LOG.info("chat {} json: client went away after {} ms", answer.statusCode(),
+                    millisSince(started));
         }
     }
 
@@ -158,16 +222,27 @@ public final class RelayServlet extends HttpServlet {
         }
     }
 
-    private static String outcome(StreamRelay.Result result) {
-        return result.outcome().name().toLowerCase(Locale.ROOT).replace('_', ' ');
+    private static void close(InputStream body) {
+        try {
+            body.close();
+        } catch (IOException e) {
+            // the exchange is abandoned either way
+        }
     }
 
     private static long millisSince(long started) {
         return (System.nanoTime() - started) / 1_000_000;
     }
 
+    /** Lets streams in flight finish for the grace period, then ends the rest. */
+    CompletableFuture<Void> shutdown() {
+        return watchdog.shutdown(config.shutdownGrace());
+    }
+
     @Override
     public void destroy() {
+        shutdown().join();
+        watchdog.close();
         upstream.close();
     }
 }

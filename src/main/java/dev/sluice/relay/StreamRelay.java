@@ -1,19 +1,23 @@
 package dev.sluice.relay;
 
+import dev.sluice.config.Timeouts;
 import dev.sluice.dialect.OpenAiDialect;
 import dev.sluice.sse.LineTooLongException;
+import dev.sluice.sse.SseComment;
 import dev.sluice.sse.SseEvent;
 import dev.sluice.sse.SseItem;
 import dev.sluice.sse.SseReader;
-import dev.sluice.sse.SseWriter;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.OptionalInt;
 
 /**
  * The loop of one stream, on the request's own thread: read an upstream event, write it to the
  * client, flush when the upstream has nothing more in hand, until the terminal event, the end of
- * the upstream, or a failure. Every event is forwarded as it was read.
+ * the upstream, or a failure. Every event is forwarded as it was read. Until the first event is
+ * sent the response stays uncommitted, so a failure or an error event up to then becomes a plain
+ * HTTP error; after it, failures end the stream with an error event and the terminal event.
  */
 final class StreamRelay {
 
@@ -23,8 +27,10 @@ final class StreamRelay {
         DONE,
         /** The upstream closed the stream cleanly without a terminal event. */
         UPSTREAM_CLOSED,
-        /** The upstream failed mid-stream; the client got an error event and the terminal event. */
+        /** The upstream failed or went silent; the client got an error, in-band or as HTTP. */
         UPSTREAM_FAILED,
+        /** The server shut down; the client got a shutdown error. */
+        SHUT_DOWN,
         /** The client went away; the upstream exchange was cancelled. */
         CLIENT_GONE
     }
@@ -34,20 +40,31 @@ final class StreamRelay {
 
     private final OpenAiDialect dialect;
     private final Redaction redaction;
+    private final Timeouts timeouts;
     private final int maxLineBytes;
 
-    StreamRelay(OpenAiDialect dialect, Redaction redaction, int maxLineBytes) {
+    StreamRelay(OpenAiDialect dialect, Redaction redaction, Timeouts timeouts, int maxLineBytes) {
         this.dialect = dialect;
         this.redaction = redaction;
+        this.timeouts = timeouts;
         this.maxLineBytes = maxLineBytes;
     }
 
-    /** Relays until the stream ends; the caller closes {@code upstream}, which cancels it. */
-    Result run(InputStream upstream, OutputStream client) {
-        SseWriter writer = new SseWriter(client);
-        SseReader reader = new SseReader(new FlushBeforeBlocking(upstream, writer), maxLineBytes);
+    /**
+     * Relays until the stream ends; the caller closes {@code upstream}, which cancels it.
+     *
+     * @param contentEncoding the upstream's {@code Content-Encoding}, or null
+     */
+    Result run(InputStream upstream, String contentEncoding, ClientStream client, Watch watch) {
         int events = 0;
         try {
+            SseReader reader;
+            try {
+                reader = new SseReader(Decoding.of(new FlushBeforeBlocking(upstream, client),
+                        contentEncoding), maxLineBytes);
+            } catch (IOException e) {
+                return fail(client, watch, e, events);
+            }
             while (true) {
                 SseItem item;
                 try {
@@ -55,29 +72,69 @@ final class StreamRelay {
                 } catch (ClientGoneException e) {
                     throw e;
                 } catch (IOException e) {
-                    String failure = describe(e);
-                    writer.event(dialect.errorEvent(failure, "upstream_error"));
-                    writer.event(dialect.terminal());
-                    writer.flush();
-                    return new Result(Outcome.UPSTREAM_FAILED, events, failure);
+                    return fail(client, watch, e, events);
                 }
                 if (item == null) {
-                    writer.flush();
-                    return new Result(Outcome.UPSTREAM_CLOSED, events, null);
+                    return ended(client, watch, events);
                 }
-                writer.write(item);
+                watch.upstreamItem(item instanceof SseEvent);
+                if (events == 0 && item instanceof SseComment) {
+                    continue; // upstream keep-alives before the first event: ours cover that
+                }
                 if (item instanceof SseEvent event) {
+                    if (events == 0) {
+                        OptionalInt status = dialect.errorStatus(event);
+                        if (status.isPresent() && client.refuse(status.getAsInt(),
+                                dialect.upstreamErrorBody(status.getAsInt(),
+                                        event.data().getBytes(StandardCharsets.UTF_8),
+                                        redaction::scrub))) {
+                            return new Result(Outcome.UPSTREAM_FAILED, 0,
+                                    "error event before any other, answered as HTTP "
+                                            + status.getAsInt());
+                        }
+                    }
                     events++;
+                    client.write(item);
                     if (dialect.isTerminal(event)) {
-                        writer.flush();
+                        client.flush();
                         return new Result(Outcome.DONE, events, null);
                     }
+                } else {
+                    client.write(item);
                 }
             }
-        } catch (IOException e) {
-            // Every read failure is handled above, so this is a failed write: the client left.
+        } catch (ClientGoneException e) {
             return new Result(Outcome.CLIENT_GONE, events, null);
         }
+    }
+
+    /** The upstream ended cleanly; an end before any event is a failure of the upstream. */
+    private Result ended(ClientStream client, Watch watch, int events) throws ClientGoneException {
+        if (events == 0) {
+            IOException empty = new IOException("the upstream ended the stream without an event");
+            return fail(client, watch, empty, events);
+        }
+        client.flush();
+        return new Result(Outcome.UPSTREAM_CLOSED, events, null);
+    }
+
+    private Result fail(ClientStream client, Watch watch, IOException e, int events)
+            throws ClientGoneException {
+        Watch.Expiry why = watch.expiry();
+        if (why == Watch.Expiry.CLIENT_GONE) {
+            return new Result(Outcome.CLIENT_GONE, events, null);
+        }
+        String message = why != null ? why.message(timeouts) : describe(e);
+        String type = why != null ? why.type : "upstream_error";
+        int status = why != null ? why.status : 502;
+        // Once an event has been written the stream has begun, flushed or not: errors go in-band.
+        if (events > 0 || !client.refuse(status, dialect.errorBody(message, type))) {
+            client.write(dialect.errorEvent(message, type));
+            client.write(dialect.terminal());
+            client.flush();
+        }
+        return new Result(why == Watch.Expiry.SHUTDOWN ? Outcome.SHUT_DOWN : Outcome.UPSTREAM_FAILED,
+                events, message);
     }
 
     private String describe(IOException e) {

@@ -23,7 +23,7 @@ public final class WarBootstrap implements ServletContextListener {
         for (Map.Entry<String, String> line : config.describe().entrySet()) {
             LOG.info("{} = {}", line.getKey(), line.getValue());
         }
-        for (Endpoints.Endpoint endpoint : Endpoints.of(config)) {
+        for (Endpoints.Endpoint endpoint : Endpoints.of(config).all()) {
             context.addServlet(endpoint.path(), endpoint.servlet()).addMapping(endpoint.path());
         }
     }

@@ -4,6 +4,7 @@ import dev.sluice.config.Config;
 import dev.sluice.config.ConfigException;
 import dev.sluice.relay.Endpoints;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import org.eclipse.jetty.ee10.servlet.DefaultServlet;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
@@ -11,6 +12,7 @@ import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.component.Graceful;
 import org.eclipse.jetty.util.resource.Resource;
 import org.eclipse.jetty.util.resource.ResourceFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
@@ -71,7 +73,8 @@ public final class SluiceServer {
         server.addConnector(connector);
 
         ServletContextHandler context = new ServletContextHandler("/");
-        for (Endpoints.Endpoint endpoint : Endpoints.of(config)) {
+        Endpoints endpoints = Endpoints.of(config);
+        for (Endpoints.Endpoint endpoint : endpoints.all()) {
             context.addServlet(new ServletHolder(endpoint.path(), endpoint.servlet()),
                     endpoint.path());
         }
@@ -84,7 +87,24 @@ public final class SluiceServer {
         ServletHolder files = new ServletHolder("page", DefaultServlet.class);
         files.setInitParameter("dirAllowed", "false");
         context.addServlet(files, "/");
-        server.setHandler(context);
+        // On stop: refuse new requests (503), let streams finish for the grace period, then end
+        // the rest with a shutdown error event; Jetty waits for both before closing connections.
+        server.setHandler(new JsonGracefulHandler(context));
+        server.addBean(new Graceful() {
+            private volatile CompletableFuture<Void> done;
+
+            @Override
+            public CompletableFuture<Void> shutdown() {
+                done = endpoints.shutdown();
+                return done;
+            }
+
+            @Override
+            public boolean isShutdown() {
+                return done != null && done.isDone();
+            }
+        });
+        server.setStopTimeout(config.shutdownGrace().plusSeconds(10).toMillis());
         return server;
     }
 

@@ -51,12 +51,18 @@ public final class SseWriter {
         send();
     }
 
-    /** Flushes what was written since the last flush; does nothing when that is nothing. */
-    public void flush() throws IOException {
-        if (unflushed) {
-            unflushed = false;
-            out.flush();
+    /**
+     * Flushes what was written since the last flush; does nothing when that is nothing.
+     *
+     * @return whether anything was flushed
+     */
+    public boolean flush() throws IOException {
+        if (!unflushed) {
+            return false;
         }
+        unflushed = false;
+        out.flush();
+        return true;
     }
 
     private void lines(String prefix, String value) {

@@ -7,7 +7,12 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The one shared JDK {@link HttpClient} that calls providers. Thread-safe.
@@ -15,7 +20,8 @@ import java.time.Duration;
  * <p>Responses are read as an {@link InputStream}; closing it before the end cancels the exchange,
  * which is how a client that leaves stops the provider generating. No request timeout is set:
  * {@code HttpRequest.timeout()} would also bound reading the body on newer JDKs and cut long
- * streams, so stream timers belong to the relay.
+ * streams, so the wait for response headers has its own timer here and stream timers belong to
+ * the relay.
  */
 public final class Upstream implements AutoCloseable {
 
@@ -34,9 +40,10 @@ public final class Upstream implements AutoCloseable {
      * Sends a JSON POST and returns as soon as the response headers arrive.
      *
      * @param key sent as {@code Authorization: Bearer}, or null to send no credential
+     * @throws HttpTimeoutException when no response headers came within {@code responseTimeout}
      */
-    public HttpResponse<InputStream> post(URI uri, Secret key, byte[] json, boolean stream)
-            throws IOException, InterruptedException {
+    public HttpResponse<InputStream> post(URI uri, Secret key, byte[] json, boolean stream,
+            Duration responseTimeout) throws IOException, InterruptedException {
         HttpRequest.Builder request = HttpRequest.newBuilder(uri)
                 // h2c upgrade on plain http confuses some local servers; TLS negotiates h2 itself.
                 .version("https".equals(uri.getScheme())
@@ -48,7 +55,36 @@ public final class Upstream implements AutoCloseable {
         if (key != null) {
             request.header("Authorization", "Bearer " + key.value());
         }
-        return client.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+        CompletableFuture<HttpResponse<InputStream>> answer =
+                client.sendAsync(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+        try {
+            return answer.get(responseTimeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            abandon(answer);
+            throw new HttpTimeoutException("no response headers within "
+                    + responseTimeout.toMillis() + " ms");
+        } catch (InterruptedException e) {
+            abandon(answer);
+            throw e;
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            throw new IOException(e.getCause());
+        }
+    }
+
+    /** Cancels an exchange nobody waits for; one that completed anyway has its body closed. */
+    private static void abandon(CompletableFuture<HttpResponse<InputStream>> answer) {
+        if (!answer.cancel(true)) {
+            answer.thenAccept(response -> {
+                try {
+                    response.body().close();
+                } catch (IOException e) {
+                    // closing is all that was wanted
+                }
+            });
+        }
     }
 
     @Override

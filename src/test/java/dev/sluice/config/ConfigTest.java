@@ -71,7 +71,7 @@ class ConfigTest {
         assertNull(config.apiKey());
         assertEquals(1 << 20, config.maxLineBytes());
         assertEquals(1 << 20, config.maxBodyBytes());
-        assertEquals(Duration.ofSeconds(10), config.connectTimeout());
+        assertEquals(Duration.ofSeconds(10), config.timeouts().connect());
         assertEquals(Duration.ofMillis(30), config.simulatedTokenDelay());
         assertEquals("gpt-4o-mini", config.demoModel());
     }
@@ -127,7 +127,7 @@ class ConfigTest {
     void durationsAreWrittenInMillisecondsSecondsOrMinutes(String given, long millis) {
         Config config = load(Map.of("SLUICE_CONNECT_TIMEOUT", given));
 
-        assertEquals(Duration.ofMillis(millis), config.connectTimeout());
+        assertEquals(Duration.ofMillis(millis), config.timeouts().connect());
     }
 
     @Test
@@ -187,8 +187,12 @@ class ConfigTest {
 
         Config config = load(Map.of("SLUICE_CONFIG", path.toString()));
 
+        Timeouts d = Timeouts.DEFAULTS;
         assertEquals(new Config("0.0.0.0", 9000, URI.create("http://127.0.0.1:8081/v1"), null,
-                Duration.ofSeconds(3), 4096, 8192, Duration.ofMillis(5), "llama-3"), config);
+                new Timeouts(Duration.ofSeconds(3), d.response(), d.firstEvent(), d.idle(),
+                        d.stream(), d.heartbeat()),
+                Retries.DEFAULTS, Duration.ofSeconds(30), 4096, 8192, Duration.ofMillis(5),
+                "llama-3"), config);
     }
 
     // Derived property names
@@ -223,7 +227,7 @@ class ConfigTest {
             case "SLUICE_MAX_LINE_BYTES" -> Integer.toString(c.maxLineBytes());
             case "SLUICE_MAX_BODY_BYTES" -> Integer.toString(c.maxBodyBytes());
             case "SLUICE_SIMULATED_TOKEN_DELAY" -> c.simulatedTokenDelay().toMillis() + "ms";
-            case "SLUICE_CONNECT_TIMEOUT" -> c.connectTimeout().toSeconds() + "s";
+            case "SLUICE_CONNECT_TIMEOUT" -> c.timeouts().connect().toSeconds() + "s";
             case "OPENAI_API_KEY" -> c.apiKey().value();
             default -> c.upstreamUrl().toString();
         };
@@ -348,7 +352,7 @@ class ConfigTest {
         assertTrue(config.simulated());
         assertNull(config.apiKey());
         assertEquals(8080, config.port());
-        assertEquals(Duration.ofSeconds(10), config.connectTimeout());
+        assertEquals(Duration.ofSeconds(10), config.timeouts().connect());
     }
 
     @Test

@@ -15,6 +15,7 @@ import dev.sluice.testing.FakeUpstream;
 import dev.sluice.testing.Relay;
 import dev.sluice.testing.RunningSluice;
 import dev.sluice.testing.TestClient;
+import dev.sluice.testing.TestConfig;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -122,10 +123,8 @@ class FailuresTest {
         FakeUpstream upstream = relay.upstream(exchange -> exchange.startStream()
                 .write("data: {\"n\":1}\n\ndata: {\"n\":2}\n\ndata: " + "x".repeat(5000))
                 .write("x".repeat(5000) + "\n\n").end());
-        Config small = RunningSluice.config(upstream.baseUrl(), new Secret(RunningSluice.KEY));
-        small = new Config(small.host(), 0, small.upstreamUrl(), small.apiKey(),
-                small.connectTimeout(), 4096, small.maxBodyBytes(), small.simulatedTokenDelay(),
-                small.demoModel());
+        Config small = TestConfig.relayingTo(upstream.baseUrl(), new Secret(RunningSluice.KEY))
+                .maxLineBytes(4096).build();
         JsonNode error = assertEndsWithError(relay.start(small), 2);
         assertTrue(error.path("message").asText().contains("4096 bytes"));
     }

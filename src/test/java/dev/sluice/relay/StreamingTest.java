@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.sse.SseComment;
 import dev.sluice.sse.SseEvent;
-import dev.sluice.sse.SseItem;
 import dev.sluice.testing.Relay;
 import dev.sluice.testing.RunningSluice;
 import dev.sluice.testing.TestClient;
@@ -90,16 +89,17 @@ class StreamingTest {
     @Test
     void fieldsAndCommentsPassThroughUnchanged() throws Exception {
         URI chat = relay.start(exchange -> exchange.startStream()
-                .write(": upstream keep-alive\n\n"
-                        + "event: thread.message.delta\nid: 42\nretry: 2500\ndata: line 1\ndata: line 2\n\n"
+                .write("event: thread.message.delta\nid: 42\nretry: 2500\ndata: line 1\n"
+                        + "data: line 2\n\n"
+                        + ": upstream keep-alive\n\n"
                         + "id: 43\n\n"
                         + "data:  leading space kept\n\n"
                         + "data: [DONE]\n\n")
                 .end());
         try (TestClient.Stream stream = relay.client().stream(chat, CHAT)) {
             assertEquals(List.of(
-                    new SseComment("upstream keep-alive"),
                     new SseEvent("thread.message.delta", "line 1\nline 2", "42", 2500L),
+                    new SseComment("upstream keep-alive"),
                     new SseEvent(null, null, "43", null),
                     SseEvent.of(" leading space kept"),
                     SseEvent.of("[DONE]")), stream.rest());
@@ -190,12 +190,11 @@ class StreamingTest {
     }
 
     @Test
-    void singleItemIsNotOnlyComments() throws Exception {
-        URI chat = relay.start(exchange -> exchange.startStream().write(":\n\ndata: [DONE]\n\n").end());
+    void upstreamCommentsBeforeTheFirstEventAreNotForwarded() throws Exception {
+        URI chat = relay.start(exchange -> exchange.startStream()
+                .write(": OPENROUTER PROCESSING\n\n:\n\ndata: first\n\ndata: [DONE]\n\n").end());
         try (TestClient.Stream stream = relay.client().stream(chat, CHAT)) {
-            SseItem first = stream.next();
-            assertEquals(new SseComment(""), first);
-            assertEquals("[DONE]", stream.nextEvent().data());
+            assertEquals(List.of(SseEvent.of("first"), SseEvent.of("[DONE]")), stream.rest());
         }
     }
 }

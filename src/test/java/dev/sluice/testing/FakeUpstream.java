@@ -134,6 +134,7 @@ public final class FakeUpstream implements AutoCloseable {
             this.socket = socket;
             this.request = request;
             this.out = socket.getOutputStream();
+            watchForClose();
         }
 
         public Request request() {
@@ -152,7 +153,6 @@ public final class FakeUpstream implements AutoCloseable {
             }
             out.write(head.append("\r\n").toString().getBytes(StandardCharsets.ISO_8859_1));
             out.flush();
-            watchForClose();
             return this;
         }
 

@@ -4,7 +4,6 @@ import dev.sluice.config.Config;
 import dev.sluice.config.Secret;
 import dev.sluice.server.SluiceServer;
 import java.net.URI;
-import java.time.Duration;
 import org.eclipse.jetty.server.Server;
 
 /** Sluice itself on embedded Jetty, on a loopback ephemeral port, for one test class or test. */
@@ -27,10 +26,9 @@ public final class RunningSluice implements AutoCloseable {
         return new RunningSluice(config(upstream, new Secret(KEY)));
     }
 
-    /** The test defaults: loopback, port 0, small simulated delay. */
+    /** The test defaults: loopback, port 0, small simulated delay, no retries. */
     public static Config config(URI upstream, Secret key) {
-        return new Config("127.0.0.1", 0, upstream, key, Duration.ofSeconds(5), 1 << 20, 1 << 20,
-                Duration.ofMillis(1), "gpt-test");
+        return TestConfig.relayingTo(upstream, key).build();
     }
 
     public Server server() {

@@ -1,0 +1,99 @@
+package dev.sluice.relay;
+
+import dev.sluice.sse.SseItem;
+import dev.sluice.sse.SseWriter;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The client's side of one stream. The relay thread writes events and the watchdog writes
+ * heartbeats, one at a time under a lock, so a heartbeat always falls between two events. Nothing
+ * is committed until the first flush, so until then the stream can still become an HTTP error.
+ */
+final class ClientStream {
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final HttpServletResponse response;
+    private final SseWriter writer;
+    private volatile long lastFlushNanos = System.nanoTime();
+
+    ClientStream(HttpServletResponse response) throws IOException {
+        this.response = response;
+        this.writer = new SseWriter(response.getOutputStream());
+    }
+
+    /** Writes an item without flushing it. */
+    void write(SseItem item) throws ClientGoneException {
+        lock.lock();
+        try {
+            writer.write(item);
+        } catch (IOException e) {
+            throw new ClientGoneException(e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Sends what was written; the first flush commits the status and headers. */
+    void flush() throws ClientGoneException {
+        lock.lock();
+        try {
+            if (writer.flush()) {
+                lastFlushNanos = System.nanoTime();
+            }
+        } catch (IOException e) {
+            throw new ClientGoneException(e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** When the client was last sent anything (or the stream began). */
+    long lastFlushNanos() {
+        return lastFlushNanos;
+    }
+
+    /**
+     * A {@code : keep-alive} comment, unless the relay thread is writing at this moment (then the
+     * client is not idle anyway).
+     *
+     * @return false if the client has gone away
+     */
+    boolean heartbeat() {
+        if (!lock.tryLock()) {
+            return true;
+        }
+        try {
+            writer.comment("keep-alive");
+            writer.flush();
+            lastFlushNanos = System.nanoTime();
+            return true;
+        } catch (IOException e) {
+            return false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Answers with an HTTP error instead of the stream, if nothing has reached the client yet.
+     *
+     * @return false when the stream is already committed and the error must go in-band
+     */
+    boolean refuse(int status, byte[] json) throws ClientGoneException {
+        lock.lock();
+        try {
+            if (response.isCommitted()) {
+                return false;
+            }
+            response.reset();
+            Refusal.sendJson(response, status, json);
+            return true;
+        } catch (IOException e) {
+            throw new ClientGoneException(e);
+        } finally {
+            lock.unlock();
+        }
+    }
+}

@@ -1,0 +1,130 @@
+package dev.sluice.relay;
+
+import dev.sluice.config.Timeouts;
+import java.io.Closeable;
+import java.io.IOException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+
+/**
+ * The watchdog's view of one stream: it sends heartbeats into silences and, when a time limit
+ * passes, the client leaves or the server stops, closes the upstream body so that the relay
+ * thread, blocked on it, wakes and ends the stream. The relay thread reports progress with
+ * {@link #upstreamItem}; everything else runs on the watchdog.
+ */
+final class Watch implements AutoCloseable {
+
+    /** Why a stream was ended from outside its loop. */
+    enum Expiry {
+        FIRST_EVENT(504, "upstream_timeout", "upstream sent no event within "),
+        IDLE(504, "upstream_timeout", "upstream sent nothing for "),
+        STREAM(504, "upstream_timeout", "stream exceeded its time limit of "),
+        SHUTDOWN(503, "server_shutting_down", "Sluice is shutting down; retry the request"),
+        CLIENT_GONE(499, "client_closed", "client went away");
+
+        final int status;
+        final String type;
+        private final String message;
+
+        Expiry(int status, String type, String message) {
+            this.status = status;
+            this.type = type;
+            this.message = message;
+        }
+
+        String message(Timeouts timeouts) {
+            return switch (this) {
+                case FIRST_EVENT -> message + timeouts.firstEvent().toMillis() + " ms";
+                case IDLE -> message + timeouts.idle().toMillis() + " ms";
+                case STREAM -> message + timeouts.stream().toMillis() + " ms";
+                default -> message;
+            };
+        }
+    }
+
+    private final Timeouts timeouts;
+    private final ClientStream client;
+    private final Closeable upstream;
+    private final Consumer<Watch> release;
+    private final long startNanos = System.nanoTime();
+    private final AtomicBoolean heartbeatPending = new AtomicBoolean();
+    private volatile long lastItemNanos = startNanos;
+    private volatile boolean sawEvent;
+    private volatile Expiry expiry;
+    private volatile ScheduledFuture<?> schedule;
+
+    /** @param client null for a non-streamed answer, which gets no heartbeats */
+    Watch(Timeouts timeouts, ClientStream client, Closeable upstream, Consumer<Watch> release) {
+        this.timeouts = timeouts;
+        this.client = client;
+        this.upstream = upstream;
+        this.release = release;
+    }
+
+    void scheduled(ScheduledFuture<?> schedule) {
+        this.schedule = schedule;
+    }
+
+    /** From the relay thread: the upstream sent an event ({@code true}) or a comment. */
+    void upstreamItem(boolean event) {
+        lastItemNanos = System.nanoTime();
+        if (event && !sawEvent) {
+            sawEvent = true;
+        }
+    }
+
+    /** Why the stream was ended from outside, or null if it was not. */
+    Expiry expiry() {
+        return expiry;
+    }
+
+    /** Ends the stream from outside: closing the upstream wakes the relay thread. */
+    void expire(Expiry why) {
+        if (expiry != null) {
+            return;
+        }
+        expiry = why;
+        Thread.ofVirtual().name("sluice-expire").start(() -> {
+            try {
+                upstream.close();
+            } catch (IOException e) {
+                // it is closed either way
+            }
+        });
+    }
+
+    /** On the watchdog thread, every tick. */
+    void check() {
+        if (expiry != null) {
+            return;
+        }
+        long now = System.nanoTime();
+        if (now - startNanos > timeouts.stream().toNanos()) {
+            expire(Expiry.STREAM);
+        } else if (!sawEvent && now - startNanos > timeouts.firstEvent().toNanos()) {
+            expire(Expiry.FIRST_EVENT);
+        } else if (sawEvent && now - lastItemNanos > timeouts.idle().toNanos()) {
+            expire(Expiry.IDLE);
+        } else if (client != null
+                && now - client.lastFlushNanos() >= timeouts.heartbeat().toNanos()
+                && heartbeatPending.compareAndSet(false, true)) {
+            // A write can block on a slow client, so it never runs on the watchdog thread.
+            Thread.ofVirtual().name("sluice-heartbeat").start(() -> {
+                if (!client.heartbeat()) {
+                    expire(Expiry.CLIENT_GONE);
+                }
+                heartbeatPending.set(false);
+            });
+        }
+    }
+
+    @Override
+    public void close() {
+        ScheduledFuture<?> s = schedule;
+        if (s != null) {
+            s.cancel(false);
+        }
+        release.accept(this);
+    }
+}

@@ -1,0 +1,80 @@
+package dev.sluice.relay;
+
+import dev.sluice.config.Timeouts;
+import java.io.Closeable;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One timer thread for all streams: it checks every open stream a few times per shortest limit,
+ * for heartbeats and timeouts, and ends them all when the server shuts down. Thread-safe.
+ */
+final class Watchdog implements AutoCloseable {
+
+    private final Timeouts timeouts;
+    private final long tickNanos;
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().daemon().name("sluice-watchdog").factory());
+    private final Set<Watch> open = ConcurrentHashMap.newKeySet();
+
+    Watchdog(Timeouts timeouts) {
+        this.timeouts = timeouts;
+        Duration shortest = timeouts.heartbeat();
+        for (Duration d : new Duration[] {timeouts.firstEvent(), timeouts.idle()}) {
+            shortest = d.compareTo(shortest) < 0 ? d : shortest;
+        }
+        // Four checks per shortest limit keep each limit within a quarter of itself.
+        this.tickNanos = Math.clamp(shortest.toNanos() / 4, 5_000_000L, 1_000_000_000L);
+    }
+
+    /** Watches a stream whose upstream body is {@code upstream}; close the watch at its end. */
+    Watch watch(ClientStream client, Closeable upstream) {
+        Watch watch = new Watch(timeouts, client, upstream, open::remove);
+        open.add(watch);
+        watch.scheduled(timer.scheduleAtFixedRate(
+                watch::check, tickNanos, tickNanos, TimeUnit.NANOSECONDS));
+        return watch;
+    }
+
+    /**
+     * Lets open streams finish for up to {@code grace}, then ends the rest with a shutdown error
+     * and waits a little for them to write it. Completes when no stream is open.
+     */
+    CompletableFuture<Void> shutdown(Duration grace) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        Thread.ofVirtual().name("sluice-shutdown").start(() -> {
+            try {
+                if (!awaitEmpty(grace)) {
+                    open.forEach(watch -> watch.expire(Watch.Expiry.SHUTDOWN));
+                    awaitEmpty(Duration.ofSeconds(5));
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            done.complete(null);
+        });
+        return done;
+    }
+
+    int openStreams() {
+        return open.size();
+    }
+
+    private boolean awaitEmpty(Duration limit) throws InterruptedException {
+        long end = System.nanoTime() + limit.toNanos();
+        while (!open.isEmpty() && System.nanoTime() < end) {
+            Thread.sleep(10); // shutdown only: a short poll beats a latch per stream
+        }
+        return open.isEmpty();
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+    }
+}

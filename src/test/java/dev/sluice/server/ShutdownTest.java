@@ -1,0 +1,117 @@
+package dev.sluice.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sluice.sse.SseEvent;
+import dev.sluice.sse.SseItem;
+import dev.sluice.testing.FakeUpstream;
+import dev.sluice.testing.TestClient;
+import dev.sluice.testing.TestConfig;
+import java.net.ConnectException;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.jetty.client.ContentResponse;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.handler.GracefulHandler;
+import org.junit.jupiter.api.Test;
+
+/** Stopping the server refuses new requests and ends streams in flight cleanly. */
+class ShutdownTest {
+
+    private static final String STREAM = "{\"model\":\"m\",\"stream\":true,\"messages\":[]}";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Test
+    void streamInFlightFinishesWithinTheGracePeriodAndNewStreamsAreRefused() throws Exception {
+        CountDownLatch stopping = new CountDownLatch(1);
+        try (FakeUpstream upstream = new FakeUpstream(exchange -> {
+                    exchange.startStream().write("data: {\"n\":1}\n\n");
+                    assertTrue(stopping.await(10, TimeUnit.SECONDS));
+                    exchange.write("data: {\"n\":2}\n\ndata: [DONE]\n\n").end();
+                });
+                TestClient client = new TestClient()) {
+            Server server = SluiceServer.createServer(TestConfig.relayingTo(upstream.baseUrl(), null)
+                    .shutdownGrace(Duration.ofSeconds(10)).build());
+            server.start();
+            URI chat = URI.create(SluiceServer.url(server)).resolve("/v1/chat/completions");
+            TestClient.Stream stream = client.stream(chat, STREAM);
+            assertEquals("{\"n\":1}", stream.nextEvent().data());
+
+            Thread stopper = Thread.ofVirtual().start(() -> stopQuietly(server));
+            awaitShutdownBegun(server);
+            assertNewStreamsRefused(client, chat);
+
+            stopping.countDown();
+            assertEquals(List.of(SseEvent.of("{\"n\":2}"), SseEvent.of("[DONE]")), stream.rest());
+            stopper.join(Duration.ofSeconds(15));
+            assertTrue(server.isStopped());
+        }
+    }
+
+    @Test
+    void streamStillRunningAfterTheGracePeriodEndsWithAShutdownErrorEvent() throws Exception {
+        try (FakeUpstream upstream = new FakeUpstream(exchange -> {
+                    exchange.startStream().write("data: {\"n\":1}\n\n");
+                    // Never ends by itself: only the relay closing the connection ends it.
+                    assertTrue(exchange.awaitPeerClosed(15, TimeUnit.SECONDS));
+                });
+                TestClient client = new TestClient()) {
+            Server server = SluiceServer.createServer(TestConfig.relayingTo(upstream.baseUrl(), null)
+                    .shutdownGrace(Duration.ofMillis(300)).build());
+            server.start();
+            URI chat = URI.create(SluiceServer.url(server)).resolve("/v1/chat/completions");
+            TestClient.Stream stream = client.stream(chat, STREAM);
+            assertEquals("{\"n\":1}", stream.nextEvent().data());
+
+            Thread stopper = Thread.ofVirtual().start(() -> stopQuietly(server));
+            List<SseItem> rest = stream.rest();
+            assertEquals(2, rest.size(), rest::toString);
+            String error = ((SseEvent) rest.getFirst()).data();
+            assertEquals("server_shutting_down",
+                    JSON.readTree(error).path("error").path("type").asText());
+            assertEquals(SseEvent.of("[DONE]"), rest.getLast());
+            stopper.join(Duration.ofSeconds(15));
+            assertTrue(server.isStopped());
+        }
+    }
+
+    /**
+     * Jetty stops accepting connections when shutdown begins, and a request that still arrives
+     * on an open connection gets a JSON 503: either way no new stream starts.
+     */
+    private static void assertNewStreamsRefused(TestClient client, URI chat) throws Exception {
+        ContentResponse refused;
+        try {
+            refused = client.post(chat, STREAM);
+        } catch (ExecutionException e) {
+            assertTrue(e.getCause() instanceof ConnectException, e::toString);
+            return;
+        }
+        assertEquals(503, refused.getStatus());
+        assertEquals("server_shutting_down",
+                JSON.readTree(refused.getContent()).path("error").path("type").asText());
+    }
+
+    private static void stopQuietly(Server server) {
+        try {
+            server.stop();
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Polls Jetty's own state: there is no event to wait on for "shutdown has begun". */
+    private static void awaitShutdownBegun(Server server) throws InterruptedException {
+        GracefulHandler graceful = server.getDescendant(GracefulHandler.class);
+        for (int i = 0; i < 500 && !graceful.isShutdown(); i++) {
+            Thread.sleep(10);
+        }
+        assertTrue(graceful.isShutdown(), "shutdown did not begin");
+    }
+}
