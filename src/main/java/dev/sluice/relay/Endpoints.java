@@ -39,6 +39,11 @@ public final class Endpoints {
         return relay.shutdown();
     }
 
+    /** Streams (and non-streamed answers) being relayed right now. */
+    public int openStreams() {
+        return relay.openStreams();
+    }
+
     public static Endpoints of(Config config) {
         InfoServlet info = new InfoServlet(config);
         RelayServlet relay = new RelayServlet(config);

@@ -234,6 +234,10 @@ public final class RelayServlet extends HttpServlet {
         return (System.nanoTime() - started) / 1_000_000;
     }
 
+    int openStreams() {
+        return watchdog.openStreams();
+    }
+
     /** Lets streams in flight finish for the grace period, then ends the rest. */
     CompletableFuture<Void> shutdown() {
         return watchdog.shutdown(config.shutdownGrace());

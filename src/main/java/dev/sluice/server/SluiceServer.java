@@ -90,6 +90,7 @@ public final class SluiceServer {
         // On stop: refuse new requests (503), let streams finish for the grace period, then end
         // the rest with a shutdown error event; Jetty waits for both before closing connections.
         server.setHandler(new JsonGracefulHandler(context));
+        server.addBean(endpoints, false);
         server.addBean(new Graceful() {
             private volatile CompletableFuture<Void> done;
 

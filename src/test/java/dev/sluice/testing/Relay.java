@@ -10,7 +10,8 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * A fake upstream, Sluice relaying to it and a client, started per test and stopped after it;
- * a test fails if the upstream's script failed. Register with {@code @RegisterExtension}.
+ * a test fails if the upstream's script failed or a stream was left open. Register with
+ * {@code @RegisterExtension}.
  */
 public final class Relay implements AfterEachCallback {
 
@@ -51,7 +52,11 @@ public final class Relay implements AfterEachCallback {
             client.close();
         }
         if (sluice != null) {
-            sluice.close();
+            try {
+                sluice.assertNoStreamLeftOpen();
+            } finally {
+                sluice.close();
+            }
         }
         if (upstream != null) {
             upstream.close();

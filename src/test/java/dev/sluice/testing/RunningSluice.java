@@ -2,6 +2,7 @@ package dev.sluice.testing;
 
 import dev.sluice.config.Config;
 import dev.sluice.config.Secret;
+import dev.sluice.relay.Endpoints;
 import dev.sluice.server.SluiceServer;
 import java.net.URI;
 import org.eclipse.jetty.server.Server;
@@ -42,6 +43,17 @@ public final class RunningSluice implements AutoCloseable {
     /** An absolute URI for a path on this server, e.g. {@code /v1/chat/completions}. */
     public URI uri(String path) {
         return URI.create(SluiceServer.url(server)).resolve(path);
+    }
+
+    /** Fails unless every stream has ended and let go of its upstream, waiting up to 5 s. */
+    public void assertNoStreamLeftOpen() throws InterruptedException {
+        Endpoints endpoints = server.getBean(Endpoints.class);
+        for (int i = 0; i < 500 && endpoints.openStreams() > 0; i++) {
+            Thread.sleep(10); // a stream ends just after its client has read the last byte
+        }
+        if (endpoints.openStreams() > 0) {
+            throw new AssertionError(endpoints.openStreams() + " streams still open");
+        }
     }
 
     @Override

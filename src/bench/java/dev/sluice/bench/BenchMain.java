@@ -1,0 +1,168 @@
+package dev.sluice.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * {@code make bench}: starts the upstream, nginx and Sluice, runs each chosen scenario against
+ * every target in turn, and writes {@code report.md}, {@code report.json} and
+ * {@code latency.svg}.
+ */
+public final class BenchMain {
+
+    private static final long SELF = ProcessHandle.current().pid();
+    private static final long SETTLE_MILLIS = 1_000;
+
+    private BenchMain() {}
+
+    /** Arguments: scenario name ({@code all} by default), the Sluice jar, the output folder. */
+    public static void main(String[] args) throws Exception {
+        List<Scenario> scenarios;
+        try {
+            scenarios = Scenario.select(args.length > 0 ? args[0] : "all");
+        } catch (IllegalArgumentException e) {
+            System.err.println("bench: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        Path jar = Path.of(args.length > 1 ? args[1] : "target/sluice.jar");
+        Path dir = Files.createDirectories(Path.of(args.length > 2 ? args[2] : "target/bench"));
+        if (!Files.isRegularFile(jar)) {
+            System.err.println("bench: " + jar + " is missing; build it first (make build)");
+            System.exit(2);
+        }
+        long began = System.nanoTime();
+        String load = Report.loadAverage();
+        try (Targets targets = Targets.start(dir, jar)) {
+            Runtime.getRuntime().addShutdownHook(new Thread(targets::close));
+            List<Target> live = targets.all().stream().filter(Target::available).toList();
+            for (Target target : targets.all()) {
+                System.out.printf(Locale.ROOT, "%-11s %s%s%n", target.name(), target.setup(),
+                        Double.isNaN(target.startupMillis()) ? ""
+                                : String.format(Locale.ROOT, ", started in %.0f ms",
+                                        target.startupMillis()));
+            }
+            for (Target target : live) {
+                measure(Scenario.WARM_UP, target, targets.direct());
+            }
+            List<Result> firstByte = new ArrayList<>();
+            for (Target target : live) {
+                add(firstByte, measure(Scenario.FIRST_BYTE, target, targets.direct()));
+            }
+            List<Result> results = new ArrayList<>();
+            for (Scenario scenario : scenarios) {
+                for (Target target : live) {
+                    if (target.available()) {
+                        add(results, measure(scenario, target, targets.direct()));
+                    }
+                }
+            }
+            Report report = new Report(targets.all(), firstByte, results,
+                    (System.nanoTime() - began) / 1e9, load);
+            report.write(dir);
+            System.out.println();
+            System.out.print(report.summary());
+            System.out.println("Report: " + dir.resolve("report.md") + ", "
+                    + dir.resolve("report.json") + ", " + dir.resolve("latency.svg"));
+        }
+    }
+
+    private static void add(List<Result> results, Result result) {
+        if (result != null) {
+            results.add(result);
+            System.out.println(line(result));
+        }
+    }
+
+    /** One run of a scenario against a target, or null when the target died meanwhile. */
+    private static Result measure(Scenario scenario, Target target, Target upstream)
+            throws IOException, InterruptedException {
+        Thread.sleep(SETTLE_MILLIS); // let the previous run's sockets close and its garbage go
+        long rssIdle = target.rssKib();
+        long threadsIdle = target.threads();
+        double cpu = target.cpuSeconds();
+        double systemCpu = target.systemCpuSeconds();
+        double upstreamCpu = upstream.cpuSeconds();
+        double clientCpu = Proc.cpuSeconds(SELF);
+        double machineCpu = Proc.machineCpuSeconds();
+        long[] started = new long[2];
+        try (Sampler sampler = new Sampler(target)) {
+            LoadClient.Run run = LoadClient.run(scenario, target.port(), open -> {
+                started[0] = target.rssKib();
+                started[1] = open;
+            });
+            if (!target.available()) {
+                System.out.println(target.name() + " exited during " + scenario.name()
+                        + "; it is left out from here on");
+                return null;
+            }
+            cpu = target.cpuSeconds() - cpu;
+            systemCpu = target.systemCpuSeconds() - systemCpu;
+            upstreamCpu = upstream.cpuSeconds() - upstreamCpu;
+            clientCpu = Proc.cpuSeconds(SELF) - clientCpu;
+            double other = Proc.machineCpuSeconds() - machineCpu - clientCpu - upstreamCpu
+                    - (target == upstream ? 0 : cpu);
+            return new Result(scenario, target.name(), run, cpu, systemCpu, upstreamCpu,
+                    clientCpu, Math.max(0, other), rssIdle, started[0], (int) started[1],
+                    sampler.peakRss(), target.peakRssKib(), threadsIdle,
+                    Math.max(threadsIdle, sampler.peakThreads()));
+        }
+    }
+
+    private static String line(Result r) {
+        LoadClient.Run run = r.run();
+        return String.format(Locale.ROOT, "%-11s %-11s %5d/%d sustained, latency p50 %.2f p99 "
+                        + "%.2f max %.1f ms, %.2f us CPU/event, %.0f events/s, client CPU %.0f%%%s",
+                r.scenario().name(), r.target(), run.sustained(), run.streams(),
+                run.latency().p50(), run.latency().p99(), run.latency().max(),
+                r.cpuMicrosPerEvent(), r.eventsPerSecond(), r.clientCpuPercent(),
+                run.firstError() == null ? "" : " (" + run.errors() + " failed, first: "
+                        + run.firstError() + ")");
+    }
+
+    /** Samples a target's resident memory and thread count every 100 ms on its own thread. */
+    private static final class Sampler implements AutoCloseable {
+
+        private final Thread thread;
+        private volatile boolean running = true;
+        private volatile long peakRss;
+        private volatile long peakThreads;
+
+        Sampler(Target target) {
+            thread = Thread.ofPlatform().daemon().name("sampler").start(() -> {
+                while (running) {
+                    peakRss = Math.max(peakRss, target.rssKib());
+                    peakThreads = Math.max(peakThreads, target.threads());
+                    try {
+                        Thread.sleep(100);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            });
+        }
+
+        long peakRss() {
+            return peakRss;
+        }
+
+        long peakThreads() {
+            return peakThreads;
+        }
+
+        @Override
+        public void close() {
+            running = false;
+            thread.interrupt();
+            try {
+                thread.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

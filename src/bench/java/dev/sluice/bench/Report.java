@@ -1,0 +1,394 @@
+package dev.sluice.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.function.ToDoubleFunction;
+
+/** The results of one run as {@code report.md}, {@code report.json}, a chart and a summary. */
+final class Report {
+
+    /** Finds results, and a result's latency above direct's at the same percentiles. */
+    record Lookup(List<Result> results) {
+
+        Result find(String scenario, String target) {
+            for (Result result : results) {
+                if (result.scenario().name().equals(scenario) && result.target().equals(target)) {
+                    return result;
+                }
+            }
+            return null;
+        }
+
+        Stats added(Result result) {
+            Result direct = find(result.scenario().name(), "direct");
+            return result.run().latency().minus(direct.run().latency());
+        }
+
+        Stats addedFirstByte(Result result) {
+            Result direct = find(result.scenario().name(), "direct");
+            return result.run().firstByte().minus(direct.run().firstByte());
+        }
+    }
+
+    /** A table row: a label, a cell per target, and a number to divide by nginx's, if any. */
+    private record Row(String label, Function<Result, String> cell,
+            ToDoubleFunction<Result> ratio) {}
+
+    private final List<Target> targets;
+    private final Lookup results;
+    private final List<Scenario> scenarios;
+    private final List<Goals.Goal> goals;
+    private final double seconds;
+    private final String loadBefore;
+    private final String loadAfter = loadAverage();
+    private final String date = ZonedDateTime.now().format(DateTimeFormatter.ISO_LOCAL_DATE_TIME);
+
+    Report(List<Target> targets, List<Result> firstByte, List<Result> results, double seconds,
+            String loadBefore) {
+        this.targets = targets;
+        this.loadBefore = loadBefore;
+        List<Result> all = new ArrayList<>(firstByte);
+        all.addAll(results);
+        this.results = new Lookup(all);
+        this.scenarios = results.stream().map(Result::scenario).distinct().toList();
+        this.goals = Goals.check(this.results, targets);
+        this.seconds = seconds;
+    }
+
+    void write(Path dir) throws IOException {
+        Files.writeString(dir.resolve("report.md"), markdown());
+        Files.writeString(dir.resolve("report.json"), Json.write(json()));
+        Files.writeString(dir.resolve("latency.svg"), Svg.chart(results, scenarios, targets));
+    }
+
+    /** The goals and Sluice's ratios to nginx, for the terminal. */
+    String summary() {
+        StringBuilder out = new StringBuilder("Sluice / nginx, same run (below 1 is better, but for"
+                + " events/s):\n");
+        for (Scenario scenario : scenarios) {
+            Result nginx = results.find(scenario.name(), "nginx");
+            for (Target target : sluices()) {
+                Result sluice = results.find(scenario.name(), target.name());
+                if (sluice == null || nginx == null) {
+                    continue;
+                }
+                out.append(String.format(Locale.ROOT, "  %-11s %-11s", scenario.name(),
+                        target.name()));
+                for (Row row : rows(scenario)) {
+                    if (row.ratio() != null) {
+                        out.append("  ").append(row.label().replaceAll(" \\(.*", "")).append(' ')
+                                .append(ratio(row, sluice, nginx));
+                    }
+                }
+                out.append('\n');
+            }
+        }
+        out.append("Goals:\n");
+        for (Goals.Goal goal : goals) {
+            out.append(String.format(Locale.ROOT, "  %-12s %-10s %-11s %s: %s%n", goal.verdict(),
+                    goal.scenario(), goal.target(), goal.goal(), goal.got()));
+        }
+        return out.toString();
+    }
+
+    private String markdown() {
+        StringBuilder md = new StringBuilder("# Sluice benchmark\n\n");
+        md.append(String.format(Locale.ROOT, "Run of %s, %.0f s in all, on %d cores, Linux %s, "
+                        + "Java %s; the load client is one NIO thread in the benchmark's JVM. "
+                        + "Load average before: %s; after: %s.%n%n",
+                date, seconds, Runtime.getRuntime().availableProcessors(), kernel(),
+                Runtime.version(), loadBefore, loadAfter));
+        md.append("| target | setup |\n| --- | --- |\n");
+        for (Target target : targets) {
+            md.append("| ").append(target.name()).append(" | ").append(setup(target))
+                    .append(" |\n");
+        }
+        md.append("""
+
+                Every target is measured in turn on 127.0.0.1, with the others idle. *Added* is a
+                target's percentile minus direct's at the same percentile. A stream is *sustained*
+                when all its events arrive in order with `[DONE]` and no pause exceeds 10x the
+                pacing (1 s for the firehose). CPU is user + system time from `/proc/PID/stat`
+                (nginx: master and workers); CPU us per event equals CPU seconds per million
+                events. Machines are noisy: compare within a run, not across runs.
+
+                ## Goals
+
+                | scenario | goal | target | measured | verdict |
+                | --- | --- | --- | --- | --- |
+                """);
+        for (Goals.Goal goal : goals) {
+            md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s |%n", goal.scenario(),
+                    goal.goal(), goal.target(), goal.got(),
+                    Boolean.TRUE.equals(goal.met()) ? "met" : "**" + goal.verdict() + "**"));
+        }
+        md.append("\n## Time to first byte, one stream at a time\n\n");
+        table(md, Scenario.FIRST_BYTE, firstByteRows());
+        for (Scenario scenario : scenarios) {
+            md.append(String.format(Locale.ROOT, "%n## %s: %d streams x %d events, %d ms apart, "
+                            + "opened over %.1f s%n%n", scenario.name(), scenario.streams(),
+                    scenario.events(), scenario.gapMs(), scenario.rampMs() / 1e3));
+            table(md, scenario, rows(scenario));
+        }
+        md.append("\n## Added latency per event\n\n![added latency per event](latency.svg)\n");
+        return md.toString();
+    }
+
+    private void table(StringBuilder md, Scenario scenario, List<Row> rows) {
+        List<String> names = targets.stream().map(Target::name).toList();
+        boolean ratios = results.find(scenario.name(), "nginx") != null;
+        md.append("| |");
+        names.forEach(name -> md.append(' ').append(name).append(" |"));
+        if (ratios) {
+            sluices().forEach(t -> md.append(' ').append(t.name()).append(" / nginx |"));
+        }
+        md.append("\n| --- |").append(" ---: |".repeat(names.size()
+                + (ratios ? sluices().size() : 0))).append('\n');
+        Result nginx = results.find(scenario.name(), "nginx");
+        for (Row row : rows) {
+            md.append("| ").append(row.label()).append(" |");
+            for (String name : names) {
+                Result result = results.find(scenario.name(), name);
+                md.append(' ').append(result == null ? "missing" : row.cell().apply(result))
+                        .append(" |");
+            }
+            if (ratios) {
+                for (Target sluice : sluices()) {
+                    Result result = results.find(scenario.name(), sluice.name());
+                    md.append(' ').append(row.ratio() == null || result == null ? ""
+                            : ratio(row, result, nginx)).append(" |");
+                }
+            }
+            md.append('\n');
+        }
+    }
+
+    private List<Row> firstByteRows() {
+        return List.of(
+                new Row("first byte p50 / p99 (ms)", r -> ms(r.run().firstByte().p50()) + " / "
+                        + ms(r.run().firstByte().p99()), null),
+                new Row("added first byte p50 (ms)", r -> direct(r) ? "-"
+                        : ms(results.addedFirstByte(r).p50()),
+                        r -> results.addedFirstByte(r).p50()),
+                new Row("added first byte p99 (ms)", r -> direct(r) ? "-"
+                        : ms(results.addedFirstByte(r).p99()),
+                        r -> results.addedFirstByte(r).p99()));
+    }
+
+    private List<Row> rows(Scenario scenario) {
+        List<Row> rows = new ArrayList<>();
+        rows.add(new Row("streams sustained / failed / stalled", r -> r.run().sustained() + "/"
+                + r.run().streams() + " / " + r.run().errors() + " / " + r.run().stalled(), null));
+        rows.add(new Row("first byte at N, p50 / p99 (ms)", r -> ms(r.run().firstByte().p50())
+                + " / " + ms(r.run().firstByte().p99()), null));
+        rows.add(new Row("added first byte at N, p50 / p99 (ms)", r -> direct(r) ? "-"
+                : ms(results.addedFirstByte(r).p50()) + " / "
+                        + ms(results.addedFirstByte(r).p99()), null));
+        rows.add(new Row("event latency p50 / p99 / p99.9 / max (ms)", r -> {
+            Stats s = r.run().latency();
+            return ms(s.p50()) + " / " + ms(s.p99()) + " / " + ms(s.p999()) + " / " + ms(s.max());
+        }, null));
+        rows.add(added("added p50 (ms)", Stats::p50));
+        rows.add(added("added p99 (ms)", Stats::p99));
+        rows.add(added("added p99.9 (ms)", Stats::p999));
+        rows.add(added("added max (ms)", Stats::max));
+        rows.add(new Row("events/s", r -> number(r.eventsPerSecond()), Result::eventsPerSecond));
+        rows.add(new Row("MB/s", r -> fixed(r.megabytesPerSecond(), 1), null));
+        rows.add(new Row("CPU us per event", r -> fixed(r.cpuMicrosPerEvent(), 2),
+                Result::cpuMicrosPerEvent));
+        rows.add(new Row("CPU % of one core (of which system)", r -> fixed(r.cpuPercent(), 0)
+                + " (" + fixed(r.systemPercent(), 0) + "%)", null));
+        rows.add(new Row("RSS idle / all started / peak (MiB)", r -> mib(r.rssIdleKib()) + " / "
+                + mib(r.rssStartedKib()) + " / " + mib(r.peakRssKib()), null));
+        rows.add(new Row("RSS per open stream (KiB)", r -> fixed(r.rssPerStreamKib(), 1),
+                Result::rssPerStreamKib));
+        rows.add(new Row("peak RSS since start, VmHWM (MiB)", r -> mib(r.hwmKib()), null));
+        rows.add(new Row("OS threads idle / peak", r -> r.threadsIdle() + " / " + r.threadsPeak(),
+                null));
+        rows.add(new Row("upstream CPU us per event", r -> fixed(r.upstreamCpuMicrosPerEvent(), 2),
+                null));
+        rows.add(new Row("load client CPU % of one core", r -> fixed(r.clientCpuPercent(), 0),
+                null));
+        rows.add(new Row("other work on the machine (cores)", r -> fixed(r.otherCores(), 2),
+                null));
+        return rows;
+    }
+
+    private Row added(String label, ToDoubleFunction<Stats> percentile) {
+        return new Row(label, r -> direct(r) ? "-" : ms(percentile.applyAsDouble(results.added(r))),
+                r -> percentile.applyAsDouble(results.added(r)));
+    }
+
+    private Map<String, Object> json() {
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("date", date);
+        root.put("seconds", seconds);
+        root.put("cores", Runtime.getRuntime().availableProcessors());
+        root.put("kernel", kernel());
+        root.put("java", Runtime.version().toString());
+        root.put("load_average_before", loadBefore);
+        root.put("load_average_after", loadAfter);
+        List<Object> list = new ArrayList<>();
+        for (Target target : targets) {
+            Map<String, Object> entry = new LinkedHashMap<>();
+            entry.put("name", target.name());
+            entry.put("setup", setup(target));
+            entry.put("available", target.available());
+            entry.put("startup_ms", target.startupMillis());
+            list.add(entry);
+        }
+        root.put("targets", list);
+        root.put("curve_x", Stats.CURVE_X);
+        list = new ArrayList<>();
+        for (Scenario scenario : withFirstByte()) {
+            Map<String, Object> entry = new LinkedHashMap<>();
+            entry.put("name", scenario.name());
+            entry.put("streams", scenario.streams());
+            entry.put("events", scenario.events());
+            entry.put("gap_ms", scenario.gapMs());
+            entry.put("ramp_ms", scenario.rampMs());
+            Map<String, Object> byTarget = new LinkedHashMap<>();
+            for (Target target : targets) {
+                Result result = results.find(scenario.name(), target.name());
+                if (result != null) {
+                    byTarget.put(target.name(), json(result));
+                }
+            }
+            entry.put("results", byTarget);
+            list.add(entry);
+        }
+        root.put("scenarios", list);
+        list = new ArrayList<>();
+        for (Goals.Goal goal : goals) {
+            Map<String, Object> entry = new LinkedHashMap<>();
+            entry.put("scenario", goal.scenario());
+            entry.put("goal", goal.goal());
+            entry.put("target", goal.target());
+            entry.put("measured", goal.got());
+            entry.put("met", goal.met());
+            list.add(entry);
+        }
+        root.put("goals", list);
+        return root;
+    }
+
+    private Map<String, Object> json(Result r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        LoadClient.Run run = r.run();
+        m.put("streams", run.streams());
+        m.put("sustained", run.sustained());
+        m.put("failed", run.errors());
+        m.put("stalled", run.stalled());
+        m.put("first_error", run.firstError());
+        m.put("events", run.events());
+        m.put("bytes", run.bytes());
+        m.put("seconds", run.seconds());
+        m.put("events_per_s", r.eventsPerSecond());
+        m.put("mb_per_s", r.megabytesPerSecond());
+        m.put("first_byte_ms", stats(run.firstByte()));
+        m.put("latency_ms", stats(run.latency()));
+        if (!direct(r)) {
+            m.put("added_first_byte_ms", stats(results.addedFirstByte(r)));
+            m.put("added_latency_ms", stats(results.added(r)));
+        }
+        m.put("latency_curve_ms", run.latency().curve());
+        m.put("cpu_s", r.cpuSeconds());
+        m.put("cpu_s_per_million_events", r.cpuMicrosPerEvent());
+        m.put("cpu_percent", r.cpuPercent());
+        m.put("system_cpu_s", r.systemCpuSeconds());
+        m.put("upstream_cpu_s", r.upstreamCpuSeconds());
+        m.put("client_cpu_percent", r.clientCpuPercent());
+        m.put("other_machine_cores", r.otherCores());
+        m.put("rss_idle_kib", r.rssIdleKib());
+        m.put("rss_all_started_kib", r.rssStartedKib());
+        m.put("open_at_rss_sample", r.openAtSample());
+        m.put("rss_per_stream_kib", r.rssPerStreamKib());
+        m.put("rss_peak_sampled_kib", r.peakRssKib());
+        m.put("vm_hwm_kib", r.hwmKib());
+        m.put("threads_idle", r.threadsIdle());
+        m.put("threads_peak", r.threadsPeak());
+        return m;
+    }
+
+    private static Map<String, Object> stats(Stats s) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("p50", s.p50());
+        m.put("p99", s.p99());
+        m.put("p99.9", s.p999());
+        m.put("max", s.max());
+        return m;
+    }
+
+    private List<Scenario> withFirstByte() {
+        List<Scenario> all = new ArrayList<>(List.of(Scenario.FIRST_BYTE));
+        all.addAll(scenarios);
+        return all;
+    }
+
+    private List<Target> sluices() {
+        return targets.stream().filter(t -> t.name().startsWith("sluice")).toList();
+    }
+
+    private String ratio(Row row, Result sluice, Result nginx) {
+        double base = row.ratio().applyAsDouble(nginx);
+        double value = row.ratio().applyAsDouble(sluice);
+        return base > 0 && !Double.isNaN(value) ? fixed(value / base, 2) : "-";
+    }
+
+    private static String setup(Target target) {
+        if (target.name().equals("nginx") && target.available()) {
+            return target.setup() + ", worker_processes auto (" + (target.processes() - 1)
+                    + " workers), proxy_buffering off, HTTP/1.1 keep-alive upstream";
+        }
+        return target.setup();
+    }
+
+    private static boolean direct(Result result) {
+        return result.target().equals("direct");
+    }
+
+    /** The 1, 5 and 15 minute load averages: other work on the machine shows here. */
+    static String loadAverage() {
+        try {
+            String[] fields = Files.readString(Path.of("/proc/loadavg")).split(" ");
+            return fields[0] + " " + fields[1] + " " + fields[2];
+        } catch (IOException | RuntimeException e) {
+            return "unknown";
+        }
+    }
+
+    private static String kernel() {
+        try {
+            return Files.readString(Path.of("/proc/sys/kernel/osrelease")).trim();
+        } catch (IOException e) {
+            return System.getProperty("os.version");
+        }
+    }
+
+    static String ms(double value) {
+        return Double.isNaN(value) ? "-" : Math.abs(value) >= 100 ? fixed(value, 0)
+                : Math.abs(value) >= 10 ? fixed(value, 1) : fixed(value, 3);
+    }
+
+    private static String number(double value) {
+        return Double.isNaN(value) ? "-" : String.format(Locale.ROOT, "%,.0f", value);
+    }
+
+    private static String fixed(double value, int decimals) {
+        return Double.isNaN(value) || Double.isInfinite(value) ? "-"
+                : String.format(Locale.ROOT, "%." + decimals + "f", value);
+    }
+
+    private static String mib(long kib) {
+        return fixed(kib / 1024.0, 1);
+    }
+}

@@ -1,0 +1,53 @@
+package dev.sluice.bench;
+
+import java.util.List;
+
+/**
+ * One load shape: how many streams, how many events each, the upstream's pause between events,
+ * how long the opening of the streams is spread over, and how many may be open at once.
+ */
+record Scenario(String name, int streams, int events, int gapMs, int rampMs, int concurrency) {
+
+    /** The presets run by {@code all}, in order. */
+    static final List<Scenario> ALL = List.of(
+            new Scenario("paced-100", 100, 200, 20, 200, 100),
+            new Scenario("paced-1000", 1_000, 100, 50, 1_000, 1_000),
+            new Scenario("held-8k", 8_000, 60, 1_000, 4_000, 8_000),
+            new Scenario("firehose", 50, 20_000, 0, 0, 50));
+    static final Scenario SMOKE = new Scenario("smoke", 10, 20, 10, 0, 10);
+    /** Not reported: brings every process's JIT to speed before anything is measured. */
+    static final Scenario WARM_UP = new Scenario("warm-up", 50, 2_000, 0, 0, 50);
+    /** Time to first byte with one stream at a time. */
+    static final Scenario FIRST_BYTE = new Scenario("first-byte-c1", 100, 1, 0, 0, 1);
+
+    static List<Scenario> select(String name) {
+        if (name == null || name.isEmpty() || name.equals("all")) {
+            return ALL;
+        }
+        if (name.equals(SMOKE.name())) {
+            return List.of(SMOKE);
+        }
+        for (Scenario scenario : ALL) {
+            if (scenario.name().equals(name)) {
+                return List.of(scenario);
+            }
+        }
+        throw new IllegalArgumentException("unknown scenario '" + name + "'; choose one of: all, "
+                + "smoke, " + String.join(", ", ALL.stream().map(Scenario::name).toList()));
+    }
+
+    /** Longest pause between two events of a stream before it counts as stalled. */
+    long stallLimitMicros() {
+        // A firehose has no pacing to multiply; a second without an event is a stall there.
+        return gapMs > 0 ? 10_000L * gapMs : 1_000_000L;
+    }
+
+    /** The run is abandoned after this, whatever is still open. */
+    long deadlineMillis() {
+        return rampMs + (long) events * gapMs + (gapMs > 0 ? 30_000 : 120_000);
+    }
+
+    long totalEvents() {
+        return (long) streams * events;
+    }
+}

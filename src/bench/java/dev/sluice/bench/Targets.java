@@ -1,0 +1,236 @@
+package dev.sluice.bench;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Starts the processes of a run, each on its own loopback port (the pacing upstream, nginx in
+ * front of it, Sluice in front of it with each garbage collector), and stops them all at the end.
+ */
+final class Targets implements AutoCloseable {
+
+    static final String NGINX = "/usr/sbin/nginx";
+    private static final String JAVA = ProcessHandle.current().info().command().orElse("java");
+    private static final long START_LIMIT_NANOS = 30_000_000_000L;
+
+    private final Path dir;
+    private final List<Target> all = new ArrayList<>();
+
+    private Targets(Path dir) {
+        this.dir = dir;
+    }
+
+    /** The upstream first ("direct"), then nginx (perhaps missing), then each Sluice. */
+    static Targets start(Path dir, Path jar) throws IOException {
+        Targets targets = new Targets(dir);
+        try {
+            Target upstream = targets.add(targets.upstream());
+            targets.add(targets.nginx(upstream.port()));
+            for (String gc : List.of("g1", "zgc")) {
+                targets.add(targets.sluice(jar, gc, upstream.port()));
+            }
+            return targets;
+        } catch (IOException | RuntimeException e) {
+            targets.close();
+            throw e;
+        }
+    }
+
+    List<Target> all() {
+        return List.copyOf(all);
+    }
+
+    Target direct() {
+        return all.get(0);
+    }
+
+    /** The JVM flags of one Sluice variant, as documented in the README. */
+    static List<String> sluiceFlags(String gc) {
+        if (gc.equals("g1")) {
+            return List.of("-Xmx1g", "-XX:+UseG1GC");
+        }
+        // Generational ZGC is the default mode of ZGC from JDK 23 on, and the only one from 24.
+        return Runtime.version().feature() >= 23 ? List.of("-Xmx1g", "-XX:+UseZGC")
+                : List.of("-Xmx1g", "-XX:+UseZGC", "-XX:+ZGenerational");
+    }
+
+    private Target add(Target target) {
+        all.add(target);
+        return target;
+    }
+
+    private Target upstream() throws IOException {
+        Process process = new ProcessBuilder(JAVA, "-Xmx1g", "-cp",
+                System.getProperty("java.class.path"), PacingUpstream.class.getName())
+                .redirectError(dir.resolve("upstream.log").toFile())
+                .start();
+        BufferedReader out = new BufferedReader(
+                new InputStreamReader(process.getInputStream(), StandardCharsets.US_ASCII));
+        String line = out.readLine();
+        if (line == null || !line.startsWith("listening on ")) {
+            process.destroyForcibly();
+            throw new IOException("the pacing upstream did not start; see upstream.log");
+        }
+        int port = Integer.parseInt(line.substring("listening on ".length()).trim());
+        // Its standard input stays open: the upstream exits when this process does.
+        return new Target("direct", "the pacing upstream itself (JDK virtual threads)", port,
+                process, List.of(), Double.NaN);
+    }
+
+    private Target nginx(int upstreamPort) throws IOException {
+        if (!Files.isExecutable(Path.of(NGINX))) {
+            return Target.missing("nginx", "not installed: apt-get install nginx");
+        }
+        Path prefix = Files.createDirectories(dir.resolve("nginx")).toAbsolutePath();
+        Files.createDirectories(prefix.resolve("temp"));
+        int port = freePort();
+        Path conf = prefix.resolve("nginx.conf");
+        Files.writeString(conf, nginxConf(prefix, port, upstreamPort));
+        Process process = new ProcessBuilder(NGINX, "-p", prefix + "/", "-c", conf.toString(),
+                "-e", prefix.resolve("error.log").toString())
+                .redirectErrorStream(true)
+                .redirectOutput(prefix.resolve("output.log").toFile())
+                .start();
+        long start = System.nanoTime();
+        List<Long> workers = List.of();
+        while (workers.size() < Runtime.getRuntime().availableProcessors() || !accepts(port)) {
+            if (!process.isAlive() || System.nanoTime() - start > START_LIMIT_NANOS) {
+                process.destroyForcibly();
+                throw new IOException("nginx did not start; see nginx/error.log");
+            }
+            pause();
+            workers = Proc.children(process.pid());
+        }
+        return new Target("nginx", version(), port, process, workers, Double.NaN);
+    }
+
+    private static String nginxConf(Path prefix, int port, int upstreamPort) {
+        return """
+                # The reference relay: a plain streaming reverse proxy to the pacing upstream.
+                daemon off;
+                master_process on;
+                worker_processes auto;
+                worker_rlimit_nofile 20000;
+                pid %1$s/nginx.pid;
+                error_log %1$s/error.log warn;
+                events {
+                    worker_connections 20000;
+                }
+                http {
+                    access_log off;
+                    client_body_temp_path %1$s/temp/body;
+                    proxy_temp_path %1$s/temp/proxy;
+                    upstream pacing {
+                        server 127.0.0.1:%3$d;
+                        keepalive 1024;
+                    }
+                    server {
+                        listen 127.0.0.1:%2$d backlog=4096;
+                        location / {
+                            proxy_pass http://pacing;
+                            proxy_http_version 1.1;
+                            proxy_set_header Connection "";
+                            proxy_buffering off;
+                            proxy_read_timeout 1h;
+                            proxy_send_timeout 1h;
+                        }
+                    }
+                }
+                """.formatted(prefix, port, upstreamPort);
+    }
+
+    private Target sluice(Path jar, String gc, int upstreamPort) throws IOException {
+        int port = freePort();
+        List<String> command = new ArrayList<>(List.of(JAVA));
+        command.addAll(sluiceFlags(gc));
+        command.addAll(List.of("-jar", jar.toString()));
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(dir.resolve("sluice-" + gc + ".log").toFile());
+        Map<String, String> env = builder.environment();
+        env.keySet().removeIf(key -> key.startsWith("SLUICE_") || key.startsWith("OPENAI_"));
+        env.put("OPENAI_BASE_URL", "http://127.0.0.1:" + upstreamPort + "/v1");
+        env.put("OPENAI_API_KEY", "sk-bench-placeholder-not-a-key");
+        env.put("SLUICE_HOST", "127.0.0.1");
+        env.put("SLUICE_PORT", Integer.toString(port));
+        long start = System.nanoTime();
+        Process process = builder.start();
+        while (!healthy(port)) {
+            if (!process.isAlive() || System.nanoTime() - start > START_LIMIT_NANOS) {
+                process.destroyForcibly();
+                throw new IOException("Sluice did not start; see sluice-" + gc + ".log");
+            }
+            pause();
+        }
+        double startup = (System.nanoTime() - start) / 1e6;
+        return new Target("sluice-" + gc, String.join(" ", sluiceFlags(gc)), port, process,
+                List.of(), startup);
+    }
+
+    /** True when {@code GET /healthz} answers 200. */
+    private static boolean healthy(int port) {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 1_000);
+            socket.setSoTimeout(5_000);
+            OutputStream out = socket.getOutputStream();
+            out.write(("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:" + port
+                    + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            byte[] status = socket.getInputStream().readNBytes(12);
+            return new String(status, StandardCharsets.US_ASCII).equals("HTTP/1.1 200");
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static boolean accepts(int port) {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 1_000);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            return socket.getLocalPort();
+        }
+    }
+
+    private static String version() {
+        try {
+            Process nginx = new ProcessBuilder(NGINX, "-v").redirectErrorStream(true).start();
+            String text = new String(nginx.getInputStream().readAllBytes()).trim();
+            return text.replace("nginx version: ", "");
+        } catch (IOException e) {
+            return "nginx";
+        }
+    }
+
+    private static void pause() {
+        try {
+            Thread.sleep(1);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        for (Target target : all.reversed()) {
+            target.close();
+        }
+    }
+}
