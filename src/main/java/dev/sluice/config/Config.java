@@ -1,8 +1,8 @@
 package dev.sluice.config;
 
-import java.net.URI;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
@@ -11,31 +11,29 @@ import java.util.Set;
 /**
  * Sluice's settings, read once at start-up and immutable after.
  *
- * @param upstreamUrl the OpenAI-compatible base URL (ending before {@code /chat/completions}),
- *     or null to relay to the built-in simulated upstream
- * @param apiKey the key sent upstream as a bearer token, or null to send none (local servers)
+ * @param routes the upstreams, each under its own path prefix
  * @param shutdownGrace how long streams in flight may go on once the server is told to stop
+ * @param transcriptBytes how much of a stream's event data its transcript keeps
+ * @param logContent whether the stream's log line carries the assembled answer
  */
 public record Config(
         String host,
         int port,
-        URI upstreamUrl,
-        Secret apiKey,
+        List<Route> routes,
         Timeouts timeouts,
         Retries retries,
         Duration shutdownGrace,
         int maxLineBytes,
         int maxBodyBytes,
+        int transcriptBytes,
+        boolean logContent,
         Duration simulatedTokenDelay,
         String demoModel) {
-
-    public static final URI OPENAI_URL = URI.create("https://api.openai.com/v1");
 
     private static final String CONFIG = "SLUICE_CONFIG";
     private static final String HOST = "SLUICE_HOST";
     private static final String PORT = "SLUICE_PORT";
-    private static final String API_KEY = "OPENAI_API_KEY";
-    private static final String BASE_URL = "OPENAI_BASE_URL";
+    private static final String ROUTES = "SLUICE_ROUTES";
     private static final String CONNECT_TIMEOUT = "SLUICE_CONNECT_TIMEOUT";
     private static final String RESPONSE_TIMEOUT = "SLUICE_RESPONSE_TIMEOUT";
     private static final String FIRST_EVENT_TIMEOUT = "SLUICE_FIRST_EVENT_TIMEOUT";
@@ -47,15 +45,18 @@ public record Config(
     private static final String SHUTDOWN_GRACE = "SLUICE_SHUTDOWN_GRACE";
     private static final String MAX_LINE_BYTES = "SLUICE_MAX_LINE_BYTES";
     private static final String MAX_BODY_BYTES = "SLUICE_MAX_BODY_BYTES";
+    private static final String TRANSCRIPT_BYTES = "SLUICE_TRANSCRIPT_BYTES";
+    private static final String LOG_CONTENT = "SLUICE_LOG_CONTENT";
     private static final String SIMULATED_TOKEN_DELAY = "SLUICE_SIMULATED_TOKEN_DELAY";
     private static final String DEMO_MODEL = "SLUICE_DEMO_MODEL";
-    private static final Set<String> KNOWN = Set.of(HOST, PORT, BASE_URL, CONNECT_TIMEOUT,
+    private static final Set<String> KNOWN = Set.of(HOST, PORT, ROUTES, CONNECT_TIMEOUT,
             RESPONSE_TIMEOUT, FIRST_EVENT_TIMEOUT, IDLE_TIMEOUT, STREAM_TIMEOUT, HEARTBEAT, RETRIES,
-            RETRY_MAX_WAIT, SHUTDOWN_GRACE, MAX_LINE_BYTES, MAX_BODY_BYTES, SIMULATED_TOKEN_DELAY,
-            DEMO_MODEL);
+            RETRY_MAX_WAIT, SHUTDOWN_GRACE, MAX_LINE_BYTES, MAX_BODY_BYTES, TRANSCRIPT_BYTES,
+            LOG_CONTENT, SIMULATED_TOKEN_DELAY, DEMO_MODEL);
 
     public Config {
         Objects.requireNonNull(host, "host");
+        routes = List.copyOf(routes);
         Objects.requireNonNull(timeouts, "timeouts");
         Objects.requireNonNull(retries, "retries");
         Objects.requireNonNull(shutdownGrace, "shutdownGrace");
@@ -65,17 +66,12 @@ public record Config(
 
     /** Reads the settings from system properties, the environment and the optional file. */
     public static Config load(Map<String, String> env, Properties system) {
-        Settings s = Settings.load(env, system, CONFIG, KNOWN, Set.of(API_KEY));
-        String key = s.raw(API_KEY);
-        URI url = s.url(BASE_URL);
-        if (url == null && key != null) {
-            url = OPENAI_URL;
-        }
+        Settings s = Settings.load(env, system, CONFIG, KNOWN,
+                Set.of("OPENAI_API_KEY", "ANTHROPIC_API_KEY"));
         return new Config(
                 s.string(HOST, "127.0.0.1"),
                 s.integer(PORT, 8080, 0, 65535),
-                url,
-                key == null ? null : new Secret(key),
+                Routes.load(s.raw(ROUTES), env, system),
                 timeouts(s),
                 new Retries(s.integer(RETRIES, Retries.DEFAULTS.attempts(), 0, 10),
                         Retries.DEFAULTS.backoff(),
@@ -83,6 +79,8 @@ public record Config(
                 s.duration(SHUTDOWN_GRACE, Duration.ofSeconds(30), true),
                 s.integer(MAX_LINE_BYTES, 1 << 20, 1024, 64 << 20),
                 s.integer(MAX_BODY_BYTES, 1 << 20, 1024, 64 << 20),
+                s.integer(TRANSCRIPT_BYTES, 1 << 20, 0, 256 << 20),
+                s.bool(LOG_CONTENT, false),
                 s.duration(SIMULATED_TOKEN_DELAY, Duration.ofMillis(30), true),
                 s.string(DEMO_MODEL, "gpt-4o-mini"));
     }
@@ -103,9 +101,15 @@ public record Config(
         return load(System.getenv(), System.getProperties());
     }
 
-    /** True when no upstream is configured and the built-in simulated one answers. */
+    /** True when a route answers from the built-in simulated upstream. */
     public boolean simulated() {
-        return upstreamUrl == null;
+        return routes.stream().anyMatch(Route::simulated);
+    }
+
+    /** The route of that name; fails if there is none. */
+    public Route route(String name) {
+        return routes.stream().filter(r -> r.name().equals(name)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no route " + name));
     }
 
     /** The effective settings for the start-up log; the key appears only as a fingerprint. */
@@ -113,9 +117,13 @@ public record Config(
         Map<String, String> lines = new LinkedHashMap<>();
         lines.put(Settings.describe(HOST), host);
         lines.put(Settings.describe(PORT), Integer.toString(port));
-        lines.put(Settings.describe(BASE_URL),
-                simulated() ? "(simulated upstream)" : upstreamUrl.toString());
-        lines.put(Settings.describe(API_KEY), apiKey == null ? "(none)" : apiKey.fingerprint());
+        for (Route route : routes) {
+            lines.put("route " + route.name() + " " + route.prefix(), route.dialect() + " -> "
+                    + (route.simulated() ? "(simulated upstream)" : route.url()) + ", key "
+                    + (route.key() == null ? "(none)" : route.key().fingerprint())
+                    + (route.policy().isEmpty() && route.policy().headers().isEmpty()
+                            && route.policy().query().isEmpty() ? "" : ", " + route.policy()));
+        }
         lines.put(Settings.describe(CONNECT_TIMEOUT), Settings.format(timeouts.connect()));
         lines.put(Settings.describe(RESPONSE_TIMEOUT), Settings.format(timeouts.response()));
         lines.put(Settings.describe(FIRST_EVENT_TIMEOUT), Settings.format(timeouts.firstEvent()));
@@ -127,6 +135,8 @@ public record Config(
         lines.put(Settings.describe(SHUTDOWN_GRACE), Settings.format(shutdownGrace));
         lines.put(Settings.describe(MAX_LINE_BYTES), Integer.toString(maxLineBytes));
         lines.put(Settings.describe(MAX_BODY_BYTES), Integer.toString(maxBodyBytes));
+        lines.put(Settings.describe(TRANSCRIPT_BYTES), Integer.toString(transcriptBytes));
+        lines.put(Settings.describe(LOG_CONTENT), Boolean.toString(logContent));
         lines.put(Settings.describe(SIMULATED_TOKEN_DELAY), Settings.format(simulatedTokenDelay));
         lines.put(Settings.describe(DEMO_MODEL), demoModel);
         return lines;

@@ -2,8 +2,6 @@ package dev.sluice.config;
 
 import java.io.IOException;
 import java.io.Reader;
-import java.net.URI;
-import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -116,6 +114,18 @@ final class Settings {
         throw invalid(variable, value, "a whole number from " + min + " to " + max);
     }
 
+    boolean bool(String variable, boolean fallback) {
+        String value = raw(variable);
+        if (value == null) {
+            return fallback;
+        }
+        return switch (value.toLowerCase(Locale.ROOT)) {
+            case "true", "yes", "on", "1" -> true;
+            case "false", "no", "off", "0" -> false;
+            default -> throw invalid(variable, value, "true or false");
+        };
+    }
+
     /** A duration written {@code 250ms}, {@code 10s} or {@code 2m}; zero only if allowed. */
     Duration duration(String variable, Duration fallback, boolean zeroAllowed) {
         String value = raw(variable);
@@ -142,29 +152,6 @@ final class Settings {
             return millis / 60_000 + "m";
         }
         return millis % 1000 == 0 && millis > 0 ? millis / 1000 + "s" : millis + "ms";
-    }
-
-    /** An absolute http or https URL without query or fragment, with no trailing slash. */
-    URI url(String variable) {
-        String value = raw(variable);
-        if (value == null) {
-            return null;
-        }
-        try {
-            URI uri = new URI(value);
-            String scheme = uri.getScheme();
-            if (("http".equals(scheme) || "https".equals(scheme)) && uri.getHost() != null
-                    && uri.getRawQuery() == null && uri.getRawFragment() == null
-                    && uri.getRawUserInfo() == null) {
-                return URI.create(value.replaceAll("/+$", ""));
-            }
-        } catch (URISyntaxException e) {
-            // reported below
-        }
-        // The refused value may carry a password or a key (user info, ?api-key=): never echo it.
-        String shown = value.replaceAll("//[^/@]*@", "//***@").replaceAll("[?#].*", "?***");
-        throw invalid(variable, shown,
-                "an http:// or https:// URL without user, query or fragment");
     }
 
     private ConfigException invalid(String variable, String value, String expected) {

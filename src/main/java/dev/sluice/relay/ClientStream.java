@@ -16,11 +16,30 @@ final class ClientStream {
     private final ReentrantLock lock = new ReentrantLock();
     private final HttpServletResponse response;
     private final SseWriter writer;
+    private final boolean textOnly;
     private volatile long lastFlushNanos = System.nanoTime();
 
-    ClientStream(HttpServletResponse response) throws IOException {
+    /** @param textOnly the client asked for plain text: only text is written, no events */
+    ClientStream(HttpServletResponse response, boolean textOnly) throws IOException {
         this.response = response;
         this.writer = new SseWriter(response.getOutputStream());
+        this.textOnly = textOnly;
+    }
+
+    boolean textOnly() {
+        return textOnly;
+    }
+
+    /** Writes plain text without flushing it (text mode). */
+    void text(String text) throws ClientGoneException {
+        lock.lock();
+        try {
+            writer.raw(text);
+        } catch (IOException e) {
+            throw new ClientGoneException(e);
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Writes an item without flushing it. */
@@ -56,12 +75,12 @@ final class ClientStream {
 
     /**
      * A {@code : keep-alive} comment, unless the relay thread is writing at this moment (then the
-     * client is not idle anyway).
+     * client is not idle anyway) or the client reads plain text, which has no room for one.
      *
      * @return false if the client has gone away
      */
     boolean heartbeat() {
-        if (!lock.tryLock()) {
+        if (textOnly || !lock.tryLock()) {
             return true;
         }
         try {

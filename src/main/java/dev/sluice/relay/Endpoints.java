@@ -1,61 +1,81 @@
 package dev.sluice.relay;
 
 import dev.sluice.config.Config;
+import dev.sluice.config.Route;
 import dev.sluice.simulated.SimulatedUpstreamServlet;
+import dev.sluice.upstream.Upstream;
 import jakarta.servlet.http.HttpServlet;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The servlets Sluice serves and their paths: one list, mounted alike by the embedded server and
- * by the WAR's bootstrap, and the relay's graceful shutdown.
+ * The servlets Sluice serves and their paths, mounted alike by the embedded server and by the
+ * WAR's bootstrap, and what they share: the HTTP client, the watchdog and its graceful shutdown.
  */
-public final class Endpoints {
+public final class Endpoints implements AutoCloseable {
 
     /** A servlet and the path it answers. */
     public record Endpoint(String path, HttpServlet servlet) {}
 
-    public static final String CHAT_PATH = "/v1/chat/completions";
-    public static final String SIMULATED_PATH = "/simulated/v1/chat/completions";
+    public static final String SIMULATED_PATH = "/simulated/v1/*";
 
     private final List<Endpoint> all;
-    private final RelayServlet relay;
+    private final Relaying shared;
+    private final Config config;
 
-    private Endpoints(List<Endpoint> all, RelayServlet relay) {
+    private Endpoints(List<Endpoint> all, Relaying shared, Config config) {
         this.all = all;
-        this.relay = relay;
+        this.shared = shared;
+        this.config = config;
+    }
+
+    public static Endpoints of(Config config) {
+        return of(config, new TranscriptLog(config.logContent()));
+    }
+
+    /** With a listener of its own for every stream's transcript. */
+    public static Endpoints of(Config config, TranscriptListener transcripts) {
+        Relaying shared = new Relaying(new Upstream(config.timeouts().connect()),
+                new Watchdog(config.timeouts()), new Retry(config.retries()),
+                new Redaction(config.routes().stream().map(Route::key)
+                        .filter(Objects::nonNull).toList()), transcripts);
+        InfoServlet info = new InfoServlet(config);
+        List<Endpoint> endpoints = new ArrayList<>();
+        for (Route route : config.routes()) {
+            endpoints.add(new Endpoint(route.prefix() + "/*",
+                    new RelayServlet(config, route, shared)));
+        }
+        endpoints.add(new Endpoint(InfoServlet.HEALTH_PATH, info));
+        endpoints.add(new Endpoint(InfoServlet.INFO_PATH, info));
+        if (config.simulated()) {
+            endpoints.add(new Endpoint(SIMULATED_PATH,
+                    new SimulatedUpstreamServlet(config.simulatedTokenDelay())));
+        }
+        return new Endpoints(List.copyOf(endpoints), shared, config);
     }
 
     public List<Endpoint> all() {
         return all;
     }
 
-    /**
-     * Lets streams in flight finish for the configured grace period, then ends the rest with a
-     * shutdown error event; completes when none is open.
-     */
-    public CompletableFuture<Void> shutdown() {
-        return relay.shutdown();
-    }
-
     /** Streams (and non-streamed answers) being relayed right now. */
     public int openStreams() {
-        return relay.openStreams();
+        return shared.watchdog().openStreams();
     }
 
-    public static Endpoints of(Config config) {
-        InfoServlet info = new InfoServlet(config);
-        RelayServlet relay = new RelayServlet(config);
-        List<Endpoint> endpoints = new ArrayList<>(List.of(
-                new Endpoint(CHAT_PATH, relay),
-                new Endpoint(InfoServlet.HEALTH_PATH, info),
-                new Endpoint(InfoServlet.INFO_PATH, info),
-                new Endpoint("/v1/*", new UnknownPathServlet())));
-        if (config.simulated()) {
-            endpoints.add(new Endpoint(SIMULATED_PATH,
-                    new SimulatedUpstreamServlet(config.simulatedTokenDelay())));
-        }
-        return new Endpoints(List.copyOf(endpoints), relay);
+    /**
+     * Lets streams in flight finish for the configured grace period, then ends the rest with a
+     * shutdown error; completes when none is open.
+     */
+    public CompletableFuture<Void> shutdown() {
+        return shared.watchdog().shutdown(config.shutdownGrace());
+    }
+
+    @Override
+    public void close() {
+        shared.watchdog().close();
+        shared.upstream().close();
     }
 }

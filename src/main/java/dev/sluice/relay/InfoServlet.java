@@ -10,7 +10,8 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * {@code GET /healthz} (liveness) and {@code GET /sluice/info} (what the demo page needs to know:
- * whether answers are simulated and which model to ask for). Neither says where the upstream is.
+ * whether its route, {@code /v1}, answers from the simulated upstream, and which model to ask
+ * for). Neither says where an upstream is.
  */
 final class InfoServlet extends HttpServlet {
 
@@ -22,7 +23,8 @@ final class InfoServlet extends HttpServlet {
 
     InfoServlet(Config config) {
         this.info = new ObjectMapper().createObjectNode()
-                .put("simulated", config.simulated())
+                .put("simulated", config.routes().stream()
+                        .anyMatch(route -> route.prefix().equals("/v1") && route.simulated()))
                 .put("model", config.demoModel())
                 .toString().getBytes(StandardCharsets.UTF_8);
     }

@@ -1,6 +1,8 @@
 package dev.sluice.relay;
 
 import dev.sluice.config.Secret;
+import java.util.Collection;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -22,18 +24,26 @@ final class Redaction {
                     + "|((?:api[_-]?key|token|secret|password)[\"']?\\s*"
                     + "(?:=\\s*[\"']?|:\\s*[\"']|:\\s*(?=[^\\s\"',;&]*\\d)))[^\\s\"',;&]+");
 
-    private final Secret key;
+    private final List<Secret> keys;
+
+    /** @param keys the configured upstream keys, removed wherever they appear */
+    Redaction(Collection<Secret> keys) {
+        this.keys = List.copyOf(keys);
+    }
 
     /** @param key the configured upstream key, removed wherever it appears; may be null */
     Redaction(Secret key) {
-        this.key = key;
+        this(key == null ? List.of() : List.of(key));
     }
 
     String scrub(String text) {
         if (text == null) {
             return null;
         }
-        String scrubbed = key == null ? text : text.replace(key.value(), "[redacted]");
+        String scrubbed = text;
+        for (Secret key : keys) {
+            scrubbed = scrubbed.replace(key.value(), "[redacted]");
+        }
         return KEY_LIKE.matcher(scrubbed).replaceAll(m -> Matcher.quoteReplacement(
                 m.group(1) != null ? m.group(1) + "[redacted]" : "[redacted]"));
     }

@@ -1,6 +1,6 @@
 package dev.sluice.relay;
 
-import dev.sluice.dialect.OpenAiDialect;
+import dev.sluice.dialect.Dialect;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 
@@ -23,8 +23,8 @@ final class Refusal extends Exception {
         return status;
     }
 
-    void send(HttpServletResponse response, OpenAiDialect dialect) throws IOException {
-        sendJson(response, status, dialect.errorBody(getMessage(), type));
+    void send(HttpServletResponse response, Dialect dialect) throws IOException {
+        sendJson(response, status, dialect.errorBody(status, getMessage(), type));
     }
 
     static void sendJson(HttpServletResponse response, int status, byte[] body) throws IOException {

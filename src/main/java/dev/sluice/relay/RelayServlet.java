@@ -1,8 +1,9 @@
 package dev.sluice.relay;
 
 import dev.sluice.config.Config;
-import dev.sluice.dialect.OpenAiDialect;
-import dev.sluice.upstream.Upstream;
+import dev.sluice.config.Route;
+import dev.sluice.dialect.Dialect;
+import dev.sluice.dialect.Dialects;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
@@ -17,110 +18,110 @@ import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code POST /v1/chat/completions}: forwards the client's body to the upstream with the server's
- * key and relays the answer, a stream event by event or a JSON body as is. Each request runs
- * start to end on its own (virtual) thread with blocking I/O.
+ * One route's requests ({@code POST} or {@code GET} under its prefix): forwards them to the
+ * route's upstream with the route's key and policy, and relays the answer, a stream event by event
+ * or a JSON body as is. Each request runs start to end on its own (virtual) thread.
  */
-public final class RelayServlet extends HttpServlet {
+final class RelayServlet extends HttpServlet {
 
     private static final Logger LOG = LoggerFactory.getLogger(RelayServlet.class);
     /** Upstream headers worth passing on; never hop-by-hop, length, encoding or account headers. */
     private static final List<String> FORWARDED_HEADERS = List.of(
-            "x-request-id", "openai-processing-ms", "openai-version", "retry-after");
+            "x-request-id", "request-id", "openai-processing-ms", "openai-version", "retry-after");
     private static final int MAX_ERROR_BYTES = 64 * 1024;
     private static final int MAX_JSON_BYTES = 32 << 20;
 
     private final Config config;
-    private final Upstream upstream;
-    private final OpenAiDialect dialect = new OpenAiDialect();
-    private final Redaction redaction;
-    private final Retry retry;
-    private final Watchdog watchdog;
+    private final Route route;
+    private final Dialect dialect;
+    private final Relaying shared;
     private final StreamRelay relay;
 
-    public RelayServlet(Config config) {
+    RelayServlet(Config config, Route route, Relaying shared) {
         this.config = config;
-        this.upstream = new Upstream(config.timeouts().connect());
-        this.redaction = new Redaction(config.apiKey());
-        this.retry = new Retry(config.retries());
-        this.watchdog = new Watchdog(config.timeouts());
-        this.relay = new StreamRelay(dialect, redaction, config.timeouts(), config.maxLineBytes());
+        this.route = route;
+        this.dialect = Dialects.of(route.dialect());
+        this.shared = shared;
+        this.relay = new StreamRelay(shared.redaction(), config.timeouts(), config.maxLineBytes());
     }
 
     @Override
     protected void service(HttpServletRequest request, HttpServletResponse response)
             throws IOException, ServletException {
-        if (!"POST".equals(request.getMethod())) {
-            response.setHeader("Allow", "POST");
-            new Refusal(405, "invalid_request_error", request.getMethod() + " is not allowed; "
-                    + "send POST with a JSON chat completion request").send(response, dialect);
-            return;
-        }
-        super.service(request, response);
-    }
-
-    @Override
-    protected void doPost(HttpServletRequest request, HttpServletResponse response)
-            throws IOException {
         long started = System.nanoTime();
         try {
-            ChatRequest chat = ChatRequest.read(request, config.maxBodyBytes());
-            HttpResponse<InputStream> answer = open(request, chat);
-            try (InputStream body = answer.body()) {
-                int status = answer.statusCode();
-                forwardHeaders(answer, response);
-                String encoding = answer.headers().firstValue("content-encoding").orElse(null);
-                if (status < 200 || status > 299) {
-                    byte[] error = Decoding.of(body, encoding).readNBytes(MAX_ERROR_BYTES);
-                    Refusal.sendJson(response, status,
-                            dialect.upstreamErrorBody(status, error, redaction::scrub));
-                    LOG.info("chat {} upstream error in {} ms", status, millisSince(started));
-                } else if (isEventStream(answer)) {
-                    stream(response, body, encoding, started);
-                } else {
-                    whole(response, answer, body, encoding, started);
-                }
+            String method = request.getMethod();
+            if (!"POST".equals(method) && !"GET".equals(method)) {
+                response.setHeader("Allow", "POST, GET");
+                throw new Refusal(405, "invalid_request_error", method + " is not allowed; send "
+                        + "POST with a JSON body, or GET");
             }
+            URI target = UpstreamTarget.of(route, request);
+            ClientRequest sent = ClientRequest.read(request, config.maxBodyBytes(), route.policy(),
+                    dialect);
+            relay(request, response, target, sent, started);
         } catch (Refusal refusal) {
             refusal.send(response, dialect);
-            LOG.info("chat {} refused: {}", refusal.status(), refusal.getMessage());
+            LOG.info("{} {} refused: {}", route.name(), refusal.status(), refusal.getMessage());
+        }
+    }
+
+    private void relay(HttpServletRequest request, HttpServletResponse response, URI target,
+            ClientRequest sent, long started) throws Refusal, IOException {
+        HttpResponse<InputStream> answer = open(target, UpstreamTarget.headers(route, dialect,
+                request), sent);
+        try (InputStream body = answer.body()) {
+            int status = answer.statusCode();
+            for (String name : FORWARDED_HEADERS) {
+                answer.headers().firstValue(name).ifPresent(v -> response.setHeader(name, v));
+            }
+            String encoding = answer.headers().firstValue("content-encoding").orElse(null);
+            if (status < 200 || status > 299) {
+                byte[] error = Decoding.of(body, encoding).readNBytes(MAX_ERROR_BYTES);
+                Refusal.sendJson(response, status,
+                        dialect.upstreamErrorBody(status, error, shared.redaction()::scrub));
+                LOG.info("{} {} upstream error in {} ms", route.name(), status,
+                        millisSince(started));
+            } else if (isEventStream(answer)) {
+                stream(request, response, body, encoding, sent);
+            } else {
+                whole(response, answer, body, encoding, started);
+            }
         }
     }
 
     /** Calls the upstream, retrying what failed before any byte of an answer. */
-    private HttpResponse<InputStream> open(HttpServletRequest request, ChatRequest chat)
-            throws Refusal {
-        URI base = config.simulated() ? simulatedBase(request) : config.upstreamUrl();
-        URI target = URI.create(base + "/chat/completions");
+    private HttpResponse<InputStream> open(URI target, java.util.Map<String, String> headers,
+            ClientRequest sent) throws Refusal {
         for (int attempt = 0; ; attempt++) {
             Duration wait;
             try {
-                HttpResponse<InputStream> answer = upstream.post(target, config.apiKey(),
-                        chat.body(), chat.stream(), config.timeouts().response());
-                wait = retry.after(attempt, answer);
+                HttpResponse<InputStream> answer = shared.upstream().send(target, headers,
+                        sent.body(), sent.stream(), config.timeouts().response());
+                wait = shared.retry().after(attempt, answer);
                 if (wait == null) {
                     return answer;
                 }
-                close(answer.body());
-                LOG.info("upstream answered {}; retrying in {} ms", answer.statusCode(),
-                        wait.toMillis());
+                answer.body().close();
+                LOG.info("{} upstream answered {}; retrying in {} ms", route.name(),
+                        answer.statusCode(), wait.toMillis());
             } catch (HttpConnectTimeoutException | ConnectException e) {
-                wait = retry.afterConnectFailure(attempt);
+                wait = shared.retry().afterConnectFailure(attempt);
                 if (wait == null) {
                     throw unreachable(e);
                 }
-                LOG.info("upstream unreachable; retrying in {} ms", wait.toMillis());
+                LOG.info("{} upstream unreachable; retrying in {} ms", route.name(),
+                        wait.toMillis());
             } catch (HttpTimeoutException e) {
-                throw new Refusal(504, "upstream_timeout", "upstream sent no response headers within "
-                        + config.timeouts().response().toMillis() + " ms");
+                throw new Refusal(504, "upstream_timeout", "upstream sent no response headers "
+                        + "within " + config.timeouts().response().toMillis() + " ms");
             } catch (IOException e) {
                 throw new Refusal(502, "upstream_unreachable", "upstream request failed: "
-                        + redaction.scrub(String.valueOf(e.getMessage())));
+                        + shared.redaction().scrub(String.valueOf(e.getMessage())));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new Refusal(503, "server_shutting_down", "request interrupted");
@@ -142,49 +143,56 @@ public final class RelayServlet extends HttpServlet {
         return new Refusal(502, "upstream_unreachable", "upstream refused the connection");
     }
 
-    private void stream(HttpServletResponse response, InputStream body, String encoding,
-            long started) throws IOException {
+    private void stream(HttpServletRequest request, HttpServletResponse response,
+            InputStream body, String encoding, ClientRequest sent) throws IOException {
+        boolean textOnly = wantsText(request);
         // Not committed until the first event is flushed: until then this can still become an
         // HTTP error (see StreamRelay).
         response.setStatus(200);
-        response.setContentType("text/event-stream; charset=utf-8");
+        response.setContentType(textOnly ? "text/plain; charset=utf-8"
+                : "text/event-stream; charset=utf-8");
         response.setHeader("Cache-Control", "no-cache, no-transform");
         response.setHeader("X-Accel-Buffering", "no");
-        ClientStream client = new ClientStream(response);
-        StreamRelay.Result result;
-        try (Watch watch = watchdog.watch(client, body)) {
-            result = relay.run(body, encoding, client, watch);
+        ClientStream client = new ClientStream(response, textOnly);
+        Transcript transcript = new Transcript(route, dialect, sent.model(),
+                config.transcriptBytes());
+        try (Watch watch = shared.watchdog().watch(client, body)) {
+            relay.run(body, encoding, new StreamRelay.Stream(dialect, client, watch, transcript,
+                    sent.usageRequested()));
         }
-        String outcome = result.outcome().name().toLowerCase(Locale.ROOT).replace('_', ' ');
-        if (result.failure() != null) {
-            LOG.warn("chat stream {} after {} events in {} ms: {}", outcome, result.events(),
-                    millisSince(started), result.failure());
-        } else {
-            LOG.info("chat stream {} after {} events in {} ms", outcome, result.events(),
-                    millisSince(started));
-        }
+        shared.transcripts().ended(transcript);
+    }
+
+    /** Plain text when the client asks for it and not for an event stream. */
+    private static boolean wantsText(HttpServletRequest request) {
+        String accept = request.getHeader("Accept");
+        return accept != null && accept.contains("text/plain")
+                && !accept.contains("text/event-stream");
     }
 
     /** A non-streamed answer: read whole under the same watch, so it too fails cleanly. */
     private void whole(HttpServletResponse response, HttpResponse<InputStream> answer,
             InputStream body, String encoding, long started) throws IOException {
         byte[] bytes;
-        try (Watch watch = watchdog.watch(null, body)) {
+        try (Watch watch = shared.watchdog().watch(null, body)) {
             try {
                 bytes = Decoding.of(body, encoding).readNBytes(MAX_JSON_BYTES + 1);
             } catch (IOException e) {
                 Watch.Expiry why = watch.expiry();
                 String message = why != null ? why.message(config.timeouts())
-                        : "upstream answer failed: " + redaction.scrub(String.valueOf(e.getMessage()));
-                Refusal.sendJson(response, why != null ? why.status : 502, dialect.errorBody(
-                        message, why != null ? why.type : "upstream_error"));
-                LOG.warn("chat json failed after {} ms: {}", millisSince(started), message);
+                        : "upstream answer failed: "
+                                + shared.redaction().scrub(String.valueOf(e.getMessage()));
+                int status = why != null ? why.status : 502;
+                Refusal.sendJson(response, status, dialect.errorBody(status, message,
+                        why != null ? why.type : "upstream_error"));
+                LOG.warn("{} json failed after {} ms: {}", route.name(), millisSince(started),
+                        message);
                 return;
             }
         }
         if (bytes.length > MAX_JSON_BYTES) {
-            Refusal.sendJson(response, 502, dialect.errorBody("upstream answer is larger than "
-                    + MAX_JSON_BYTES + " bytes", "upstream_error"));
+            Refusal.sendJson(response, 502, dialect.errorBody(502, "upstream answer is larger "
+                    + "than " + MAX_JSON_BYTES + " bytes", "upstream_error"));
             return;
         }
         response.setStatus(answer.statusCode());
@@ -193,21 +201,12 @@ public final class RelayServlet extends HttpServlet {
         response.setContentLength(bytes.length);
         try {
             response.getOutputStream().write(bytes);
-            LOG.info("chat {} json in {} ms", answer.statusCode(), millisSince(started));
-        } catch (IOException e) {
-            LOG.info("chat {} json: client went away after {} ms", answer.statusCode(),
+            LOG.info("{} {} json in {} ms", route.name(), answer.statusCode(),
                     millisSince(started));
+        } catch (IOException e) {
+            LOG.info("{} {} json: client went away after {} ms", route.name(),
+                    answer.statusCode(), millisSince(started));
         }
-    }
-
-    /** The built-in simulated upstream, reached over loopback HTTP like any other upstream. */
-    private static URI simulatedBase(HttpServletRequest request) {
-        String host = request.getLocalAddr();
-        if (host.indexOf(':') >= 0) {
-            host = "[" + host + "]";
-        }
-        return URI.create("http://" + host + ":" + request.getLocalPort()
-                + request.getContextPath() + "/simulated/v1");
     }
 
     private static boolean isEventStream(HttpResponse<?> answer) {
@@ -216,37 +215,7 @@ public final class RelayServlet extends HttpServlet {
                 .orElse(false);
     }
 
-    private static void forwardHeaders(HttpResponse<?> answer, HttpServletResponse response) {
-        for (String name : FORWARDED_HEADERS) {
-            answer.headers().firstValue(name).ifPresent(value -> response.setHeader(name, value));
-        }
-    }
-
-    private static void close(InputStream body) {
-        try {
-            body.close();
-        } catch (IOException e) {
-            // the exchange is abandoned either way
-        }
-    }
-
     private static long millisSince(long started) {
         return (System.nanoTime() - started) / 1_000_000;
-    }
-
-    int openStreams() {
-        return watchdog.openStreams();
-    }
-
-    /** Lets streams in flight finish for the grace period, then ends the rest. */
-    CompletableFuture<Void> shutdown() {
-        return watchdog.shutdown(config.shutdownGrace());
-    }
-
-    @Override
-    public void destroy() {
-        shutdown().join();
-        watchdog.close();
-        upstream.close();
     }
 }

@@ -1,7 +1,7 @@
 package dev.sluice.relay;
 
 import dev.sluice.config.Timeouts;
-import dev.sluice.dialect.OpenAiDialect;
+import dev.sluice.dialect.Dialect;
 import dev.sluice.sse.LineTooLongException;
 import dev.sluice.sse.SseComment;
 import dev.sluice.sse.SseEvent;
@@ -15,55 +15,43 @@ import java.util.OptionalInt;
 /**
  * The loop of one stream, on the request's own thread: read an upstream event, write it to the
  * client, flush when the upstream has nothing more in hand, until the terminal event, the end of
- * the upstream, or a failure. Every event is forwarded as it was read. Until the first event is
- * sent the response stays uncommitted, so a failure or an error event up to then becomes a plain
- * HTTP error; after it, failures end the stream with an error event and the terminal event.
+ * the upstream, or a failure. Every event is forwarded as it was read, except a usage report the
+ * relay itself asked for. Until the first event is written the response stays uncommitted, so a
+ * failure or an error event up to then becomes a plain HTTP error; after it, failures end the
+ * stream in-band in the dialect's shape.
  */
 final class StreamRelay {
 
-    /** How a stream ended. */
-    enum Outcome {
-        /** The upstream sent its terminal event. */
-        DONE,
-        /** The upstream closed the stream cleanly without a terminal event. */
-        UPSTREAM_CLOSED,
-        /** The upstream failed or went silent; the client got an error, in-band or as HTTP. */
-        UPSTREAM_FAILED,
-        /** The server shut down; the client got a shutdown error. */
-        SHUT_DOWN,
-        /** The client went away; the upstream exchange was cancelled. */
-        CLIENT_GONE
-    }
-
-    /** What one stream did, for its summary log line. */
-    record Result(Outcome outcome, int events, String failure) {}
-
-    private final OpenAiDialect dialect;
     private final Redaction redaction;
     private final Timeouts timeouts;
     private final int maxLineBytes;
 
-    StreamRelay(OpenAiDialect dialect, Redaction redaction, Timeouts timeouts, int maxLineBytes) {
-        this.dialect = dialect;
+    StreamRelay(Redaction redaction, Timeouts timeouts, int maxLineBytes) {
         this.redaction = redaction;
         this.timeouts = timeouts;
         this.maxLineBytes = maxLineBytes;
     }
 
+    /** One stream's parts. */
+    record Stream(Dialect dialect, ClientStream client, Watch watch, Transcript transcript,
+            boolean usageRequested) {}
+
     /**
-     * Relays until the stream ends; the caller closes {@code upstream}, which cancels it.
+     * Relays until the stream ends and records how in the transcript; the caller closes
+     * {@code upstream}, which cancels it.
      *
      * @param contentEncoding the upstream's {@code Content-Encoding}, or null
      */
-    Result run(InputStream upstream, String contentEncoding, ClientStream client, Watch watch) {
-        int events = 0;
+    void run(InputStream upstream, String contentEncoding, Stream s) {
+        int written = 0;
         try {
             SseReader reader;
             try {
-                reader = new SseReader(Decoding.of(new FlushBeforeBlocking(upstream, client),
+                reader = new SseReader(Decoding.of(new FlushBeforeBlocking(upstream, s.client()),
                         contentEncoding), maxLineBytes);
             } catch (IOException e) {
-                return fail(client, watch, e, events);
+                fail(s, e, written);
+                return;
             }
             while (true) {
                 SseItem item;
@@ -72,69 +60,99 @@ final class StreamRelay {
                 } catch (ClientGoneException e) {
                     throw e;
                 } catch (IOException e) {
-                    return fail(client, watch, e, events);
+                    fail(s, e, written);
+                    return;
                 }
                 if (item == null) {
-                    return ended(client, watch, events);
+                    ended(s, written);
+                    return;
                 }
-                watch.upstreamItem(item instanceof SseEvent);
-                if (events == 0 && item instanceof SseComment) {
-                    continue; // upstream keep-alives before the first event: ours cover that
-                }
-                if (item instanceof SseEvent event) {
-                    if (events == 0) {
-                        OptionalInt status = dialect.errorStatus(event);
-                        if (status.isPresent() && client.refuse(status.getAsInt(),
-                                dialect.upstreamErrorBody(status.getAsInt(),
-                                        event.data().getBytes(StandardCharsets.UTF_8),
-                                        redaction::scrub))) {
-                            return new Result(Outcome.UPSTREAM_FAILED, 0,
-                                    "error event before any other, answered as HTTP "
-                                            + status.getAsInt());
-                        }
+                s.watch().upstreamItem(item instanceof SseEvent);
+                if (item instanceof SseComment) {
+                    // Upstream keep-alives before the first event are covered by ours; plain
+                    // text has no room for them.
+                    if (written > 0 && !s.client().textOnly()) {
+                        s.client().write(item);
                     }
-                    events++;
-                    client.write(item);
-                    if (dialect.isTerminal(event)) {
-                        client.flush();
-                        return new Result(Outcome.DONE, events, null);
+                    continue;
+                }
+                SseEvent event = (SseEvent) item;
+                s.transcript().record(event);
+                if (written == 0 && refusedAsError(s, event)) {
+                    return;
+                }
+                if (s.usageRequested() && s.dialect().isRequestedUsage(event)) {
+                    continue; // the relay asked for it, the client did not
+                }
+                written++;
+                if (s.client().textOnly()) {
+                    String text = s.dialect().text(event);
+                    if (text != null) {
+                        s.client().text(text);
                     }
                 } else {
-                    client.write(item);
+                    s.client().write(event);
+                }
+                if (s.dialect().isTerminal(event)) {
+                    s.client().flush();
+                    s.transcript().end(Transcript.Outcome.DONE, 200, null);
+                    return;
                 }
             }
         } catch (ClientGoneException e) {
-            return new Result(Outcome.CLIENT_GONE, events, null);
+            s.transcript().end(Transcript.Outcome.CLIENT_CLOSED, 200, null);
         }
+    }
+
+    /** An error event before anything else is answered as the HTTP error it stands for. */
+    private boolean refusedAsError(Stream s, SseEvent event) throws ClientGoneException {
+        OptionalInt status = s.dialect().errorStatus(event);
+        if (status.isEmpty() || !s.client().refuse(status.getAsInt(), s.dialect()
+                .upstreamErrorBody(status.getAsInt(), event.data().getBytes(StandardCharsets.UTF_8),
+                        redaction::scrub))) {
+            return false;
+        }
+        s.transcript().end(Transcript.Outcome.UPSTREAM_ERROR, status.getAsInt(),
+                "error event before any other");
+        return true;
     }
 
     /** The upstream ended cleanly; an end before any event is a failure of the upstream. */
-    private Result ended(ClientStream client, Watch watch, int events) throws ClientGoneException {
-        if (events == 0) {
-            IOException empty = new IOException("the upstream ended the stream without an event");
-            return fail(client, watch, empty, events);
+    private void ended(Stream s, int written) throws ClientGoneException {
+        if (written == 0) {
+            fail(s, new IOException("the upstream ended the stream without an event"), written);
+            return;
         }
-        client.flush();
-        return new Result(Outcome.UPSTREAM_CLOSED, events, null);
+        s.client().flush();
+        s.transcript().end(Transcript.Outcome.UPSTREAM_CLOSED, 200, null);
     }
 
-    private Result fail(ClientStream client, Watch watch, IOException e, int events)
-            throws ClientGoneException {
-        Watch.Expiry why = watch.expiry();
+    private void fail(Stream s, IOException e, int written) throws ClientGoneException {
+        Watch.Expiry why = s.watch().expiry();
         if (why == Watch.Expiry.CLIENT_GONE) {
-            return new Result(Outcome.CLIENT_GONE, events, null);
+            s.transcript().end(Transcript.Outcome.CLIENT_CLOSED, 200, null);
+            return;
         }
         String message = why != null ? why.message(timeouts) : describe(e);
         String type = why != null ? why.type : "upstream_error";
         int status = why != null ? why.status : 502;
+        Transcript.Outcome outcome = why == null ? Transcript.Outcome.UPSTREAM_FAILED
+                : why == Watch.Expiry.SHUTDOWN ? Transcript.Outcome.SHUTDOWN
+                : Transcript.Outcome.TIMEOUT;
         // Once an event has been written the stream has begun, flushed or not: errors go in-band.
-        if (events > 0 || !client.refuse(status, dialect.errorBody(message, type))) {
-            client.write(dialect.errorEvent(message, type));
-            client.write(dialect.terminal());
-            client.flush();
+        if (written == 0 && s.client().refuse(status, s.dialect().errorBody(status, message, type))) {
+            s.transcript().end(outcome, status, message);
+            return;
         }
-        return new Result(why == Watch.Expiry.SHUTDOWN ? Outcome.SHUT_DOWN : Outcome.UPSTREAM_FAILED,
-                events, message);
+        if (s.client().textOnly()) {
+            s.client().text("\n[error: " + message + "]\n");
+        } else {
+            for (SseEvent event : s.dialect().errorEvents(message, type)) {
+                s.client().write(event);
+            }
+        }
+        s.client().flush();
+        s.transcript().end(outcome, 200, message);
     }
 
     private String describe(IOException e) {

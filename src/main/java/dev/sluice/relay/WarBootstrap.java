@@ -16,6 +16,8 @@ public final class WarBootstrap implements ServletContextListener {
 
     private static final Logger LOG = LoggerFactory.getLogger(WarBootstrap.class);
 
+    private Endpoints endpoints;
+
     @Override
     public void contextInitialized(ServletContextEvent event) {
         Config config = Config.fromEnvironment();
@@ -23,8 +25,17 @@ public final class WarBootstrap implements ServletContextListener {
         for (Map.Entry<String, String> line : config.describe().entrySet()) {
             LOG.info("{} = {}", line.getKey(), line.getValue());
         }
-        for (Endpoints.Endpoint endpoint : Endpoints.of(config).all()) {
+        endpoints = Endpoints.of(config);
+        for (Endpoints.Endpoint endpoint : endpoints.all()) {
             context.addServlet(endpoint.path(), endpoint.servlet()).addMapping(endpoint.path());
+        }
+    }
+
+    @Override
+    public void contextDestroyed(ServletContextEvent event) {
+        if (endpoints != null) {
+            endpoints.shutdown().join();
+            endpoints.close();
         }
     }
 }

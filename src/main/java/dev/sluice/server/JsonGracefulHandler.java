@@ -1,6 +1,6 @@
 package dev.sluice.server;
 
-import dev.sluice.dialect.OpenAiDialect;
+import dev.sluice.dialect.OpenAiChat;
 import java.nio.ByteBuffer;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Handler;
@@ -12,7 +12,7 @@ import org.eclipse.jetty.util.Callback;
 /** Jetty's graceful handler, refusing requests during shutdown with a JSON 503 clients can read. */
 final class JsonGracefulHandler extends GracefulHandler {
 
-    private final byte[] body = new OpenAiDialect().errorBody(
+    private final byte[] body = new OpenAiChat().errorBody(503,
             "Sluice is shutting down; retry the request", "server_shutting_down");
 
     JsonGracefulHandler(Handler handler) {

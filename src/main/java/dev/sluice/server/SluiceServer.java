@@ -13,6 +13,7 @@ import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.component.Graceful;
+import org.eclipse.jetty.util.component.LifeCycle;
 import org.eclipse.jetty.util.resource.Resource;
 import org.eclipse.jetty.util.resource.ResourceFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
@@ -91,6 +92,12 @@ public final class SluiceServer {
         // the rest with a shutdown error event; Jetty waits for both before closing connections.
         server.setHandler(new JsonGracefulHandler(context));
         server.addBean(endpoints, false);
+        server.addEventListener(new LifeCycle.Listener() {
+            @Override
+            public void lifeCycleStopped(LifeCycle stopped) {
+                endpoints.close();
+            }
+        });
         server.addBean(new Graceful() {
             private volatile CompletableFuture<Void> done;
 

@@ -36,6 +36,10 @@ public final class SimulatedUpstreamServlet extends HttpServlet {
     @Override
     protected void doPost(HttpServletRequest request, HttpServletResponse response)
             throws IOException {
+        if (!"/chat/completions".equals(request.getPathInfo())) {
+            refuse(response, 404, "the simulated upstream answers only /chat/completions");
+            return;
+        }
         JsonNode body;
         try {
             body = json.readTree(request.getInputStream());
@@ -43,12 +47,7 @@ public final class SimulatedUpstreamServlet extends HttpServlet {
             body = null;
         }
         if (body == null || !body.path("messages").isArray()) {
-            response.setStatus(400);
-            response.setContentType("application/json");
-            response.getWriter().write(json.createObjectNode().set("error", json.createObjectNode()
-                    .put("message", "'messages' must be an array of chat messages")
-                    .put("type", "invalid_request_error")
-                    .putNull("param").putNull("code")).toString());
+            refuse(response, 400, "'messages' must be an array of chat messages");
             return;
         }
         Completion completion = new Completion(
@@ -69,6 +68,22 @@ public final class SimulatedUpstreamServlet extends HttpServlet {
             response.getOutputStream().write(completion.whole().toString().getBytes(
                     StandardCharsets.UTF_8));
         }
+    }
+
+    @Override
+    protected void doGet(HttpServletRequest request, HttpServletResponse response)
+            throws IOException {
+        refuse(response, 404, "the simulated upstream answers only POST /chat/completions");
+    }
+
+    private void refuse(HttpServletResponse response, int status, String message)
+            throws IOException {
+        response.setStatus(status);
+        response.setContentType("application/json");
+        response.getWriter().write(json.createObjectNode().set("error", json.createObjectNode()
+                .put("message", message)
+                .put("type", "invalid_request_error")
+                .putNull("param").putNull("code")).toString());
     }
 
     private void stream(HttpServletResponse response, Completion completion, boolean usage)

@@ -51,6 +51,12 @@ public final class SseWriter {
         send();
     }
 
+    /** Writes text as it is, outside the event-stream format (for plain-text clients). */
+    public void raw(String text) throws IOException {
+        out.write(text.getBytes(StandardCharsets.UTF_8));
+        unflushed = true;
+    }
+
     /**
      * Flushes what was written since the last flush; does nothing when that is nothing.
      *

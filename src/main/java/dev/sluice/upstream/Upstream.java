@@ -1,6 +1,5 @@
 package dev.sluice.upstream;
 
-import dev.sluice.config.Secret;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -9,6 +8,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -37,23 +37,27 @@ public final class Upstream implements AutoCloseable {
     }
 
     /**
-     * Sends a JSON POST and returns as soon as the response headers arrive.
+     * Sends a request and returns as soon as the response headers arrive.
      *
-     * @param key sent as {@code Authorization: Bearer}, or null to send no credential
+     * @param json the body of a POST, or null for a GET
+     * @param headers sent as they are: the credential, the route's extra headers and the few
+     *     client headers the relay passes on
      * @throws HttpTimeoutException when no response headers came within {@code responseTimeout}
      */
-    public HttpResponse<InputStream> post(URI uri, Secret key, byte[] json, boolean stream,
-            Duration responseTimeout) throws IOException, InterruptedException {
+    public HttpResponse<InputStream> send(URI uri, Map<String, String> headers, byte[] json,
+            boolean stream, Duration responseTimeout) throws IOException, InterruptedException {
         HttpRequest.Builder request = HttpRequest.newBuilder(uri)
                 // h2c upgrade on plain http confuses some local servers; TLS negotiates h2 itself.
                 .version("https".equals(uri.getScheme())
                         ? HttpClient.Version.HTTP_2 : HttpClient.Version.HTTP_1_1)
-                .header("Content-Type", "application/json")
                 .header("Accept", stream ? "text/event-stream" : "application/json")
-                .header("User-Agent", USER_AGENT)
-                .POST(HttpRequest.BodyPublishers.ofByteArray(json));
-        if (key != null) {
-            request.header("Authorization", "Bearer " + key.value());
+                .header("User-Agent", USER_AGENT);
+        headers.forEach(request::setHeader);
+        if (json == null) {
+            request.GET();
+        } else {
+            request.header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(json));
         }
         CompletableFuture<HttpResponse<InputStream>> answer =
                 client.sendAsync(request.build(), HttpResponse.BodyHandlers.ofInputStream());

@@ -67,8 +67,8 @@ class ConfigTest {
         assertEquals("127.0.0.1", config.host());
         assertEquals(8080, config.port());
         assertTrue(config.simulated());
-        assertNull(config.upstreamUrl());
-        assertNull(config.apiKey());
+        assertNull(config.route("openai").url());
+        assertNull(config.route("openai").key());
         assertEquals(1 << 20, config.maxLineBytes());
         assertEquals(1 << 20, config.maxBodyBytes());
         assertEquals(Duration.ofSeconds(10), config.timeouts().connect());
@@ -81,8 +81,8 @@ class ConfigTest {
         Config config = load(Map.of("OPENAI_API_KEY", KEY));
 
         assertFalse(config.simulated());
-        assertEquals(URI.create("https://api.openai.com/v1"), config.upstreamUrl());
-        assertEquals(KEY, config.apiKey().value());
+        assertEquals(URI.create("https://api.openai.com/v1"), config.route("openai").url());
+        assertEquals(KEY, config.route("openai").key().value());
     }
 
     @Test
@@ -90,8 +90,8 @@ class ConfigTest {
         Config config = load(Map.of("OPENAI_BASE_URL", "http://127.0.0.1:8081/v1"));
 
         assertFalse(config.simulated());
-        assertEquals(URI.create("http://127.0.0.1:8081/v1"), config.upstreamUrl());
-        assertNull(config.apiKey());
+        assertEquals(URI.create("http://127.0.0.1:8081/v1"), config.route("openai").url());
+        assertNull(config.route("openai").key());
     }
 
     @Test
@@ -99,8 +99,8 @@ class ConfigTest {
         Config config = load(Map.of(
                 "OPENAI_BASE_URL", "https://openrouter.ai/api/v1", "OPENAI_API_KEY", KEY));
 
-        assertEquals(URI.create("https://openrouter.ai/api/v1"), config.upstreamUrl());
-        assertEquals(KEY, config.apiKey().value());
+        assertEquals(URI.create("https://openrouter.ai/api/v1"), config.route("openai").url());
+        assertEquals(KEY, config.route("openai").key().value());
     }
 
     @ParameterizedTest
@@ -113,7 +113,7 @@ class ConfigTest {
     void trailingSlashesAreRemovedFromBaseUrl(String given, String expected) {
         Config config = load(Map.of("OPENAI_BASE_URL", given));
 
-        assertEquals(URI.create(expected), config.upstreamUrl());
+        assertEquals(URI.create(expected), config.route("openai").url());
     }
 
     @ParameterizedTest
@@ -135,7 +135,7 @@ class ConfigTest {
         Config config = load(Map.of("SLUICE_PORT", " 9000 ", "OPENAI_API_KEY", " " + KEY + "\t"));
 
         assertEquals(9000, config.port());
-        assertEquals(KEY, config.apiKey().value());
+        assertEquals(KEY, config.route("openai").key().value());
     }
 
     // Precedence
@@ -177,7 +177,6 @@ class ConfigTest {
         Path path = file("""
                 sluice.host=0.0.0.0
                 sluice.port=9000
-                openai.base-url=http://127.0.0.1:8081/v1/
                 sluice.connect-timeout=3s
                 sluice.max-line-bytes=4096
                 sluice.max-body-bytes=8192
@@ -188,11 +187,11 @@ class ConfigTest {
         Config config = load(Map.of("SLUICE_CONFIG", path.toString()));
 
         Timeouts d = Timeouts.DEFAULTS;
-        assertEquals(new Config("0.0.0.0", 9000, URI.create("http://127.0.0.1:8081/v1"), null,
+        assertEquals(new Config("0.0.0.0", 9000, load(Map.of()).routes(),
                 new Timeouts(Duration.ofSeconds(3), d.response(), d.firstEvent(), d.idle(),
                         d.stream(), d.heartbeat()),
-                Retries.DEFAULTS, Duration.ofSeconds(30), 4096, 8192, Duration.ofMillis(5),
-                "llama-3"), config);
+                Retries.DEFAULTS, Duration.ofSeconds(30), 4096, 8192, 1 << 20, false,
+                Duration.ofMillis(5), "llama-3"), config);
     }
 
     // Derived property names
@@ -228,8 +227,8 @@ class ConfigTest {
             case "SLUICE_MAX_BODY_BYTES" -> Integer.toString(c.maxBodyBytes());
             case "SLUICE_SIMULATED_TOKEN_DELAY" -> c.simulatedTokenDelay().toMillis() + "ms";
             case "SLUICE_CONNECT_TIMEOUT" -> c.timeouts().connect().toSeconds() + "s";
-            case "OPENAI_API_KEY" -> c.apiKey().value();
-            default -> c.upstreamUrl().toString();
+            case "OPENAI_API_KEY" -> c.route("openai").key().value();
+            default -> c.route("openai").url().toString();
         };
 
         assertEquals(value, read.apply(load(Map.of(variable, value))));
@@ -350,7 +349,7 @@ class ConfigTest {
                 "SLUICE_PORT", " ", "SLUICE_CONFIG", "", "SLUICE_CONNECT_TIMEOUT", "\t"));
 
         assertTrue(config.simulated());
-        assertNull(config.apiKey());
+        assertNull(config.route("openai").key());
         assertEquals(8080, config.port());
         assertEquals(Duration.ofSeconds(10), config.timeouts().connect());
     }
@@ -361,7 +360,7 @@ class ConfigTest {
                 props("sluice.port", "", "openai.api-key", " "));
 
         assertEquals(9000, config.port());
-        assertEquals(KEY, config.apiKey().value());
+        assertEquals(KEY, config.route("openai").key().value());
     }
 
     @Test
@@ -381,7 +380,8 @@ class ConfigTest {
 
         Map<String, String> lines = config.describe();
 
-        assertEquals(new Secret(KEY).fingerprint(), lines.get("OPENAI_API_KEY (-Dopenai.api-key)"));
+        assertTrue(lines.get("route openai /v1").contains(new Secret(KEY).fingerprint()),
+                lines.toString());
         assertFalse(lines.toString().contains(KEY), lines.toString());
     }
 
@@ -396,8 +396,8 @@ class ConfigTest {
 
         assertEquals("127.0.0.1", lines.get("SLUICE_HOST (-Dsluice.host)"));
         assertEquals("8080", lines.get("SLUICE_PORT (-Dsluice.port)"));
-        assertEquals("http://127.0.0.1:8081/v1", lines.get("OPENAI_BASE_URL (-Dopenai.base-url)"));
-        assertEquals("(none)", lines.get("OPENAI_API_KEY (-Dopenai.api-key)"));
+        assertEquals("openai-chat -> http://127.0.0.1:8081/v1, key (none)",
+                lines.get("route openai /v1"));
         assertEquals("2m", lines.get("SLUICE_CONNECT_TIMEOUT (-Dsluice.connect-timeout)"));
         assertEquals("1048576", lines.get("SLUICE_MAX_LINE_BYTES (-Dsluice.max-line-bytes)"));
         assertEquals("1048576", lines.get("SLUICE_MAX_BODY_BYTES (-Dsluice.max-body-bytes)"));
@@ -410,7 +410,8 @@ class ConfigTest {
     void describeSaysWhenUpstreamIsSimulated() {
         Map<String, String> lines = load(Map.of()).describe();
 
-        assertEquals("(simulated upstream)", lines.get("OPENAI_BASE_URL (-Dopenai.base-url)"));
+        assertEquals("openai-chat -> (simulated upstream), key (none)",
+                lines.get("route openai /v1"));
         assertEquals("10s", lines.get("SLUICE_CONNECT_TIMEOUT (-Dsluice.connect-timeout)"));
         assertEquals("30ms",
                 lines.get("SLUICE_SIMULATED_TOKEN_DELAY (-Dsluice.simulated-token-delay)"));
@@ -421,7 +422,7 @@ class ConfigTest {
         Config config = load(Map.of("OPENAI_API_KEY", KEY));
 
         assertFalse(config.toString().contains(KEY), config.toString());
-        assertTrue(config.toString().contains(config.apiKey().fingerprint()), config.toString());
+        assertTrue(config.toString().contains(config.route("openai").key().fingerprint()), config.toString());
     }
 
     // Secret

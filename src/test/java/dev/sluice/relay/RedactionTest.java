@@ -20,7 +20,7 @@ class RedactionTest {
     private static final String OPENAI_401 = "Incorrect API key provided: sk-proj-abc*****wxyz."
             + " You can find your API key at https://platform.openai.com/account/api-keys.";
 
-    private final Redaction withoutKey = new Redaction(null);
+    private final Redaction withoutKey = new Redaction(java.util.List.of());
 
     @Test
     void configuredKeyIsRemovedEvenWhenNotKeyShaped() {

@@ -9,6 +9,7 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.ThrowableProxyUtil;
 import ch.qos.logback.core.read.ListAppender;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sluice.config.Secret;
 import dev.sluice.testing.FakeUpstream;
 import dev.sluice.testing.RunningSluice;
@@ -22,6 +23,7 @@ import org.slf4j.LoggerFactory;
 class SecretsTest {
 
     private static final String CHAT = "{\"model\":\"m\",\"stream\":true,\"messages\":[]}";
+    private static final ObjectMapper JSON = new ObjectMapper();
     private static final String CLIENT_TOKEN = "client-token-must-stay-here-4711";
 
     @Test
@@ -40,7 +42,9 @@ class SecretsTest {
             assertEquals("/v1/chat/completions", request.path());
             assertEquals("Bearer " + RunningSluice.KEY, request.headers().get("authorization"));
             assertEquals("text/event-stream", request.headers().get("accept"));
-            assertEquals(CHAT, request.bodyText());
+            // The client's body, plus the usage report the relay asks for on its own account.
+            assertEquals(JSON.readTree(CHAT.replace("}", ",\"stream_options\":"
+                    + "{\"include_usage\":true}}")), JSON.readTree(request.bodyText()));
             assertFalse(request.headers().toString().contains(CLIENT_TOKEN), request.headers()::toString);
             assertFalse(request.headers().containsKey("cookie"));
             assertFalse(request.headers().containsKey("x-forwarded-for"));

@@ -84,15 +84,15 @@ class SluiceServerTest {
     void unknownApiPathAndWrongMethodAnswerJson() throws Exception {
         try (RunningSluice sluice = new RunningSluice(RunningSluice.config(null, null));
                 TestClient client = new TestClient()) {
-            ContentResponse get = client.get(sluice.uri("/v1/chat/completions"));
-            assertEquals(405, get.getStatus());
-            assertEquals("POST", get.getHeaders().get("Allow"));
-            assertTrue(JSON.readTree(get.getContent()).path("error").path("message").asText()
-                    .contains("POST"));
+            ContentResponse put = client.put(sluice.uri("/v1/chat/completions"), "{}");
+            assertEquals(405, put.getStatus());
+            assertEquals("POST, GET", put.getHeaders().get("Allow"));
+            assertTrue(JSON.readTree(put.getContent()).path("error").path("message").asText()
+                    .contains("PUT is not allowed"));
             ContentResponse unknown = client.post(sluice.uri("/v1/embeddings"), "{}");
             assertEquals(404, unknown.getStatus());
             assertTrue(JSON.readTree(unknown.getContent()).path("error").path("message").asText()
-                    .contains("/v1/embeddings"));
+                    .contains("only /chat/completions"));
         }
     }
 }

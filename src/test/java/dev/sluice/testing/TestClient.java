@@ -30,6 +30,13 @@ public final class TestClient implements AutoCloseable {
         return request(uri, json, headerPairs).timeout(30, TimeUnit.SECONDS).send();
     }
 
+    /** PUTs JSON (a method Sluice refuses) and returns the whole response. */
+    public ContentResponse put(URI uri, String json) throws Exception {
+        return jetty.newRequest(uri).method("PUT")
+                .body(new StringRequestContent("application/json", json))
+                .timeout(30, TimeUnit.SECONDS).send();
+    }
+
     public ContentResponse get(URI uri) throws Exception {
         return jetty.newRequest(uri).timeout(30, TimeUnit.SECONDS).send();
     }

@@ -1,13 +1,20 @@
 package dev.sluice.testing;
 
 import dev.sluice.config.Config;
+import dev.sluice.config.Policy;
 import dev.sluice.config.Retries;
+import dev.sluice.config.Route;
 import dev.sluice.config.Secret;
 import dev.sluice.config.Timeouts;
 import java.net.URI;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
-/** Builds a {@link Config} for a test: loopback, port 0, no retries, unless the test says. */
+/**
+ * Builds a {@link Config} for a test: loopback, port 0, no retries, an {@code openai} route at
+ * {@code /v1}, unless the test says otherwise.
+ */
 public final class TestConfig {
 
     private URI upstream;
@@ -16,6 +23,8 @@ public final class TestConfig {
     private Retries retries = new Retries(0, Duration.ofMillis(10), Duration.ofSeconds(1));
     private Duration shutdownGrace = Duration.ofSeconds(5);
     private int maxLineBytes = 1 << 20;
+    private Policy policy = Policy.NONE;
+    private final List<Route> routes = new ArrayList<>();
 
     private TestConfig(URI upstream, Secret key) {
         this.upstream = upstream;
@@ -42,13 +51,27 @@ public final class TestConfig {
         return this;
     }
 
+    /** The policy of the default route ({@code openai} at {@code /v1}). */
+    public TestConfig policy(Policy policy) {
+        this.policy = policy;
+        return this;
+    }
+
+    /** Another route beside the default one. */
+    public TestConfig route(Route route) {
+        routes.add(route);
+        return this;
+    }
+
     public TestConfig maxLineBytes(int bytes) {
         this.maxLineBytes = bytes;
         return this;
     }
 
     public Config build() {
-        return new Config("127.0.0.1", 0, upstream, key, timeouts, retries, shutdownGrace,
-                maxLineBytes, 1 << 20, Duration.ofMillis(1), "gpt-test");
+        List<Route> all = new ArrayList<>(routes);
+        all.addFirst(new Route("openai", "/v1", upstream, "openai-chat", key, policy));
+        return new Config("127.0.0.1", 0, all, timeouts, retries, shutdownGrace,
+                maxLineBytes, 1 << 20, 1 << 20, false, Duration.ofMillis(1), "gpt-test");
     }
 }

@@ -1,0 +1,43 @@
+package dev.sluice.config;
+
+import java.net.URI;
+import java.util.Objects;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * One upstream that Sluice relays to: requests under {@code prefix} go to {@code url} plus the
+ * rest of their path, spoken in {@code dialect}, with {@code key} and the route's policy.
+ *
+ * @param url the upstream base URL, or null to answer from the built-in simulated upstream
+ * @param key the credential for the upstream, or null to send none
+ */
+public record Route(String name, String prefix, URI url, String dialect, Secret key,
+        Policy policy) {
+
+    /** The dialects Sluice speaks. */
+    public static final Set<String> DIALECTS = Set.of(
+            "openai-chat", "openai-responses", "anthropic-messages", "customgpt", "sse");
+
+    private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9-]*");
+    private static final Pattern PREFIX = Pattern.compile("(/[A-Za-z0-9._~-]+)+");
+
+    public Route {
+        Objects.requireNonNull(policy, "policy");
+        if (!NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException("a route name is lower case letters, digits and -");
+        }
+        if (!PREFIX.matcher(prefix).matches() || prefix.contains("/./")
+                || prefix.contains("/../")) {
+            throw new IllegalArgumentException("prefix must be a path like /v1 or /anthropic");
+        }
+        if (!DIALECTS.contains(dialect)) {
+            throw new IllegalArgumentException("unknown dialect '" + dialect + "'; one of "
+                    + String.join(", ", DIALECTS.stream().sorted().toList()));
+        }
+    }
+
+    public boolean simulated() {
+        return url == null;
+    }
+}

@@ -1,0 +1,248 @@
+package dev.sluice.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.Reader;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Reads the route table: {@code route.NAME.SETTING = value} lines of a properties file, each
+ * scalar setting overridable as {@code -Dsluice.route.NAME.SETTING} or
+ * {@code SLUICE_ROUTE_NAME_SETTING}. Secrets are never in the file: a route names the
+ * environment variable that holds its key ({@code key-env}).
+ */
+final class Routes {
+
+    /** The route table shipped inside Sluice, used unless SLUICE_ROUTES names another file. */
+    static final String BUILT_IN = "/sluice/routes.properties";
+
+    private static final Set<String> SCALARS = Set.of("prefix", "dialect", "url", "url-env",
+            "key-env", "fallback", "enabled", "models", "max-tokens");
+    private static final Set<String> MAPS = Set.of("force", "default", "query", "header");
+    private static final Set<String> SECRET_HEADERS = Set.of("authorization", "x-api-key",
+            "api-key", "cookie", "proxy-authorization");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Properties file;
+    private final String source;
+    private final Map<String, String> env;
+    private final Properties system;
+
+    private Routes(Properties file, String source, Map<String, String> env, Properties system) {
+        this.file = file;
+        this.source = source;
+        this.env = env;
+        this.system = system;
+    }
+
+    /** The routes of {@code path}, or of the built-in table when it is null. */
+    static List<Route> load(String path, Map<String, String> env, Properties system) {
+        Properties file = new Properties();
+        String source = path == null ? "built-in routes" : path;
+        try (InputStream in = path == null ? Routes.class.getResourceAsStream(BUILT_IN)
+                : Files.newInputStream(Path.of(path));
+                Reader reader = new InputStreamReader(in, StandardCharsets.UTF_8)) {
+            file.load(reader);
+        } catch (IOException | RuntimeException e) {
+            throw new ConfigException("SLUICE_ROUTES (-Dsluice.routes): cannot read " + source
+                    + ": " + e);
+        }
+        return new Routes(file, source, env, system).all();
+    }
+
+    private List<Route> all() {
+        Set<String> names = new TreeSet<>();
+        for (String key : file.stringPropertyNames()) {
+            String[] parts = key.split("\\.", 4);
+            if (parts.length < 3 || !parts[0].equals("route")) {
+                throw fail(key, "is not a route setting (route.NAME.SETTING)");
+            }
+            boolean map = MAPS.contains(parts[2]) && parts.length == 4;
+            if (!map && (parts.length != 3 || !SCALARS.contains(parts[2]))) {
+                throw fail(key, "is not a route setting; known: " + String.join(", ",
+                        new TreeSet<>(SCALARS)) + ", and force.FIELD, default.FIELD, "
+                        + "query.NAME, header.NAME");
+            }
+            names.add(parts[1]);
+        }
+        List<Route> routes = new ArrayList<>();
+        Set<String> prefixes = new LinkedHashSet<>();
+        for (String name : names) {
+            if (!Boolean.parseBoolean(value(name, "enabled", "true"))) {
+                continue;
+            }
+            Route route = route(name);
+            if (!prefixes.add(route.prefix())) {
+                throw fail("route." + name + ".prefix", "is used by another route");
+            }
+            routes.add(route);
+        }
+        if (routes.isEmpty()) {
+            throw new ConfigException(source + ": no route is enabled");
+        }
+        return List.copyOf(routes);
+    }
+
+    private Route route(String name) {
+        String keyEnv = value(name, "key-env", null);
+        String urlEnv = value(name, "url-env", null);
+        String key = keyEnv == null ? null : outside(keyEnv);
+        String url = urlEnv == null ? null : outside(urlEnv);
+        String explicit = blankless(system.getProperty(property(name, "url")));
+        if (explicit == null) {
+            explicit = blankless(env.get(variable(name, "url")));
+        }
+        String fromFile = blankless(file.getProperty("route." + name + ".url"));
+        URI upstream;
+        if (explicit != null) {
+            upstream = url(name, explicit, Settings.describe(variable(name, "url")));
+        } else if (url != null) {
+            upstream = url(name, url, Settings.describe(urlEnv));
+        } else if (key == null && "simulated".equals(value(name, "fallback", null))) {
+            upstream = null; // nothing configured: the built-in simulated upstream answers
+        } else if (fromFile != null) {
+            upstream = url(name, fromFile, source + ": route." + name + ".url");
+        } else {
+            throw fail("route." + name + ".url", "is required");
+        }
+        String prefix = value(name, "prefix", null);
+        if (prefix == null) {
+            throw fail("route." + name + ".prefix", "is required");
+        }
+        try {
+            return new Route(name, prefix, upstream, value(name, "dialect", "openai-chat"),
+                    key == null ? null : new Secret(key), policy(name));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(source + ": route " + name + ": " + e.getMessage());
+        }
+    }
+
+    private Policy policy(String name) {
+        String models = value(name, "models", "");
+        String cap = value(name, "max-tokens", null);
+        Integer maxTokens = null;
+        if (cap != null) {
+            try {
+                maxTokens = Integer.valueOf(cap);
+            } catch (NumberFormatException e) {
+                throw fail("route." + name + ".max-tokens", "must be a whole number, got '"
+                        + cap + "'");
+            }
+        }
+        Map<String, String> headers = strings(name, "header");
+        for (String header : headers.keySet()) {
+            if (SECRET_HEADERS.contains(header.toLowerCase(Locale.ROOT))) {
+                throw fail("route." + name + ".header." + header, "would put a secret in the "
+                        + "file; name its environment variable in route." + name + ".key-env");
+            }
+        }
+        try {
+            return new Policy(
+                    new LinkedHashSet<>(Arrays.stream(models.split(",")).map(String::strip)
+                            .filter(m -> !m.isEmpty()).toList()),
+                    maxTokens, json(name, "force"), json(name, "default"),
+                    strings(name, "query"), headers);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(source + ": route " + name + ": " + e.getMessage());
+        }
+    }
+
+    private Map<String, String> strings(String name, String map) {
+        Map<String, String> values = new LinkedHashMap<>();
+        String head = "route." + name + "." + map + ".";
+        for (String key : new TreeSet<>(file.stringPropertyNames())) {
+            if (key.startsWith(head)) {
+                String field = key.substring(head.length());
+                String sys = system.getProperty("sluice." + key);
+                values.put(field, (sys != null ? sys : file.getProperty(key)).strip());
+            }
+        }
+        return values;
+    }
+
+    private Map<String, JsonNode> json(String name, String map) {
+        Map<String, JsonNode> values = new LinkedHashMap<>();
+        for (Map.Entry<String, String> field : strings(name, map).entrySet()) {
+            try {
+                values.put(field.getKey(), JSON.readTree(field.getValue()));
+            } catch (IOException e) {
+                throw fail("route." + name + "." + map + "." + field.getKey(),
+                        "must be a JSON value (a string needs quotes), got " + field.getValue());
+            }
+        }
+        return values;
+    }
+
+    /** A scalar setting's value from -D, the environment or the file, else {@code fallback}. */
+    private String value(String name, String setting, String fallback) {
+        String value = scalar(name, setting);
+        return value == null ? fallback : value;
+    }
+
+    private String scalar(String name, String setting) {
+        for (String value : new String[] {system.getProperty(property(name, setting)),
+                env.get(variable(name, setting)), file.getProperty("route." + name + "." + setting)}) {
+            if (blankless(value) != null) {
+                return value.strip();
+            }
+        }
+        return null;
+    }
+
+    /** A value named by url-env or key-env: its -D property (derived) or the variable itself. */
+    private String outside(String variable) {
+        String value = blankless(system.getProperty(Settings.propertyOf(variable)));
+        return value != null ? value : blankless(env.get(variable));
+    }
+
+    private URI url(String name, String value, String where) {
+        try {
+            URI uri = new URI(value);
+            if (("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))
+                    && uri.getHost() != null && uri.getRawQuery() == null
+                    && uri.getRawFragment() == null && uri.getRawUserInfo() == null) {
+                return URI.create(value.replaceAll("/+$", ""));
+            }
+        } catch (URISyntaxException e) {
+            // reported below
+        }
+        // The refused value may carry a password or a key (user info, ?api-key=): never echo it.
+        String shown = value.replaceAll("//[^/@]*@", "//***@").replaceAll("[?#].*", "?***");
+        throw new ConfigException(where + " must be an http:// or https:// URL without user, "
+                + "query or fragment, got '" + shown + "' (route " + name + ")");
+    }
+
+    private static String property(String name, String setting) {
+        return "sluice.route." + name + "." + setting;
+    }
+
+    static String variable(String name, String setting) {
+        return ("SLUICE_ROUTE_" + name + "_" + setting).replace('-', '_').replace('.', '_')
+                .toUpperCase(Locale.ROOT);
+    }
+
+    private static String blankless(String value) {
+        return value == null || value.isBlank() ? null : value.strip();
+    }
+
+    private ConfigException fail(String key, String what) {
+        return new ConfigException(source + ": " + key + " " + what);
+    }
+}

@@ -1,0 +1,84 @@
+package dev.sluice.dialect;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sluice.config.Secret;
+import dev.sluice.sse.SseEvent;
+import java.util.List;
+import java.util.OptionalInt;
+import java.util.function.UnaryOperator;
+
+/**
+ * What differs between providers: how to pass the key, which event ends a stream, how errors
+ * look, how to read text and usage out of events. The relay loop asks; it never parses provider
+ * JSON itself. Implementations are stateless and thread-safe.
+ */
+public interface Dialect {
+
+    /** An HTTP header to send upstream. */
+    record Header(String name, String value) {}
+
+    /** Token counts the upstream reported; a count it never sent is null, never zero. */
+    record Usage(Long input, Long output) {
+        public static final Usage UNKNOWN = new Usage(null, null);
+    }
+
+    String name();
+
+    /** The header that carries the upstream key. */
+    Header credential(Secret key);
+
+    /** True for the event after which the upstream sends nothing more. */
+    boolean isTerminal(SseEvent event);
+
+    /** What ends a stream in-band after a failure: an error event, and the terminal if any. */
+    List<SseEvent> errorEvents(String message, String type);
+
+    /** A JSON error body in this provider's shape, for a refusal before any stream. */
+    byte[] errorBody(int status, String message, String type);
+
+    /**
+     * The HTTP status that fits an event that is an error, as some providers send one with a 200
+     * in place of an error status; empty for any other event.
+     */
+    OptionalInt errorStatus(SseEvent event);
+
+    /** The request field that caps output tokens, or null when the dialect has none. */
+    String maxTokensField();
+
+    /**
+     * Asks the upstream for what the transcript needs (OpenAI: usage in streams).
+     *
+     * @return true if the request was changed in a way the client must not see in the answer
+     */
+    default boolean requestUsage(ObjectNode body) {
+        return false;
+    }
+
+    /** True for an event the relay itself asked for and the client did not ({@link #requestUsage}). */
+    default boolean isRequestedUsage(SseEvent event) {
+        return false;
+    }
+
+    /** The text this event adds to the answer, or null. */
+    String text(SseEvent event);
+
+    /** The usage reported by the events of a stream. */
+    Usage usage(List<SseEvent> events);
+
+    /** The stream assembled into the provider's non-streamed answer. */
+    JsonNode assemble(List<SseEvent> events);
+
+    /**
+     * The body to send a client for an upstream's non-2xx answer: the upstream's own JSON when it
+     * is JSON (it is already in the provider's shape), else this dialect's envelope quoting the
+     * start of its text; every string passes through {@code scrub} first.
+     */
+    default byte[] upstreamErrorBody(int status, byte[] body, UnaryOperator<String> scrub) {
+        JsonNode json = Json.parse(body);
+        if (json != null && json.isObject()) {
+            return Json.bytes(Json.scrubbed(json, scrub));
+        }
+        return errorBody(status, scrub.apply(Json.quote(status, body)), "upstream_error");
+    }
+}

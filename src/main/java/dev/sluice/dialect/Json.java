@@ -1,0 +1,97 @@
+package dev.sluice.dialect;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.function.UnaryOperator;
+
+/** The JSON work the dialects share: lenient parsing, scrubbing, quoting. */
+final class Json {
+
+    static final ObjectMapper MAPPER = new ObjectMapper();
+    private static final int MAX_QUOTED_CHARS = 500;
+
+    private Json() {}
+
+    /** The parsed value, or null when the text is not JSON. */
+    static JsonNode parse(String text) {
+        if (text == null || text.isEmpty()) {
+            return null;
+        }
+        try {
+            return MAPPER.readTree(text);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    static JsonNode parse(byte[] bytes) {
+        try {
+            return MAPPER.readTree(bytes);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    static ObjectNode object() {
+        return MAPPER.createObjectNode();
+    }
+
+    static byte[] bytes(JsonNode node) {
+        return node.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** "upstream answered HTTP 502: <start of its text>". */
+    static String quote(int status, byte[] body) {
+        String text = new String(body, StandardCharsets.UTF_8).strip();
+        if (text.length() > MAX_QUOTED_CHARS) {
+            text = text.substring(0, MAX_QUOTED_CHARS) + "...";
+        }
+        return "upstream answered HTTP " + status + (text.isEmpty() ? "" : ": " + text);
+    }
+
+    /** Every string in {@code node} passed through {@code scrub}, in place. */
+    static JsonNode scrubbed(JsonNode node, UnaryOperator<String> scrub) {
+        if (node.isTextual()) {
+            return TextNode.valueOf(scrub.apply(node.textValue()));
+        }
+        if (node instanceof ObjectNode object) {
+            for (Map.Entry<String, JsonNode> field : object.properties()) {
+                field.setValue(scrubbed(field.getValue(), scrub));
+            }
+        } else if (node instanceof ArrayNode array) {
+            for (int i = 0; i < array.size(); i++) {
+                array.set(i, scrubbed(array.get(i), scrub));
+            }
+        }
+        return node;
+    }
+
+    /** A status that fits an error's type or code words, for errors that arrive as events. */
+    static int statusOf(String words) {
+        if (words.contains("rate_limit") || words.contains("insufficient_quota")) {
+            return 429;
+        }
+        if (words.contains("overloaded")) {
+            return 529;
+        }
+        if (words.contains("invalid_api_key") || words.contains("authentication")) {
+            return 401;
+        }
+        if (words.contains("permission")) {
+            return 403;
+        }
+        if (words.contains("not_found")) {
+            return 404;
+        }
+        if (words.contains("invalid_request")) {
+            return 400;
+        }
+        return 502;
+    }
+}

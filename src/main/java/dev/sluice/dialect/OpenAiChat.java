@@ -1,0 +1,202 @@
+package dev.sluice.dialect;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sluice.config.Secret;
+import dev.sluice.sse.SseEvent;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.TreeMap;
+
+/**
+ * OpenAI's chat completions ({@code /chat/completions}) and every server that copies it: data-only
+ * {@code chat.completion.chunk} events ending with {@code data: [DONE]}; errors as
+ * {@code {"error": {"message", "type", "param", "code"}}}, in-band too.
+ */
+public final class OpenAiChat implements Dialect {
+
+    public static final String DONE = "[DONE]";
+
+    @Override
+    public String name() {
+        return "openai-chat";
+    }
+
+    @Override
+    public Header credential(Secret key) {
+        return new Header("Authorization", "Bearer " + key.value());
+    }
+
+    @Override
+    public boolean isTerminal(SseEvent event) {
+        return DONE.equals(event.data());
+    }
+
+    @Override
+    public List<SseEvent> errorEvents(String message, String type) {
+        return List.of(SseEvent.of(envelope(message, type).toString()), SseEvent.of(DONE));
+    }
+
+    @Override
+    public byte[] errorBody(int status, String message, String type) {
+        return Json.bytes(envelope(message, type));
+    }
+
+    static ObjectNode envelope(String message, String type) {
+        ObjectNode root = Json.object();
+        root.putObject("error").put("message", message).put("type", type).putNull("param")
+                .putNull("code");
+        return root;
+    }
+
+    @Override
+    public OptionalInt errorStatus(SseEvent event) {
+        return openAiErrorStatus(event);
+    }
+
+    /** For an {@code {"error": {...}}} event: its numeric code, or one its type suggests. */
+    static OptionalInt openAiErrorStatus(SseEvent event) {
+        String data = event.data();
+        if (data == null || !data.startsWith("{") || !data.contains("\"error\"")) {
+            return OptionalInt.empty();
+        }
+        JsonNode root = Json.parse(data);
+        JsonNode error = root == null ? null : root.path("error");
+        if (error == null || !error.isObject()) {
+            return OptionalInt.empty();
+        }
+        int code = error.path("code").asInt(0);
+        if (code >= 400 && code <= 599) {
+            return OptionalInt.of(code);
+        }
+        return OptionalInt.of(Json.statusOf(error.path("type").asText("") + " "
+                + error.path("code").asText("")));
+    }
+
+    @Override
+    public String maxTokensField() {
+        return "max_completion_tokens";
+    }
+
+    @Override
+    public boolean requestUsage(ObjectNode body) {
+        if (!body.path("stream").asBoolean(false)
+                || body.path("stream_options").path("include_usage").asBoolean(false)) {
+            return false;
+        }
+        JsonNode options = body.path("stream_options");
+        ObjectNode withUsage = options.isObject() ? (ObjectNode) options
+                : body.putObject("stream_options");
+        withUsage.put("include_usage", true);
+        return true;
+    }
+
+    @Override
+    public boolean isRequestedUsage(SseEvent event) {
+        // The usage chunk is the only one with an empty choices list and a usage object.
+        String data = event.data();
+        return data != null && data.contains("\"choices\":[]") && data.contains("\"usage\":{");
+    }
+
+    @Override
+    public String text(SseEvent event) {
+        JsonNode chunk = Json.parse(event.data());
+        if (chunk == null) {
+            return null;
+        }
+        JsonNode content = chunk.path("choices").path(0).path("delta").path("content");
+        return content.isTextual() ? content.textValue() : null;
+    }
+
+    @Override
+    public Usage usage(List<SseEvent> events) {
+        for (int i = events.size() - 1; i >= 0; i--) {
+            String data = events.get(i).data();
+            if (data != null && data.contains("\"usage\":{")) {
+                JsonNode usage = Json.parse(data).path("usage");
+                return new Usage(count(usage.path("prompt_tokens")),
+                        count(usage.path("completion_tokens")));
+            }
+        }
+        return Usage.UNKNOWN;
+    }
+
+    static Long count(JsonNode node) {
+        return node.isNumber() ? node.longValue() : null;
+    }
+
+    /** One {@code chat.completion}: content joined, tool calls merged from their deltas. */
+    @Override
+    public JsonNode assemble(List<SseEvent> events) {
+        ObjectNode completion = Json.object();
+        Map<Integer, ObjectNode> messages = new TreeMap<>();
+        Map<Integer, JsonNode> finishes = new TreeMap<>();
+        for (SseEvent event : events) {
+            JsonNode chunk = Json.parse(event.data());
+            if (chunk == null || !chunk.isObject()) {
+                continue;
+            }
+            for (String field : List.of("id", "created", "model", "system_fingerprint")) {
+                if (!completion.has(field) && chunk.hasNonNull(field)) {
+                    completion.set(field, chunk.get(field));
+                }
+            }
+            if (chunk.path("usage").isObject()) {
+                completion.set("usage", chunk.get("usage"));
+            }
+            for (JsonNode choice : chunk.path("choices")) {
+                int index = choice.path("index").asInt(0);
+                ObjectNode message = messages.computeIfAbsent(index,
+                        i -> Json.object().put("role", "assistant"));
+                merge(message, choice.path("delta"));
+                if (choice.hasNonNull("finish_reason")) {
+                    finishes.put(index, choice.get("finish_reason"));
+                }
+            }
+        }
+        completion.put("object", "chat.completion");
+        ArrayNode choices = completion.putArray("choices");
+        messages.forEach((index, message) -> {
+            ObjectNode choice = choices.addObject().put("index", index);
+            choice.set("message", message);
+            choice.set("finish_reason", finishes.get(index));
+        });
+        return completion;
+    }
+
+    private static void merge(ObjectNode message, JsonNode delta) {
+        if (delta.path("role").isTextual()) {
+            message.put("role", delta.get("role").textValue());
+        }
+        for (String field : List.of("content", "refusal", "reasoning_content")) {
+            if (delta.path(field).isTextual()) {
+                message.put(field, message.path(field).asText("") + delta.get(field).textValue());
+            }
+        }
+        for (JsonNode call : delta.path("tool_calls")) {
+            ArrayNode calls = message.has("tool_calls") ? (ArrayNode) message.get("tool_calls")
+                    : message.putArray("tool_calls");
+            int index = call.path("index").asInt(calls.size());
+            while (calls.size() <= index) {
+                calls.addObject().putObject("function").put("arguments", "");
+            }
+            ObjectNode merged = (ObjectNode) calls.get(index);
+            for (String field : List.of("id", "type")) {
+                if (call.path(field).isTextual()) {
+                    merged.put(field, call.get(field).textValue());
+                }
+            }
+            ObjectNode function = (ObjectNode) merged.get("function");
+            JsonNode part = call.path("function");
+            if (part.path("name").isTextual()) {
+                function.put("name", function.path("name").asText("") + part.get("name").textValue());
+            }
+            if (part.path("arguments").isTextual()) {
+                function.put("arguments", function.path("arguments").asText("")
+                        + part.get("arguments").textValue());
+            }
+        }
+    }
+}

@@ -1,0 +1,95 @@
+package dev.sluice.dialect;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sluice.config.Secret;
+import dev.sluice.sse.SseEvent;
+import java.util.List;
+import java.util.OptionalInt;
+import java.util.Set;
+
+/**
+ * OpenAI's Responses API ({@code /responses}): named events such as
+ * {@code response.output_text.delta}, ending with {@code response.completed} (or
+ * {@code .failed}, {@code .incomplete}); the final event carries the whole response.
+ */
+public final class OpenAiResponses implements Dialect {
+
+    private static final Set<String> TERMINAL = Set.of(
+            "response.completed", "response.failed", "response.incomplete");
+
+    @Override
+    public String name() {
+        return "openai-responses";
+    }
+
+    @Override
+    public Header credential(Secret key) {
+        return new Header("Authorization", "Bearer " + key.value());
+    }
+
+    @Override
+    public boolean isTerminal(SseEvent event) {
+        return event.type() != null && TERMINAL.contains(event.type());
+    }
+
+    @Override
+    public List<SseEvent> errorEvents(String message, String type) {
+        return List.of(SseEvent.of("error", Json.object().put("type", "error").put("code", type)
+                .put("message", message).putNull("param").toString()));
+    }
+
+    @Override
+    public byte[] errorBody(int status, String message, String type) {
+        return Json.bytes(OpenAiChat.envelope(message, type));
+    }
+
+    @Override
+    public OptionalInt errorStatus(SseEvent event) {
+        if (!"error".equals(event.type())) {
+            return OpenAiChat.openAiErrorStatus(event);
+        }
+        JsonNode root = Json.parse(event.data());
+        String words = root == null ? "" : root.path("code").asText("") + " "
+                + root.path("type").asText("");
+        return OptionalInt.of(Json.statusOf(words));
+    }
+
+    @Override
+    public String maxTokensField() {
+        return "max_output_tokens";
+    }
+
+    @Override
+    public String text(SseEvent event) {
+        if (!"response.output_text.delta".equals(event.type())) {
+            return null;
+        }
+        JsonNode delta = Json.parse(event.data());
+        return delta == null || !delta.path("delta").isTextual() ? null
+                : delta.get("delta").textValue();
+    }
+
+    @Override
+    public Usage usage(List<SseEvent> events) {
+        JsonNode usage = assemble(events).path("usage");
+        return new Usage(OpenAiChat.count(usage.path("input_tokens")),
+                OpenAiChat.count(usage.path("output_tokens")));
+    }
+
+    /** The response of the terminal event, which carries it whole; else the last one seen. */
+    @Override
+    public JsonNode assemble(List<SseEvent> events) {
+        for (int i = events.size() - 1; i >= 0; i--) {
+            SseEvent event = events.get(i);
+            if (event.type() != null && event.type().startsWith("response.")) {
+                JsonNode data = Json.parse(event.data());
+                if (data != null && data.path("response").isObject()) {
+                    return data.get("response");
+                }
+            }
+        }
+        ObjectNode empty = Json.object();
+        return empty;
+    }
+}

@@ -1,0 +1,121 @@
+package dev.sluice.relay;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sluice.config.Policy;
+import dev.sluice.dialect.Dialect;
+import jakarta.servlet.http.HttpServletRequest;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A client's request as it goes upstream: the JSON body after the route's policy (the client's
+ * bytes unchanged when the policy changes nothing), whether it asks for a stream, and the model.
+ *
+ * @param body the body to send, or null for a request without one (GET)
+ * @param usageRequested the relay asked the upstream for usage the client did not ask for
+ */
+record ClientRequest(byte[] body, boolean stream, String model, boolean usageRequested) {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final List<String> TOKEN_CAPS = List.of(
+            "max_tokens", "max_completion_tokens", "max_output_tokens");
+
+    static ClientRequest read(HttpServletRequest request, int maxBytes, Policy policy,
+            Dialect dialect) throws Refusal, IOException {
+        if ("GET".equals(request.getMethod())) {
+            return new ClientRequest(null, false, null, false);
+        }
+        byte[] body = readBody(request, maxBytes);
+        ObjectNode root = parse(body);
+        boolean changed = apply(root, policy, dialect);
+        JsonNode stream = root.path("stream");
+        if (!stream.isMissingNode() && !stream.isNull() && !stream.isBoolean()) {
+            throw new Refusal(400, "invalid_request_error", "'stream' must be true or false");
+        }
+        boolean usage = dialect.requestUsage(root);
+        return new ClientRequest(changed || usage ? JSON.writeValueAsBytes(root) : body,
+                stream.asBoolean(false), root.path("model").asText(null), usage);
+    }
+
+    private static byte[] readBody(HttpServletRequest request, int maxBytes)
+            throws Refusal, IOException {
+        if (request.getContentLengthLong() > maxBytes) {
+            throw tooLarge(maxBytes);
+        }
+        byte[] body;
+        try (InputStream in = request.getInputStream()) {
+            body = in.readNBytes(maxBytes + 1);
+        }
+        if (body.length > maxBytes) {
+            throw tooLarge(maxBytes);
+        }
+        return body;
+    }
+
+    private static ObjectNode parse(byte[] body) throws Refusal {
+        JsonNode root;
+        try {
+            root = JSON.readTree(body);
+        } catch (JacksonException e) {
+            throw new Refusal(400, "invalid_request_error",
+                    "request body is not valid JSON: " + e.getOriginalMessage()
+                            + " at line " + e.getLocation().getLineNr()
+                            + ", column " + e.getLocation().getColumnNr());
+        } catch (IOException e) {
+            throw new Refusal(400, "invalid_request_error", "request body could not be read");
+        }
+        if (!(root instanceof ObjectNode object)) {
+            throw new Refusal(400, "invalid_request_error", "request body must be a JSON object");
+        }
+        return object;
+    }
+
+    /** The route's policy on the body: defaults, forced fields, model allowlist, token cap. */
+    private static boolean apply(ObjectNode root, Policy policy, Dialect dialect) throws Refusal {
+        boolean changed = false;
+        for (Map.Entry<String, JsonNode> field : policy.defaults().entrySet()) {
+            if (!root.has(field.getKey())) {
+                root.set(field.getKey(), field.getValue().deepCopy());
+                changed = true;
+            }
+        }
+        for (Map.Entry<String, JsonNode> field : policy.forced().entrySet()) {
+            root.set(field.getKey(), field.getValue().deepCopy());
+            changed = true;
+        }
+        String model = root.path("model").asText(null);
+        if (!policy.models().isEmpty() && !policy.models().contains(model)) {
+            throw new Refusal(400, "invalid_request_error", (model == null ? "a model is required"
+                    : "model '" + model + "' is not allowed") + "; this route allows: "
+                    + String.join(", ", policy.models().stream().sorted().toList()));
+        }
+        Integer cap = policy.maxTokens();
+        if (cap != null) {
+            boolean capped = false;
+            for (String field : TOKEN_CAPS) {
+                if (root.has(field)) {
+                    capped = true;
+                    if (!root.get(field).canConvertToLong() || root.get(field).asLong() > cap) {
+                        root.put(field, cap);
+                        changed = true;
+                    }
+                }
+            }
+            if (!capped && dialect.maxTokensField() != null) {
+                root.put(dialect.maxTokensField(), cap);
+                changed = true;
+            }
+        }
+        return changed;
+    }
+
+    private static Refusal tooLarge(int maxBytes) {
+        return new Refusal(413, "invalid_request_error",
+                "request body is larger than " + maxBytes + " bytes");
+    }
+}

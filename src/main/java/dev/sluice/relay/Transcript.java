@@ -1,0 +1,120 @@
+package dev.sluice.relay;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.sluice.config.Route;
+import dev.sluice.dialect.Dialect;
+import dev.sluice.sse.SseEvent;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What one stream carried and how it went: its events (up to a bound), timing and outcome. The
+ * relay thread records each event cheaply; the provider's final answer and the usage are worked
+ * out from the events only when a listener asks, after the stream.
+ */
+public final class Transcript {
+
+    /** How a stream ended, as the transcript and the log name it. */
+    public enum Outcome { DONE, UPSTREAM_CLOSED, UPSTREAM_ERROR, UPSTREAM_FAILED, TIMEOUT,
+        SHUTDOWN, CLIENT_CLOSED }
+
+    private final Route route;
+    private final Dialect dialect;
+    private final String model;
+    private final int maxBytes;
+    private final long startNanos = System.nanoTime();
+    private final List<SseEvent> events = new ArrayList<>();
+    private long firstEventNanos;
+    private long endNanos;
+    private int eventCount;
+    private long bytes;
+    private long keptBytes;
+    private boolean truncated;
+    private Outcome outcome;
+    private int status;
+    private String failure;
+
+    Transcript(Route route, Dialect dialect, String model, int maxBytes) {
+        this.route = route;
+        this.dialect = dialect;
+        this.model = model;
+        this.maxBytes = maxBytes;
+    }
+
+    /** On the relay thread, for every upstream event. */
+    void record(SseEvent event) {
+        if (eventCount++ == 0) {
+            firstEventNanos = System.nanoTime();
+        }
+        int size = event.data() == null ? 0 : event.data().length();
+        bytes += size;
+        if (keptBytes + size <= maxBytes) {
+            keptBytes += size;
+            events.add(event);
+        } else {
+            truncated = true;
+        }
+    }
+
+    void end(Outcome outcome, int status, String failure) {
+        this.endNanos = System.nanoTime();
+        this.outcome = outcome;
+        this.status = status;
+        this.failure = failure;
+    }
+
+    public Route route() {
+        return route;
+    }
+
+    /** The model the client asked for, or null. */
+    public String model() {
+        return model;
+    }
+
+    public Outcome outcome() {
+        return outcome;
+    }
+
+    /** The HTTP status the client got. */
+    public int status() {
+        return status;
+    }
+
+    /** What went wrong, or null. */
+    public String failure() {
+        return failure;
+    }
+
+    /** Milliseconds from the request to the first upstream event, or -1 if none came. */
+    public long ttfbMillis() {
+        return eventCount == 0 ? -1 : (firstEventNanos - startNanos) / 1_000_000;
+    }
+
+    public long durationMillis() {
+        return (endNanos - startNanos) / 1_000_000;
+    }
+
+    public int events() {
+        return eventCount;
+    }
+
+    /** Characters of event data relayed. */
+    public long bytes() {
+        return bytes;
+    }
+
+    /** True when events past the bound were relayed but not kept. */
+    public boolean truncated() {
+        return truncated;
+    }
+
+    public Dialect.Usage usage() {
+        return dialect.usage(events);
+    }
+
+    /** The provider's non-streamed answer, assembled from the kept events. */
+    public JsonNode answer() {
+        return dialect.assemble(events);
+    }
+}

@@ -1,0 +1,8 @@
+package dev.sluice.relay;
+
+/** Told of every stream once it has ended, on the stream's own thread. */
+@FunctionalInterface
+public interface TranscriptListener {
+
+    void ended(Transcript transcript);
+}
