@@ -42,6 +42,12 @@ public final class Relay implements AfterEachCallback {
         return upstream;
     }
 
+    /** Sluice's base URL, without a trailing slash. */
+    public String sluiceUrl() {
+        String url = sluice.uri("/").toString();
+        return url.substring(0, url.length() - 1);
+    }
+
     public TestClient client() {
         return client;
     }

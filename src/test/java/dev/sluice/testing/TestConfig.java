@@ -24,6 +24,7 @@ public final class TestConfig {
     private Duration shutdownGrace = Duration.ofSeconds(5);
     private int maxLineBytes = 1 << 20;
     private Policy policy = Policy.NONE;
+    private boolean logContent;
     private final List<Route> routes = new ArrayList<>();
 
     private TestConfig(URI upstream, Secret key) {
@@ -63,6 +64,12 @@ public final class TestConfig {
         return this;
     }
 
+    /** Puts each stream's assembled answer into its log line. */
+    public TestConfig logContent() {
+        this.logContent = true;
+        return this;
+    }
+
     public TestConfig maxLineBytes(int bytes) {
         this.maxLineBytes = bytes;
         return this;
@@ -72,6 +79,6 @@ public final class TestConfig {
         List<Route> all = new ArrayList<>(routes);
         all.addFirst(new Route("openai", "/v1", upstream, "openai-chat", key, policy));
         return new Config("127.0.0.1", 0, all, timeouts, retries, shutdownGrace,
-                maxLineBytes, 1 << 20, 1 << 20, false, Duration.ofMillis(1), "gpt-test");
+                maxLineBytes, 1 << 20, 1 << 20, logContent, Duration.ofMillis(1), "gpt-test");
     }
 }
