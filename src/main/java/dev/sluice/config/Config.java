@@ -1,6 +1,7 @@
 package dev.sluice.config;
 
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,6 +13,8 @@ import java.util.Set;
  * Sluice's settings, read once at start-up and immutable after.
  *
  * @param routes the upstreams, each under its own path prefix
+ * @param access who may call; {@link Access#NONE} keeps Sluice on the loopback interface
+ * @param corsOrigins the web origins whose pages may call Sluice from a browser
  * @param shutdownGrace how long streams in flight may go on once the server is told to stop
  * @param transcriptBytes how much of a stream's event data its transcript keeps
  * @param logContent whether the stream's log line carries the assembled answer
@@ -20,6 +23,8 @@ public record Config(
         String host,
         int port,
         List<Route> routes,
+        Access access,
+        Set<String> corsOrigins,
         Timeouts timeouts,
         Retries retries,
         Duration shutdownGrace,
@@ -34,6 +39,8 @@ public record Config(
     private static final String HOST = "SLUICE_HOST";
     private static final String PORT = "SLUICE_PORT";
     private static final String ROUTES = "SLUICE_ROUTES";
+    private static final String ACCESS = "SLUICE_ACCESS";
+    private static final String CORS_ORIGINS = "SLUICE_CORS_ORIGINS";
     private static final String CONNECT_TIMEOUT = "SLUICE_CONNECT_TIMEOUT";
     private static final String RESPONSE_TIMEOUT = "SLUICE_RESPONSE_TIMEOUT";
     private static final String FIRST_EVENT_TIMEOUT = "SLUICE_FIRST_EVENT_TIMEOUT";
@@ -49,14 +56,22 @@ public record Config(
     private static final String LOG_CONTENT = "SLUICE_LOG_CONTENT";
     private static final String SIMULATED_TOKEN_DELAY = "SLUICE_SIMULATED_TOKEN_DELAY";
     private static final String DEMO_MODEL = "SLUICE_DEMO_MODEL";
-    private static final Set<String> KNOWN = Set.of(HOST, PORT, ROUTES, CONNECT_TIMEOUT,
+    private static final Set<String> KNOWN = Set.of(HOST, PORT, ROUTES, ACCESS, CORS_ORIGINS,
+            CONNECT_TIMEOUT,
             RESPONSE_TIMEOUT, FIRST_EVENT_TIMEOUT, IDLE_TIMEOUT, STREAM_TIMEOUT, HEARTBEAT, RETRIES,
             RETRY_MAX_WAIT, SHUTDOWN_GRACE, MAX_LINE_BYTES, MAX_BODY_BYTES, TRANSCRIPT_BYTES,
             LOG_CONTENT, SIMULATED_TOKEN_DELAY, DEMO_MODEL);
 
     public Config {
         Objects.requireNonNull(host, "host");
+        Objects.requireNonNull(access, "access");
         routes = List.copyOf(routes);
+        corsOrigins = Set.copyOf(corsOrigins);
+        if (!access.configured() && !isLoopback(host)) {
+            throw new ConfigException("SLUICE_HOST is " + host + " but no client authentication "
+                    + "is configured (SLUICE_ACCESS): anyone who can reach it could spend the "
+                    + "provider keys. Configure clients, or listen on 127.0.0.1");
+        }
         Objects.requireNonNull(timeouts, "timeouts");
         Objects.requireNonNull(retries, "retries");
         Objects.requireNonNull(shutdownGrace, "shutdownGrace");
@@ -72,6 +87,9 @@ public record Config(
                 s.string(HOST, "127.0.0.1"),
                 s.integer(PORT, 8080, 0, 65535),
                 Routes.load(s.raw(ROUTES), env, system),
+                AccessFile.load(s.raw(ACCESS), env),
+                Set.copyOf(Arrays.stream(s.string(CORS_ORIGINS, "").split(","))
+                        .map(String::strip).filter(o -> !o.isEmpty()).toList()),
                 timeouts(s),
                 new Retries(s.integer(RETRIES, Retries.DEFAULTS.attempts(), 0, 10),
                         Retries.DEFAULTS.backoff(),
@@ -101,6 +119,12 @@ public record Config(
         return load(System.getenv(), System.getProperties());
     }
 
+    /** True for an address only this machine can reach. */
+    public static boolean isLoopback(String host) {
+        return host.equals("localhost") || host.startsWith("127.") || host.equals("::1")
+                || host.equals("[::1]");
+    }
+
     /** True when a route answers from the built-in simulated upstream. */
     public boolean simulated() {
         return routes.stream().anyMatch(Route::simulated);
@@ -124,6 +148,13 @@ public record Config(
                     + (route.policy().isEmpty() && route.policy().headers().isEmpty()
                             && route.policy().query().isEmpty() ? "" : ", " + route.policy()));
         }
+        lines.put(Settings.describe(ACCESS), !access.configured()
+                ? "(none: anyone on this machine may call; listening on loopback only)"
+                : access.tokens().size() + " token clients"
+                        + (access.jwt() != null ? ", JWT users" : "")
+                        + (access.anonymous() != null ? ", anonymous callers" : ""));
+        lines.put(Settings.describe(CORS_ORIGINS), corsOrigins.isEmpty() ? "(none)"
+                : String.join(", ", corsOrigins.stream().sorted().toList()));
         lines.put(Settings.describe(CONNECT_TIMEOUT), Settings.format(timeouts.connect()));
         lines.put(Settings.describe(RESPONSE_TIMEOUT), Settings.format(timeouts.response()));
         lines.put(Settings.describe(FIRST_EVENT_TIMEOUT), Settings.format(timeouts.firstEvent()));

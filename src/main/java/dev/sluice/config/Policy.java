@@ -2,7 +2,6 @@ package dev.sluice.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -35,17 +34,5 @@ public record Policy(Set<String> models, Integer maxTokens, Map<String, JsonNode
     /** True when the body needs no change and no check. */
     public boolean isEmpty() {
         return models.isEmpty() && maxTokens == null && forced.isEmpty() && defaults.isEmpty();
-    }
-
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof Policy p && models.equals(p.models)
-                && Objects.equals(maxTokens, p.maxTokens) && forced.equals(p.forced)
-                && defaults.equals(p.defaults) && query.equals(p.query) && headers.equals(p.headers);
-    }
-
-    @Override
-    public int hashCode() {
-        return Objects.hash(models, maxTokens, forced, defaults, query, headers);
     }
 }

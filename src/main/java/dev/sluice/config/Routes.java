@@ -197,8 +197,9 @@ final class Routes {
     }
 
     private String scalar(String name, String setting) {
+        String fromFile = file.getProperty("route." + name + "." + setting);
         for (String value : new String[] {system.getProperty(property(name, setting)),
-                env.get(variable(name, setting)), file.getProperty("route." + name + "." + setting)}) {
+                env.get(variable(name, setting)), fromFile}) {
             if (blankless(value) != null) {
                 return value.strip();
             }

@@ -85,8 +85,8 @@ public final class AnthropicMessages implements Dialect {
             };
             if (usage != null) {
                 // Both counts are totals so far: the last one seen is the answer.
-                input = usage.path("input_tokens").isNumber() ? usage.get("input_tokens").longValue()
-                        : input;
+                input = usage.path("input_tokens").isNumber()
+                        ? usage.get("input_tokens").longValue() : input;
                 output = usage.path("output_tokens").isNumber()
                         ? usage.get("output_tokens").longValue() : output;
             }
@@ -116,9 +116,11 @@ public final class AnthropicMessages implements Dialect {
                     switch (delta.path("type").asText("")) {
                         case "text_delta" -> append(block, "text", delta.path("text"));
                         case "thinking_delta" -> append(block, "thinking", delta.path("thinking"));
-                        case "signature_delta" -> append(block, "signature", delta.path("signature"));
+                        case "signature_delta" ->
+                                append(block, "signature", delta.path("signature"));
                         case "input_json_delta" -> toolInput.computeIfAbsent(index,
-                                i -> new StringBuilder()).append(delta.path("partial_json").asText(""));
+                                i -> new StringBuilder())
+                                .append(delta.path("partial_json").asText(""));
                         default -> { }
                     }
                 }

@@ -55,7 +55,7 @@ public interface Dialect {
         return false;
     }
 
-    /** True for an event the relay itself asked for and the client did not ({@link #requestUsage}). */
+    /** True for an event the relay asked for and the client did not ({@link #requestUsage}). */
     default boolean isRequestedUsage(SseEvent event) {
         return false;
     }

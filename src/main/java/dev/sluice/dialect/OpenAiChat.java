@@ -191,7 +191,8 @@ public final class OpenAiChat implements Dialect {
             ObjectNode function = (ObjectNode) merged.get("function");
             JsonNode part = call.path("function");
             if (part.path("name").isTextual()) {
-                function.put("name", function.path("name").asText("") + part.get("name").textValue());
+                function.put("name",
+                        function.path("name").asText("") + part.get("name").textValue());
             }
             if (part.path("arguments").isTextual()) {
                 function.put("arguments", function.path("arguments").asText("")

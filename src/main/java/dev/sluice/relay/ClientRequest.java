@@ -1,6 +1,8 @@
 package dev.sluice.relay;
 
 import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -21,7 +23,11 @@ import java.util.Map;
  */
 record ClientRequest(byte[] body, boolean stream, String model, boolean usageRequested) {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Bounds on what a client's JSON may make the parser do, well within any real request. */
+    private static final ObjectMapper JSON = new ObjectMapper(JsonFactory.builder()
+            .streamReadConstraints(StreamReadConstraints.builder()
+                    .maxNestingDepth(64).maxNumberLength(64).maxNameLength(1024).build())
+            .build());
     private static final List<String> TOKEN_CAPS = List.of(
             "max_tokens", "max_completion_tokens", "max_output_tokens");
 
@@ -29,6 +35,12 @@ record ClientRequest(byte[] body, boolean stream, String model, boolean usageReq
             Dialect dialect) throws Refusal, IOException {
         if ("GET".equals(request.getMethod())) {
             return new ClientRequest(null, false, null, false);
+        }
+        String type = request.getContentType();
+        if (type == null || !isJson(type)) {
+            throw new Refusal(415, "invalid_request_error", "send the body as JSON, with "
+                    + "'Content-Type: application/json'" + (type == null ? ""
+                            : " (not '" + type.replaceAll("[^\\x20-\\x7e]", "?") + "')"));
         }
         byte[] body = readBody(request, maxBytes);
         ObjectNode root = parse(body);
@@ -40,6 +52,11 @@ record ClientRequest(byte[] body, boolean stream, String model, boolean usageReq
         boolean usage = dialect.requestUsage(root);
         return new ClientRequest(changed || usage ? JSON.writeValueAsBytes(root) : body,
                 stream.asBoolean(false), root.path("model").asText(null), usage);
+    }
+
+    private static boolean isJson(String contentType) {
+        String media = contentType.split(";", 2)[0].strip().toLowerCase(java.util.Locale.ROOT);
+        return media.equals("application/json") || media.endsWith("+json");
     }
 
     private static byte[] readBody(HttpServletRequest request, int maxBytes)
@@ -62,10 +79,10 @@ record ClientRequest(byte[] body, boolean stream, String model, boolean usageReq
         try {
             root = JSON.readTree(body);
         } catch (JacksonException e) {
+            String where = e.getLocation() == null ? "" : " at line "
+                    + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
             throw new Refusal(400, "invalid_request_error",
-                    "request body is not valid JSON: " + e.getOriginalMessage()
-                            + " at line " + e.getLocation().getLineNr()
-                            + ", column " + e.getLocation().getColumnNr());
+                    "request body is not valid JSON: " + e.getOriginalMessage() + where);
         } catch (IOException e) {
             throw new Refusal(400, "invalid_request_error", "request body could not be read");
         }

@@ -4,6 +4,7 @@ import dev.sluice.config.Config;
 import dev.sluice.config.Route;
 import dev.sluice.simulated.SimulatedUpstreamServlet;
 import dev.sluice.upstream.Upstream;
+import jakarta.servlet.http.HttpFilter;
 import jakarta.servlet.http.HttpServlet;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,14 +20,20 @@ public final class Endpoints implements AutoCloseable {
     /** A servlet and the path it answers. */
     public record Endpoint(String path, HttpServlet servlet) {}
 
+    /** A filter and the paths it sees, applied in list order before the servlets. */
+    public record Filtering(String path, HttpFilter filter) {}
+
     public static final String SIMULATED_PATH = "/simulated/v1/*";
 
     private final List<Endpoint> all;
+    private final List<Filtering> filters;
     private final Relaying shared;
     private final Config config;
 
-    private Endpoints(List<Endpoint> all, Relaying shared, Config config) {
+    private Endpoints(List<Endpoint> all, List<Filtering> filters, Relaying shared,
+            Config config) {
         this.all = all;
+        this.filters = filters;
         this.shared = shared;
         this.config = config;
     }
@@ -37,7 +44,8 @@ public final class Endpoints implements AutoCloseable {
 
     /** With a listener of its own for every stream's transcript. */
     public static Endpoints of(Config config, TranscriptListener transcripts) {
-        Relaying shared = new Relaying(new Upstream(config.timeouts().connect()),
+        Relaying shared = new Relaying(new Admission(config.access()), new Quotas(),
+                new Upstream(config.timeouts().connect()),
                 new Watchdog(config.timeouts()), new Retry(config.retries()),
                 new Redaction(config.routes().stream().map(Route::key)
                         .filter(Objects::nonNull).toList()), transcripts);
@@ -53,11 +61,17 @@ public final class Endpoints implements AutoCloseable {
             endpoints.add(new Endpoint(SIMULATED_PATH,
                     new SimulatedUpstreamServlet(config.simulatedTokenDelay())));
         }
-        return new Endpoints(List.copyOf(endpoints), shared, config);
+        List<Filtering> filters = List.of(new Filtering("/*", new PageHeaders()),
+                new Filtering("/*", new Cors(config.corsOrigins())));
+        return new Endpoints(List.copyOf(endpoints), filters, shared, config);
     }
 
     public List<Endpoint> all() {
         return all;
+    }
+
+    public List<Filtering> filters() {
+        return filters;
     }
 
     /** Streams (and non-streamed answers) being relayed right now. */

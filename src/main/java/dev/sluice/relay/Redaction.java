@@ -7,8 +7,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Removes anything that looks like a credential from text that came from upstream (error
- * messages, exception texts) before it reaches a client or a log.
+ * Replaces anything that looks like a credential, in text that came from upstream (error
+ * messages, exception texts), with a short hash of it before it reaches a client or a log.
  */
 final class Redaction {
 
@@ -42,9 +42,17 @@ final class Redaction {
         }
         String scrubbed = text;
         for (Secret key : keys) {
-            scrubbed = scrubbed.replace(key.value(), "[redacted]");
+            scrubbed = scrubbed.replace(key.value(), mark(key.value()));
         }
-        return KEY_LIKE.matcher(scrubbed).replaceAll(m -> Matcher.quoteReplacement(
-                m.group(1) != null ? m.group(1) + "[redacted]" : "[redacted]"));
+        return KEY_LIKE.matcher(scrubbed).replaceAll(m -> {
+            String named = m.group(1);
+            String secret = named == null ? m.group() : m.group().substring(named.length());
+            return Matcher.quoteReplacement((named == null ? "" : named) + mark(secret));
+        });
+    }
+
+    /** What stands in for a secret: a short hash, so that two mentions can be told apart. */
+    private static String mark(String secret) {
+        return "[redacted " + new Secret(secret).fingerprint().substring("sha256:".length()) + "]";
     }
 }

@@ -12,11 +12,18 @@ final class Refusal extends Exception {
 
     private final int status;
     private final String type;
+    private final long retryAfterSeconds;
 
     Refusal(int status, String type, String message) {
+        this(status, type, message, 0);
+    }
+
+    /** @param retryAfterSeconds sent as {@code Retry-After} when positive */
+    Refusal(int status, String type, String message, long retryAfterSeconds) {
         super(message, null, false, false);
         this.status = status;
         this.type = type;
+        this.retryAfterSeconds = retryAfterSeconds;
     }
 
     int status() {
@@ -24,6 +31,9 @@ final class Refusal extends Exception {
     }
 
     void send(HttpServletResponse response, Dialect dialect) throws IOException {
+        if (retryAfterSeconds > 0) {
+            response.setHeader("Retry-After", Long.toString(retryAfterSeconds));
+        }
         sendJson(response, status, dialect.errorBody(status, getMessage(), type));
     }
 

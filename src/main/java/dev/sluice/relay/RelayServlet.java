@@ -60,10 +60,16 @@ final class RelayServlet extends HttpServlet {
                 throw new Refusal(405, "invalid_request_error", method + " is not allowed; send "
                         + "POST with a JSON body, or GET");
             }
+            Caller caller = shared.admission().admit(request, route);
             URI target = UpstreamTarget.of(route, request);
             ClientRequest sent = ClientRequest.read(request, config.maxBodyBytes(), route.policy(),
                     dialect);
-            relay(request, response, target, sent, started);
+            if (sent.body() != null) {
+                Admission.checkModel(caller, sent.model());
+            }
+            try (Quotas.Slot slot = shared.quotas().enter(caller)) {
+                relay(request, response, target, sent, caller, started);
+            }
         } catch (Refusal refusal) {
             refusal.send(response, dialect);
             LOG.info("{} {} refused: {}", route.name(), refusal.status(), refusal.getMessage());
@@ -71,7 +77,7 @@ final class RelayServlet extends HttpServlet {
     }
 
     private void relay(HttpServletRequest request, HttpServletResponse response, URI target,
-            ClientRequest sent, long started) throws Refusal, IOException {
+            ClientRequest sent, Caller caller, long started) throws Refusal, IOException {
         HttpResponse<InputStream> answer = open(target, UpstreamTarget.headers(route, dialect,
                 request), sent);
         try (InputStream body = answer.body()) {
@@ -87,7 +93,7 @@ final class RelayServlet extends HttpServlet {
                 LOG.info("{} {} upstream error in {} ms", route.name(), status,
                         millisSince(started));
             } else if (isEventStream(answer)) {
-                stream(request, response, body, encoding, sent);
+                stream(request, response, body, encoding, sent, caller);
             } else {
                 whole(response, answer, body, encoding, started);
             }
@@ -144,7 +150,8 @@ final class RelayServlet extends HttpServlet {
     }
 
     private void stream(HttpServletRequest request, HttpServletResponse response,
-            InputStream body, String encoding, ClientRequest sent) throws IOException {
+            InputStream body, String encoding, ClientRequest sent, Caller caller)
+            throws IOException {
         boolean textOnly = wantsText(request);
         // Not committed until the first event is flushed: until then this can still become an
         // HTTP error (see StreamRelay).
@@ -160,6 +167,9 @@ final class RelayServlet extends HttpServlet {
             relay.run(body, encoding, new StreamRelay.Stream(dialect, client, watch, transcript,
                     sent.usageRequested()));
         }
+        Dialect.Usage usage = transcript.usage();
+        shared.quotas().spent(caller, (usage.input() == null ? 0 : usage.input())
+                + (usage.output() == null ? 0 : usage.output()));
         shared.transcripts().ended(transcript);
     }
 

@@ -2,6 +2,9 @@ package dev.sluice.relay;
 
 import dev.sluice.upstream.Upstream;
 
-/** What every route's servlet shares: one HTTP client, one watchdog, one retry policy. */
-record Relaying(Upstream upstream, Watchdog watchdog, Retry retry, Redaction redaction,
-        TranscriptListener transcripts) {}
+/**
+ * What every route's servlet shares: who may call and how much they used, one HTTP client, one
+ * watchdog, one retry policy, one redaction, one transcript listener.
+ */
+record Relaying(Admission admission, Quotas quotas, Upstream upstream, Watchdog watchdog,
+        Retry retry, Redaction redaction, TranscriptListener transcripts) {}

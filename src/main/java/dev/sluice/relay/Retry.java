@@ -57,7 +57,8 @@ final class Retry {
         try {
             Optional<String> millis = answer.headers().firstValue("retry-after-ms");
             if (millis.isPresent()) {
-                return Optional.of(Duration.ofMillis(Math.max(0, Long.parseLong(millis.get().strip()))));
+                long ms = Long.parseLong(millis.get().strip());
+                return Optional.of(Duration.ofMillis(Math.max(0, ms)));
             }
             Optional<String> value = answer.headers().firstValue("retry-after");
             if (value.isEmpty()) {

@@ -140,7 +140,8 @@ final class StreamRelay {
                 : why == Watch.Expiry.SHUTDOWN ? Transcript.Outcome.SHUTDOWN
                 : Transcript.Outcome.TIMEOUT;
         // Once an event has been written the stream has begun, flushed or not: errors go in-band.
-        if (written == 0 && s.client().refuse(status, s.dialect().errorBody(status, message, type))) {
+        if (written == 0
+                && s.client().refuse(status, s.dialect().errorBody(status, message, type))) {
             s.transcript().end(outcome, status, message);
             return;
         }

@@ -26,6 +26,10 @@ public final class WarBootstrap implements ServletContextListener {
             LOG.info("{} = {}", line.getKey(), line.getValue());
         }
         endpoints = Endpoints.of(config);
+        for (Endpoints.Filtering filtering : endpoints.filters()) {
+            context.addFilter(filtering.filter().getClass().getSimpleName(), filtering.filter())
+                    .addMappingForUrlPatterns(null, true, filtering.path());
+        }
         for (Endpoints.Endpoint endpoint : endpoints.all()) {
             context.addServlet(endpoint.path(), endpoint.servlet()).addMapping(endpoint.path());
         }

@@ -5,7 +5,10 @@ import dev.sluice.config.ConfigException;
 import dev.sluice.relay.Endpoints;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import jakarta.servlet.DispatcherType;
+import java.util.EnumSet;
 import org.eclipse.jetty.ee10.servlet.DefaultServlet;
+import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.server.HttpConfiguration;
@@ -79,6 +82,10 @@ public final class SluiceServer {
             context.addServlet(new ServletHolder(endpoint.path(), endpoint.servlet()),
                     endpoint.path());
         }
+        for (Endpoints.Filtering filtering : endpoints.filters()) {
+            context.addFilter(new FilterHolder(filtering.filter()), filtering.path(),
+                    EnumSet.of(DispatcherType.REQUEST));
+        }
         Resource page = ResourceFactory.of(context).newClassLoaderResource("webapp/");
         if (page == null) {
             throw new IllegalStateException("the demo page is missing from the classpath");
@@ -91,6 +98,8 @@ public final class SluiceServer {
         // On stop: refuse new requests (503), let streams finish for the grace period, then end
         // the rest with a shutdown error event; Jetty waits for both before closing connections.
         server.setHandler(new JsonGracefulHandler(context));
+        server.setErrorHandler(new JsonErrorHandler());
+        context.setErrorHandler(new JsonErrorHandler());
         server.addBean(endpoints, false);
         server.addEventListener(new LifeCycle.Listener() {
             @Override

@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -153,11 +154,11 @@ class ConfigTest {
 
     @Test
     void fileCanBeNamedBySystemProperty() throws IOException {
-        Path path = file("sluice.host=0.0.0.0\nsluice.demo-model=llama-3\n");
+        Path path = file("sluice.host=127.0.0.9\nsluice.demo-model=llama-3\n");
 
         Config config = load(Map.of(), props("sluice.config", path.toString()));
 
-        assertEquals("0.0.0.0", config.host());
+        assertEquals("127.0.0.9", config.host());
         assertEquals("llama-3", config.demoModel());
     }
 
@@ -175,7 +176,7 @@ class ConfigTest {
     @Test
     void fileSettingsApplyToEverySetting() throws IOException {
         Path path = file("""
-                sluice.host=0.0.0.0
+                sluice.host=127.0.0.2
                 sluice.port=9000
                 sluice.connect-timeout=3s
                 sluice.max-line-bytes=4096
@@ -187,7 +188,7 @@ class ConfigTest {
         Config config = load(Map.of("SLUICE_CONFIG", path.toString()));
 
         Timeouts d = Timeouts.DEFAULTS;
-        assertEquals(new Config("0.0.0.0", 9000, load(Map.of()).routes(),
+        assertEquals(new Config("127.0.0.2", 9000, load(Map.of()).routes(), Access.NONE, Set.of(),
                 new Timeouts(Duration.ofSeconds(3), d.response(), d.firstEvent(), d.idle(),
                         d.stream(), d.heartbeat()),
                 Retries.DEFAULTS, Duration.ofSeconds(30), 4096, 8192, 1 << 20, false,
@@ -422,7 +423,8 @@ class ConfigTest {
         Config config = load(Map.of("OPENAI_API_KEY", KEY));
 
         assertFalse(config.toString().contains(KEY), config.toString());
-        assertTrue(config.toString().contains(config.route("openai").key().fingerprint()), config.toString());
+        assertTrue(config.toString().contains(config.route("openai").key().fingerprint()),
+                config.toString());
     }
 
     // Secret
@@ -459,5 +461,14 @@ class ConfigTest {
 
         assertEquals(secret.fingerprint(), secret.toString());
         assertFalse(secret.toString().contains(KEY));
+    }
+
+    @Test
+    void listeningBeyondLoopbackWithoutAuthenticationIsRefused() {
+        ConfigException e = refused(Map.of("SLUICE_HOST", "0.0.0.0"));
+
+        assertTrue(e.getMessage().contains("no client authentication is configured"),
+                e.getMessage());
+        assertEquals("::1", load(Map.of("SLUICE_HOST", "::1")).host());
     }
 }

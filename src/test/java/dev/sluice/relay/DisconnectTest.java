@@ -27,7 +27,8 @@ class DisconnectTest {
                     assertTrue(clientLeft.await(10, TimeUnit.SECONDS));
                     long left = System.nanoTime();
                     // A provider keeps generating: one token every 20 ms, bounded to 10 s.
-                    for (int i = 1; i <= 500 && !exchange.awaitPeerClosed(20, TimeUnit.MILLISECONDS); i++) {
+                    for (int i = 1; i <= 500
+                            && !exchange.awaitPeerClosed(20, TimeUnit.MILLISECONDS); i++) {
                         try {
                             exchange.write("data: {\"token\":" + i + "}\n\n");
                         } catch (IOException e) {

@@ -142,7 +142,8 @@ class FailuresTest {
             for (int i = 0; i < eventsBefore; i++) {
                 assertEquals(SseEvent.of("{\"n\":" + (i + 1) + "}"), items.get(i));
             }
-            JsonNode error = JSON.readTree(((SseEvent) items.get(eventsBefore)).data()).path("error");
+            JsonNode error = JSON.readTree(((SseEvent) items.get(eventsBefore)).data())
+                    .path("error");
             assertEquals("upstream_error", error.path("type").asText());
             assertTrue(error.path("message").asText().startsWith("upstream stream failed"));
             assertFalse(error.path("message").asText().contains(RunningSluice.KEY));
@@ -170,9 +171,11 @@ class FailuresTest {
         URI chat = relay.start(exchange -> {
             throw new AssertionError("a refused request must not reach the upstream");
         });
-        ContentResponse response = relay.client().post(chat, "{\"model\": \"m\",\n \"stream\": tru }");
+        ContentResponse response = relay.client().post(chat,
+                "{\"model\": \"m\",\n \"stream\": tru }");
         assertEquals(400, response.getStatus());
-        String message = JSON.readTree(response.getContent()).path("error").path("message").asText();
+        String message = JSON.readTree(response.getContent()).path("error").path("message")
+                .asText();
         assertTrue(message.contains("not valid JSON"), message);
         assertTrue(message.contains("line 2"), message);
     }
@@ -183,7 +186,8 @@ class FailuresTest {
             throw new AssertionError("a refused request must not reach the upstream");
         });
         assertEquals(400, relay.client().post(chat, "[1,2,3]").getStatus());
-        assertEquals(400, relay.client().post(chat, "{\"stream\":\"yes\",\"messages\":[]}").getStatus());
+        assertEquals(400, relay.client().post(chat, "{\"stream\":\"yes\",\"messages\":[]}")
+                .getStatus());
     }
 
     @Test
@@ -191,7 +195,8 @@ class FailuresTest {
         URI chat = relay.start(exchange -> {
             throw new AssertionError("a refused request must not reach the upstream");
         });
-        String big = "{\"messages\":[{\"role\":\"user\",\"content\":\"" + "a".repeat(1 << 20) + "\"}]}";
+        String big = "{\"messages\":[{\"role\":\"user\",\"content\":\""
+                + "a".repeat(1 << 20) + "\"}]}";
         ContentResponse response = relay.client().post(chat, big);
         assertEquals(413, response.getStatus());
         assertTrue(JSON.readTree(response.getContent()).path("error").path("message").asText()

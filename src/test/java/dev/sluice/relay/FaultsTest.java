@@ -81,7 +81,8 @@ class FaultsTest {
         });
         ContentResponse response = relay.client().post(chat, STREAM);
         assertEquals(status, response.getStatus());
-        assertEquals("upstream says " + status, error(response.getContent()).path("message").asText());
+        assertEquals("upstream says " + status,
+                error(response.getContent()).path("message").asText());
         assertEquals(type, error(response.getContent()).path("type").asText());
         assertEquals(retryAfter, response.getHeaders().get("Retry-After"));
     }
@@ -248,7 +249,8 @@ class FaultsTest {
         URI chat = relay.start(exchange -> exchange.startStream().end());
         ContentResponse response = relay.client().post(chat, STREAM);
         assertEquals(502, response.getStatus());
-        assertTrue(error(response.getContent()).path("message").asText().contains("without an event"));
+        assertTrue(error(response.getContent()).path("message").asText()
+                .contains("without an event"));
     }
 
     @Test

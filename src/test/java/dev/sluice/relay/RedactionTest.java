@@ -27,7 +27,7 @@ class RedactionTest {
         Redaction redaction = new Redaction(new Secret("local-key-123"));
 
         assertEquals("upstream rejected [redacted] (twice: x[redacted]y)",
-                redaction.scrub("upstream rejected local-key-123 (twice: xlocal-key-123y)"));
+                shown(redaction.scrub("upstream rejected local-key-123 (twice: xlocal-key-123y)")));
     }
 
     @Test
@@ -35,12 +35,12 @@ class RedactionTest {
         Redaction redaction = new Redaction(new Secret("k.y$1\\Q*"));
 
         assertEquals("bad key [redacted]; kxy$1\\Q* kept",
-                redaction.scrub("bad key k.y$1\\Q*; kxy$1\\Q* kept"));
+                shown(redaction.scrub("bad key k.y$1\\Q*; kxy$1\\Q* kept")));
     }
 
     @Test
     void openAiIncorrectKeyMessageKeepsItsSenseButLosesTheKeyFragment() {
-        String scrubbed = withoutKey.scrub(OPENAI_401);
+        String scrubbed = shown(withoutKey.scrub(OPENAI_401));
 
         assertTrue(scrubbed.startsWith("Incorrect API key provided: [redacted]"), scrubbed);
         assertTrue(scrubbed.endsWith(" You can find your API key at"
@@ -53,7 +53,8 @@ class RedactionTest {
     @Test
     void openAiIncorrectKeyMessageKeepsItsFullStop() {
         assertEquals("Incorrect API key provided: [redacted]. You can find your API key at"
-                + " https://platform.openai.com/account/api-keys.", withoutKey.scrub(OPENAI_401));
+                + " https://platform.openai.com/account/api-keys.",
+                shown(withoutKey.scrub(OPENAI_401)));
     }
 
     @ParameterizedTest
@@ -65,7 +66,7 @@ class RedactionTest {
         "restricted rk-live-abcdef1234           | restricted [redacted]",
     })
     void keyShapedTokensAreRemoved(String text, String expected) {
-        assertEquals(expected, withoutKey.scrub(text));
+        assertEquals(expected, shown(withoutKey.scrub(text)));
     }
 
     @ParameterizedTest
@@ -75,7 +76,7 @@ class RedactionTest {
         "header 'bearer   xyz' refused            | header '[redacted]' refused",
     })
     void bearerTokensAreRemoved(String text, String expected) {
-        assertEquals(expected, withoutKey.scrub(text));
+        assertEquals(expected, shown(withoutKey.scrub(text)));
     }
 
     @ParameterizedTest
@@ -89,7 +90,7 @@ class RedactionTest {
         "client_secret = abc123               | client_secret = [redacted]",
     })
     void namedCredentialsLoseTheirValueButKeepTheirName(String text, String expected) {
-        assertEquals(expected, withoutKey.scrub(text));
+        assertEquals(expected, shown(withoutKey.scrub(text)));
     }
 
     @Test
@@ -98,13 +99,13 @@ class RedactionTest {
         String text = "cost $1 or $0 or ${x} at C:\\temp\\n \\$2 password=p$w\\d local-key-123 $";
 
         assertEquals("cost $1 or $0 or ${x} at C:\\temp\\n \\$2 password=[redacted] [redacted] $",
-                redaction.scrub(text));
+                shown(redaction.scrub(text)));
     }
 
     @Test
     void nullStaysNull() {
-        assertNull(withoutKey.scrub(null));
-        assertNull(new Redaction(new Secret("local-key-123")).scrub(null));
+        assertNull(shown(withoutKey.scrub(null)));
+        assertNull(shown(new Redaction(new Secret("local-key-123")).scrub(null)));
     }
 
     @ParameterizedTest
@@ -121,8 +122,8 @@ class RedactionTest {
         "data: {\"choices\":[{\"delta\":{\"content\":\"$5 \\\\o/\"}}]}",
     })
     void ordinaryTextIsUnchanged(String text) {
-        assertEquals(text, withoutKey.scrub(text));
-        assertEquals(text, new Redaction(new Secret("local-key-123")).scrub(text));
+        assertEquals(text, shown(withoutKey.scrub(text)));
+        assertEquals(text, shown(new Redaction(new Secret("local-key-123")).scrub(text)));
     }
 
     @ParameterizedTest
@@ -134,6 +135,20 @@ class RedactionTest {
         "password: required",
     })
     void ordinaryTextThatCurrentPatternsMistakeForCredentials(String text) {
-        assertEquals(text, withoutKey.scrub(text));
+        assertEquals(text, shown(withoutKey.scrub(text)));
+    }
+
+    @Test
+    void aMarkIsAShortHashThatTellsTwoSecretsApart() {
+        String scrubbed = withoutKey.scrub("sk-first1234567 and sk-second123456 and sk-first1234567");
+        String[] marks = scrubbed.split(" and ");
+        assertTrue(marks[0].matches("\\[redacted [0-9a-f]{8}]"), scrubbed);
+        assertEquals(marks[0], marks[2]);
+        assertFalse(marks[0].equals(marks[1]));
+    }
+
+    /** The scrubbed text with each mark's hash dropped: the tests check where marks go. */
+    private static String shown(String scrubbed) {
+        return scrubbed == null ? null : scrubbed.replaceAll("\\[redacted [0-9a-f]{8}]", "[redacted]");
     }
 }

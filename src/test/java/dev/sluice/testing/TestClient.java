@@ -30,6 +30,18 @@ public final class TestClient implements AutoCloseable {
         return request(uri, json, headerPairs).timeout(30, TimeUnit.SECONDS).send();
     }
 
+    /** POSTs a body of the given content type and returns the whole response. */
+    public ContentResponse postAs(URI uri, String contentType, String body, String... headerPairs)
+            throws Exception {
+        Request request = jetty.POST(uri).body(new StringRequestContent(contentType, body));
+        for (int i = 0; i < headerPairs.length; i += 2) {
+            String name = headerPairs[i];
+            String value = headerPairs[i + 1];
+            request.headers(headers -> headers.put(name, value));
+        }
+        return request.timeout(30, TimeUnit.SECONDS).send();
+    }
+
     /** PUTs JSON (a method Sluice refuses) and returns the whole response. */
     public ContentResponse put(URI uri, String json) throws Exception {
         return jetty.newRequest(uri).method("PUT")

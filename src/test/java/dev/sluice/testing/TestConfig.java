@@ -1,5 +1,6 @@
 package dev.sluice.testing;
 
+import dev.sluice.config.Access;
 import dev.sluice.config.Config;
 import dev.sluice.config.Policy;
 import dev.sluice.config.Retries;
@@ -10,6 +11,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Builds a {@link Config} for a test: loopback, port 0, no retries, an {@code openai} route at
@@ -25,6 +27,8 @@ public final class TestConfig {
     private int maxLineBytes = 1 << 20;
     private Policy policy = Policy.NONE;
     private boolean logContent;
+    private Access access = Access.NONE;
+    private Set<String> corsOrigins = Set.of();
     private final List<Route> routes = new ArrayList<>();
 
     private TestConfig(URI upstream, Secret key) {
@@ -64,6 +68,16 @@ public final class TestConfig {
         return this;
     }
 
+    public TestConfig access(Access access) {
+        this.access = access;
+        return this;
+    }
+
+    public TestConfig corsOrigins(String... origins) {
+        this.corsOrigins = Set.of(origins);
+        return this;
+    }
+
     /** Puts each stream's assembled answer into its log line. */
     public TestConfig logContent() {
         this.logContent = true;
@@ -78,7 +92,7 @@ public final class TestConfig {
     public Config build() {
         List<Route> all = new ArrayList<>(routes);
         all.addFirst(new Route("openai", "/v1", upstream, "openai-chat", key, policy));
-        return new Config("127.0.0.1", 0, all, timeouts, retries, shutdownGrace,
+        return new Config("127.0.0.1", 0, all, access, corsOrigins, timeouts, retries, shutdownGrace,
                 maxLineBytes, 1 << 20, 1 << 20, logContent, Duration.ofMillis(1), "gpt-test");
     }
 }

@@ -1,0 +1,176 @@
+package dev.sluice.config;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Reads who may call Sluice from a properties file (see {@code etc/access.properties}): clients
+ * ({@code client.NAME.*}), JWT verification ({@code jwt.*}), anonymous access and trusted proxies.
+ */
+final class AccessFile {
+
+    private static final Set<String> CLIENT_KEYS = Set.of("token-sha256", "routes", "models",
+            "max-streams", "requests-per-minute", "daily-tokens");
+    private static final Set<String> JWT_KEYS = Set.of("hs256-secret-env", "public-key", "jwks",
+            "issuer", "audience", "clock-skew", "client");
+
+    private final Properties file;
+    private final String path;
+    private final Map<String, String> env;
+
+    private AccessFile(Properties file, String path, Map<String, String> env) {
+        this.file = file;
+        this.path = path;
+        this.env = env;
+    }
+
+    static Access load(String path, Map<String, String> env) {
+        if (path == null) {
+            return Access.NONE;
+        }
+        Properties file = new Properties();
+        try (Reader reader = Files.newBufferedReader(Path.of(path), StandardCharsets.UTF_8)) {
+            file.load(reader);
+        } catch (IOException | RuntimeException e) {
+            throw new ConfigException("SLUICE_ACCESS (-Dsluice.access): cannot read " + path
+                    + ": " + e);
+        }
+        return new AccessFile(file, path, env).access();
+    }
+
+    private Access access() {
+        Map<String, Client> clients = new HashMap<>();
+        Map<String, Client> tokens = new HashMap<>();
+        Set<String> names = new TreeSet<>();
+        for (String key : file.stringPropertyNames()) {
+            String[] parts = key.split("\\.");
+            boolean known = switch (parts[0]) {
+                case "client" -> parts.length == 3 && CLIENT_KEYS.contains(parts[2]);
+                case "jwt" -> parts.length == 2 && JWT_KEYS.contains(parts[1]);
+                case "anonymous" -> key.equals("anonymous.client");
+                case "trusted-proxies" -> parts.length == 1;
+                default -> false;
+            };
+            if (!known) {
+                throw fail(key, "is not an access setting");
+            }
+            if (parts[0].equals("client")) {
+                names.add(parts[1]);
+            }
+        }
+        for (String name : names) {
+            Client client = client(name);
+            clients.put(name, client);
+            String hash = get("client." + name + ".token-sha256");
+            if (hash != null) {
+                if (tokens.put(hash.toLowerCase(Locale.ROOT), client) != null) {
+                    throw fail("client." + name + ".token-sha256", "is another client's too");
+                }
+            }
+        }
+        String anonymous = get("anonymous.client");
+        try {
+            return new Access(tokens, jwt(clients), anonymous == null ? null
+                    : group(clients, "anonymous.client", anonymous), list("trusted-proxies"));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(path + ": " + e.getMessage());
+        }
+    }
+
+    private Client client(String name) {
+        String prefix = "client." + name + ".";
+        return new Client(name, list(prefix + "routes"), list(prefix + "models"),
+                number(prefix + "max-streams"), number(prefix + "requests-per-minute"),
+                number(prefix + "daily-tokens"));
+    }
+
+    private Jwt jwt(Map<String, Client> clients) {
+        if (file.stringPropertyNames().stream().noneMatch(k -> k.startsWith("jwt."))) {
+            return null;
+        }
+        String secretEnv = get("jwt.hs256-secret-env");
+        Secret secret = null;
+        if (secretEnv != null) {
+            String value = env.get(secretEnv);
+            if (value == null || value.isBlank()) {
+                throw fail("jwt.hs256-secret-env", "names " + secretEnv + ", which is not set");
+            }
+            if (value.getBytes(StandardCharsets.UTF_8).length < 32) {
+                throw fail("jwt.hs256-secret-env", "names a secret shorter than 32 bytes");
+            }
+            secret = new Secret(value);
+        }
+        String key = get("jwt.public-key");
+        String jwks = get("jwt.jwks");
+        String clientName = get("jwt.client");
+        if (clientName == null) {
+            throw fail("jwt.client", "is required: the limits every user gets");
+        }
+        String skew = get("jwt.clock-skew");
+        try {
+            return new Jwt(secret, key == null ? null : existing("jwt.public-key", key),
+                    jwks == null ? null : existing("jwt.jwks", jwks), get("jwt.issuer"),
+                    get("jwt.audience"),
+                    skew == null ? Duration.ofSeconds(30) : Duration.ofSeconds(Long.parseLong(
+                            skew.replaceAll("s$", ""))),
+                    group(clients, "jwt.client", clientName));
+        } catch (NumberFormatException e) {
+            throw fail("jwt.clock-skew", "must be seconds, e.g. 30s");
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(path + ": jwt: " + e.getMessage());
+        }
+    }
+
+    private Path existing(String key, String value) {
+        Path file = Path.of(value);
+        if (!Files.isReadable(file)) {
+            throw fail(key, "names " + value + ", which cannot be read");
+        }
+        return file;
+    }
+
+    private Client group(Map<String, Client> clients, String key, String name) {
+        Client client = clients.get(name);
+        if (client == null) {
+            throw fail(key, "names client " + name + ", which is not defined (client." + name
+                    + ".*)");
+        }
+        return client;
+    }
+
+    private String get(String key) {
+        String value = file.getProperty(key);
+        return value == null || value.isBlank() ? null : value.strip();
+    }
+
+    private Set<String> list(String key) {
+        String value = get(key);
+        return value == null ? Set.of() : new LinkedHashSet<>(Arrays.stream(value.split(","))
+                .map(String::strip).filter(s -> !s.isEmpty()).toList());
+    }
+
+    private int number(String key) {
+        String value = get(key);
+        try {
+            return value == null ? 0 : Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            throw fail(key, "must be a whole number, got '" + value + "'");
+        }
+    }
+
+    private ConfigException fail(String key, String what) {
+        return new ConfigException(path + ": " + key + " " + what);
+    }
+}

@@ -1,0 +1,120 @@
+package dev.sluice.relay;
+
+import dev.sluice.config.Access;
+import dev.sluice.config.Client;
+import dev.sluice.config.Route;
+import jakarta.servlet.http.HttpServletRequest;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Map;
+
+/**
+ * Step 1 of a request: who is calling, and may they use this route? A static token (compared by
+ * its SHA-256, in constant time), a JWT, or, where configured, nobody in particular (counted by
+ * address). Thread-safe.
+ */
+final class Admission {
+
+    private final Access access;
+    private final JwtVerifier jwt;
+
+    Admission(Access access) {
+        this.access = access;
+        this.jwt = access.jwt() == null ? null : new JwtVerifier(access.jwt());
+    }
+
+    Caller admit(HttpServletRequest request, Route route) throws Refusal {
+        Caller caller = identify(request);
+        if (!caller.client().routes().isEmpty()
+                && !caller.client().routes().contains(route.name())) {
+            throw new Refusal(403, "permission_error", "client " + caller.client().name()
+                    + " may not use route " + route.name());
+        }
+        return caller;
+    }
+
+    /** Refuses a model the caller's client may not ask for. */
+    static void checkModel(Caller caller, String model) throws Refusal {
+        if (!caller.client().models().isEmpty() && !caller.client().models().contains(model)) {
+            throw new Refusal(403, "permission_error", "client " + caller.client().name()
+                    + " may not use model " + (model == null ? "(none given)" : "'" + model + "'")
+                    + "; it may use: " + String.join(", ",
+                            caller.client().models().stream().sorted().toList()));
+        }
+    }
+
+    private Caller identify(HttpServletRequest request) throws Refusal {
+        if (!access.configured()) {
+            return new Caller("anyone", Client.ANYONE);
+        }
+        String token = token(request);
+        if (token == null) {
+            if (access.anonymous() != null) {
+                return new Caller("address:" + remoteAddress(request), access.anonymous());
+            }
+            throw new Refusal(401, "authentication_error", "send a token as "
+                    + "'Authorization: Bearer <token>' (or 'x-api-key: <token>')");
+        }
+        Client client = byToken(token);
+        if (client != null) {
+            return new Caller("client:" + client.name(), client);
+        }
+        if (jwt != null && token.chars().filter(c -> c == '.').count() == 2) {
+            return new Caller("jwt:" + jwt.subject(token), access.jwt().client());
+        }
+        throw new Refusal(401, "authentication_error", "the token is not one Sluice knows");
+    }
+
+    private static String token(HttpServletRequest request) {
+        String authorization = request.getHeader("Authorization");
+        if (authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            String token = authorization.substring(7).strip();
+            return token.isEmpty() ? null : token;
+        }
+        String key = request.getHeader("x-api-key"); // what the Anthropic SDKs send
+        return key == null || key.isBlank() ? null : key.strip();
+    }
+
+    /** Every configured hash is compared, in constant time, whatever matches. */
+    private Client byToken(String token) {
+        byte[] hash = sha256(token);
+        Client found = null;
+        for (Map.Entry<String, Client> entry : access.tokens().entrySet()) {
+            if (MessageDigest.isEqual(hash, HexFormat.of().parseHex(entry.getKey()))) {
+                found = entry.getValue();
+            }
+        }
+        return found;
+    }
+
+    private static byte[] sha256(String token) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(
+                    token.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+    }
+
+    /**
+     * The caller's address: the connection's, or, when that is a trusted proxy, the nearest
+     * address in {@code X-Forwarded-For} that is not a trusted proxy itself.
+     */
+    private String remoteAddress(HttpServletRequest request) {
+        String address = request.getRemoteAddr();
+        String forwarded = request.getHeader("X-Forwarded-For");
+        if (forwarded == null || !access.trustedProxies().contains(address)) {
+            return address;
+        }
+        String[] hops = forwarded.split(",");
+        for (int i = hops.length - 1; i >= 0; i--) {
+            String hop = hops[i].strip();
+            if (!hop.isEmpty() && !access.trustedProxies().contains(hop)) {
+                return hop;
+            }
+        }
+        return address;
+    }
+}
