@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
@@ -18,6 +19,7 @@ import java.util.Set;
  * @param shutdownGrace how long streams in flight may go on once the server is told to stop
  * @param transcriptBytes how much of a stream's event data its transcript keeps
  * @param logContent whether the stream's log line carries the assembled answer
+ * @param metrics who may read {@code GET /metrics}
  */
 public record Config(
         String host,
@@ -32,6 +34,7 @@ public record Config(
         int maxBodyBytes,
         int transcriptBytes,
         boolean logContent,
+        MetricsAccess metrics,
         Duration simulatedTokenDelay,
         String demoModel) {
 
@@ -54,17 +57,22 @@ public record Config(
     private static final String MAX_BODY_BYTES = "SLUICE_MAX_BODY_BYTES";
     private static final String TRANSCRIPT_BYTES = "SLUICE_TRANSCRIPT_BYTES";
     private static final String LOG_CONTENT = "SLUICE_LOG_CONTENT";
+    private static final String METRICS = "SLUICE_METRICS";
     private static final String SIMULATED_TOKEN_DELAY = "SLUICE_SIMULATED_TOKEN_DELAY";
     private static final String DEMO_MODEL = "SLUICE_DEMO_MODEL";
     private static final Set<String> KNOWN = Set.of(HOST, PORT, ROUTES, ACCESS, CORS_ORIGINS,
             CONNECT_TIMEOUT,
             RESPONSE_TIMEOUT, FIRST_EVENT_TIMEOUT, IDLE_TIMEOUT, STREAM_TIMEOUT, HEARTBEAT, RETRIES,
             RETRY_MAX_WAIT, SHUTDOWN_GRACE, MAX_LINE_BYTES, MAX_BODY_BYTES, TRANSCRIPT_BYTES,
-            LOG_CONTENT, SIMULATED_TOKEN_DELAY, DEMO_MODEL);
+            LOG_CONTENT, METRICS, SIMULATED_TOKEN_DELAY, DEMO_MODEL);
+
+    /** Who may read the metrics: this machine only, anyone, or nobody (not served). */
+    public enum MetricsAccess { LOOPBACK, ANYONE, OFF }
 
     public Config {
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(access, "access");
+        Objects.requireNonNull(metrics, "metrics");
         routes = List.copyOf(routes);
         corsOrigins = Set.copyOf(corsOrigins);
         if (!access.configured() && !isLoopback(host)) {
@@ -99,6 +107,7 @@ public record Config(
                 s.integer(MAX_BODY_BYTES, 1 << 20, 1024, 64 << 20),
                 s.integer(TRANSCRIPT_BYTES, 1 << 20, 0, 256 << 20),
                 s.bool(LOG_CONTENT, false),
+                s.choice(METRICS, MetricsAccess.LOOPBACK),
                 s.duration(SIMULATED_TOKEN_DELAY, Duration.ofMillis(30), true),
                 s.string(DEMO_MODEL, "gpt-4o-mini"));
     }
@@ -168,6 +177,7 @@ public record Config(
         lines.put(Settings.describe(MAX_BODY_BYTES), Integer.toString(maxBodyBytes));
         lines.put(Settings.describe(TRANSCRIPT_BYTES), Integer.toString(transcriptBytes));
         lines.put(Settings.describe(LOG_CONTENT), Boolean.toString(logContent));
+        lines.put(Settings.describe(METRICS), metrics.name().toLowerCase(Locale.ROOT));
         lines.put(Settings.describe(SIMULATED_TOKEN_DELAY), Settings.format(simulatedTokenDelay));
         lines.put(Settings.describe(DEMO_MODEL), demoModel);
         return lines;

@@ -114,6 +114,21 @@ final class Settings {
         throw invalid(variable, value, "a whole number from " + min + " to " + max);
     }
 
+    <E extends Enum<E>> E choice(String variable, E fallback) {
+        String value = raw(variable);
+        if (value == null) {
+            return fallback;
+        }
+        for (E option : fallback.getDeclaringClass().getEnumConstants()) {
+            if (option.name().equalsIgnoreCase(value)) {
+                return option;
+            }
+        }
+        throw invalid(variable, value, "one of " + String.join(", ", java.util.Arrays.stream(
+                fallback.getDeclaringClass().getEnumConstants())
+                .map(e -> e.name().toLowerCase(Locale.ROOT)).toList()));
+    }
+
     boolean bool(String variable, boolean fallback) {
         String value = raw(variable);
         if (value == null) {

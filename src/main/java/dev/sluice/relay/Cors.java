@@ -22,8 +22,8 @@ final class Cors extends HttpFilter {
             + "X-Stainless-Lang, X-Stainless-Package-Version, X-Stainless-OS, X-Stainless-Arch, "
             + "X-Stainless-Runtime, X-Stainless-Runtime-Version, X-Stainless-Retry-Count, "
             + "X-Stainless-Timeout, X-Stainless-Helper-Method, X-Stainless-Async";
-    private static final String EXPOSED_HEADERS = "X-Request-Id, request-id, Retry-After, "
-            + "openai-processing-ms";
+    private static final String EXPOSED_HEADERS = "X-Request-Id, X-Upstream-Request-Id, "
+            + "request-id, Retry-After, openai-processing-ms";
 
     private final Set<String> origins;
 

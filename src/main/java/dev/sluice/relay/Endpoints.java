@@ -10,10 +10,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The servlets Sluice serves and their paths, mounted alike by the embedded server and by the
- * WAR's bootstrap, and what they share: the HTTP client, the watchdog and its graceful shutdown.
+ * WAR's bootstrap, and what they share: the HTTP client, the watchdog and its graceful shutdown,
+ * the metrics.
  */
 public final class Endpoints implements AutoCloseable {
 
@@ -29,27 +31,36 @@ public final class Endpoints implements AutoCloseable {
     private final List<Filtering> filters;
     private final Relaying shared;
     private final Config config;
+    private final AtomicBoolean stopping;
 
     private Endpoints(List<Endpoint> all, List<Filtering> filters, Relaying shared,
-            Config config) {
+            Config config, AtomicBoolean stopping) {
         this.all = all;
         this.filters = filters;
         this.shared = shared;
         this.config = config;
+        this.stopping = stopping;
     }
 
     public static Endpoints of(Config config) {
-        return of(config, new TranscriptLog(config.logContent()));
+        return of(config, transcript -> { });
     }
 
-    /** With a listener of its own for every stream's transcript. */
-    public static Endpoints of(Config config, TranscriptListener transcripts) {
+    /** With a listener of its own for every stream's transcript, after the log and metrics. */
+    public static Endpoints of(Config config, TranscriptListener listener) {
+        Watchdog watchdog = new Watchdog(config.timeouts());
+        Metrics metrics = new Metrics(watchdog::openStreams);
+        TranscriptLog log = new TranscriptLog(config.logContent());
         Relaying shared = new Relaying(new Admission(config.access()), new Quotas(),
-                new Upstream(config.timeouts().connect()),
-                new Watchdog(config.timeouts()), new Retry(config.retries()),
+                new Upstream(config.timeouts().connect()), watchdog, new Retry(config.retries()),
                 new Redaction(config.routes().stream().map(Route::key)
-                        .filter(Objects::nonNull).toList()), transcripts);
-        InfoServlet info = new InfoServlet(config);
+                        .filter(Objects::nonNull).toList()), metrics, transcript -> {
+                            log.ended(transcript);
+                            metrics.ended(transcript);
+                            listener.ended(transcript);
+                        });
+        AtomicBoolean stopping = new AtomicBoolean();
+        InfoServlet info = new InfoServlet(config, () -> !stopping.get());
         List<Endpoint> endpoints = new ArrayList<>();
         for (Route route : config.routes()) {
             endpoints.add(new Endpoint(route.prefix() + "/*",
@@ -57,13 +68,18 @@ public final class Endpoints implements AutoCloseable {
         }
         endpoints.add(new Endpoint(InfoServlet.HEALTH_PATH, info));
         endpoints.add(new Endpoint(InfoServlet.INFO_PATH, info));
+        endpoints.add(new Endpoint(InfoServlet.READY_PATH, info));
+        if (config.metrics() != Config.MetricsAccess.OFF) {
+            endpoints.add(new Endpoint("/metrics", new MetricsServlet(metrics,
+                    config.metrics() == Config.MetricsAccess.ANYONE)));
+        }
         if (config.simulated()) {
             endpoints.add(new Endpoint(SIMULATED_PATH,
                     new SimulatedUpstreamServlet(config.simulatedTokenDelay())));
         }
         List<Filtering> filters = List.of(new Filtering("/*", new PageHeaders()),
                 new Filtering("/*", new Cors(config.corsOrigins())));
-        return new Endpoints(List.copyOf(endpoints), filters, shared, config);
+        return new Endpoints(List.copyOf(endpoints), filters, shared, config, stopping);
     }
 
     public List<Endpoint> all() {
@@ -72,6 +88,11 @@ public final class Endpoints implements AutoCloseable {
 
     public List<Filtering> filters() {
         return filters;
+    }
+
+    /** False once shutdown has begun: what {@code GET /readyz} says. */
+    public boolean ready() {
+        return !stopping.get();
     }
 
     /** Streams (and non-streamed answers) being relayed right now. */
@@ -84,6 +105,7 @@ public final class Endpoints implements AutoCloseable {
      * shutdown error; completes when none is open.
      */
     public CompletableFuture<Void> shutdown() {
+        stopping.set(true);
         return shared.watchdog().shutdown(config.shutdownGrace());
     }
 

@@ -7,9 +7,11 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.function.BooleanSupplier;
 
 /**
- * {@code GET /healthz} (liveness) and {@code GET /sluice/info} (what the demo page needs to know:
+ * {@code GET /healthz} (liveness), {@code GET /readyz} (503 once stopping) and
+ * {@code GET /sluice/info} (what the demo page needs to know:
  * whether its route, {@code /v1}, answers from the simulated upstream, and which model to ask
  * for). Neither says where an upstream is.
  */
@@ -17,11 +19,16 @@ final class InfoServlet extends HttpServlet {
 
     static final String HEALTH_PATH = "/healthz";
     static final String INFO_PATH = "/sluice/info";
+    static final String READY_PATH = "/readyz";
 
     private final byte[] health = "{\"status\":\"ok\"}".getBytes(StandardCharsets.UTF_8);
+    private final byte[] stopping = "{\"status\":\"stopping\"}".getBytes(StandardCharsets.UTF_8);
     private final byte[] info;
+    private final BooleanSupplier ready;
 
-    InfoServlet(Config config) {
+    /** @param ready false once the server is shutting down */
+    InfoServlet(Config config, BooleanSupplier ready) {
+        this.ready = ready;
         this.info = new ObjectMapper().createObjectNode()
                 .put("simulated", config.routes().stream()
                         .anyMatch(route -> route.prefix().equals("/v1") && route.simulated()))
@@ -32,7 +39,14 @@ final class InfoServlet extends HttpServlet {
     @Override
     protected void doGet(HttpServletRequest request, HttpServletResponse response)
             throws IOException {
-        byte[] body = HEALTH_PATH.equals(request.getServletPath()) ? health : info;
+        byte[] body = switch (request.getServletPath()) {
+            case HEALTH_PATH -> health;
+            case READY_PATH -> ready.getAsBoolean() ? health : stopping;
+            default -> info;
+        };
+        if (body == stopping) {
+            response.setStatus(503);
+        }
         response.setContentType("application/json");
         response.setHeader("Cache-Control", "no-store");
         response.setContentLength(body.length);

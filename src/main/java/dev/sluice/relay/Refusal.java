@@ -30,6 +30,10 @@ final class Refusal extends Exception {
         return status;
     }
 
+    String type() {
+        return type;
+    }
+
     void send(HttpServletResponse response, Dialect dialect) throws IOException {
         if (retryAfterSeconds > 0) {
             response.setHeader("Retry-After", Long.toString(retryAfterSeconds));

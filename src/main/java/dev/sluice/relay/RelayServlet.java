@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * One route's requests ({@code POST} or {@code GET} under its prefix): forwards them to the
@@ -31,7 +32,7 @@ final class RelayServlet extends HttpServlet {
     private static final Logger LOG = LoggerFactory.getLogger(RelayServlet.class);
     /** Upstream headers worth passing on; never hop-by-hop, length, encoding or account headers. */
     private static final List<String> FORWARDED_HEADERS = List.of(
-            "x-request-id", "request-id", "openai-processing-ms", "openai-version", "retry-after");
+            "request-id", "openai-processing-ms", "openai-version", "retry-after");
     private static final int MAX_ERROR_BYTES = 64 * 1024;
     private static final int MAX_JSON_BYTES = 32 << 20;
 
@@ -53,6 +54,9 @@ final class RelayServlet extends HttpServlet {
     protected void service(HttpServletRequest request, HttpServletResponse response)
             throws IOException, ServletException {
         long started = System.nanoTime();
+        String id = RequestIds.next();
+        response.setHeader("X-Request-Id", id);
+        MDC.put("request_id", id);
         try {
             String method = request.getMethod();
             if (!"POST".equals(method) && !"GET".equals(method)) {
@@ -72,7 +76,10 @@ final class RelayServlet extends HttpServlet {
             }
         } catch (Refusal refusal) {
             refusal.send(response, dialect);
+            shared.metrics().refused(route.name(), refusal.status(), refusal.type());
             LOG.info("{} {} refused: {}", route.name(), refusal.status(), refusal.getMessage());
+        } finally {
+            MDC.remove("request_id");
         }
     }
 
@@ -85,6 +92,9 @@ final class RelayServlet extends HttpServlet {
             for (String name : FORWARDED_HEADERS) {
                 answer.headers().firstValue(name).ifPresent(v -> response.setHeader(name, v));
             }
+            // The provider's own id, for its support desk; X-Request-Id is Sluice's.
+            answer.headers().firstValue("x-request-id")
+                    .ifPresent(v -> response.setHeader("X-Upstream-Request-Id", v));
             String encoding = answer.headers().firstValue("content-encoding").orElse(null);
             if (status < 200 || status > 299) {
                 byte[] error = Decoding.of(body, encoding).readNBytes(MAX_ERROR_BYTES);
@@ -108,10 +118,12 @@ final class RelayServlet extends HttpServlet {
             try {
                 HttpResponse<InputStream> answer = shared.upstream().send(target, headers,
                         sent.body(), sent.stream(), config.timeouts().response());
+                shared.metrics().upstreamAnswered(route.name(), answer.statusCode());
                 wait = shared.retry().after(attempt, answer);
                 if (wait == null) {
                     return answer;
                 }
+                shared.metrics().retried(route.name());
                 answer.body().close();
                 LOG.info("{} upstream answered {}; retrying in {} ms", route.name(),
                         answer.statusCode(), wait.toMillis());
@@ -120,6 +132,7 @@ final class RelayServlet extends HttpServlet {
                 if (wait == null) {
                     throw unreachable(e);
                 }
+                shared.metrics().retried(route.name());
                 LOG.info("{} upstream unreachable; retrying in {} ms", route.name(),
                         wait.toMillis());
             } catch (HttpTimeoutException e) {

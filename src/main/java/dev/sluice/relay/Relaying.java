@@ -4,7 +4,7 @@ import dev.sluice.upstream.Upstream;
 
 /**
  * What every route's servlet shares: who may call and how much they used, one HTTP client, one
- * watchdog, one retry policy, one redaction, one transcript listener.
+ * watchdog, one retry policy, one redaction, the metrics, one transcript listener.
  */
 record Relaying(Admission admission, Quotas quotas, Upstream upstream, Watchdog watchdog,
-        Retry retry, Redaction redaction, TranscriptListener transcripts) {}
+        Retry retry, Redaction redaction, Metrics metrics, TranscriptListener transcripts) {}

@@ -6,6 +6,7 @@ import dev.sluice.dialect.Dialect;
 import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * The default listener: one JSON log line per stream, with the content only when configured.
@@ -25,6 +26,7 @@ final class TranscriptLog implements TranscriptListener {
     @Override
     public void ended(Transcript t) {
         ObjectNode line = JSON.createObjectNode()
+                .put("request_id", MDC.get("request_id"))
                 .put("route", t.route().name())
                 .put("model", t.model())
                 .put("status", t.status())

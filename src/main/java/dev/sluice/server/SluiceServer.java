@@ -51,7 +51,14 @@ public final class SluiceServer {
             LOG.info("No OPENAI_API_KEY or OPENAI_BASE_URL: answering from the built-in simulated "
                     + "upstream");
         }
-        LOG.info("Sluice is listening on {}", url(server));
+        String url = url(server);
+        LOG.info("Sluice is listening on {}", url);
+        LOG.info("  demo page  {}", url);
+        for (var route : config.routes()) {
+            LOG.info("  {} API {}{}", route.name(), url, route.prefix().substring(1));
+        }
+        LOG.info("  health     {}healthz  {}readyz", url, url);
+        LOG.info("  metrics    {}metrics", url);
         server.join();
     }
 

@@ -192,7 +192,7 @@ class ConfigTest {
                 new Timeouts(Duration.ofSeconds(3), d.response(), d.firstEvent(), d.idle(),
                         d.stream(), d.heartbeat()),
                 Retries.DEFAULTS, Duration.ofSeconds(30), 4096, 8192, 1 << 20, false,
-                Duration.ofMillis(5), "llama-3"), config);
+                Config.MetricsAccess.LOOPBACK, Duration.ofMillis(5), "llama-3"), config);
     }
 
     // Derived property names

@@ -170,7 +170,8 @@ class StreamingTest {
                     headers.get("Content-Type").replace(" ", "").toLowerCase());
             assertEquals("no-cache, no-transform", headers.get("Cache-Control"));
             assertEquals("no", headers.get("X-Accel-Buffering"));
-            assertEquals("req_123", headers.get("x-request-id"));
+            assertEquals("req_123", headers.get("X-Upstream-Request-Id"));
+            assertTrue(headers.get("X-Request-Id").matches("[0-9a-f]{16}"), "Sluice's own id");
             assertFalse(headers.contains("Connection"), "Connection is illegal over HTTP/2");
             assertFalse(headers.contains("Set-Cookie"));
             assertFalse(headers.contains("openai-organization"));

@@ -93,6 +93,7 @@ public final class TestConfig {
         List<Route> all = new ArrayList<>(routes);
         all.addFirst(new Route("openai", "/v1", upstream, "openai-chat", key, policy));
         return new Config("127.0.0.1", 0, all, access, corsOrigins, timeouts, retries, shutdownGrace,
-                maxLineBytes, 1 << 20, 1 << 20, logContent, Duration.ofMillis(1), "gpt-test");
+                maxLineBytes, 1 << 20, 1 << 20, logContent, Config.MetricsAccess.LOOPBACK,
+                Duration.ofMillis(1), "gpt-test");
     }
 }

@@ -1,0 +1,97 @@
+package dev.sluice.relay;
+
+import dev.sluice.dialect.Dialect;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.function.IntSupplier;
+
+/**
+ * Sluice's counters, in a Prometheus registry: streams in flight and by outcome, upstream
+ * statuses, time to first byte and duration, events and bytes, disconnects, retries, refusals
+ * and the JVM basics. Stream figures come from each stream's transcript at its end, so nothing
+ * is counted per event. Thread-safe.
+ */
+public final class Metrics implements TranscriptListener {
+
+    private final PrometheusMeterRegistry registry =
+            new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+
+    Metrics(IntSupplier openStreams) {
+        Gauge.builder("sluice.streams.in.flight", openStreams::getAsInt)
+                .description("streams being relayed now").register(registry);
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new JvmGcMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+    }
+
+    @Override
+    public void ended(Transcript t) {
+        String route = t.route().name();
+        String outcome = t.outcome().name().toLowerCase(Locale.ROOT);
+        Counter.builder("sluice.streams").description("streams relayed, by how they ended")
+                .tag("route", route).tag("outcome", outcome).register(registry).increment();
+        if (t.ttfbMillis() >= 0) {
+            Timer.builder("sluice.time.to.first.event").description("request to first event")
+                    .tag("route", route).publishPercentileHistogram()
+                    .register(registry).record(Duration.ofMillis(t.ttfbMillis()));
+        }
+        Timer.builder("sluice.stream.duration").description("whole streams")
+                .tag("route", route).publishPercentileHistogram()
+                .register(registry).record(Duration.ofMillis(t.durationMillis()));
+        Counter.builder("sluice.events").description("events relayed").tag("route", route)
+                .register(registry).increment(t.events());
+        Counter.builder("sluice.event.data").baseUnit("bytes").description("event data relayed")
+                .tag("route", route).register(registry).increment(t.bytes());
+        if (t.outcome() == Transcript.Outcome.CLIENT_CLOSED) {
+            Counter.builder("sluice.client.disconnects").description("clients that left early")
+                    .tag("route", route).register(registry).increment();
+        }
+        Dialect.Usage usage = t.usage();
+        if (usage.input() != null) {
+            tokens(route, "input").record(usage.input());
+        }
+        if (usage.output() != null) {
+            tokens(route, "output").record(usage.output());
+        }
+    }
+
+    private DistributionSummary tokens(String route, String kind) {
+        return DistributionSummary.builder("sluice.tokens").description("tokens per stream")
+                .tag("route", route).tag("kind", kind).register(registry);
+    }
+
+    void upstreamAnswered(String route, int status) {
+        Counter.builder("sluice.upstream.responses").description("upstream answers by status")
+                .tag("route", route).tag("status", Integer.toString(status)).register(registry)
+                .increment();
+    }
+
+    void retried(String route) {
+        Counter.builder("sluice.upstream.retries").description("upstream calls tried again")
+                .tag("route", route).register(registry).increment();
+    }
+
+    void refused(String route, int status, String reason) {
+        Counter.builder("sluice.refused").description("requests refused before any stream")
+                .tag("route", route).tag("status", Integer.toString(status)).tag("reason", reason)
+                .register(registry).increment();
+    }
+
+    /** The Prometheus text exposition of everything above. */
+    String scrape() {
+        return registry.scrape();
+    }
+}
