@@ -17,6 +17,7 @@ import java.util.Set;
  * @param access who may call; {@link Access#NONE} keeps Sluice on the loopback interface
  * @param corsOrigins the web origins whose pages may call Sluice from a browser
  * @param shutdownGrace how long streams in flight may go on once the server is told to stop
+ * @param maxDrains upstreams that may be read to their end at once after their clients left
  * @param transcriptBytes how much of a stream's event data its transcript keeps
  * @param logContent whether the stream's log line carries the assembled answer
  * @param metrics who may read {@code GET /metrics}
@@ -30,6 +31,7 @@ public record Config(
         Timeouts timeouts,
         Retries retries,
         Duration shutdownGrace,
+        int maxDrains,
         int maxLineBytes,
         int maxBodyBytes,
         int transcriptBytes,
@@ -53,6 +55,7 @@ public record Config(
     private static final String RETRIES = "SLUICE_RETRIES";
     private static final String RETRY_MAX_WAIT = "SLUICE_RETRY_MAX_WAIT";
     private static final String SHUTDOWN_GRACE = "SLUICE_SHUTDOWN_GRACE";
+    private static final String MAX_DRAINS = "SLUICE_MAX_DRAINS";
     private static final String MAX_LINE_BYTES = "SLUICE_MAX_LINE_BYTES";
     private static final String MAX_BODY_BYTES = "SLUICE_MAX_BODY_BYTES";
     private static final String TRANSCRIPT_BYTES = "SLUICE_TRANSCRIPT_BYTES";
@@ -63,7 +66,7 @@ public record Config(
     private static final Set<String> KNOWN = Set.of(HOST, PORT, ROUTES, ACCESS, CORS_ORIGINS,
             CONNECT_TIMEOUT,
             RESPONSE_TIMEOUT, FIRST_EVENT_TIMEOUT, IDLE_TIMEOUT, STREAM_TIMEOUT, HEARTBEAT, RETRIES,
-            RETRY_MAX_WAIT, SHUTDOWN_GRACE, MAX_LINE_BYTES, MAX_BODY_BYTES, TRANSCRIPT_BYTES,
+            RETRY_MAX_WAIT, SHUTDOWN_GRACE, MAX_DRAINS, MAX_LINE_BYTES, MAX_BODY_BYTES, TRANSCRIPT_BYTES,
             LOG_CONTENT, METRICS, SIMULATED_TOKEN_DELAY, DEMO_MODEL);
 
     /** Who may read the metrics: this machine only, anyone, or nobody (not served). */
@@ -103,6 +106,7 @@ public record Config(
                         Retries.DEFAULTS.backoff(),
                         s.duration(RETRY_MAX_WAIT, Retries.DEFAULTS.maxWait(), true)),
                 s.duration(SHUTDOWN_GRACE, Duration.ofSeconds(30), true),
+                s.integer(MAX_DRAINS, 100, 0, 100_000),
                 s.integer(MAX_LINE_BYTES, 1 << 20, 1024, 64 << 20),
                 s.integer(MAX_BODY_BYTES, 1 << 20, 1024, 64 << 20),
                 s.integer(TRANSCRIPT_BYTES, 1 << 20, 0, 256 << 20),
@@ -173,6 +177,7 @@ public record Config(
         lines.put(Settings.describe(RETRIES), Integer.toString(retries.attempts()));
         lines.put(Settings.describe(RETRY_MAX_WAIT), Settings.format(retries.maxWait()));
         lines.put(Settings.describe(SHUTDOWN_GRACE), Settings.format(shutdownGrace));
+        lines.put(Settings.describe(MAX_DRAINS), Integer.toString(maxDrains));
         lines.put(Settings.describe(MAX_LINE_BYTES), Integer.toString(maxLineBytes));
         lines.put(Settings.describe(MAX_BODY_BYTES), Integer.toString(maxBodyBytes));
         lines.put(Settings.describe(TRANSCRIPT_BYTES), Integer.toString(transcriptBytes));

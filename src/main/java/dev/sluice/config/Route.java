@@ -11,9 +11,11 @@ import java.util.regex.Pattern;
  *
  * @param url the upstream base URL, or null to answer from the built-in simulated upstream
  * @param key the credential for the upstream, or null to send none
+ * @param drain when a client leaves, read the upstream to its end (without writing) to record
+ *     the true usage, for providers that bill the whole generation anyway; else cancel at once
  */
 public record Route(String name, String prefix, URI url, String dialect, Secret key,
-        Policy policy) {
+        Policy policy, boolean drain) {
 
     /** The dialects Sluice speaks. */
     public static final Set<String> DIALECTS = Set.of(
@@ -35,6 +37,11 @@ public record Route(String name, String prefix, URI url, String dialect, Secret 
             throw new IllegalArgumentException("unknown dialect '" + dialect + "'; one of "
                     + String.join(", ", DIALECTS.stream().sorted().toList()));
         }
+    }
+
+    /** A route that cancels the upstream as soon as its client leaves. */
+    public Route(String name, String prefix, URI url, String dialect, Secret key, Policy policy) {
+        this(name, prefix, url, dialect, key, policy, false);
     }
 
     public boolean simulated() {

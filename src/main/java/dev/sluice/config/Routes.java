@@ -34,7 +34,7 @@ final class Routes {
     static final String BUILT_IN = "/sluice/routes.properties";
 
     private static final Set<String> SCALARS = Set.of("prefix", "dialect", "url", "url-env",
-            "key-env", "fallback", "enabled", "models", "max-tokens");
+            "key-env", "fallback", "enabled", "models", "max-tokens", "on-client-close");
     private static final Set<String> MAPS = Set.of("force", "default", "query", "header");
     private static final Set<String> SECRET_HEADERS = Set.of("authorization", "x-api-key",
             "api-key", "cookie", "proxy-authorization");
@@ -126,9 +126,14 @@ final class Routes {
         if (prefix == null) {
             throw fail("route." + name + ".prefix", "is required");
         }
+        String onClose = value(name, "on-client-close", "cancel");
+        if (!onClose.equals("cancel") && !onClose.equals("drain")) {
+            throw fail("route." + name + ".on-client-close", "must be cancel or drain, got '"
+                    + onClose + "'");
+        }
         try {
             return new Route(name, prefix, upstream, value(name, "dialect", "openai-chat"),
-                    key == null ? null : new Secret(key), policy(name));
+                    key == null ? null : new Secret(key), policy(name), onClose.equals("drain"));
         } catch (IllegalArgumentException e) {
             throw new ConfigException(source + ": route " + name + ": " + e.getMessage());
         }

@@ -18,6 +18,7 @@ final class ClientStream {
     private final SseWriter writer;
     private final boolean textOnly;
     private volatile long lastFlushNanos = System.nanoTime();
+    private volatile boolean abandoned;
 
     /** @param textOnly the client asked for plain text: only text is written, no events */
     ClientStream(HttpServletResponse response, boolean textOnly) throws IOException {
@@ -30,8 +31,16 @@ final class ClientStream {
         return textOnly;
     }
 
+    /** The client has gone: from now on nothing is written, so the upstream can be drained. */
+    void abandon() {
+        abandoned = true;
+    }
+
     /** Writes plain text without flushing it (text mode). */
     void text(String text) throws ClientGoneException {
+        if (abandoned) {
+            return;
+        }
         lock.lock();
         try {
             writer.raw(text);
@@ -44,6 +53,9 @@ final class ClientStream {
 
     /** Writes an item without flushing it. */
     void write(SseItem item) throws ClientGoneException {
+        if (abandoned) {
+            return;
+        }
         lock.lock();
         try {
             writer.write(item);
@@ -56,6 +68,9 @@ final class ClientStream {
 
     /** Sends what was written; the first flush commits the status and headers. */
     void flush() throws ClientGoneException {
+        if (abandoned) {
+            return;
+        }
         lock.lock();
         try {
             if (writer.flush()) {
@@ -80,7 +95,7 @@ final class ClientStream {
      * @return false if the client has gone away
      */
     boolean heartbeat() {
-        if (textOnly || !lock.tryLock()) {
+        if (textOnly || abandoned || !lock.tryLock()) {
             return true;
         }
         try {

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -58,7 +59,7 @@ public final class Endpoints implements AutoCloseable {
                             log.ended(transcript);
                             metrics.ended(transcript);
                             listener.ended(transcript);
-                        });
+                        }, new Semaphore(config.maxDrains()));
         AtomicBoolean stopping = new AtomicBoolean();
         InfoServlet info = new InfoServlet(config, () -> !stopping.get());
         List<Endpoint> endpoints = new ArrayList<>();

@@ -2,9 +2,12 @@ package dev.sluice.relay;
 
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.KeyType;
+import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jose.jwk.source.ImmutableJWKSet;
 import com.nimbusds.jose.jwk.source.ImmutableSecret;
 import com.nimbusds.jose.jwk.source.JWKSource;
@@ -19,7 +22,14 @@ import dev.sluice.config.Jwt;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.interfaces.ECPublicKey;
+import java.security.interfaces.RSAPublicKey;
+import java.security.spec.InvalidKeySpecException;
+import java.security.spec.X509EncodedKeySpec;
 import java.text.ParseException;
+import java.util.Base64;
 import java.util.HashSet;
 import java.util.Set;
 
@@ -42,8 +52,7 @@ final class JwtVerifier {
                 algorithms = Set.of(JWSAlgorithm.HS256);
             } else {
                 JWKSet set = jwt.jwks() != null ? JWKSet.load(jwt.jwks().toFile())
-                        : new JWKSet(JWK.parseFromPEMEncodedObjects(
-                                Files.readString(jwt.publicKey())));
+                        : new JWKSet(publicKey(Files.readString(jwt.publicKey())));
                 algorithms = new HashSet<>();
                 for (JWK key : set.getKeys()) {
                     if (KeyType.RSA.equals(key.getKeyType())) {
@@ -59,7 +68,7 @@ final class JwtVerifier {
                 }
                 keys = new ImmutableJWKSet<>(set);
             }
-        } catch (IOException | ParseException | JOSEException e) {
+        } catch (IOException | ParseException | GeneralSecurityException e) {
             throw new ConfigException("jwt: cannot read the key: " + e.getMessage());
         }
         processor.setJWSKeySelector(new JWSVerificationKeySelector<>(algorithms, keys));
@@ -71,6 +80,20 @@ final class JwtVerifier {
                 jwt.audience(), exact.build(), Set.of("sub", "exp"));
         claims.setMaxClockSkew((int) jwt.clockSkew().toSeconds());
         processor.setJWTClaimsSetVerifier(claims);
+    }
+
+    /** A PEM {@code PUBLIC KEY} (X.509 SubjectPublicKeyInfo), RSA or EC P-256, as a JWK. */
+    private static JWK publicKey(String pem) throws GeneralSecurityException {
+        byte[] der = Base64.getMimeDecoder().decode(pem
+                .replaceAll("-----(BEGIN|END) PUBLIC KEY-----", "").strip());
+        X509EncodedKeySpec spec = new X509EncodedKeySpec(der);
+        try {
+            return new RSAKey.Builder((RSAPublicKey) KeyFactory.getInstance("RSA")
+                    .generatePublic(spec)).build();
+        } catch (InvalidKeySpecException notRsa) {
+            return new ECKey.Builder(Curve.P_256, (ECPublicKey) KeyFactory.getInstance("EC")
+                    .generatePublic(spec)).build();
+        }
     }
 
     /** The token's subject when it verifies; else a refusal saying why (without the token). */

@@ -176,9 +176,10 @@ final class RelayServlet extends HttpServlet {
         ClientStream client = new ClientStream(response, textOnly);
         Transcript transcript = new Transcript(route, dialect, sent.model(),
                 config.transcriptBytes());
-        try (Watch watch = shared.watchdog().watch(client, body)) {
+        try (Watch watch = shared.watchdog().watch(client, body, route.drain())) {
             relay.run(body, encoding, new StreamRelay.Stream(dialect, client, watch, transcript,
-                    sent.usageRequested()));
+                    sent.usageRequested(),
+                    route.drain() ? shared.drains() : null));
         }
         Dialect.Usage usage = transcript.usage();
         shared.quotas().spent(caller, (usage.input() == null ? 0 : usage.input())

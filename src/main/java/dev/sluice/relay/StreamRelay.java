@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.OptionalInt;
+import java.util.concurrent.Semaphore;
 
 /**
  * The loop of one stream, on the request's own thread: read an upstream event, write it to the
@@ -32,9 +33,13 @@ final class StreamRelay {
         this.maxLineBytes = maxLineBytes;
     }
 
-    /** One stream's parts. */
+    /**
+     * One stream's parts.
+     *
+     * @param drains permits for draining upstreams after their clients left, or null to cancel
+     */
     record Stream(Dialect dialect, ClientStream client, Watch watch, Transcript transcript,
-            boolean usageRequested) {}
+            boolean usageRequested, Semaphore drains) {}
 
     /**
      * Relays until the stream ends and records how in the transcript; the caller closes
@@ -44,8 +49,8 @@ final class StreamRelay {
      */
     void run(InputStream upstream, String contentEncoding, Stream s) {
         int written = 0;
+        SseReader reader = null;
         try {
-            SseReader reader;
             try {
                 reader = new SseReader(Decoding.of(new FlushBeforeBlocking(upstream, s.client()),
                         contentEncoding), maxLineBytes);
@@ -100,7 +105,35 @@ final class StreamRelay {
                 }
             }
         } catch (ClientGoneException e) {
+            if (reader != null && s.drains() != null && s.drains().tryAcquire()) {
+                try {
+                    drain(reader, s);
+                } finally {
+                    s.drains().release();
+                }
+            }
             s.transcript().end(Transcript.Outcome.CLIENT_CLOSED, 200, null);
+        }
+    }
+
+    /**
+     * Reads the rest of a stream whose client left, writing nothing, so that its transcript gets
+     * the usage the provider bills; the stream's time limits still apply.
+     */
+    private static void drain(SseReader reader, Stream s) {
+        s.client().abandon();
+        try {
+            for (SseItem item = reader.next(); item != null; item = reader.next()) {
+                if (item instanceof SseEvent event) {
+                    s.watch().upstreamItem(true);
+                    s.transcript().record(event);
+                    if (s.dialect().isTerminal(event)) {
+                        return;
+                    }
+                }
+            }
+        } catch (IOException e) {
+            // a failure or a time limit ends the drain: what was read is what is known
         }
     }
 

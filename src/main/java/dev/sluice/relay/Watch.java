@@ -47,6 +47,7 @@ final class Watch implements AutoCloseable {
     private final ClientStream client;
     private final Closeable upstream;
     private final Consumer<Watch> release;
+    private final boolean drain;
     private final long startNanos = System.nanoTime();
     private final AtomicBoolean heartbeatPending = new AtomicBoolean();
     private volatile long lastItemNanos = startNanos;
@@ -54,12 +55,17 @@ final class Watch implements AutoCloseable {
     private volatile Expiry expiry;
     private volatile ScheduledFuture<?> schedule;
 
-    /** @param client null for a non-streamed answer, which gets no heartbeats */
-    Watch(Timeouts timeouts, ClientStream client, Closeable upstream, Consumer<Watch> release) {
+    /**
+     * @param client null for a non-streamed answer, which gets no heartbeats
+     * @param drain the route drains its upstream when the client leaves
+     */
+    Watch(Timeouts timeouts, ClientStream client, Closeable upstream, Consumer<Watch> release,
+            boolean drain) {
         this.timeouts = timeouts;
         this.client = client;
         this.upstream = upstream;
         this.release = release;
+        this.drain = drain;
     }
 
     void scheduled(ScheduledFuture<?> schedule) {
@@ -111,7 +117,8 @@ final class Watch implements AutoCloseable {
                 && heartbeatPending.compareAndSet(false, true)) {
             // A write can block on a slow client, so it never runs on the watchdog thread.
             Thread.ofVirtual().name("sluice-heartbeat").start(() -> {
-                if (!client.heartbeat()) {
+                // A draining route lets the relay thread find out at its next write instead.
+                if (!client.heartbeat() && !drain) {
                     expire(Expiry.CLIENT_GONE);
                 }
                 heartbeatPending.set(false);

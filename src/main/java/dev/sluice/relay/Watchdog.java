@@ -34,7 +34,12 @@ final class Watchdog implements AutoCloseable {
 
     /** Watches a stream whose upstream body is {@code upstream}; close the watch at its end. */
     Watch watch(ClientStream client, Closeable upstream) {
-        Watch watch = new Watch(timeouts, client, upstream, open::remove);
+        return watch(client, upstream, false);
+    }
+
+    /** @param drain the route drains its upstream when the client leaves */
+    Watch watch(ClientStream client, Closeable upstream, boolean drain) {
+        Watch watch = new Watch(timeouts, client, upstream, open::remove, drain);
         open.add(watch);
         watch.scheduled(timer.scheduleAtFixedRate(
                 watch::check, tickNanos, tickNanos, TimeUnit.NANOSECONDS));

@@ -191,7 +191,7 @@ class ConfigTest {
         assertEquals(new Config("127.0.0.2", 9000, load(Map.of()).routes(), Access.NONE, Set.of(),
                 new Timeouts(Duration.ofSeconds(3), d.response(), d.firstEvent(), d.idle(),
                         d.stream(), d.heartbeat()),
-                Retries.DEFAULTS, Duration.ofSeconds(30), 4096, 8192, 1 << 20, false,
+                Retries.DEFAULTS, Duration.ofSeconds(30), 100, 4096, 8192, 1 << 20, false,
                 Config.MetricsAccess.LOOPBACK, Duration.ofMillis(5), "llama-3"), config);
     }
 

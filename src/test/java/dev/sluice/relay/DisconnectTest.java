@@ -3,9 +3,13 @@ package dev.sluice.relay;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sluice.config.Policy;
+import dev.sluice.config.Route;
 import dev.sluice.testing.FakeUpstream;
 import dev.sluice.testing.RunningSluice;
 import dev.sluice.testing.TestClient;
+import dev.sluice.testing.TestConfig;
+import dev.sluice.testing.TranscriptLines;
 import java.io.IOException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -50,6 +54,46 @@ class DisconnectTest {
                     "the upstream connection stayed open after the client left");
             assertTrue(closedAfterMillis.get() < 1000,
                     "upstream closed " + closedAfterMillis.get() + " ms after the client left");
+        }
+    }
+
+    @Test
+    void aDrainingRouteReadsTheUpstreamToItsEndForTheTrueUsage() throws Exception {
+        CountDownLatch clientLeft = new CountDownLatch(1);
+        CountDownLatch upstreamFinished = new CountDownLatch(1);
+        String usage = "data: {\"id\":\"c\",\"choices\":[],\"usage\":{\"prompt_tokens\":11,"
+                + "\"completion_tokens\":42,\"total_tokens\":53}}\n\n";
+        try (FakeUpstream upstream = new FakeUpstream(exchange -> {
+                    exchange.startStream().write("data: {\"token\":0}\n\n");
+                    assertTrue(clientLeft.await(10, TimeUnit.SECONDS));
+                    for (int i = 1; i <= 20; i++) {
+                        exchange.write("data: {\"token\":" + i + "}\n\n");
+                        Thread.sleep(10); // the pace of a generating model
+                    }
+                    exchange.write(usage + "data: [DONE]\n\n").end();
+                    upstreamFinished.countDown();
+                });
+                RunningSluice sluice = new RunningSluice(TestConfig.relayingTo(null, null)
+                        .route(new Route("billed", "/billed", upstream.baseUrl(), "openai-chat",
+                                null, Policy.NONE, true)).build());
+                TestClient client = new TestClient()) {
+            TranscriptLines lines = new TranscriptLines();
+            lines.beforeEach(null);
+            try {
+                TestClient.Stream stream = client.stream(sluice.uri("/billed/chat/completions"),
+                        CHAT);
+                assertEquals("{\"token\":0}", stream.nextEvent().data());
+                stream.abort();
+                clientLeft.countDown();
+                assertTrue(upstreamFinished.await(15, TimeUnit.SECONDS),
+                        "the upstream was cut off instead of drained");
+                var line = lines.awaitLines(1).getFirst();
+                assertEquals("client_closed", line.path("outcome").asText());
+                assertEquals(42, line.path("completion_tokens").asInt());
+                assertEquals(11, line.path("prompt_tokens").asInt());
+            } finally {
+                lines.afterEach(null);
+            }
         }
     }
 }

@@ -48,6 +48,11 @@ public final class Relay implements AfterEachCallback {
         return url.substring(0, url.length() - 1);
     }
 
+    /** Waits until every stream has ended (its transcript and usage are then recorded). */
+    public void sluiceStreamsDone() throws InterruptedException {
+        sluice.assertNoStreamLeftOpen();
+    }
+
     public TestClient client() {
         return client;
     }

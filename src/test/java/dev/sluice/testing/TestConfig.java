@@ -92,7 +92,8 @@ public final class TestConfig {
     public Config build() {
         List<Route> all = new ArrayList<>(routes);
         all.addFirst(new Route("openai", "/v1", upstream, "openai-chat", key, policy));
-        return new Config("127.0.0.1", 0, all, access, corsOrigins, timeouts, retries, shutdownGrace,
+        return new Config("127.0.0.1", 0, all, access, corsOrigins, timeouts, retries,
+                shutdownGrace, 2,
                 maxLineBytes, 1 << 20, 1 << 20, logContent, Config.MetricsAccess.LOOPBACK,
                 Duration.ofMillis(1), "gpt-test");
     }
