@@ -44,10 +44,14 @@ public final class Endpoints implements AutoCloseable {
     }
 
     public static Endpoints of(Config config) {
-        return of(config, transcript -> { });
+        return of(config, null);
     }
 
-    /** With a listener of its own for every stream's transcript, after the log and metrics. */
+    /**
+     * With a listener of its own for every stream's transcript, after the log and metrics.
+     *
+     * @param listener null for none; one gets the whole answer, the log only when configured
+     */
     public static Endpoints of(Config config, TranscriptListener listener) {
         Watchdog watchdog = new Watchdog(config.timeouts());
         Metrics metrics = new Metrics(watchdog::openStreams);
@@ -58,8 +62,11 @@ public final class Endpoints implements AutoCloseable {
                         .filter(Objects::nonNull).toList()), metrics, transcript -> {
                             log.ended(transcript);
                             metrics.ended(transcript);
-                            listener.ended(transcript);
-                        }, new Semaphore(config.maxDrains()));
+                            if (listener != null) {
+                                listener.ended(transcript);
+                            }
+                        }, new Semaphore(config.maxDrains()),
+                listener != null || config.logContent());
         AtomicBoolean stopping = new AtomicBoolean();
         InfoServlet info = new InfoServlet(config, () -> !stopping.get());
         List<Endpoint> endpoints = new ArrayList<>();

@@ -175,7 +175,7 @@ final class RelayServlet extends HttpServlet {
         response.setHeader("X-Accel-Buffering", "no");
         ClientStream client = new ClientStream(response, textOnly);
         Transcript transcript = new Transcript(route, dialect, sent.model(),
-                config.transcriptBytes());
+                shared.keepContent() ? config.transcriptBytes() : 0);
         try (Watch watch = shared.watchdog().watch(client, body, route.drain())) {
             relay.run(body, encoding, new StreamRelay.Stream(dialect, client, watch, transcript,
                     sent.usageRequested(),

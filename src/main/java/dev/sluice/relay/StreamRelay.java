@@ -194,6 +194,8 @@ final class StreamRelay {
             return "upstream stream failed: " + e.getMessage();
         }
         String detail = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        return "upstream stream failed: " + redaction.scrub(detail);
+        // The JDK says little ("closed", "EOF reached while reading"): say what it means.
+        return "upstream stream failed: the connection to the upstream broke mid-answer ("
+                + redaction.scrub(detail) + ")";
     }
 }

@@ -23,7 +23,11 @@ public final class Transcript {
     private final String model;
     private final int maxBytes;
     private final long startNanos = System.nanoTime();
+    private static final int ENDS = 3;
+
     private final List<SseEvent> events = new ArrayList<>();
+    private final SseEvent[] tail = new SseEvent[ENDS];
+    private int tailNext;
     private long firstEventNanos;
     private long endNanos;
     private int eventCount;
@@ -34,6 +38,7 @@ public final class Transcript {
     private int status;
     private String failure;
 
+    /** @param maxBytes event data to keep for the answer; 0 keeps only the stream's ends */
     Transcript(Route route, Dialect dialect, String model, int maxBytes) {
         this.route = route;
         this.dialect = dialect;
@@ -48,12 +53,40 @@ public final class Transcript {
         }
         int size = event.data() == null ? 0 : event.data().length();
         bytes += size;
-        if (keptBytes + size <= maxBytes) {
+        if (maxBytes == 0) {
+            keepEnds(event);
+        } else if (keptBytes + size <= maxBytes) {
             keptBytes += size;
             events.add(event);
         } else {
             truncated = true;
         }
+    }
+
+    /**
+     * Without content to keep, only the ends of a stream matter: the first events (the model,
+     * Anthropic's input usage) and the last (the usage totals). A few per stream, whatever its
+     * length, keeps thousands of long streams cheap.
+     */
+    private void keepEnds(SseEvent event) {
+        if (events.size() < ENDS) {
+            events.add(event);
+        } else {
+            tail[tailNext++ % ENDS] = event;
+            truncated = true;
+        }
+    }
+
+    /** The kept events in order. */
+    private List<SseEvent> kept() {
+        if (maxBytes != 0 || tailNext == 0) {
+            return events;
+        }
+        List<SseEvent> all = new ArrayList<>(events);
+        for (int i = Math.max(0, tailNext - ENDS); i < tailNext; i++) {
+            all.add(tail[i % ENDS]);
+        }
+        return all;
     }
 
     void end(Outcome outcome, int status, String failure) {
@@ -104,17 +137,20 @@ public final class Transcript {
         return bytes;
     }
 
-    /** True when events past the bound were relayed but not kept. */
+    /** True when events were relayed but not kept (past the bound, or content not kept). */
     public boolean truncated() {
         return truncated;
     }
 
     public Dialect.Usage usage() {
-        return dialect.usage(events);
+        return dialect.usage(kept());
     }
 
-    /** The provider's non-streamed answer, assembled from the kept events. */
+    /**
+     * The provider's non-streamed answer, assembled from the kept events: whole unless the
+     * stream was longer than the bound, or content was not asked to be kept at all.
+     */
     public JsonNode answer() {
-        return dialect.assemble(events);
+        return dialect.assemble(kept());
     }
 }

@@ -1,0 +1,58 @@
+package dev.sluice.relay;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sluice.config.Policy;
+import dev.sluice.config.Route;
+import dev.sluice.dialect.Dialects;
+import dev.sluice.sse.SseEvent;
+import org.junit.jupiter.api.Test;
+
+/** A transcript keeps what its listeners need, and no more. */
+class TranscriptTest {
+
+    private static final Route ROUTE = new Route("openai", "/v1", null, "openai-chat", null,
+            Policy.NONE);
+
+    private static Transcript stream(int maxBytes, int chunks) {
+        Transcript t = new Transcript(ROUTE, Dialects.of("openai-chat"), "m", maxBytes);
+        for (int i = 0; i < chunks; i++) {
+            t.record(SseEvent.of("{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"w" + i
+                    + " \"}}]}"));
+        }
+        t.record(SseEvent.of("{\"choices\":[],\"usage\":{\"prompt_tokens\":7,"
+                + "\"completion_tokens\":" + chunks + "}}"));
+        t.record(SseEvent.of("[DONE]"));
+        t.end(Transcript.Outcome.DONE, 200, null);
+        return t;
+    }
+
+    @Test
+    void withContentKeptTheAnswerIsWhole() {
+        Transcript t = stream(1 << 20, 1000);
+        assertFalse(t.truncated());
+        assertEquals(1002, t.events());
+        String content = t.answer().path("choices").path(0).path("message").path("content")
+                .asText();
+        assertTrue(content.startsWith("w0 w1 w2 ") && content.endsWith("w999 "));
+        assertEquals(1000, t.usage().output());
+    }
+
+    @Test
+    void withoutContentOnlyTheEndsAreKeptYetUsageIsKnown() {
+        Transcript t = stream(0, 1000);
+        assertTrue(t.truncated());
+        assertEquals(1002, t.events());
+        assertEquals(7, t.usage().input());
+        assertEquals(1000, t.usage().output());
+    }
+
+    @Test
+    void pastItsBoundTheTranscriptIsMarkedTruncated() {
+        Transcript t = stream(200, 100);
+        assertTrue(t.truncated());
+        assertEquals(102, t.events());
+    }
+}
