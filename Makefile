@@ -33,7 +33,7 @@ endif
 MVN := mvn -B -ntp -Dstyle.color=never
 JAR := target/sluice.jar
 
-.PHONY: help build run test clean
+.PHONY: help build run test clean test-clients token
 
 help:
 	@echo "make run    build and start Sluice on http://127.0.0.1:8080 (demo page at /)"
@@ -53,3 +53,26 @@ test:
 
 clean:
 	$(MVN) -q clean
+
+# make test-clients: the OpenAI and Anthropic Node SDKs, the eventsource package and the demo page
+# in Debian's headless Chromium (/usr/bin/chromium) against the built jar; needs Node.js 20+, npm.
+CLIENTS := src/test/js
+test-clients: build
+	@command -v node >/dev/null && command -v npm >/dev/null || { echo "make test-clients" \
+	  "needs Node.js 20 or newer and npm on PATH" >&2; exit 1; }
+	cd $(CLIENTS) && if [ ! -f node_modules/.package-lock.json ] \
+	    || [ package-lock.json -nt node_modules/.package-lock.json ] \
+	    || [ package.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
+	cd $(CLIENTS) && node --test --test-reporter=spec --test-concurrency=1 \
+	  --test-timeout=120000 *.test.js
+
+# make token NAME=web: a new client token, shown once, and the line that admits it.
+token:
+	@[ -n "$(NAME)" ] && printf %s "$(NAME)" | grep -Eq '^[a-z][a-z0-9-]*$$' || { echo \
+	  "usage: make token NAME=client-name (lower case letters, digits and -)" >&2; exit 2; }
+	@token="slc_$$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"; \
+	hash=$$(printf %s "$$token" | sha256sum | cut -d' ' -f1); \
+	echo "Token for $(NAME) (shown only now; give it to the client and keep no copy):"; \
+	echo "  $$token"; \
+	echo "Add this line to the access file (SLUICE_ACCESS, see etc/access.properties):"; \
+	echo "  client.$(NAME).token-sha256 = $$hash"

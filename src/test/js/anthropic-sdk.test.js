@@ -1,0 +1,102 @@
+// The official Anthropic TypeScript SDK against Sluice's Anthropic route (/anthropic): a
+// streamed message yields its text and the final message, and errors keep Anthropic's shape.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import Anthropic from '@anthropic-ai/sdk';
+import { FakeProvider } from './support/fake-provider.js';
+import { teardown } from './support/flow.js';
+import { startSluice, stopAll } from './support/sluice.js';
+
+const SLUICE_KEY = 'sk-ant-sluice-test-key-0123456789';
+const TOKENS = ['Hé', 'llo', ', wörld', ' 🌊', '\n', '"quoted"', ' \\ end.'];
+
+let fake;
+let sluice;
+
+before(async () => {
+  fake = await FakeProvider.start();
+  sluice = await startSluice({ ANTHROPIC_BASE_URL: fake.origin, ANTHROPIC_API_KEY: SLUICE_KEY });
+});
+
+after(() => teardown(
+  stopAll,
+  () => fake?.close(),
+  () => assert.deepEqual(fake?.failures ?? [], [], 'a fake provider script failed'),
+));
+
+function sdk() {
+  return new Anthropic({
+    baseURL: `${sluice.url}anthropic`,
+    apiKey: 'client-token-not-forwarded',
+    maxRetries: 0,
+    timeout: 20_000,
+  });
+}
+
+const event = (type, data) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
+
+test('messages.stream() yields the text and the final message', async () => {
+  const served = fake.on('claude-test', (exchange) => {
+    exchange.startStream();
+    exchange.write(event('message_start', {
+      message: {
+        id: 'msg_fake', type: 'message', role: 'assistant', model: 'claude-test', content: [],
+        stop_reason: null, stop_sequence: null, usage: { input_tokens: 12, output_tokens: 1 },
+      },
+    }));
+    exchange.write(event('content_block_start', {
+      index: 0, content_block: { type: 'text', text: '' },
+    }));
+    exchange.write(event('ping', {}));
+    for (const text of TOKENS) {
+      exchange.write(event('content_block_delta', {
+        index: 0, delta: { type: 'text_delta', text },
+      }));
+    }
+    exchange.write(event('content_block_stop', { index: 0 }));
+    exchange.write(event('message_delta', {
+      delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 9 },
+    }));
+    exchange.end(event('message_stop', {}));
+  });
+  const stream = sdk().messages.stream({
+    model: 'claude-test',
+    max_tokens: 256,
+    messages: [{ role: 'user', content: 'Hello' }],
+  });
+  const texts = [];
+  stream.on('text', (text) => texts.push(text));
+  const message = await stream.finalMessage();
+  assert.deepEqual(texts, TOKENS, 'each delta as the provider sent it');
+  assert.equal(message.id, 'msg_fake');
+  assert.deepEqual(message.content, [{ type: 'text', text: TOKENS.join('') }]);
+  assert.equal(message.stop_reason, 'end_turn');
+  assert.equal(message.usage.output_tokens, 9);
+  const exchange = await served.next();
+  assert.equal(exchange.headers['x-api-key'], SLUICE_KEY,
+    "the provider gets Sluice's key, never the client's token");
+  assert.equal(exchange.body.stream, true);
+});
+
+test('an upstream error keeps Anthropic\'s shape and becomes the SDK\'s error class', async () => {
+  fake.on('claude-limited', (exchange) => exchange.json(429, {
+    type: 'error',
+    error: {
+      type: 'rate_limit_error',
+      message: 'Number of request tokens has exceeded your rate limit.',
+    },
+  }));
+  const stream = sdk().messages.stream({
+    model: 'claude-limited',
+    max_tokens: 256,
+    messages: [{ role: 'user', content: 'Hello' }],
+  });
+  await assert.rejects(stream.finalMessage(), (err) => {
+    assert.ok(err instanceof Anthropic.RateLimitError, `${err.constructor.name}: ${err.message}`);
+    assert.equal(err.status, 429);
+    assert.equal(err.error.error.type, 'rate_limit_error');
+    assert.match(err.message, /Number of request tokens has exceeded your rate limit/);
+    return true;
+  });
+});

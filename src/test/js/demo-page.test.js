@@ -1,0 +1,176 @@
+// The demo page in headless Chromium (Debian's, driven by playwright-core): answers grow token by
+// token, Stop ends one and closes the provider's connection, and errors read as sentences.
+
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { after, afterEach, before, beforeEach, test } from 'node:test';
+import { chromium } from 'playwright-core';
+import { chunk, FakeProvider } from './support/fake-provider.js';
+import { pause, teardown, within } from './support/flow.js';
+import { ROOT, startSluice, stopAll } from './support/sluice.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = path.join(ROOT, 'target');
+
+let fake;
+let simulated;  // Sluice with its simulated upstream, paced so streaming can be watched
+let relay;      // Sluice relaying to the fake provider
+let browser;
+let page;
+let pageErrors;
+
+before(async () => {
+  // The browser is part of the suite: without it this fails, it does not skip.
+  assert.ok(existsSync(CHROMIUM),
+    `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)`);
+  fake = await FakeProvider.start();
+  [simulated, relay, browser] = await Promise.all([
+    startSluice({ SLUICE_SIMULATED_TOKEN_DELAY: '40ms' }),
+    startSluice({ OPENAI_BASE_URL: fake.baseUrl, SLUICE_DEMO_MODEL: 'page-model' }),
+    chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
+        '--disable-component-update', '--no-first-run', '--disable-sync'],
+    }),
+  ]);
+  mkdirSync(SHOTS, { recursive: true });
+});
+
+after(() => teardown(
+  () => browser?.close(),
+  stopAll,
+  () => fake?.close(),
+  () => assert.deepEqual(fake?.failures ?? [], [], 'a fake provider script failed'),
+));
+
+beforeEach(async () => {
+  const context = await browser.newContext({ viewport: { width: 900, height: 760 } });
+  page = await context.newPage();
+  pageErrors = [];
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+});
+
+afterEach(() => teardown(
+  () => page?.context().close(),
+  () => assert.deepEqual(pageErrors, [], 'the page threw'),
+));
+
+/** Opens the page served by `sluice` and sends `question` as a person would. */
+async function ask(sluice, question) {
+  await page.goto(sluice.url);
+  await page.locator('#upstream:not([data-kind="pending"])').waitFor();
+  await page.locator('#prompt').fill(question);
+  await page.locator('#prompt').press('Enter');
+}
+
+const answerText = () => page.locator('.turn.assistant .text').last().textContent();
+const state = () => page.locator('body').getAttribute('data-state');
+
+test('the answer grows while it streams and ends as the whole answer', async () => {
+  const question = 'Explain how the relay streams tokens.';
+  await ask(simulated, question);
+  // Read the transcript whenever it has grown, noting whether the page still said "streaming".
+  const samples = [];
+  let seen = 0;
+  for (let i = 0; i < 8; i++) {
+    const sample = await page.waitForFunction((before) => {
+      const text = document.querySelector('.turn.assistant:last-child .text')?.textContent ?? '';
+      return text.length > before && { length: text.length, state: document.body.dataset.state };
+    }, seen, { timeout: 10_000 }).then((handle) => handle.jsonValue());
+    samples.push(sample);
+    seen = sample.length;
+  }
+  await page.locator('body[data-state="idle"]').waitFor({ timeout: 20_000 });
+  const final = await answerText();
+  assert.ok(samples.every((s) => s.state === 'streaming'), JSON.stringify(samples));
+  assert.ok(final.length > seen, `the whole answer (${final.length}) is longer than the last `
+    + `sample (${seen}): every sample was read before the end`);
+
+  const whole = await fetch(`${simulated.url}v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ messages: [{ role: 'user', content: question }] }),
+  }).then((res) => res.json());
+  assert.equal(final, whole.choices[0].message.content);
+  // The usage chunk (stream_options.include_usage) reached the page's footnote.
+  assert.match(await page.locator('.turn.assistant .meta').last().textContent(),
+    new RegExp(`${whole.usage.completion_tokens} tokens`));
+  assert.equal(await page.locator('#status-text').textContent(), 'Ready');
+  await page.screenshot({ path: path.join(SHOTS, 'demo-page.png') });
+});
+
+test('Stop ends the answer and the provider sees its connection close', async () => {
+  let written = 0;
+  const served = fake.on('Keep talking until I stop you.', async (exchange) => {
+    exchange.startStream();
+    exchange.write(chunk({ role: 'assistant', content: '' }));
+    // A provider keeps generating until its peer leaves: a word every 30 ms, at most 1000.
+    for (let i = 0; i < 1000 && exchange.write(chunk({ content: `word${i} ` })); i++) {
+      written = i + 1;
+      await pause(30, exchange.gone);
+    }
+  });
+  await ask(relay, 'Keep talking until I stop you.');
+  await page.waitForFunction(
+    () => (document.querySelector('.turn.assistant:last-child .text')?.textContent ?? '')
+      .includes('word3 '), null, { timeout: 10_000 });
+  assert.equal(await state(), 'streaming');
+  await page.getByRole('button', { name: 'Stop generating' }).click();
+
+  const exchange = await served.next();
+  const { complete } = await within(5_000, exchange.closed, 'the provider to see the close');
+  assert.equal(complete, false, 'the provider saw the connection close mid-answer');
+  assert.ok(written < 1000, `the provider stopped after ${written} words`);
+  await page.locator('body[data-state="stopped"]').waitFor({ timeout: 5_000 });
+  assert.equal(await page.locator('.turn.assistant .tag.stopped').textContent(), 'Stopped');
+  assert.equal(await page.locator('#status-text').textContent(),
+    'Stopped · the partial answer is kept');
+  assert.match(await answerText(), /^word0 word1 word2 word3 /);
+  assert.ok(await page.getByRole('button', { name: 'Send message' }).isVisible());
+});
+
+test('an upstream error status shows a readable message', async () => {
+  fake.on('Is the provider up?', (exchange) => exchange.json(503, {
+    error: {
+      message: 'The engine is currently overloaded, please try again later.',
+      type: 'server_error',
+      param: null,
+      code: null,
+    },
+  }));
+  await ask(relay, 'Is the provider up?');
+  const error = page.locator('.turn.assistant .error');
+  await error.waitFor({ timeout: 10_000 });
+  assert.equal(await error.locator('.error-title').textContent(), 'HTTP 503 Service Unavailable');
+  assert.equal(await error.locator('.error-detail').textContent(),
+    'server_error · The engine is currently overloaded, please try again later.');
+  assert.equal(await state(), 'error');
+  assert.ok(await error.getByRole('button', { name: 'Retry' }).isVisible());
+});
+
+test('an upstream failure mid-answer shows a readable message and keeps the text', async () => {
+  let pageHasText;
+  const shown = new Promise((resolve) => { pageHasText = resolve; });
+  fake.on('Tell me a long story.', async (exchange) => {
+    exchange.startStream();
+    exchange.write(chunk({ content: 'Once upon' }));
+    exchange.write(chunk({ content: ' a time' }));
+    // A reset drops what Sluice has not read yet, so it waits until the page shows the text.
+    await within(10_000, shown, 'the page to show the first words');
+    exchange.reset();
+  });
+  await ask(relay, 'Tell me a long story.');
+  await page.waitForFunction(
+    () => document.querySelector('.turn.assistant:last-child .text')?.textContent
+      === 'Once upon a time', null, { timeout: 10_000 });
+  pageHasText();
+  const error = page.locator('.turn.assistant .error');
+  await error.waitFor({ timeout: 10_000 });
+  assert.equal(await error.locator('.error-title').textContent(), 'The answer was interrupted');
+  assert.match(await error.locator('.error-detail').textContent(),
+    /^upstream_error · upstream stream failed: /);
+  assert.equal(await answerText(), 'Once upon a time');
+  assert.equal(await state(), 'error');
+  await page.screenshot({ path: path.join(SHOTS, 'demo-page-error.png') });
+});
