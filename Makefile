@@ -18,7 +18,8 @@ JDK := $(shell \
 
 ifeq ($(JDK),)
   $(error Sluice needs a JDK 21 or newer: none found in JAVA_HOME or under $(JVM_DIR). \
-    Install one (Debian: apt-get install openjdk-21-jdk-headless) or set JAVA_HOME to it)
+    Install one (Debian 13: apt-get install openjdk-21-jdk-headless; Debian 12: Eclipse Temurin \
+    21 or newer) or set JAVA_HOME to it)
 endif
 ifeq ($(shell command -v mvn),)
   $(error Sluice builds with Maven: 'mvn' is not on PATH (Debian: apt-get install maven))
@@ -33,7 +34,7 @@ endif
 MVN := mvn -B -ntp -Dstyle.color=never
 JAR := target/sluice.jar
 
-.PHONY: help build run test clean test-clients token
+.PHONY: help build run test clean test-clients token test-integration
 
 help:
 	@echo "make run    build and start Sluice on http://127.0.0.1:8080 (demo page at /)"
@@ -65,6 +66,12 @@ test-clients: build
 	    || [ package.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
 	cd $(CLIENTS) && node --test --test-reporter=spec --test-concurrency=1 \
 	  --test-timeout=120000 *.test.js
+
+# make test-integration: the WAR on Debian's Tomcat 10.1 (apt-get install tomcat10) and on Jetty's
+# own distribution (from Maven Central), and Sluice behind Debian's nginx (apt-get install nginx),
+# each started on a loopback port; a few minutes.
+test-integration:
+	$(MVN) -Pintegration verify
 
 # make token NAME=web: a new client token, shown once, and the line that admits it.
 token:

@@ -85,9 +85,14 @@ public final class Endpoints implements AutoCloseable {
             endpoints.add(new Endpoint(SIMULATED_PATH,
                     new SimulatedUpstreamServlet(config.simulatedTokenDelay())));
         }
-        List<Filtering> filters = List.of(new Filtering("/*", new PageHeaders()),
-                new Filtering("/*", new Cors(config.corsOrigins())));
-        return new Endpoints(List.copyOf(endpoints), filters, shared, config, stopping);
+        List<Filtering> filters = new ArrayList<>();
+        if (!config.access().configured()) {
+            filters.add(new Filtering("/*", new LoopbackOnly()));
+        }
+        filters.add(new Filtering("/*", new PageHeaders()));
+        filters.add(new Filtering("/*", new Cors(config.corsOrigins())));
+        return new Endpoints(List.copyOf(endpoints), List.copyOf(filters), shared, config,
+                stopping);
     }
 
     public List<Endpoint> all() {

@@ -1,38 +1,67 @@
 package dev.sluice.relay;
 
 import dev.sluice.config.Config;
+import jakarta.servlet.FilterRegistration;
 import jakarta.servlet.ServletContext;
 import jakarta.servlet.ServletContextEvent;
 import jakarta.servlet.ServletContextListener;
+import jakarta.servlet.ServletRegistration;
 import java.util.Map;
+import java.util.Properties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Mounts Sluice's servlets when the WAR is deployed in a Servlet 6 container; the settings come
- * from the container's system properties and environment, read once here.
+ * from the container's system properties and environment, read once here, and from the settings
+ * file that the context parameter {@code sluice.config} may name.
  */
 public final class WarBootstrap implements ServletContextListener {
 
     private static final Logger LOG = LoggerFactory.getLogger(WarBootstrap.class);
+    private static final String CONFIG_PARAMETER = "sluice.config";
 
     private Endpoints endpoints;
 
     @Override
     public void contextInitialized(ServletContextEvent event) {
-        Config config = Config.fromEnvironment();
         ServletContext context = event.getServletContext();
+        Config config = Config.load(System.getenv(), settings(context));
         for (Map.Entry<String, String> line : config.describe().entrySet()) {
             LOG.info("{} = {}", line.getKey(), line.getValue());
         }
         endpoints = Endpoints.of(config);
         for (Endpoints.Filtering filtering : endpoints.filters()) {
-            context.addFilter(filtering.filter().getClass().getSimpleName(), filtering.filter())
-                    .addMappingForUrlPatterns(null, true, filtering.path());
+            FilterRegistration.Dynamic added = context.addFilter(
+                    filtering.filter().getClass().getSimpleName(), filtering.filter());
+            added.setAsyncSupported(true);
+            added.addMappingForUrlPatterns(null, true, filtering.path());
         }
+        // Containers that call servlets on platform threads get each request moved to a
+        // virtual thread, so thousands of open streams do not need thousands of workers.
         for (Endpoints.Endpoint endpoint : endpoints.all()) {
-            context.addServlet(endpoint.path(), endpoint.servlet()).addMapping(endpoint.path());
+            ServletRegistration.Dynamic added = context.addServlet(endpoint.path(),
+                    new VirtualThreadHandoff(endpoint.servlet()));
+            added.setAsyncSupported(true);
+            added.addMapping(endpoint.path());
         }
+    }
+
+    /**
+     * The system properties, with the context's settings file when neither
+     * {@code -Dsluice.config} nor {@code SLUICE_CONFIG} names one.
+     */
+    private static Properties settings(ServletContext context) {
+        Properties system = System.getProperties();
+        String file = context.getInitParameter(CONFIG_PARAMETER);
+        if (file == null || file.isBlank() || system.getProperty(CONFIG_PARAMETER) != null
+                || System.getenv("SLUICE_CONFIG") != null) {
+            return system;
+        }
+        Properties withFile = new Properties();
+        withFile.putAll(system);
+        withFile.setProperty(CONFIG_PARAMETER, file.strip());
+        return withFile;
     }
 
     @Override

@@ -471,4 +471,12 @@ class ConfigTest {
                 e.getMessage());
         assertEquals("::1", load(Map.of("SLUICE_HOST", "::1")).host());
     }
+
+    @Test
+    void theShippedSettingsFileLoadsAsIs() {
+        Config config = load(Map.of("SLUICE_CONFIG", "etc/sluice.properties"));
+
+        assertEquals(8080, config.port());
+        assertEquals(Duration.ofSeconds(15), config.timeouts().heartbeat());
+    }
 }
