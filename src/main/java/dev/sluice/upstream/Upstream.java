@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -31,6 +32,9 @@ public final class Upstream implements AutoCloseable {
 
     public Upstream(Duration connectTimeout) {
         this.client = HttpClient.newBuilder()
+                // Its default executor is a cached pool of platform threads, which grows with
+                // open streams; virtual threads keep the OS thread count flat.
+                .executor(Executors.newVirtualThreadPerTaskExecutor())
                 .connectTimeout(connectTimeout)
                 .followRedirects(HttpClient.Redirect.NEVER)
                 .build();
