@@ -34,7 +34,7 @@ endif
 MVN := mvn -B -ntp -Dstyle.color=never
 JAR := target/sluice.jar
 
-.PHONY: help build run test clean test-clients token test-integration
+.PHONY: help build run test clean bench test-clients token test-integration
 
 help:
 	@echo "make run    build and start Sluice on http://127.0.0.1:8080 (demo page at /)"
@@ -54,6 +54,16 @@ test:
 
 clean:
 	$(MVN) -q clean
+
+# make bench [SCENARIO=all|smoke|paced-100|paced-1000|held-8k|firehose]: Sluice beside a direct
+# connection and nginx; writes target/bench/report.md, report.json and latency.svg.
+SCENARIO ?= all
+bench: build
+	$(MVN) -q -Pbench compiler:compile@bench
+	ulimit -n 20000 2>/dev/null || { echo "make bench needs 20000 open files per process:" \
+	  "'ulimit -n 20000' failed (hard limit $$(ulimit -Hn)); raise the hard limit" >&2; exit 1; }; \
+	"$(JDK)/bin/java" -Xmx2g -cp target/bench-classes dev.sluice.bench.BenchMain \
+	  "$(SCENARIO)" $(JAR) target/bench
 
 # make test-clients: the OpenAI and Anthropic Node SDKs, the eventsource package and the demo page
 # in Debian's headless Chromium (/usr/bin/chromium) against the built jar; needs Node.js 20+, npm.

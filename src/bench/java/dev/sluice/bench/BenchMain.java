@@ -47,7 +47,12 @@ public final class BenchMain {
                                         target.startupMillis()));
             }
             for (Target target : live) {
-                measure(Scenario.WARM_UP, target, targets.direct());
+                long start = System.nanoTime();
+                for (Scenario warmUp : Scenario.WARM_UP) {
+                    LoadClient.run(warmUp, target.port(), open -> { });
+                }
+                System.out.printf(Locale.ROOT, "%-11s warmed up in %.1f s%n", target.name(),
+                        (System.nanoTime() - start) / 1e9);
             }
             List<Result> firstByte = new ArrayList<>();
             for (Target target : live) {
@@ -86,6 +91,7 @@ public final class BenchMain {
         long threadsIdle = target.threads();
         double cpu = target.cpuSeconds();
         double systemCpu = target.systemCpuSeconds();
+        long switches = target.contextSwitches();
         double upstreamCpu = upstream.cpuSeconds();
         double clientCpu = Proc.cpuSeconds(SELF);
         double machineCpu = Proc.machineCpuSeconds();
@@ -102,6 +108,7 @@ public final class BenchMain {
             }
             cpu = target.cpuSeconds() - cpu;
             systemCpu = target.systemCpuSeconds() - systemCpu;
+            switches = target.contextSwitches() - switches;
             upstreamCpu = upstream.cpuSeconds() - upstreamCpu;
             clientCpu = Proc.cpuSeconds(SELF) - clientCpu;
             double other = Proc.machineCpuSeconds() - machineCpu - clientCpu - upstreamCpu
@@ -109,7 +116,7 @@ public final class BenchMain {
             return new Result(scenario, target.name(), run, cpu, systemCpu, upstreamCpu,
                     clientCpu, Math.max(0, other), rssIdle, started[0], (int) started[1],
                     sampler.peakRss(), target.peakRssKib(), threadsIdle,
-                    Math.max(threadsIdle, sampler.peakThreads()));
+                    Math.max(threadsIdle, sampler.peakThreads()), switches);
         }
     }
 

@@ -91,7 +91,7 @@ final class Goals {
     }
 
     private static String ms(double value) {
-        return String.format(Locale.ROOT, "%.3f ms", value);
+        return Report.ms(value) + " ms";
     }
 
     private static String us(double value) {

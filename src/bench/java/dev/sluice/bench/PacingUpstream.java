@@ -18,11 +18,6 @@ import java.util.PriorityQueue;
  * A stand-in for OpenAI's streaming chat endpoint, run as its own process: each POST is answered
  * with paced {@code chat.completion.chunk} events stamped with their send time, all connections
  * served by one NIO thread that sleeps until the next event is due.
- *
- * <p>The request's message text chooses the pace, {@code events=N gap_us=G}; event {@code i} is
- * due {@code i * G} microseconds after the request and carries {@code "i"} and {@code "t"} (its
- * send time in microseconds since the epoch) at the end of its JSON; {@code data: [DONE]} follows
- * the last. With no gap, events leave back to back, {@link #BATCH} to a write, streams in turn.
  */
 public final class PacingUpstream {
 
@@ -45,6 +40,13 @@ public final class PacingUpstream {
         this.selector = selector;
     }
 
+    /**
+     * Serves on a free loopback port, printed first. The request's message text chooses the pace,
+     * {@code events=N gap_us=G}: event {@code i} is due {@code i * G} microseconds after the
+     * request and carries {@code "i"} and {@code "t"} (its send time in microseconds since the
+     * epoch) at the end of its JSON; {@code data: [DONE]} follows the last. With no gap, events
+     * leave back to back, {@link #BATCH} to a write, the streams taking turns.
+     */
     public static void main(String[] args) throws IOException {
         ServerSocketChannel server = ServerSocketChannel.open();
         server.bind(new InetSocketAddress("127.0.0.1", 0), 8_192);
@@ -71,8 +73,10 @@ public final class PacingUpstream {
 
     private void run() throws IOException {
         while (true) {
+            // One turn per due stream a pass, so back-to-back streams cannot starve new requests.
+            long now = System.nanoTime();
             Stream next;
-            while ((next = due.peek()) != null && next.due <= System.nanoTime()) {
+            while ((next = due.peek()) != null && next.due <= now) {
                 due.poll().send();
             }
             if (next == null) {

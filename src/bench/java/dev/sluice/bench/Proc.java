@@ -59,6 +59,31 @@ final class Proc {
         return 0;
     }
 
+    /**
+     * Context switches of the process's live threads so far, voluntary (a thread waits, such as
+     * for a hand-off from another thread) and not; threads that have exited are not counted.
+     */
+    static long contextSwitches(long pid) {
+        long sum = 0;
+        try (DirectoryStream<Path> tasks = Files.newDirectoryStream(
+                Path.of("/proc", Long.toString(pid), "task"))) {
+            for (Path task : tasks) {
+                try {
+                    for (String line : Files.readAllLines(task.resolve("status"))) {
+                        if (line.contains("ctxt_switches:")) {
+                            sum += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+                        }
+                    }
+                } catch (IOException | RuntimeException e) {
+                    // the thread ended meanwhile
+                }
+            }
+        } catch (IOException e) {
+            // the process is gone
+        }
+        return sum;
+    }
+
     /** The processes whose parent is {@code pid}, such as nginx's workers. */
     static List<Long> children(long pid) {
         List<Long> children = new ArrayList<>();

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -50,7 +51,8 @@ final class Report {
     private final double seconds;
     private final String loadBefore;
     private final String loadAfter = loadAverage();
-    private final String date = ZonedDateTime.now().format(DateTimeFormatter.ISO_LOCAL_DATE_TIME);
+    private final String date = ZonedDateTime.now().truncatedTo(ChronoUnit.SECONDS)
+            .format(DateTimeFormatter.ISO_OFFSET_DATE_TIME);
 
     Report(List<Target> targets, List<Result> firstByte, List<Result> results, double seconds,
             String loadBefore) {
@@ -205,6 +207,8 @@ final class Report {
         rows.add(new Row("MB/s", r -> fixed(r.megabytesPerSecond(), 1), null));
         rows.add(new Row("CPU us per event", r -> fixed(r.cpuMicrosPerEvent(), 2),
                 Result::cpuMicrosPerEvent));
+        rows.add(new Row("context switches per event", r -> fixed(r.contextSwitchesPerEvent(), 2),
+                Result::contextSwitchesPerEvent));
         rows.add(new Row("CPU % of one core (of which system)", r -> fixed(r.cpuPercent(), 0)
                 + " (" + fixed(r.systemPercent(), 0) + "%)", null));
         rows.add(new Row("RSS idle / all started / peak (MiB)", r -> mib(r.rssIdleKib()) + " / "
@@ -305,6 +309,7 @@ final class Report {
         m.put("cpu_s_per_million_events", r.cpuMicrosPerEvent());
         m.put("cpu_percent", r.cpuPercent());
         m.put("system_cpu_s", r.systemCpuSeconds());
+        m.put("context_switches", r.contextSwitches());
         m.put("upstream_cpu_s", r.upstreamCpuSeconds());
         m.put("client_cpu_percent", r.clientCpuPercent());
         m.put("other_machine_cores", r.otherCores());

@@ -7,7 +7,7 @@ import java.util.Locale;
 /**
  * Follows one streamed HTTP/1.1 response as its bytes arrive: status line and headers, chunked or
  * close-delimited body, the event stream's {@code data:} lines, and the {@code "i"} and
- * {@code "t"} stamps at the end of each event's JSON. Not thread-safe; allocates nothing per event.
+ * {@code "t"} stamps at the end of each event's JSON; not thread-safe, allocates nothing per event.
  */
 final class ResponseParser {
 

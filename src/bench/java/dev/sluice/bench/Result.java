@@ -13,7 +13,7 @@ package dev.sluice.bench;
 record Result(Scenario scenario, String target, LoadClient.Run run, double cpuSeconds,
         double systemCpuSeconds, double upstreamCpuSeconds, double clientCpuSeconds,
         double otherCpuSeconds, long rssIdleKib, long rssStartedKib, int openAtSample,
-        long peakRssKib, long hwmKib, long threadsIdle, long threadsPeak) {
+        long peakRssKib, long hwmKib, long threadsIdle, long threadsPeak, long contextSwitches) {
 
     /** CPU microseconds per event received, which is also CPU seconds per million events. */
     double cpuMicrosPerEvent() {
@@ -27,6 +27,11 @@ record Result(Scenario scenario, String target, LoadClient.Run run, double cpuSe
     /** The kernel's share of the target's CPU time, in percent: system calls, TCP, wake-ups. */
     double systemPercent() {
         return 100 * systemCpuSeconds / cpuSeconds;
+    }
+
+    /** The target's context switches per event: thread hand-offs and wake-ups. */
+    double contextSwitchesPerEvent() {
+        return run.events() == 0 ? Double.NaN : contextSwitches / (double) run.events();
     }
 
     /** Share of one core the target used, in percent. */

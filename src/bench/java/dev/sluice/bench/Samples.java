@@ -2,7 +2,7 @@ package dev.sluice.bench;
 
 import java.util.Arrays;
 
-/** Latency samples in microseconds, appended without allocation once the capacity is reached. */
+/** Latency samples in microseconds, appended without allocation up to the capacity given. */
 final class Samples {
 
     private int[] values;

@@ -15,8 +15,8 @@ record Scenario(String name, int streams, int events, int gapMs, int rampMs, int
             new Scenario("held-8k", 8_000, 60, 1_000, 4_000, 8_000),
             new Scenario("firehose", 50, 20_000, 0, 0, 50));
     static final Scenario SMOKE = new Scenario("smoke", 10, 20, 10, 0, 10);
-    /** Not reported: brings every process's JIT to speed before anything is measured. */
-    static final Scenario WARM_UP = new Scenario("warm-up", 50, 2_000, 0, 0, 50);
+    /** Not reported: bring every process's JIT to speed, per event, per request and paced. */
+    static final List<Scenario> WARM_UP = warmUp();
     /** Time to first byte with one stream at a time. */
     static final Scenario FIRST_BYTE = new Scenario("first-byte-c1", 100, 1, 0, 0, 1);
 
@@ -34,6 +34,13 @@ record Scenario(String name, int streams, int events, int gapMs, int rampMs, int
         }
         throw new IllegalArgumentException("unknown scenario '" + name + "'; choose one of: all, "
                 + "smoke, " + String.join(", ", ALL.stream().map(Scenario::name).toList()));
+    }
+
+    private static List<Scenario> warmUp() {
+        Scenario requests = new Scenario("warm-up-requests", 3_000, 5, 0, 0, 20);
+        Scenario paced = new Scenario("warm-up-paced", 1_000, 40, 25, 1_000, 1_000);
+        return List.of(new Scenario("warm-up-events", 50, 2_000, 0, 0, 50), requests, paced,
+                requests, paced);
     }
 
     /** Longest pause between two events of a stream before it counts as stalled. */

@@ -1,5 +1,7 @@
 package dev.sluice.bench;
 
+import java.math.BigDecimal;
+import java.math.MathContext;
 import java.util.List;
 import java.util.Locale;
 
@@ -26,16 +28,16 @@ final class Svg {
                 .filter(name -> !name.equals("direct")).toList();
         int columns = Math.min(2, Math.max(1, scenarios.size()));
         int rows = (scenarios.size() + columns - 1) / columns;
-        int width = columns * PANEL_WIDTH;
+        int width = 2 * PANEL_WIDTH;
         int height = rows * PANEL_HEIGHT + 60;
         StringBuilder svg = new StringBuilder(String.format(Locale.ROOT,
                 "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
                         + "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"11\">%n"
                         + "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>%n"
                         + "<text x=\"10\" y=\"20\" font-size=\"14\" font-weight=\"bold\">Added "
-                        + "latency per event over direct, by percentile (ms, log scale; values "
-                        + "at or below %.2f ms drawn on the floor)</text>%n",
-                width, height, width, height, FLOOR_MS));
+                        + "latency per event over direct, by percentile (ms, log scale; %s ms "
+                        + "and below on the floor)</text>%n",
+                width, height, width, height, label(FLOOR_MS)));
         legend(svg, relays, 10, 38);
         for (int i = 0; i < scenarios.size(); i++) {
             panel(svg, results, scenarios.get(i), relays, (i % columns) * PANEL_WIDTH,
@@ -84,7 +86,7 @@ final class Svg {
         for (int d = 0; d <= decades; d++) {
             double y = bottom - d * plotHeight / decades;
             line(svg, left, y, left + plotWidth, y, "#eee", "");
-            text(svg, left - 4, y + 4, Report.ms(FLOOR_MS * Math.pow(10, d)), "end");
+            text(svg, left - 4, y + 4, label(FLOOR_MS * Math.pow(10, d)), "end");
         }
         for (int t = 0; t < TICKS.length; t++) {
             double x = left + (t == 0 ? 0 : (t - 0.30103) / (5 - 0.30103) * plotWidth);
@@ -117,6 +119,12 @@ final class Svg {
         svg.append(String.format(Locale.ROOT, "<polyline fill=\"none\" stroke=\"%s\" "
                         + "stroke-width=\"2\"%s points=\"%s\"/>%n", color, style,
                 points.toString().trim()));
+    }
+
+    /** A power of ten as people write it: 0.01, 0.1, 1, 10, 100. */
+    private static String label(double value) {
+        return BigDecimal.valueOf(value).round(new MathContext(1))
+                .stripTrailingZeros().toPlainString();
     }
 
     private static void line(StringBuilder svg, double x1, double y1, double x2, double y2,

@@ -69,6 +69,10 @@ final class Target implements AutoCloseable {
         return pids.stream().mapToDouble(Proc::systemCpuSeconds).sum();
     }
 
+    long contextSwitches() {
+        return pids.stream().mapToLong(Proc::contextSwitches).sum();
+    }
+
     long rssKib() {
         return sum("VmRSS");
     }

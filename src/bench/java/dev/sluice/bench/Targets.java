@@ -85,7 +85,7 @@ final class Targets implements AutoCloseable {
         }
         int port = Integer.parseInt(line.substring("listening on ".length()).trim());
         // Its standard input stays open: the upstream exits when this process does.
-        return new Target("direct", "the pacing upstream itself (JDK virtual threads)", port,
+        return new Target("direct", "the pacing upstream itself (one NIO thread)", port,
                 process, List.of(), Double.NaN);
     }
 
@@ -137,7 +137,7 @@ final class Targets implements AutoCloseable {
                         keepalive 1024;
                     }
                     server {
-                        listen 127.0.0.1:%2$d backlog=4096;
+                        listen 127.0.0.1:%2$d;
                         location / {
                             proxy_pass http://pacing;
                             proxy_http_version 1.1;
