@@ -8,7 +8,7 @@ import { FakeProvider } from './support/fake-provider.js';
 import { teardown } from './support/flow.js';
 import { startSluice, stopAll } from './support/sluice.js';
 
-const SLUICE_KEY = 'sk-ant-sluice-test-key-0123456789';
+const SLUICE_KEY = 'sk-ant-fake-key-0123';
 const TOKENS = ['Hé', 'llo', ', wörld', ' 🌊', '\n', '"quoted"', ' \\ end.'];
 
 let fake;

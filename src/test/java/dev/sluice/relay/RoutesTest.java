@@ -35,7 +35,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class RoutesTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String ANTHROPIC_KEY = "sk-ant-test-Qw3rTy7uI9oP2aS4dF6g";
+    private static final String ANTHROPIC_KEY = "sk-ant-fake-Qw3rTy7u";
     private static final String ANTHROPIC_STREAM = """
             event: message_start
             data: {"type":"message_start","message":{"id":"msg_1","type":"message","role":\
