@@ -81,6 +81,9 @@ public final class SluiceServer {
         ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
         connector.setHost(config.host());
         connector.setPort(config.port());
+        // Thousands of clients may connect at once (a page reload storm, a benchmark): the
+        // default queue of 50 would overflow and their connections wait on retransmits.
+        connector.setAcceptQueueSize(1024);
         server.addConnector(connector);
 
         ServletContextHandler context = new ServletContextHandler("/");
