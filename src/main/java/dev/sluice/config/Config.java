@@ -135,7 +135,7 @@ public record Config(
     /** True for an address only this machine can reach. */
     public static boolean isLoopback(String host) {
         return host.equals("localhost") || host.startsWith("127.") || host.equals("::1")
-                || host.equals("[::1]");
+                || host.equals("[::1]") || host.equals("0:0:0:0:0:0:0:1");
     }
 
     /** True when a route answers from the built-in simulated upstream. */

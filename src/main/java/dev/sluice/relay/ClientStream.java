@@ -90,12 +90,12 @@ final class ClientStream {
 
     /**
      * A {@code : keep-alive} comment, unless the relay thread is writing at this moment (then the
-     * client is not idle anyway) or the client reads plain text, which has no room for one.
+     * client is not idle anyway). Plain-text clients get none: the watch does not ask.
      *
      * @return false if the client has gone away
      */
     boolean heartbeat() {
-        if (textOnly || abandoned || !lock.tryLock()) {
+        if (abandoned || !lock.tryLock()) {
             return true;
         }
         try {

@@ -18,7 +18,7 @@ final class LoopbackOnly extends HttpFilter {
     protected void doFilter(HttpServletRequest request, HttpServletResponse response,
             FilterChain chain) throws IOException, ServletException {
         String address = request.getRemoteAddr();
-        if (Config.isLoopback(address) || address.equals("0:0:0:0:0:0:0:1")) {
+        if (Config.isLoopback(address)) {
             chain.doFilter(request, response);
             return;
         }

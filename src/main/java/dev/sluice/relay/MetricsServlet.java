@@ -21,8 +21,7 @@ final class MetricsServlet extends HttpServlet {
     @Override
     protected void doGet(HttpServletRequest request, HttpServletResponse response)
             throws IOException {
-        if (!anyone && !Config.isLoopback(request.getRemoteAddr())
-                && !request.getRemoteAddr().equals("0:0:0:0:0:0:0:1")) {
+        if (!anyone && !Config.isLoopback(request.getRemoteAddr())) {
             response.setStatus(403);
             response.setContentType("application/json");
             response.getWriter().write("{\"error\":{\"message\":\"metrics are served to this "

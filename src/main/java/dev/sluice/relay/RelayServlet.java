@@ -18,6 +18,7 @@ import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -111,7 +112,7 @@ final class RelayServlet extends HttpServlet {
     }
 
     /** Calls the upstream, retrying what failed before any byte of an answer. */
-    private HttpResponse<InputStream> open(URI target, java.util.Map<String, String> headers,
+    private HttpResponse<InputStream> open(URI target, Map<String, String> headers,
             ClientRequest sent) throws Refusal {
         for (int attempt = 0; ; attempt++) {
             Duration wait;

@@ -470,6 +470,8 @@ class ConfigTest {
         assertTrue(e.getMessage().contains("no client authentication is configured"),
                 e.getMessage());
         assertEquals("::1", load(Map.of("SLUICE_HOST", "::1")).host());
+        assertTrue(Config.isLoopback("0:0:0:0:0:0:0:1"), "IPv6 loopback as servlets report it");
+        assertFalse(Config.isLoopback("10.0.0.1"));
     }
 
     @Test

@@ -150,6 +150,20 @@ class FaultsTest {
     }
 
     @Test
+    void plainTextClientsGetNoHeartbeatsInTheirText() throws Exception {
+        String head = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"";
+        URI chat = start(timeouts(LONG, LONG, Duration.ofMillis(50)), exchange -> {
+            exchange.startStream().write(head + "a\"}}]}\n\n");
+            exchange.awaitPeerClosed(400, TimeUnit.MILLISECONDS); // a silence of 8 heartbeats
+            exchange.write(head + "b\"}}]}\n\ndata: [DONE]\n\n").end();
+        });
+        try (TestClient.Stream stream = relay.client().stream(chat, STREAM, "Accept",
+                "text/plain")) {
+            assertEquals("ab", new String(stream.restBytes(), StandardCharsets.UTF_8));
+        }
+    }
+
+    @Test
     void slowDripOfOneByteEveryMillisecondIsRelayedWhole() throws Exception {
         String events = "data: {\"a\":\"\u00e9\"}\r\n\r\nevent: x\ndata: 2\n\ndata: [DONE]\n\n";
         URI chat = start(timeouts(LONG, SHORT, Duration.ofMillis(100)), exchange -> {
