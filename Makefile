@@ -59,15 +59,17 @@ test:
 clean:
 	$(MVN) -q clean
 
-# make bench [SCENARIO=all|smoke|paced-100|paced-1000|held-8k|firehose]: Sluice beside a direct
-# connection and nginx; writes target/bench/report.md, report.json and latency.svg.
+# make bench [SCENARIO=all|smoke|paced-100|paced-1000|held-8k|firehose] [GC=g1,zgc]
+# [SLUICE_OPTS='more JVM flags']: Sluice beside a direct connection and nginx; writes
+# target/bench/report.md, report.json and latency.svg.
 SCENARIO ?= all
+GC ?= g1,zgc
 bench: build
 	$(MVN) -q -Pbench compiler:compile@bench
 	ulimit -n 20000 2>/dev/null || { echo "make bench needs 20000 open files per process:" \
 	  "'ulimit -n 20000' failed (hard limit $$(ulimit -Hn)); raise the hard limit" >&2; exit 1; }; \
-	"$(JDK)/bin/java" -Xmx2g -cp target/bench-classes dev.sluice.bench.BenchMain \
-	  "$(SCENARIO)" $(JAR) target/bench
+	BENCH_SLUICE_OPTS="$(SLUICE_OPTS)" "$(JDK)/bin/java" -Xmx2g -cp target/bench-classes \
+	  dev.sluice.bench.BenchMain "$(SCENARIO)" $(JAR) target/bench "$(GC)"
 
 # make test-clients: the OpenAI and Anthropic Node SDKs, the eventsource package and the demo page
 # in Debian's headless Chromium (/usr/bin/chromium) against the built jar; needs Node.js 20+, npm.

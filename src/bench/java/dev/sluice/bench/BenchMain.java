@@ -19,7 +19,10 @@ public final class BenchMain {
 
     private BenchMain() {}
 
-    /** Arguments: scenario name ({@code all} by default), the Sluice jar, the output folder. */
+    /**
+     * Arguments: scenario name ({@code all} by default), the Sluice jar, the output folder, the
+     * garbage collectors to run Sluice with ({@code g1,zgc} by default).
+     */
     public static void main(String[] args) throws Exception {
         List<Scenario> scenarios;
         try {
@@ -35,9 +38,15 @@ public final class BenchMain {
             System.err.println("bench: " + jar + " is missing; build it first (make build)");
             System.exit(2);
         }
+        List<String> gcs = List.of((args.length > 3 ? args[3] : "g1,zgc").split("[, ]+"));
+        if (!Targets.GCS.containsAll(gcs) || gcs.isEmpty()) {
+            System.err.println("bench: unknown garbage collector in '" + String.join(",", gcs)
+                    + "'; choose from " + String.join(", ", Targets.GCS));
+            System.exit(2);
+        }
         long began = System.nanoTime();
         String load = Report.loadAverage();
-        try (Targets targets = Targets.start(dir, jar)) {
+        try (Targets targets = Targets.start(dir, jar, gcs)) {
             Runtime.getRuntime().addShutdownHook(new Thread(targets::close));
             List<Target> live = targets.all().stream().filter(Target::available).toList();
             for (Target target : targets.all()) {

@@ -22,6 +22,8 @@ import java.util.Map;
 final class Targets implements AutoCloseable {
 
     static final String NGINX = "/usr/sbin/nginx";
+    /** The garbage collectors Sluice can be run with. */
+    static final List<String> GCS = List.of("g1", "zgc");
     private static final String JAVA = ProcessHandle.current().info().command().orElse("java");
     private static final long START_LIMIT_NANOS = 30_000_000_000L;
 
@@ -32,13 +34,13 @@ final class Targets implements AutoCloseable {
         this.dir = dir;
     }
 
-    /** The upstream first ("direct"), then nginx (perhaps missing), then each Sluice. */
-    static Targets start(Path dir, Path jar) throws IOException {
+    /** The upstream first ("direct"), then nginx (perhaps missing), then Sluice with each GC. */
+    static Targets start(Path dir, Path jar, List<String> gcs) throws IOException {
         Targets targets = new Targets(dir);
         try {
             Target upstream = targets.add(targets.upstream());
             targets.add(targets.nginx(upstream.port()));
-            for (String gc : List.of("g1", "zgc")) {
+            for (String gc : gcs) {
                 targets.add(targets.sluice(jar, gc, upstream.port()));
             }
             return targets;
@@ -64,6 +66,12 @@ final class Targets implements AutoCloseable {
         // Generational ZGC is the default mode of ZGC from JDK 23 on, and the only one from 24.
         return Runtime.version().feature() >= 23 ? List.of("-Xmx1g", "-XX:+UseZGC")
                 : List.of("-Xmx1g", "-XX:+UseZGC", "-XX:+ZGenerational");
+    }
+
+    /** Flags to try beside the documented ones: {@code make bench SLUICE_OPTS='...'}. */
+    private static List<String> extraFlags() {
+        String flags = System.getenv().getOrDefault("BENCH_SLUICE_OPTS", "").trim();
+        return flags.isEmpty() ? List.of() : List.of(flags.split("\\s+"));
     }
 
     private Target add(Target target) {
@@ -155,6 +163,7 @@ final class Targets implements AutoCloseable {
         int port = freePort();
         List<String> command = new ArrayList<>(List.of(JAVA));
         command.addAll(sluiceFlags(gc));
+        command.addAll(extraFlags());
         command.addAll(List.of("-jar", jar.toString()));
         ProcessBuilder builder = new ProcessBuilder(command)
                 .redirectErrorStream(true)
@@ -175,8 +184,10 @@ final class Targets implements AutoCloseable {
             pause();
         }
         double startup = (System.nanoTime() - start) / 1e6;
-        return new Target("sluice-" + gc, String.join(" ", sluiceFlags(gc)), port, process,
-                List.of(), startup);
+        List<String> flags = new ArrayList<>(sluiceFlags(gc));
+        flags.addAll(extraFlags());
+        return new Target("sluice-" + gc, String.join(" ", flags), port, process, List.of(),
+                startup);
     }
 
     /** True when {@code GET /healthz} answers 200. */

@@ -1,13 +1,13 @@
 package dev.sluice.relay;
 
 import com.fasterxml.jackson.core.JacksonException;
-import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.config.Policy;
 import dev.sluice.dialect.Dialect;
+import dev.sluice.dialect.Json;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.io.InputStream;
@@ -24,7 +24,7 @@ import java.util.Map;
 record ClientRequest(byte[] body, boolean stream, String model, boolean usageRequested) {
 
     /** Bounds on what a client's JSON may make the parser do, well within any real request. */
-    private static final ObjectMapper JSON = new ObjectMapper(JsonFactory.builder()
+    private static final ObjectMapper JSON = new ObjectMapper(Json.factory()
             .streamReadConstraints(StreamReadConstraints.builder()
                     .maxNestingDepth(64).maxNumberLength(64).maxNameLength(1024).build())
             .build());

@@ -3,6 +3,7 @@ package dev.sluice.relay;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.dialect.Dialect;
+import dev.sluice.dialect.Json;
 import java.util.Locale;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -15,7 +16,7 @@ import org.slf4j.MDC;
 final class TranscriptLog implements TranscriptListener {
 
     private static final Logger LOG = LoggerFactory.getLogger("dev.sluice.transcript");
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Json.mapper();
 
     private final boolean withContent;
 

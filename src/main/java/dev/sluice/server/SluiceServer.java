@@ -30,10 +30,16 @@ public final class SluiceServer {
     private static final Logger LOG = LoggerFactory.getLogger(SluiceServer.class);
     /** Concurrent requests served at most; each open stream holds one virtual thread. */
     private static final int MAX_VIRTUAL_THREADS = 100_000;
+    private static final String HTTP_CLIENT_BUFFER = "jdk.httpclient.bufsize";
 
     private SluiceServer() {}
 
     public static void main(String[] args) throws Exception {
+        // The JDK HttpClient keeps a read buffer of this size per upstream connection; its 16 KiB
+        // default would be most of an idle stream's memory. Events are a few hundred bytes.
+        if (System.getProperty(HTTP_CLIENT_BUFFER) == null) {
+            System.setProperty(HTTP_CLIENT_BUFFER, "4096");
+        }
         Config config;
         try {
             config = Config.fromEnvironment();
@@ -78,6 +84,10 @@ public final class SluiceServer {
         server.setStopAtShutdown(true);
         HttpConfiguration http = new HttpConfiguration();
         http.setSendServerVersion(false);
+        // A stream holds its output buffer from the first event to the last: Jetty's 32 KiB
+        // default per open stream would outweigh everything else a held stream needs. Events are
+        // small; a larger one is written straight through.
+        http.setOutputBufferSize(4096);
         ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
         connector.setHost(config.host());
         connector.setPort(config.port());

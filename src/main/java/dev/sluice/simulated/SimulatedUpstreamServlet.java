@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sluice.dialect.Json;
 import dev.sluice.sse.SseEvent;
 import dev.sluice.sse.SseWriter;
 import jakarta.servlet.http.HttpServlet;
@@ -26,7 +27,7 @@ public final class SimulatedUpstreamServlet extends HttpServlet {
     /** The model name the simulated upstream reports when the request names none. */
     public static final String MODEL = "sluice-simulated";
 
-    private final ObjectMapper json = new ObjectMapper();
+    private final ObjectMapper json = Json.mapper();
     private final Duration tokenDelay;
 
     public SimulatedUpstreamServlet(Duration tokenDelay) {
@@ -165,7 +166,7 @@ public final class SimulatedUpstreamServlet extends HttpServlet {
     private record Completion(String id, long created, String model, SimulatedReply reply,
             int promptTokens) {
 
-        private static final ObjectMapper JSON = new ObjectMapper();
+        private static final ObjectMapper JSON = Json.mapper();
 
         ObjectNode chunk(ObjectNode delta, String finishReason, boolean usage) {
             ObjectNode chunk = head("chat.completion.chunk");

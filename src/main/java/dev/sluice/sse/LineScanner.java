@@ -14,7 +14,8 @@ import java.util.Arrays;
  */
 final class LineScanner {
 
-    private static final int BUFFER_BYTES = 8192;
+    /** Holds a few typical events; a stream is idle most of its life, so this is held long. */
+    private static final int BUFFER_BYTES = 2048;
 
     private final InputStream in;
     private final int maxLineBytes;
