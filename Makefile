@@ -42,16 +42,36 @@ help:
 	@echo "make build  build target/sluice.jar and target/sluice.war"
 	@echo "make clean  remove build output"
 
-build:
+# The jar is rebuilt only when a source changed: a new jar would void the start-up cache below.
+SOURCES := pom.xml $(shell find src/main webapp etc -type f 2>/dev/null)
+$(JAR): $(SOURCES)
 	$(MVN) -q -DskipTests package
+
+build: $(JAR)
 	@ls -1 target/sluice.jar target/sluice.war
 
-# The JVM keeps a class-data archive of Sluice's classes beside the jar after the first start
-# (about half the start-up time on this project's 2-core machines); JAVA_OPTS adds flags.
+# A start-up cache beside the jar, made by a training run that starts and stops Sluice: from
+# JDK 25 an AOT cache (classes loaded and linked ahead, JEP 483), before it a class-data archive.
+# Start-up on this project's 2-core machines: about 2.8 s without, under 1 s with it.
+JDK_FEATURE := $(shell "$(JDK)/bin/java" -XshowSettings:properties -version 2>&1 \
+  | sed -n 's/^ *java\.specification\.version = //p')
+ifeq ($(shell [ "$(JDK_FEATURE)" -ge 25 ] 2>/dev/null && echo aot),aot)
+  CACHE := target/sluice.aot
+  CACHE_FLAGS := -XX:AOTCache=$(CACHE)
+  TRAIN := -XX:AOTCacheOutput=$(CACHE)
+else
+  CACHE := target/sluice.jsa
+  CACHE_FLAGS := -XX:SharedArchiveFile=$(CACHE)
+  TRAIN := -XX:ArchiveClassesAtExit=$(CACHE)
+endif
+$(CACHE): $(JAR)
+	SLUICE_PORT=0 SLUICE_HOST=127.0.0.1 "$(JDK)/bin/java" -Xlog:aot=error -Xlog:cds=error \
+	  -Dsluice.start-only=true $(TRAIN) -jar $(JAR) >/dev/null
+
+# JAVA_OPTS adds flags.
 JAVA_OPTS ?=
-run: build
-	"$(JDK)/bin/java" -XX:+AutoCreateSharedArchive -XX:SharedArchiveFile=target/sluice.jsa \
-	  $(JAVA_OPTS) -jar $(JAR)
+run: build $(CACHE)
+	"$(JDK)/bin/java" $(CACHE_FLAGS) $(JAVA_OPTS) -jar $(JAR)
 
 test:
 	$(MVN) verify

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Starts the processes of a run, each on its own loopback port (the pacing upstream, nginx in
@@ -161,19 +162,16 @@ final class Targets implements AutoCloseable {
 
     private Target sluice(Path jar, String gc, int upstreamPort) throws IOException {
         int port = freePort();
-        List<String> command = new ArrayList<>(List.of(JAVA));
-        command.addAll(sluiceFlags(gc));
-        command.addAll(extraFlags());
-        command.addAll(List.of("-jar", jar.toString()));
-        ProcessBuilder builder = new ProcessBuilder(command)
-                .redirectErrorStream(true)
+        List<String> flags = new ArrayList<>(sluiceFlags(gc));
+        flags.addAll(extraFlags());
+        Path cache = dir.resolve("sluice-" + gc + ".aot");
+        if (Runtime.version().feature() >= 25) {
+            // As make run starts it: with an AOT cache from a training run (start, one request).
+            train(jar, flags, cache, upstreamPort);
+            flags.add("-XX:AOTCache=" + cache);
+        }
+        ProcessBuilder builder = sluiceProcess(jar, flags, port, upstreamPort)
                 .redirectOutput(dir.resolve("sluice-" + gc + ".log").toFile());
-        Map<String, String> env = builder.environment();
-        env.keySet().removeIf(key -> key.startsWith("SLUICE_") || key.startsWith("OPENAI_"));
-        env.put("OPENAI_BASE_URL", "http://127.0.0.1:" + upstreamPort + "/v1");
-        env.put("OPENAI_API_KEY", "sk-bench-placeholder-not-a-key");
-        env.put("SLUICE_HOST", "127.0.0.1");
-        env.put("SLUICE_PORT", Integer.toString(port));
         long start = System.nanoTime();
         Process process = builder.start();
         while (!healthy(port)) {
@@ -184,10 +182,44 @@ final class Targets implements AutoCloseable {
             pause();
         }
         double startup = (System.nanoTime() - start) / 1e6;
-        List<String> flags = new ArrayList<>(sluiceFlags(gc));
-        flags.addAll(extraFlags());
         return new Target("sluice-" + gc, String.join(" ", flags), port, process, List.of(),
                 startup);
+    }
+
+    private void train(Path jar, List<String> flags, Path cache, int upstreamPort)
+            throws IOException {
+        List<String> training = new ArrayList<>(flags);
+        training.addAll(List.of("-Xlog:aot=error", "-Xlog:cds=error", "-Dsluice.start-only=true",
+                "-XX:AOTCacheOutput=" + cache));
+        Process process = sluiceProcess(jar, training, 0, upstreamPort)
+                .redirectOutput(dir.resolve(cache.getFileName() + ".log").toFile()).start();
+        try {
+            if (!process.waitFor(START_LIMIT_NANOS, TimeUnit.NANOSECONDS)
+                    || process.exitValue() != 0) {
+                process.destroyForcibly();
+                throw new IOException("the training run for " + cache.getFileName()
+                        + " failed; see " + cache.getFileName() + ".log");
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while training " + cache.getFileName());
+        }
+    }
+
+    private static ProcessBuilder sluiceProcess(Path jar, List<String> flags, int port,
+            int upstreamPort) {
+        List<String> command = new ArrayList<>(List.of(JAVA));
+        command.addAll(flags);
+        command.addAll(List.of("-jar", jar.toString()));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        Map<String, String> env = builder.environment();
+        env.keySet().removeIf(key -> key.startsWith("SLUICE_") || key.startsWith("OPENAI_"));
+        env.put("OPENAI_BASE_URL", "http://127.0.0.1:" + upstreamPort + "/v1");
+        env.put("OPENAI_API_KEY", "sk-bench-placeholder-not-a-key");
+        env.put("SLUICE_HOST", "127.0.0.1");
+        env.put("SLUICE_PORT", Integer.toString(port));
+        return builder;
     }
 
     /** True when {@code GET /healthz} answers 200. */

@@ -3,6 +3,8 @@ package dev.sluice.server;
 import dev.sluice.config.Config;
 import dev.sluice.config.ConfigException;
 import dev.sluice.relay.Endpoints;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import jakarta.servlet.DispatcherType;
@@ -30,6 +32,7 @@ public final class SluiceServer {
     private static final Logger LOG = LoggerFactory.getLogger(SluiceServer.class);
     /** Concurrent requests served at most; each open stream holds one virtual thread. */
     private static final int MAX_VIRTUAL_THREADS = 100_000;
+    private static final int PLATFORM_THREADS = 16;
     private static final String HTTP_CLIENT_BUFFER = "jdk.httpclient.bufsize";
 
     private SluiceServer() {}
@@ -50,6 +53,17 @@ public final class SluiceServer {
         }
         Server server = createServer(config);
         server.start();
+        if (Boolean.getBoolean("sluice.start-only")) {
+            // A training run for the start-up cache (see the Makefile): one request, then stop.
+            ServerConnector connector = (ServerConnector) server.getConnectors()[0];
+            try (Socket socket = new Socket(connector.getHost(), connector.getLocalPort())) {
+                socket.getOutputStream().write("GET /healthz HTTP/1.1\r\nHost: sluice\r\n"
+                        .concat("Connection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                socket.getInputStream().readAllBytes();
+            }
+            server.stop();
+            return;
+        }
         for (Map.Entry<String, String> line : config.describe().entrySet()) {
             LOG.info("{} = {}", line.getKey(), line.getValue());
         }
@@ -74,7 +88,10 @@ public final class SluiceServer {
      * request on a virtual thread.
      */
     public static Server createServer(Config config) {
-        QueuedThreadPool threads = new QueuedThreadPool();
+        // Platform threads only run the selectors, the acceptor and Jetty's short non-blocking
+        // tasks; everything that blocks is on a virtual thread. Left at its default of 200 the
+        // pool grew by dozens of threads while thousands of streams were opening.
+        QueuedThreadPool threads = new QueuedThreadPool(PLATFORM_THREADS, 4);
         threads.setName("sluice");
         VirtualThreadPool requests = new VirtualThreadPool(MAX_VIRTUAL_THREADS);
         requests.setName("sluice-request");

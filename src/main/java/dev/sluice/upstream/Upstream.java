@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -28,16 +29,28 @@ public final class Upstream implements AutoCloseable {
 
     private static final String USER_AGENT = "Sluice/0.1";
 
-    private final HttpClient client;
+    private final FutureTask<HttpClient> client;
 
     public Upstream(Duration connectTimeout) {
-        this.client = HttpClient.newBuilder()
+        // Building the client sets up TLS (the default trust store and its providers): a fifth
+        // of start-up. It is built beside the rest of start-up; the first request waits for it.
+        this.client = new FutureTask<>(() -> HttpClient.newBuilder()
                 // Its default executor is a cached pool of platform threads, which grows with
                 // open streams; virtual threads keep the OS thread count flat.
                 .executor(Executors.newVirtualThreadPerTaskExecutor())
                 .connectTimeout(connectTimeout)
                 .followRedirects(HttpClient.Redirect.NEVER)
-                .build();
+                .build());
+        Thread.ofVirtual().name("sluice-upstream-start").start(client);
+    }
+
+    private HttpClient client() throws InterruptedException {
+        try {
+            return client.get();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("the upstream HTTP client could not be built",
+                    e.getCause());
+        }
     }
 
     /**
@@ -64,7 +77,7 @@ public final class Upstream implements AutoCloseable {
                     .POST(HttpRequest.BodyPublishers.ofByteArray(json));
         }
         CompletableFuture<HttpResponse<InputStream>> answer =
-                client.sendAsync(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+                client().sendAsync(request.build(), HttpResponse.BodyHandlers.ofInputStream());
         try {
             return answer.get(responseTimeout.toNanos(), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
@@ -98,6 +111,13 @@ public final class Upstream implements AutoCloseable {
     /** Lets exchanges still open finish for a moment, then cuts them: stopping never hangs. */
     @Override
     public void close() {
+        HttpClient client;
+        try {
+            client = client();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
         client.shutdown();
         try {
             if (!client.awaitTermination(Duration.ofSeconds(5))) {
