@@ -58,15 +58,16 @@ JDK_FEATURE := $(shell "$(JDK)/bin/java" -XshowSettings:properties -version 2>&1
 ifeq ($(shell [ "$(JDK_FEATURE)" -ge 25 ] 2>/dev/null && echo aot),aot)
   CACHE := target/sluice.aot
   CACHE_FLAGS := -XX:AOTCache=$(CACHE)
-  TRAIN := -XX:AOTCacheOutput=$(CACHE)
+  TRAIN := -Xlog:aot=error -Xlog:cds=error -XX:AOTCacheOutput=$(CACHE)
 else
   CACHE := target/sluice.jsa
   CACHE_FLAGS := -XX:SharedArchiveFile=$(CACHE)
-  TRAIN := -XX:ArchiveClassesAtExit=$(CACHE)
+  TRAIN := -Xlog:cds=error -XX:ArchiveClassesAtExit=$(CACHE)
 endif
 $(CACHE): $(JAR)
-	SLUICE_PORT=0 SLUICE_HOST=127.0.0.1 "$(JDK)/bin/java" -Xlog:aot=error -Xlog:cds=error \
-	  -Dsluice.start-only=true $(TRAIN) -jar $(JAR) >/dev/null
+	@echo "making the start-up cache $(CACHE) (a training run of the new jar)"
+	@SLUICE_PORT=0 SLUICE_HOST=127.0.0.1 "$(JDK)/bin/java" -Dsluice.start-only=true $(TRAIN) \
+	  -jar $(JAR) > target/start-cache.log 2>&1 || { cat target/start-cache.log; exit 1; }
 
 # JAVA_OPTS adds flags.
 JAVA_OPTS ?=
