@@ -34,7 +34,7 @@ endif
 MVN := mvn -B -ntp -Dstyle.color=never
 JAR := target/sluice.jar
 
-.PHONY: help build run test clean bench test-clients token test-integration
+.PHONY: help build run test clean bench test-clients token test-integration start-cache
 
 help:
 	@echo "make run    build and start Sluice on http://127.0.0.1:8080 (demo page at /)"
@@ -68,6 +68,8 @@ $(CACHE): $(JAR)
 	@echo "making the start-up cache $(CACHE) (a training run of the new jar)"
 	@SLUICE_PORT=0 SLUICE_HOST=127.0.0.1 "$(JDK)/bin/java" -Dsluice.start-only=true $(TRAIN) \
 	  -jar $(JAR) > target/start-cache.log 2>&1 || { cat target/start-cache.log; exit 1; }
+
+start-cache: $(CACHE)
 
 # JAVA_OPTS adds flags.
 JAVA_OPTS ?=

@@ -105,7 +105,10 @@ public final class SluiceServer {
         // default per open stream would outweigh everything else a held stream needs. Events are
         // small; a larger one is written straight through.
         http.setOutputBufferSize(4096);
-        ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
+        HttpConnectionFactory http1 = new HttpConnectionFactory(http);
+        // Likewise the connection's input buffer, held while its stream runs (8 KiB by default).
+        http1.setInputBufferSize(4096);
+        ServerConnector connector = new ServerConnector(server, http1);
         connector.setHost(config.host());
         connector.setPort(config.port());
         // Thousands of clients may connect at once (a page reload storm, a benchmark): the
