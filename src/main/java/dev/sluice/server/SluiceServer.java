@@ -13,6 +13,7 @@ import org.eclipse.jetty.ee10.servlet.DefaultServlet;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.io.ArrayByteBufferPool;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
@@ -97,7 +98,10 @@ public final class SluiceServer {
         requests.setName("sluice-request");
         threads.setVirtualThreadsExecutor(requests);
 
-        Server server = new Server(threads);
+        // Each flush takes a small chunk buffer from the pool, and a pool scans a bucket for a free
+        // entry: with Jetty's default 4 KiB steps that is the bucket that also holds every open
+        // stream's 4 KiB buffers. Steps of 1 KiB keep the two apart.
+        Server server = new Server(threads, null, new ArrayByteBufferPool(0, 1024, 65536));
         server.setStopAtShutdown(true);
         HttpConfiguration http = new HttpConfiguration();
         http.setSendServerVersion(false);
