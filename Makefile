@@ -4,9 +4,11 @@ SHELL := /bin/bash
 
 # A JDK 21 or newer: JAVA_HOME when it qualifies, else the newest under $(JVM_DIR).
 JVM_DIR ?= /usr/lib/jvm
+# Prints the feature version (21, 25, ...) of the java it follows.
+SPEC_VERSION := -XshowSettings:properties -version 2>&1 \
+  | sed -n 's/^ *java\.specification\.version = //p'
 JDK := $(shell \
-  spec() { "$$1/bin/java" -XshowSettings:properties -version 2>&1 \
-    | sed -n 's/^ *java\.specification\.version = //p'; }; \
+  spec() { "$$1/bin/java" $(SPEC_VERSION); }; \
   if [ -n "$$JAVA_HOME" ] && [ -x "$$JAVA_HOME/bin/javac" ] \
      && [ "$$(spec "$$JAVA_HOME")" -ge 21 ] 2>/dev/null; then echo "$$JAVA_HOME"; exit; fi; \
   best=; bestv=0; \
@@ -53,8 +55,7 @@ build: $(JAR)
 # A start-up cache beside the jar, made by a training run that starts and stops Sluice: from
 # JDK 25 an AOT cache (classes loaded and linked ahead, JEP 483), before it a class-data archive.
 # Start-up on this project's 2-core machines: about 2.8 s without, 0.7-1.2 s with it.
-JDK_FEATURE := $(shell "$(JDK)/bin/java" -XshowSettings:properties -version 2>&1 \
-  | sed -n 's/^ *java\.specification\.version = //p')
+JDK_FEATURE := $(shell "$(JDK)/bin/java" $(SPEC_VERSION))
 ifeq ($(shell [ "$(JDK_FEATURE)" -ge 25 ] 2>/dev/null && echo aot),aot)
   CACHE := target/sluice.aot
   CACHE_FLAGS := -XX:AOTCache=$(CACHE)

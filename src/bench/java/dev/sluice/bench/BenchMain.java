@@ -39,7 +39,7 @@ public final class BenchMain {
             System.exit(2);
         }
         List<String> gcs = List.of((args.length > 3 ? args[3] : "g1,zgc").split("[, ]+"));
-        if (!Targets.GCS.containsAll(gcs) || gcs.isEmpty()) {
+        if (!Targets.GCS.containsAll(gcs)) {
             System.err.println("bench: unknown garbage collector in '" + String.join(",", gcs)
                     + "'; choose from " + String.join(", ", Targets.GCS));
             System.exit(2);

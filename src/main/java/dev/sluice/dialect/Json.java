@@ -15,7 +15,7 @@ import java.util.function.UnaryOperator;
 /** The JSON work the dialects share: lenient parsing, scrubbing, quoting. */
 public final class Json {
 
-    static final ObjectMapper MAPPER = mapper();
+    static final ObjectMapper MAPPER = new ObjectMapper(factory().build());
     private static final int MAX_QUOTED_CHARS = 500;
 
     private Json() {}
@@ -29,9 +29,9 @@ public final class Json {
         return new JsonFactoryBuilder().recyclerPool(JsonRecyclerPools.sharedConcurrentDequePool());
     }
 
-    /** An {@link ObjectMapper} on {@link #factory()}. */
+    /** The shared {@link ObjectMapper} on {@link #factory()}; thread-safe. */
     public static ObjectMapper mapper() {
-        return new ObjectMapper(factory().build());
+        return MAPPER;
     }
 
     /** The parsed value, or null when the text is not JSON. */

@@ -55,14 +55,7 @@ public final class SluiceServer {
         Server server = createServer(config);
         server.start();
         if (Boolean.getBoolean("sluice.start-only")) {
-            // A training run for the start-up cache (see the Makefile): one request, then stop.
-            ServerConnector connector = (ServerConnector) server.getConnectors()[0];
-            try (Socket socket = new Socket(connector.getHost(), connector.getLocalPort())) {
-                socket.getOutputStream().write("GET /healthz HTTP/1.1\r\nHost: sluice\r\n"
-                        .concat("Connection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-                socket.getInputStream().readAllBytes();
-            }
-            server.stop();
+            serveOneAndStop(server);
             return;
         }
         for (Map.Entry<String, String> line : config.describe().entrySet()) {
@@ -81,6 +74,20 @@ public final class SluiceServer {
         LOG.info("  health     {}healthz  {}readyz", url, url);
         LOG.info("  metrics    {}metrics", url);
         server.join();
+    }
+
+    /**
+     * A training run for the start-up cache (see the Makefile): one request through the whole
+     * server, so its classes are in the cache too, then stop.
+     */
+    private static void serveOneAndStop(Server server) throws Exception {
+        ServerConnector connector = (ServerConnector) server.getConnectors()[0];
+        try (Socket socket = new Socket(connector.getHost(), connector.getLocalPort())) {
+            socket.getOutputStream().write(("GET /healthz HTTP/1.1\r\nHost: sluice\r\n"
+                    + "Connection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            socket.getInputStream().readAllBytes();
+        }
+        server.stop();
     }
 
     /**

@@ -27,7 +27,7 @@ public final class SimulatedUpstreamServlet extends HttpServlet {
     /** The model name the simulated upstream reports when the request names none. */
     public static final String MODEL = "sluice-simulated";
 
-    private final ObjectMapper json = Json.mapper();
+    private static final ObjectMapper JSON = Json.mapper();
     private final Duration tokenDelay;
 
     public SimulatedUpstreamServlet(Duration tokenDelay) {
@@ -43,7 +43,7 @@ public final class SimulatedUpstreamServlet extends HttpServlet {
         }
         JsonNode body;
         try {
-            body = json.readTree(request.getInputStream());
+            body = JSON.readTree(request.getInputStream());
         } catch (JacksonException e) {
             body = null;
         }
@@ -81,7 +81,7 @@ public final class SimulatedUpstreamServlet extends HttpServlet {
             throws IOException {
         response.setStatus(status);
         response.setContentType("application/json");
-        response.getWriter().write(json.createObjectNode().set("error", json.createObjectNode()
+        response.getWriter().write(JSON.createObjectNode().set("error", JSON.createObjectNode()
                 .put("message", message)
                 .put("type", "invalid_request_error")
                 .putNull("param").putNull("code")).toString());
@@ -128,7 +128,7 @@ public final class SimulatedUpstreamServlet extends HttpServlet {
     }
 
     private ObjectNode delta() {
-        return json.createObjectNode();
+        return JSON.createObjectNode();
     }
 
     private static String lastUserMessage(JsonNode body) {
@@ -165,8 +165,6 @@ public final class SimulatedUpstreamServlet extends HttpServlet {
     /** One answer in OpenAI's shapes: stream chunks and the whole completion. */
     private record Completion(String id, long created, String model, SimulatedReply reply,
             int promptTokens) {
-
-        private static final ObjectMapper JSON = Json.mapper();
 
         ObjectNode chunk(ObjectNode delta, String finishReason, boolean usage) {
             ObjectNode chunk = head("chat.completion.chunk");
