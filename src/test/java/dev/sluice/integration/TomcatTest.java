@@ -102,6 +102,20 @@ class TomcatTest {
     }
 
     @Test
+    void aClientLeavingLeavesTheNextStreamsAlone() throws Exception {
+        // Tomcat gives a departed client's response object to a later request: a write still
+        // in flight on the old stream must not spoil it.
+        for (int i = 0; i < 20; i++) {
+            LeavingClient leaving = new LeavingClient();
+            script.set(leaving::answer);
+            leaving.check(client, tomcat.uri("provider/v1/chat/completions"));
+            OneByOne next = new OneByOne();
+            script.set(next::answer);
+            next.check(client, tomcat.uri("provider/v1/chat/completions"));
+        }
+    }
+
+    @Test
     void simulatedUpstreamAnswersUnderTheContextPath() throws Exception {
         StringBuilder text = new StringBuilder();
         try (TestClient.Stream stream = client.stream(tomcat.uri("v1/chat/completions"),
