@@ -36,7 +36,8 @@ endif
 MVN := mvn -B -ntp -Dstyle.color=never
 JAR := target/sluice.jar
 
-.PHONY: help build run test clean bench test-clients token test-integration start-cache
+.PHONY: help build run test clean bench bench-upstream-read test-clients token test-integration \
+  start-cache
 
 help:
 	@echo "make run    build and start Sluice on http://127.0.0.1:8080 (demo page at /)"
@@ -94,6 +95,12 @@ bench: build
 	  "'ulimit -n 20000' failed (hard limit $$(ulimit -Hn)); raise the hard limit" >&2; exit 1; }; \
 	BENCH_SLUICE_OPTS="$(SLUICE_OPTS)" "$(JDK)/bin/java" -Xmx2g -cp target/bench-classes \
 	  dev.sluice.bench.BenchMain "$(SCENARIO)" $(JAR) target/bench "$(GC)"
+
+# The floor under Sluice's CPU per event: what reading the upstream alone costs, through the JDK
+# HttpClient as Sluice reads it and through a plain socket (paced-1000 and firehose).
+bench-upstream-read:
+	$(MVN) -q -Pbench compiler:compile@bench
+	"$(JDK)/bin/java" -Xmx1g -cp target/bench-classes dev.sluice.bench.UpstreamReadCost target/bench
 
 # make test-clients: the OpenAI and Anthropic Node SDKs, the eventsource package and the demo page
 # in Debian's headless Chromium (/usr/bin/chromium) against the built jar; needs Node.js 20+, npm.

@@ -51,6 +51,13 @@ final class Targets implements AutoCloseable {
         }
     }
 
+    /** The pacing upstream alone ("direct"). */
+    static Targets upstreamOnly(Path dir) throws IOException {
+        Targets targets = new Targets(dir);
+        targets.add(targets.upstream());
+        return targets;
+    }
+
     List<Target> all() {
         return List.copyOf(all);
     }
