@@ -19,7 +19,8 @@ final class LoadClient {
 
     /** What one run of a scenario against one target received. */
     record Run(int streams, int sustained, int errors, int stalled, String firstError,
-            long events, long bytes, double seconds, Stats latency, Stats firstByte) {}
+            long events, long bytes, double seconds, Stats latency, Stats latencyAllOpen,
+            Stats firstByte) {}
 
     /** One stream's connection. */
     private record Exchange(SocketChannel channel, ResponseParser parser, ByteBuffer request) {}
@@ -29,7 +30,7 @@ final class LoadClient {
     private final byte[] request;
     private final IntConsumer allStarted;
     private final ResponseParser[] parsers;
-    private final Samples latencies;
+    private final Latencies latencies;
     private final ByteBuffer buffer = ByteBuffer.allocate(1 << 18);
     private Selector selector;
     private int opened;
@@ -44,7 +45,7 @@ final class LoadClient {
         this.request = request(scenario, port);
         this.allStarted = allStarted;
         this.parsers = new ResponseParser[scenario.streams()];
-        this.latencies = new Samples((int) Math.min(scenario.totalEvents(), 1 << 24));
+        this.latencies = new Latencies((int) Math.min(scenario.totalEvents(), 1 << 24));
     }
 
     /**
@@ -152,6 +153,7 @@ final class LoadClient {
         boolean first = !parser.gotFirstByte();
         parser.feed(buffer.array(), 0, read, micros);
         if (first && ++started == parsers.length) {
+            latencies.allOpen(micros);
             allStarted.accept(open);
         }
         if (parser.complete()) {
@@ -198,7 +200,8 @@ final class LoadClient {
             }
         }
         return new Run(parsers.length, sustained, errors, stalled, firstError, events, bytes,
-                (last - startMicros) / 1e6, latencies.stats(), firstBytes.stats());
+                (last - startMicros) / 1e6, latencies.all(), latencies.allOpen(),
+                firstBytes.stats());
     }
 
     private static byte[] request(Scenario scenario, int port) {

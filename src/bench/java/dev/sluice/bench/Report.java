@@ -34,6 +34,11 @@ final class Report {
             return result.run().latency().minus(direct.run().latency());
         }
 
+        Stats addedAllOpen(Result result) {
+            Result direct = find(result.scenario().name(), "direct");
+            return result.run().latencyAllOpen().minus(direct.run().latencyAllOpen());
+        }
+
         Stats addedFirstByte(Result result) {
             Result direct = find(result.scenario().name(), "direct");
             return result.run().firstByte().minus(direct.run().firstByte());
@@ -203,6 +208,10 @@ final class Report {
         rows.add(added("added p99 (ms)", Stats::p99));
         rows.add(added("added p99.9 (ms)", Stats::p999));
         rows.add(added("added max (ms)", Stats::max));
+        rows.add(new Row("once all streams were open: events, added p50 / p99 (ms)",
+                r -> number(r.run().latencyAllOpen().count()) + (direct(r) ? ""
+                        : ", " + ms(results.addedAllOpen(r).p50()) + " / "
+                                + ms(results.addedAllOpen(r).p99())), null));
         rows.add(new Row("events/s", r -> number(r.eventsPerSecond()), Result::eventsPerSecond));
         rows.add(new Row("MB/s", r -> fixed(r.megabytesPerSecond(), 1), null));
         rows.add(new Row("CPU us per event", r -> fixed(r.cpuMicrosPerEvent(), 2),
@@ -300,9 +309,11 @@ final class Report {
         m.put("mb_per_s", r.megabytesPerSecond());
         m.put("first_byte_ms", stats(run.firstByte()));
         m.put("latency_ms", stats(run.latency()));
+        m.put("latency_all_open_ms", stats(run.latencyAllOpen()));
         if (!direct(r)) {
             m.put("added_first_byte_ms", stats(results.addedFirstByte(r)));
             m.put("added_latency_ms", stats(results.added(r)));
+            m.put("added_latency_all_open_ms", stats(results.addedAllOpen(r)));
         }
         m.put("latency_curve_ms", run.latency().curve());
         m.put("cpu_s", r.cpuSeconds());

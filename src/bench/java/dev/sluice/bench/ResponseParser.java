@@ -22,7 +22,7 @@ final class ResponseParser {
     private static final byte[] DONE = "data: [DONE]".getBytes(StandardCharsets.US_ASCII);
     private static final int MAX_LINE = 1 << 16;
 
-    private final Samples latencies;
+    private final Latencies latencies;
     private int state = HEAD;
     private byte[] head = new byte[512];
     private int headLength;
@@ -41,7 +41,7 @@ final class ResponseParser {
     private boolean done;
     private String error;
 
-    ResponseParser(Samples latencies) {
+    ResponseParser(Latencies latencies) {
         this.latencies = latencies;
     }
 
@@ -252,7 +252,7 @@ final class ResponseParser {
             return;
         }
         events++;
-        latencies.add(micros - sent);
+        latencies.add(sent, micros);
         longestGapMicros = Math.max(longestGapMicros, micros - lastMicros);
         lastMicros = micros;
     }
