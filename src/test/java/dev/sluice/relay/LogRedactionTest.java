@@ -1,0 +1,73 @@
+package dev.sluice.relay;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.joran.JoranConfigurator;
+import ch.qos.logback.classic.util.LogbackMDCAdapter;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The shipped logging configuration, in both formats: a key-shaped string in a log message
+ * never reaches the console, and everything else does.
+ */
+class LogRedactionTest {
+
+    private static final String KEY = "sk-proj-Zq8xLw3vNp5tRb7yKd2mHs9";
+
+    @ParameterizedTest
+    @ValueSource(strings = {"text", "json"})
+    void keyShapedTextInAMessageIsRedacted(String format) throws Exception {
+        String out = logged(format, "upstream said: Incorrect API key provided: " + KEY);
+
+        assertFalse(out.contains(KEY), out);
+        assertTrue(out.contains("upstream said: Incorrect API key provided: [redacted "), out);
+    }
+
+    @Test
+    void aJsonLineStaysOneJsonObjectWithItsFields() throws Exception {
+        String out = logged("json", "bad key " + KEY + " and \"quotes\"");
+
+        JsonNode line = new ObjectMapper().readTree(out.lines()
+                .filter(l -> l.contains("LogRedactionTest")).findFirst().orElseThrow());
+        assertEquals("WARN", line.get("level").asText());
+        assertTrue(line.get("formattedMessage").asText().startsWith("bad key [redacted "), out);
+        assertTrue(line.get("formattedMessage").asText().endsWith(" and \"quotes\""), out);
+    }
+
+    @Test
+    void aMessageWithoutSecretsIsLoggedAsItIs() throws Exception {
+        String out = logged("json", "route openai ready on port 8080");
+
+        assertTrue(out.contains("\"formattedMessage\":\"route openai ready on port 8080\""), out);
+    }
+
+    /** What the shipped logback.xml writes to standard output for one warning. */
+    private static String logged(String format, String message) throws Exception {
+        LoggerContext context = new LoggerContext();
+        context.setMDCAdapter(new LogbackMDCAdapter());
+        context.putProperty("SLUICE_LOG_FORMAT", format);
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        PrintStream original = System.out;
+        System.setOut(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        try {
+            JoranConfigurator configurator = new JoranConfigurator();
+            configurator.setContext(context);
+            configurator.doConfigure(LogRedactionTest.class.getResource("/logback.xml"));
+            context.getLogger(LogRedactionTest.class).warn("{}", message);
+        } finally {
+            System.setOut(original);
+            context.stop();
+        }
+        return bytes.toString(StandardCharsets.UTF_8);
+    }
+}
