@@ -63,6 +63,8 @@ public record Config(
     private static final String METRICS = "SLUICE_METRICS";
     private static final String SIMULATED_TOKEN_DELAY = "SLUICE_SIMULATED_TOKEN_DELAY";
     private static final String DEMO_MODEL = "SLUICE_DEMO_MODEL";
+    private static final String LOG_FORMAT = "SLUICE_LOG_FORMAT";
+    private static final Set<String> LOG_FORMATS = Set.of("text", "json");
     private static final Set<String> KNOWN = Set.of(HOST, PORT, ROUTES, ACCESS, CORS_ORIGINS,
             CONNECT_TIMEOUT,
             RESPONSE_TIMEOUT, FIRST_EVENT_TIMEOUT, IDLE_TIMEOUT, STREAM_TIMEOUT, HEARTBEAT, RETRIES,
@@ -92,6 +94,7 @@ public record Config(
 
     /** Reads the settings from system properties, the environment and the optional file. */
     public static Config load(Map<String, String> env, Properties system) {
+        checkLogFormat(env, system);
         Settings s = Settings.load(env, system, CONFIG, KNOWN,
                 Set.of("OPENAI_API_KEY", "ANTHROPIC_API_KEY"));
         return new Config(
@@ -114,6 +117,18 @@ public record Config(
                 s.choice(METRICS, MetricsAccess.LOOPBACK),
                 s.duration(SIMULATED_TOKEN_DELAY, Duration.ofMillis(30), true),
                 s.string(DEMO_MODEL, "gpt-4o-mini"));
+    }
+
+    /**
+     * SLUICE_LOG_FORMAT is read by logback.xml, as a system property or from the environment, and
+     * names the console appender: under any other name Logback would log nothing at all.
+     */
+    private static void checkLogFormat(Map<String, String> env, Properties system) {
+        String format = system.getProperty(LOG_FORMAT, env.get(LOG_FORMAT));
+        if (format != null && !LOG_FORMATS.contains(format)) {
+            throw new ConfigException(LOG_FORMAT + " (environment or -D" + LOG_FORMAT
+                    + ") must be text or json, got '" + format + "'");
+        }
     }
 
     private static Timeouts timeouts(Settings s) {

@@ -1,5 +1,6 @@
 package dev.sluice.config;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -13,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
@@ -237,6 +239,27 @@ class ConfigTest {
     }
 
     // Refusals
+
+    @ParameterizedTest
+    @ValueSource(strings = {"JSON", "jsonl", "Text", ""})
+    void aLogFormatLogbackDoesNotKnowIsRefusedInsteadOfSilencingTheLog(String format) {
+        ConfigException fromEnv = refused(Map.of("SLUICE_LOG_FORMAT", format));
+        ConfigException fromProperty = assertThrows(ConfigException.class,
+                () -> load(Map.of(), props("SLUICE_LOG_FORMAT", format)));
+
+        for (ConfigException e : List.of(fromEnv, fromProperty)) {
+            assertTrue(e.getMessage().contains("SLUICE_LOG_FORMAT"), e.getMessage());
+            assertTrue(e.getMessage().contains("must be text or json, got '" + format + "'"),
+                    e.getMessage());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"text", "json"})
+    void theTwoLogFormatsAreAccepted(String format) {
+        assertDoesNotThrow(() -> load(Map.of("SLUICE_LOG_FORMAT", format)));
+        assertDoesNotThrow(() -> load(Map.of(), props("SLUICE_LOG_FORMAT", format)));
+    }
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
