@@ -7,11 +7,15 @@ import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 
 /**
  * What each caller has used: open streams, a token bucket of requests per minute, and tokens
  * today (UTC). In memory, so per Sluice instance; a shared store is the way to share them across
- * instances. Thread-safe.
+ * instances. A caller is forgotten once it has had nothing open for a minute and spent nothing
+ * today, when its counters are those of a new caller anyway: callers named by address or token
+ * subject would otherwise pile up for as long as Sluice runs. Thread-safe.
  */
 final class Quotas {
 
@@ -21,43 +25,66 @@ final class Quotas {
         void close();
     }
 
+    /** A minute: a request bucket left alone that long is full again, as a new caller's is. */
+    private static final long IDLE_NANOS = 60_000_000_000L;
+
     private final Map<String, Usage> usage = new ConcurrentHashMap<>();
+    private final LongSupplier nanoTime;
+    private final AtomicLong lastSweep;
+
+    Quotas() {
+        this(System::nanoTime);
+    }
+
+    /** @param nanoTime the clock, {@link System#nanoTime()} but in tests */
+    Quotas(LongSupplier nanoTime) {
+        this.nanoTime = nanoTime;
+        this.lastSweep = new AtomicLong(nanoTime.getAsLong());
+    }
 
     /** Counts a new request against the caller's limits, or refuses it with 429. */
     Slot enter(Caller caller) throws Refusal {
         Client limits = caller.client();
-        Usage u = usage.computeIfAbsent(caller.id(), id -> new Usage());
-        synchronized (u) {
-            long now = System.nanoTime();
-            if (limits.dailyTokens() > 0) {
-                u.rollDay();
-                if (u.tokensToday >= limits.dailyTokens()) {
-                    throw tooMuch("the daily budget of " + limits.dailyTokens() + " tokens is "
-                            + "used up", secondsToMidnight());
-                }
-            }
-            if (limits.maxStreams() > 0 && u.open >= limits.maxStreams()) {
-                throw tooMuch(limits.maxStreams() + " streams are open already, the most this "
-                        + "client may have at once", 1);
-            }
-            if (limits.requestsPerMinute() > 0) {
-                double perNano = limits.requestsPerMinute() / 60e9;
-                u.bucket = u.bucketAt == 0 ? limits.requestsPerMinute()
-                        : Math.min(limits.requestsPerMinute(), u.bucket + (now - u.bucketAt) * perNano);
-                u.bucketAt = now;
-                if (u.bucket < 1) {
-                    throw tooMuch("more than " + limits.requestsPerMinute() + " requests per "
-                            + "minute", (long) Math.ceil((1 - u.bucket) / perNano / 1e9));
-                }
-                u.bucket -= 1;
-            }
-            u.open++;
-        }
-        return () -> {
+        long now = nanoTime.getAsLong();
+        forgetIdleCallers(now);
+        while (true) {
+            Usage u = usage.computeIfAbsent(caller.id(), id -> new Usage(now));
             synchronized (u) {
-                u.open--;
+                if (u.retired) {
+                    continue; // swept between the lookup and the lock: look again
+                }
+                if (limits.dailyTokens() > 0) {
+                    u.rollDay();
+                    if (u.tokensToday >= limits.dailyTokens()) {
+                        throw tooMuch("the daily budget of " + limits.dailyTokens() + " tokens is "
+                                + "used up", secondsToMidnight());
+                    }
+                }
+                if (limits.maxStreams() > 0 && u.open >= limits.maxStreams()) {
+                    throw tooMuch(limits.maxStreams() + " streams are open already, the most this "
+                            + "client may have at once", 1);
+                }
+                if (limits.requestsPerMinute() > 0) {
+                    double perNano = limits.requestsPerMinute() / 60e9;
+                    u.bucket = u.bucketAt == 0 ? limits.requestsPerMinute() : Math.min(
+                            limits.requestsPerMinute(), u.bucket + (now - u.bucketAt) * perNano);
+                    u.bucketAt = now;
+                    if (u.bucket < 1) {
+                        throw tooMuch("more than " + limits.requestsPerMinute() + " requests per "
+                                + "minute", (long) Math.ceil((1 - u.bucket) / perNano / 1e9));
+                    }
+                    u.bucket -= 1;
+                }
+                u.open++;
+                u.lastUsed = now;
+                return () -> {
+                    synchronized (u) {
+                        u.open--;
+                        u.lastUsed = nanoTime.getAsLong();
+                    }
+                };
             }
-        };
+        }
     }
 
     /** Adds a finished stream's tokens to the caller's day. */
@@ -65,11 +92,39 @@ final class Quotas {
         if (tokens <= 0 || caller.client().dailyTokens() == 0) {
             return;
         }
-        Usage u = usage.computeIfAbsent(caller.id(), id -> new Usage());
-        synchronized (u) {
-            u.rollDay();
-            u.tokensToday += tokens;
+        long now = nanoTime.getAsLong();
+        while (true) {
+            Usage u = usage.computeIfAbsent(caller.id(), id -> new Usage(now));
+            synchronized (u) {
+                if (u.retired) {
+                    continue;
+                }
+                u.rollDay();
+                u.tokensToday += tokens;
+                return;
+            }
         }
+    }
+
+    /** How many callers are remembered. */
+    int callers() {
+        return usage.size();
+    }
+
+    /** At most once a minute, on the thread that notices: the sweep is over the whole map. */
+    private void forgetIdleCallers(long now) {
+        long last = lastSweep.get();
+        if (now - last < IDLE_NANOS || !lastSweep.compareAndSet(last, now)) {
+            return;
+        }
+        LocalDate today = LocalDate.now(ZoneOffset.UTC);
+        usage.values().removeIf(u -> {
+            synchronized (u) {
+                u.retired = u.open == 0 && now - u.lastUsed >= IDLE_NANOS
+                        && (u.tokensToday == 0 || !u.day.equals(today));
+                return u.retired;
+            }
+        });
     }
 
     private static long secondsToMidnight() {
@@ -84,11 +139,17 @@ final class Quotas {
 
     /** One caller's counters, guarded by its own monitor. */
     private static final class Usage {
+        boolean retired; // swept out of the map: no longer counts
+        long lastUsed;
         int open;
         double bucket;
         long bucketAt;
         long tokensToday;
         LocalDate day = LocalDate.now(ZoneOffset.UTC);
+
+        Usage(long now) {
+            lastUsed = now;
+        }
 
         void rollDay() {
             LocalDate today = LocalDate.now(ZoneOffset.UTC);
