@@ -4,7 +4,6 @@ import ch.qos.logback.classic.encoder.JsonEncoder;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.LoggingEvent;
 import ch.qos.logback.classic.spi.ThrowableProxy;
-import java.util.List;
 import java.util.Objects;
 
 /**
@@ -13,12 +12,10 @@ import java.util.Objects;
  */
 public final class RedactedJsonEncoder extends JsonEncoder {
 
-    private static final Redaction REDACTION = new Redaction(List.of());
-
     @Override
     public byte[] encode(ILoggingEvent event) {
         String message = event.getFormattedMessage();
-        String scrubbed = REDACTION.scrub(message);
+        String scrubbed = Redaction.KEY_SHAPED.scrub(message);
         return super.encode(Objects.equals(message, scrubbed) ? event : withMessage(event, scrubbed));
     }
 

@@ -2,7 +2,6 @@ package dev.sluice.relay;
 
 import ch.qos.logback.classic.pattern.MessageConverter;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import java.util.List;
 
 /**
  * The log pattern's message, with anything that looks like a provider key replaced by a short
@@ -10,10 +9,8 @@ import java.util.List;
  */
 public final class RedactedMessage extends MessageConverter {
 
-    private static final Redaction REDACTION = new Redaction(List.of());
-
     @Override
     public String convert(ILoggingEvent event) {
-        return REDACTION.scrub(super.convert(event));
+        return Redaction.KEY_SHAPED.scrub(super.convert(event));
     }
 }

@@ -24,6 +24,9 @@ final class Redaction {
                     + "|((?:api[_-]?key|token|secret|password)[\"']?\\s*"
                     + "(?:=\\s*[\"']?|:\\s*[\"']|:\\s*(?=[^\\s\"',;&]*\\d)))[^\\s\"',;&]+");
 
+    /** For text from anywhere, logs included: anything key-shaped, no configured key. */
+    static final Redaction KEY_SHAPED = new Redaction(List.of());
+
     private final List<Secret> keys;
 
     /** @param keys the configured upstream keys, removed wherever they appear */

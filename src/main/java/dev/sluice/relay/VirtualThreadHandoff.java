@@ -62,13 +62,7 @@ final class VirtualThreadHandoff extends HttpServlet {
         async.addListener(new HoldErrorsUntilServed(served));
         Map<String, String> logContext = MDC.getCopyOfContextMap();
         try {
-            threads.execute(() -> {
-                try {
-                    run(async, request, response, logContext);
-                } finally {
-                    served.countDown();
-                }
-            });
+            threads.execute(() -> run(async, served, request, response, logContext));
         } catch (RejectedExecutionException e) {
             served.countDown();
             Refusal.sendJson(response, 503, STOPPING);
@@ -76,7 +70,7 @@ final class VirtualThreadHandoff extends HttpServlet {
         }
     }
 
-    private void run(AsyncContext async, HttpServletRequest request,
+    private void run(AsyncContext async, CountDownLatch served, HttpServletRequest request,
             HttpServletResponse response, Map<String, String> logContext) {
         if (logContext != null) {
             MDC.setContextMap(logContext);
@@ -97,6 +91,7 @@ final class VirtualThreadHandoff extends HttpServlet {
             }
         } finally {
             MDC.clear();
+            served.countDown();
             try {
                 async.complete();
             } catch (IllegalStateException e) {
@@ -111,9 +106,9 @@ final class VirtualThreadHandoff extends HttpServlet {
      * and hands the response object to the next request as soon as the listeners return, while
      * the servlet's thread may still be inside that failed write: the next request on that
      * object then failed at its first flush (seen in about one run in three of the Tomcat tests,
-     * never since). Holding the container in
-     * {@code onError} until the servlet has returned (or for a few seconds, as a route that drains
-     * its upstream no longer touches the response) keeps one request's response its own.
+     * never since). Holding the container in {@code onError} until the servlet has returned (or
+     * for a few seconds, as a route that drains its upstream no longer touches the response)
+     * keeps one request's response its own.
      */
     private record HoldErrorsUntilServed(CountDownLatch served) implements AsyncListener {
 
