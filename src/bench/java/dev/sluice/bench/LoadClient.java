@@ -204,10 +204,16 @@ final class LoadClient {
                 firstBytes.stats());
     }
 
-    private static byte[] request(Scenario scenario, int port) {
-        String body = "{\"model\":\"gpt-4o-mini\",\"stream\":true,\"messages\":[{\"role\":\"user\","
+    /** The chat request that asks the pacing upstream for the scenario's pace. */
+    static String body(Scenario scenario) {
+        return "{\"model\":\"gpt-4o-mini\",\"stream\":true,\"messages\":[{\"role\":\"user\","
                 + "\"content\":\"events=" + scenario.events() + " gap_us="
                 + scenario.gapMs() * 1_000L + "\"}]}";
+    }
+
+    /** {@link #body} as a whole HTTP/1.1 request to {@code port}. */
+    static byte[] request(Scenario scenario, int port) {
+        String body = body(scenario);
         String head = "POST /v1/chat/completions HTTP/1.1\r\n"
                 + "Host: 127.0.0.1:" + port + "\r\n"
                 + "Content-Type: application/json\r\n"

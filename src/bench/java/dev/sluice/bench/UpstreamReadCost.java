@@ -106,29 +106,19 @@ public final class UpstreamReadCost {
         return ends;
     }
 
-    private static String body(Scenario scenario) {
-        return "{\"model\":\"gpt-4o-mini\",\"stream\":true,\"messages\":[{\"role\":\"user\","
-                + "\"content\":\"events=" + scenario.events() + " gap_us="
-                + scenario.gapMs() * 1_000L + "\"}]}";
-    }
-
     private static InputStream viaHttpClient(HttpClient client, Scenario scenario, int port)
             throws IOException, InterruptedException {
         HttpRequest request = HttpRequest.newBuilder(
                         URI.create("http://127.0.0.1:" + port + "/v1/chat/completions"))
                 .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body(scenario)))
+                .POST(HttpRequest.BodyPublishers.ofString(LoadClient.body(scenario)))
                 .build();
         return client.send(request, HttpResponse.BodyHandlers.ofInputStream()).body();
     }
 
     private static InputStream viaSocket(Scenario scenario, int port) throws IOException {
-        String body = body(scenario);
         Socket socket = new Socket("127.0.0.1", port);
-        socket.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\n"
-                + "Host: 127.0.0.1:" + port + "\r\nContent-Type: application/json\r\n"
-                + "Content-Length: " + body.length() + "\r\n\r\n" + body)
-                .getBytes(StandardCharsets.UTF_8));
+        socket.getOutputStream().write(LoadClient.request(scenario, port));
         // Closing the stream closes the socket.
         return socket.getInputStream();
     }
