@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sluice.access.Refusal;
 import dev.sluice.config.Policy;
 import dev.sluice.dialect.Dialect;
 import dev.sluice.dialect.Json;

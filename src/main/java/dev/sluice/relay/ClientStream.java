@@ -1,5 +1,6 @@
 package dev.sluice.relay;
 
+import dev.sluice.access.Refusal;
 import dev.sluice.sse.SseItem;
 import dev.sluice.sse.SseWriter;
 import jakarta.servlet.http.HttpServletResponse;

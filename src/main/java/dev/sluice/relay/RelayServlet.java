@@ -1,9 +1,19 @@
 package dev.sluice.relay;
 
+import dev.sluice.access.Admission;
+import dev.sluice.access.Caller;
+import dev.sluice.access.Quotas;
+import dev.sluice.access.Refusal;
 import dev.sluice.config.Config;
 import dev.sluice.config.Route;
 import dev.sluice.dialect.Dialect;
 import dev.sluice.dialect.Dialects;
+import dev.sluice.observe.Metrics;
+import dev.sluice.observe.Redaction;
+import dev.sluice.observe.RequestIds;
+import dev.sluice.observe.Transcript;
+import dev.sluice.observe.Transcripts;
+import dev.sluice.upstream.Upstream;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
@@ -28,7 +38,7 @@ import org.slf4j.MDC;
  * route's upstream with the route's key and policy, and relays the answer, a stream event by event
  * or a JSON body as is. Each request runs start to end on its own (virtual) thread.
  */
-final class RelayServlet extends HttpServlet {
+public final class RelayServlet extends HttpServlet {
 
     private static final Logger LOG = LoggerFactory.getLogger(RelayServlet.class);
     /** Upstream headers worth passing on; never hop-by-hop, length, encoding or account headers. */
@@ -37,18 +47,35 @@ final class RelayServlet extends HttpServlet {
     private static final int MAX_ERROR_BYTES = 64 * 1024;
     private static final int MAX_JSON_BYTES = 32 << 20;
 
-    private final Config config;
     private final Route route;
     private final Dialect dialect;
-    private final Relaying shared;
+    private final Config config;
+    private final Admission admission;
+    private final Quotas quotas;
+    private final Upstream upstream;
+    private final Retry retry;
+    private final Watchdog watchdog;
     private final StreamRelay relay;
+    private final Redaction redaction;
+    private final Metrics metrics;
+    private final Transcripts transcripts;
 
-    RelayServlet(Config config, Route route, Relaying shared) {
-        this.config = config;
+    /** The collaborators are shared by every route; {@code config} gives limits and timeouts. */
+    public RelayServlet(Route route, Config config, Admission admission, Quotas quotas,
+            Upstream upstream, Retry retry, Watchdog watchdog, StreamRelay relay,
+            Redaction redaction, Metrics metrics, Transcripts transcripts) {
         this.route = route;
         this.dialect = Dialects.of(route.dialect());
-        this.shared = shared;
-        this.relay = new StreamRelay(shared.redaction(), config.timeouts(), config.maxLineBytes());
+        this.config = config;
+        this.admission = admission;
+        this.quotas = quotas;
+        this.upstream = upstream;
+        this.retry = retry;
+        this.watchdog = watchdog;
+        this.relay = relay;
+        this.redaction = redaction;
+        this.metrics = metrics;
+        this.transcripts = transcripts;
     }
 
     @Override
@@ -65,19 +92,19 @@ final class RelayServlet extends HttpServlet {
                 throw new Refusal(405, "invalid_request_error", method + " is not allowed; send "
                         + "POST with a JSON body, or GET");
             }
-            Caller caller = shared.admission().admit(request, route);
+            Caller caller = admission.admit(request, route);
             URI target = UpstreamTarget.of(route, request);
             ClientRequest sent = ClientRequest.read(request, config.maxBodyBytes(), route.policy(),
                     dialect);
             if (sent.body() != null) {
                 Admission.checkModel(caller, sent.model());
             }
-            try (Quotas.Slot slot = shared.quotas().enter(caller)) {
+            try (Quotas.Slot slot = quotas.enter(caller)) {
                 relay(request, response, target, sent, caller, started);
             }
         } catch (Refusal refusal) {
             refusal.send(response, dialect);
-            shared.metrics().refused(route.name(), refusal.status(), refusal.type());
+            metrics.refused(route.name(), refusal.status(), refusal.type());
             LOG.info("{} {} refused: {}", route.name(), refusal.status(), refusal.getMessage());
         } finally {
             MDC.remove("request_id");
@@ -100,7 +127,7 @@ final class RelayServlet extends HttpServlet {
             if (status < 200 || status > 299) {
                 byte[] error = Decoding.of(body, encoding).readNBytes(MAX_ERROR_BYTES);
                 Refusal.sendJson(response, status,
-                        dialect.upstreamErrorBody(status, error, shared.redaction()::scrub));
+                        dialect.upstreamErrorBody(status, error, redaction::scrub));
                 LOG.info("{} {} upstream error in {} ms", route.name(), status,
                         millisSince(started));
             } else if (isEventStream(answer)) {
@@ -117,23 +144,23 @@ final class RelayServlet extends HttpServlet {
         for (int attempt = 0; ; attempt++) {
             Duration wait;
             try {
-                HttpResponse<InputStream> answer = shared.upstream().send(target, headers,
+                HttpResponse<InputStream> answer = upstream.send(target, headers,
                         sent.body(), sent.stream(), config.timeouts().response());
-                shared.metrics().upstreamAnswered(route.name(), answer.statusCode());
-                wait = shared.retry().after(attempt, answer);
+                metrics.upstreamAnswered(route.name(), answer.statusCode());
+                wait = retry.after(attempt, answer);
                 if (wait == null) {
                     return answer;
                 }
-                shared.metrics().retried(route.name());
+                metrics.retried(route.name());
                 answer.body().close();
                 LOG.info("{} upstream answered {}; retrying in {} ms", route.name(),
                         answer.statusCode(), wait.toMillis());
             } catch (HttpConnectTimeoutException | ConnectException e) {
-                wait = shared.retry().afterConnectFailure(attempt);
+                wait = retry.afterConnectFailure(attempt);
                 if (wait == null) {
                     throw unreachable(e);
                 }
-                shared.metrics().retried(route.name());
+                metrics.retried(route.name());
                 LOG.info("{} upstream unreachable; retrying in {} ms", route.name(),
                         wait.toMillis());
             } catch (HttpTimeoutException e) {
@@ -141,7 +168,7 @@ final class RelayServlet extends HttpServlet {
                         + "within " + config.timeouts().response().toMillis() + " ms");
             } catch (IOException e) {
                 throw new Refusal(502, "upstream_unreachable", "upstream request failed: "
-                        + shared.redaction().scrub(String.valueOf(e.getMessage())));
+                        + redaction.scrub(String.valueOf(e.getMessage())));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new Refusal(503, "server_shutting_down", "request interrupted");
@@ -175,17 +202,15 @@ final class RelayServlet extends HttpServlet {
         response.setHeader("Cache-Control", "no-cache, no-transform");
         response.setHeader("X-Accel-Buffering", "no");
         ClientStream client = new ClientStream(response, textOnly);
-        Transcript transcript = new Transcript(route, dialect, sent.model(),
-                shared.keepContent() ? config.transcriptBytes() : 0);
-        try (Watch watch = shared.watchdog().watch(client, body, route.drain())) {
+        Transcript transcript = transcripts.start(route, dialect, sent.model());
+        try (Watch watch = watchdog.watch(client, body, route.drain())) {
             relay.run(body, encoding, new StreamRelay.Stream(dialect, client, watch, transcript,
-                    sent.usageRequested(),
-                    route.drain() ? shared.drains() : null));
+                    sent.usageRequested(), route.drain()));
         }
         Dialect.Usage usage = transcript.usage();
-        shared.quotas().spent(caller, (usage.input() == null ? 0 : usage.input())
+        quotas.spent(caller, (usage.input() == null ? 0 : usage.input())
                 + (usage.output() == null ? 0 : usage.output()));
-        shared.transcripts().ended(transcript);
+        transcripts.ended(transcript);
     }
 
     /** Plain text when the client asks for it and not for an event stream. */
@@ -199,14 +224,14 @@ final class RelayServlet extends HttpServlet {
     private void whole(HttpServletResponse response, HttpResponse<InputStream> answer,
             InputStream body, String encoding, long started) throws IOException {
         byte[] bytes;
-        try (Watch watch = shared.watchdog().watch(null, body)) {
+        try (Watch watch = watchdog.watch(null, body)) {
             try {
                 bytes = Decoding.of(body, encoding).readNBytes(MAX_JSON_BYTES + 1);
             } catch (IOException e) {
                 Watch.Expiry why = watch.expiry();
                 String message = why != null ? why.message(config.timeouts())
                         : "upstream answer failed: "
-                                + shared.redaction().scrub(String.valueOf(e.getMessage()));
+                                + redaction.scrub(String.valueOf(e.getMessage()));
                 int status = why != null ? why.status : 502;
                 Refusal.sendJson(response, status, dialect.errorBody(status, message,
                         why != null ? why.type : "upstream_error"));

@@ -17,13 +17,13 @@ import java.util.concurrent.ThreadLocalRandom;
  * own {@code Retry-After} when that is within bounds. Never once a byte has reached the client:
  * the caller asks only before it relays anything.
  */
-final class Retry {
+public final class Retry {
 
     private static final Set<Integer> RETRYABLE = Set.of(429, 502, 503, 504);
 
     private final Retries retries;
 
-    Retry(Retries retries) {
+    public Retry(Retries retries) {
         this.retries = retries;
     }
 

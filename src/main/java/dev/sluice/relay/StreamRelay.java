@@ -2,6 +2,8 @@ package dev.sluice.relay;
 
 import dev.sluice.config.Timeouts;
 import dev.sluice.dialect.Dialect;
+import dev.sluice.observe.Redaction;
+import dev.sluice.observe.Transcript;
 import dev.sluice.sse.LineTooLongException;
 import dev.sluice.sse.SseComment;
 import dev.sluice.sse.SseEvent;
@@ -21,25 +23,29 @@ import java.util.concurrent.Semaphore;
  * failure or an error event up to then becomes a plain HTTP error; after it, failures end the
  * stream in-band in the dialect's shape.
  */
-final class StreamRelay {
+public final class StreamRelay {
 
     private final Redaction redaction;
     private final Timeouts timeouts;
     private final int maxLineBytes;
+    private final Semaphore drains;
 
-    StreamRelay(Redaction redaction, Timeouts timeouts, int maxLineBytes) {
+    /** @param drains permits for draining upstreams after their clients left */
+    public StreamRelay(Redaction redaction, Timeouts timeouts, int maxLineBytes,
+            Semaphore drains) {
         this.redaction = redaction;
         this.timeouts = timeouts;
         this.maxLineBytes = maxLineBytes;
+        this.drains = drains;
     }
 
     /**
      * One stream's parts.
      *
-     * @param drains permits for draining upstreams after their clients left, or null to cancel
+     * @param drain the route drains an upstream whose client left, while permits last
      */
     record Stream(Dialect dialect, ClientStream client, Watch watch, Transcript transcript,
-            boolean usageRequested, Semaphore drains) {}
+            boolean usageRequested, boolean drain) {}
 
     /**
      * Relays until the stream ends and records how in the transcript; the caller closes
@@ -105,11 +111,11 @@ final class StreamRelay {
                 }
             }
         } catch (ClientGoneException e) {
-            if (reader != null && s.drains() != null && s.drains().tryAcquire()) {
+            if (reader != null && s.drain() && drains.tryAcquire()) {
                 try {
                     drain(reader, s);
                 } finally {
-                    s.drains().release();
+                    drains.release();
                 }
             }
             s.transcript().end(Transcript.Outcome.CLIENT_CLOSED, 200, null);

@@ -1,5 +1,6 @@
 package dev.sluice.relay;
 
+import dev.sluice.access.Refusal;
 import dev.sluice.config.Route;
 import dev.sluice.dialect.Dialect;
 import jakarta.servlet.http.HttpServletRequest;

@@ -14,7 +14,7 @@ import java.util.concurrent.TimeUnit;
  * One timer thread for all streams: it checks every open stream a few times per shortest limit,
  * for heartbeats and timeouts, and ends them all when the server shuts down. Thread-safe.
  */
-final class Watchdog implements AutoCloseable {
+public final class Watchdog implements AutoCloseable {
 
     private final Timeouts timeouts;
     private final long tickNanos;
@@ -22,7 +22,7 @@ final class Watchdog implements AutoCloseable {
             Thread.ofPlatform().daemon().name("sluice-watchdog").factory());
     private final Set<Watch> open = ConcurrentHashMap.newKeySet();
 
-    Watchdog(Timeouts timeouts) {
+    public Watchdog(Timeouts timeouts) {
         this.timeouts = timeouts;
         Duration shortest = timeouts.heartbeat();
         for (Duration d : new Duration[] {timeouts.firstEvent(), timeouts.idle()}) {
@@ -50,7 +50,7 @@ final class Watchdog implements AutoCloseable {
      * Lets open streams finish for up to {@code grace}, then ends the rest with a shutdown error
      * and waits a little for them to write it. Completes when no stream is open.
      */
-    CompletableFuture<Void> shutdown(Duration grace) {
+    public CompletableFuture<Void> shutdown(Duration grace) {
         CompletableFuture<Void> done = new CompletableFuture<>();
         Thread.ofVirtual().name("sluice-shutdown").start(() -> {
             try {
@@ -66,7 +66,7 @@ final class Watchdog implements AutoCloseable {
         return done;
     }
 
-    int openStreams() {
+    public int openStreams() {
         return open.size();
     }
 

@@ -2,13 +2,13 @@ package dev.sluice.server;
 
 import dev.sluice.config.Config;
 import dev.sluice.config.ConfigException;
-import dev.sluice.relay.Endpoints;
+import dev.sluice.web.Endpoints;
+import jakarta.servlet.DispatcherType;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.EnumSet;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import jakarta.servlet.DispatcherType;
-import java.util.EnumSet;
 import org.eclipse.jetty.ee10.servlet.DefaultServlet;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;

@@ -26,6 +26,7 @@ import dev.sluice.testing.FakeUpstream;
 import dev.sluice.testing.RunningSluice;
 import dev.sluice.testing.TestClient;
 import dev.sluice.testing.TestConfig;
+import dev.sluice.web.PageHeaders;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;

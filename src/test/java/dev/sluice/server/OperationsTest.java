@@ -3,11 +3,11 @@ package dev.sluice.server;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.sluice.relay.Endpoints;
 import dev.sluice.testing.FakeUpstream;
 import dev.sluice.testing.RunningSluice;
 import dev.sluice.testing.TestClient;
 import dev.sluice.testing.TestConfig;
+import dev.sluice.web.Endpoints;
 import java.net.URI;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;

@@ -2,8 +2,8 @@ package dev.sluice.testing;
 
 import dev.sluice.config.Config;
 import dev.sluice.config.Secret;
-import dev.sluice.relay.Endpoints;
 import dev.sluice.server.SluiceServer;
+import dev.sluice.web.Endpoints;
 import java.net.URI;
 import org.eclipse.jetty.server.Server;
 

@@ -1,4 +1,4 @@
-package dev.sluice.relay;
+package dev.sluice.observe;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.sluice.config.Route;
@@ -47,7 +47,7 @@ public final class Transcript {
     }
 
     /** On the relay thread, for every upstream event. */
-    void record(SseEvent event) {
+    public void record(SseEvent event) {
         if (eventCount++ == 0) {
             firstEventNanos = System.nanoTime();
         }
@@ -89,7 +89,7 @@ public final class Transcript {
         return all;
     }
 
-    void end(Outcome outcome, int status, String failure) {
+    public void end(Outcome outcome, int status, String failure) {
         this.endNanos = System.nanoTime();
         this.outcome = outcome;
         this.status = status;

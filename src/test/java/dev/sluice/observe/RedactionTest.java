@@ -1,4 +1,4 @@
-package dev.sluice.relay;
+package dev.sluice.observe;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,7 +1,19 @@
-package dev.sluice.relay;
+package dev.sluice.web;
 
+import dev.sluice.access.Admission;
+import dev.sluice.access.Cors;
+import dev.sluice.access.LoopbackOnly;
+import dev.sluice.access.Quotas;
 import dev.sluice.config.Config;
 import dev.sluice.config.Route;
+import dev.sluice.observe.Metrics;
+import dev.sluice.observe.Redaction;
+import dev.sluice.observe.TranscriptListener;
+import dev.sluice.observe.Transcripts;
+import dev.sluice.relay.RelayServlet;
+import dev.sluice.relay.Retry;
+import dev.sluice.relay.StreamRelay;
+import dev.sluice.relay.Watchdog;
 import dev.sluice.simulated.SimulatedUpstreamServlet;
 import dev.sluice.upstream.Upstream;
 import jakarta.servlet.http.HttpFilter;
@@ -30,15 +42,17 @@ public final class Endpoints implements AutoCloseable {
 
     private final List<Endpoint> all;
     private final List<Filtering> filters;
-    private final Relaying shared;
+    private final Watchdog watchdog;
+    private final Upstream upstream;
     private final Config config;
     private final AtomicBoolean stopping;
 
-    private Endpoints(List<Endpoint> all, List<Filtering> filters, Relaying shared,
-            Config config, AtomicBoolean stopping) {
+    private Endpoints(List<Endpoint> all, List<Filtering> filters, Watchdog watchdog,
+            Upstream upstream, Config config, AtomicBoolean stopping) {
         this.all = all;
         this.filters = filters;
-        this.shared = shared;
+        this.watchdog = watchdog;
+        this.upstream = upstream;
         this.config = config;
         this.stopping = stopping;
     }
@@ -55,24 +69,22 @@ public final class Endpoints implements AutoCloseable {
     public static Endpoints of(Config config, TranscriptListener listener) {
         Watchdog watchdog = new Watchdog(config.timeouts());
         Metrics metrics = new Metrics(watchdog::openStreams);
-        TranscriptLog log = new TranscriptLog(config.logContent());
-        Relaying shared = new Relaying(new Admission(config.access()), new Quotas(),
-                new Upstream(config.timeouts().connect()), watchdog, new Retry(config.retries()),
-                new Redaction(config.routes().stream().map(Route::key)
-                        .filter(Objects::nonNull).toList()), metrics, transcript -> {
-                            log.ended(transcript);
-                            metrics.ended(transcript);
-                            if (listener != null) {
-                                listener.ended(transcript);
-                            }
-                        }, new Semaphore(config.maxDrains()),
-                listener != null || config.logContent());
+        Transcripts transcripts = new Transcripts(config, metrics, listener);
+        Redaction redaction = new Redaction(config.routes().stream().map(Route::key)
+                .filter(Objects::nonNull).toList());
+        Admission admission = new Admission(config.access());
+        Quotas quotas = new Quotas();
+        Upstream upstream = new Upstream(config.timeouts().connect());
+        Retry retry = new Retry(config.retries());
+        StreamRelay relay = new StreamRelay(redaction, config.timeouts(), config.maxLineBytes(),
+                new Semaphore(config.maxDrains()));
         AtomicBoolean stopping = new AtomicBoolean();
         InfoServlet info = new InfoServlet(config, () -> !stopping.get());
         List<Endpoint> endpoints = new ArrayList<>();
         for (Route route : config.routes()) {
             endpoints.add(new Endpoint(route.prefix() + "/*",
-                    new RelayServlet(config, route, shared)));
+                    new RelayServlet(route, config, admission, quotas, upstream, retry, watchdog,
+                            relay, redaction, metrics, transcripts)));
         }
         endpoints.add(new Endpoint(InfoServlet.HEALTH_PATH, info));
         endpoints.add(new Endpoint(InfoServlet.INFO_PATH, info));
@@ -91,8 +103,8 @@ public final class Endpoints implements AutoCloseable {
         }
         filters.add(new Filtering("/*", new PageHeaders()));
         filters.add(new Filtering("/*", new Cors(config.corsOrigins())));
-        return new Endpoints(List.copyOf(endpoints), List.copyOf(filters), shared, config,
-                stopping);
+        return new Endpoints(List.copyOf(endpoints), List.copyOf(filters), watchdog, upstream,
+                config, stopping);
     }
 
     public List<Endpoint> all() {
@@ -110,7 +122,7 @@ public final class Endpoints implements AutoCloseable {
 
     /** Streams (and non-streamed answers) being relayed right now. */
     public int openStreams() {
-        return shared.watchdog().openStreams();
+        return watchdog.openStreams();
     }
 
     /**
@@ -119,12 +131,12 @@ public final class Endpoints implements AutoCloseable {
      */
     public CompletableFuture<Void> shutdown() {
         stopping.set(true);
-        return shared.watchdog().shutdown(config.shutdownGrace());
+        return watchdog.shutdown(config.shutdownGrace());
     }
 
     @Override
     public void close() {
-        shared.watchdog().close();
-        shared.upstream().close();
+        watchdog.close();
+        upstream.close();
     }
 }

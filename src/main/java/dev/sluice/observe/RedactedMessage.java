@@ -1,4 +1,4 @@
-package dev.sluice.relay;
+package dev.sluice.observe;
 
 import ch.qos.logback.classic.pattern.MessageConverter;
 import ch.qos.logback.classic.spi.ILoggingEvent;

@@ -1,4 +1,4 @@
-package dev.sluice.relay;
+package dev.sluice.access;
 
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;

@@ -1,6 +1,7 @@
-package dev.sluice.relay;
+package dev.sluice.web;
 
 import dev.sluice.config.Config;
+import dev.sluice.observe.Metrics;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;

@@ -1,4 +1,4 @@
-package dev.sluice.relay;
+package dev.sluice.observe;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;

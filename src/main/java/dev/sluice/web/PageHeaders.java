@@ -1,4 +1,4 @@
-package dev.sluice.relay;
+package dev.sluice.web;
 
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
@@ -11,9 +11,9 @@ import java.io.IOException;
  * Security headers on everything Sluice serves: the demo page may load only its own scripts and
  * styles and talk only to its own server; nothing is sniffed, framed or sent as a referrer.
  */
-final class PageHeaders extends HttpFilter {
+public final class PageHeaders extends HttpFilter {
 
-    static final String CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'self'; "
+    public static final String CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'self'; "
             + "style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; "
             + "form-action 'none'; frame-ancestors 'none'";
 

@@ -1,4 +1,4 @@
-package dev.sluice.relay;
+package dev.sluice.observe;
 
 import dev.sluice.config.Secret;
 import java.util.Collection;
@@ -10,7 +10,7 @@ import java.util.regex.Pattern;
  * Replaces anything that looks like a credential, in text that came from upstream (error
  * messages, exception texts), with a short hash of it before it reaches a client or a log.
  */
-final class Redaction {
+public final class Redaction {
 
     /**
      * Provider keys (sk-, sk-proj-, sk-ant-, rk-, pk-: a digit or a mask {@code *} in them, or 16
@@ -30,7 +30,7 @@ final class Redaction {
     private final List<Secret> keys;
 
     /** @param keys the configured upstream keys, removed wherever they appear */
-    Redaction(Collection<Secret> keys) {
+    public Redaction(Collection<Secret> keys) {
         this.keys = List.copyOf(keys);
     }
 
@@ -39,7 +39,7 @@ final class Redaction {
         this(key == null ? List.of() : List.of(key));
     }
 
-    String scrub(String text) {
+    public String scrub(String text) {
         if (text == null) {
             return null;
         }

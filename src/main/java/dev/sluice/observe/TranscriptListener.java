@@ -1,4 +1,4 @@
-package dev.sluice.relay;
+package dev.sluice.observe;
 
 /** Told of every stream once it has ended, on the stream's own thread. */
 @FunctionalInterface

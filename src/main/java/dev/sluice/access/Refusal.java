@@ -1,4 +1,4 @@
-package dev.sluice.relay;
+package dev.sluice.access;
 
 import dev.sluice.dialect.Dialect;
 import jakarta.servlet.http.HttpServletResponse;
@@ -8,40 +8,41 @@ import java.io.IOException;
  * A request answered with an HTTP error before any stream starts: a status and a JSON error body
  * in the dialect's shape that says what was wrong.
  */
-final class Refusal extends Exception {
+public final class Refusal extends Exception {
 
     private final int status;
     private final String type;
     private final long retryAfterSeconds;
 
-    Refusal(int status, String type, String message) {
+    public Refusal(int status, String type, String message) {
         this(status, type, message, 0);
     }
 
     /** @param retryAfterSeconds sent as {@code Retry-After} when positive */
-    Refusal(int status, String type, String message, long retryAfterSeconds) {
+    public Refusal(int status, String type, String message, long retryAfterSeconds) {
         super(message, null, false, false);
         this.status = status;
         this.type = type;
         this.retryAfterSeconds = retryAfterSeconds;
     }
 
-    int status() {
+    public int status() {
         return status;
     }
 
-    String type() {
+    public String type() {
         return type;
     }
 
-    void send(HttpServletResponse response, Dialect dialect) throws IOException {
+    public void send(HttpServletResponse response, Dialect dialect) throws IOException {
         if (retryAfterSeconds > 0) {
             response.setHeader("Retry-After", Long.toString(retryAfterSeconds));
         }
         sendJson(response, status, dialect.errorBody(status, getMessage(), type));
     }
 
-    static void sendJson(HttpServletResponse response, int status, byte[] body) throws IOException {
+    public static void sendJson(HttpServletResponse response, int status, byte[] body)
+            throws IOException {
         response.setStatus(status);
         if (status == 401) {
             response.setHeader("WWW-Authenticate", "Bearer"); // RFC 9110: a 401 names a scheme

@@ -1,4 +1,4 @@
-package dev.sluice.relay;
+package dev.sluice.web;
 
 import dev.sluice.config.Config;
 import jakarta.servlet.FilterRegistration;

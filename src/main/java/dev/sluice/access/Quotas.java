@@ -1,4 +1,4 @@
-package dev.sluice.relay;
+package dev.sluice.access;
 
 import dev.sluice.config.Client;
 import java.time.Duration;
@@ -17,10 +17,10 @@ import java.util.function.LongSupplier;
  * today, when its counters are those of a new caller anyway: callers named by address or token
  * subject would otherwise pile up for as long as Sluice runs. Thread-safe.
  */
-final class Quotas {
+public final class Quotas {
 
     /** A place taken in a caller's open streams; release it when the stream ends. */
-    interface Slot extends AutoCloseable {
+    public interface Slot extends AutoCloseable {
         @Override
         void close();
     }
@@ -32,18 +32,18 @@ final class Quotas {
     private final LongSupplier nanoTime;
     private final AtomicLong lastSweep;
 
-    Quotas() {
+    public Quotas() {
         this(System::nanoTime);
     }
 
     /** @param nanoTime the clock, {@link System#nanoTime()} but in tests */
-    Quotas(LongSupplier nanoTime) {
+    public Quotas(LongSupplier nanoTime) {
         this.nanoTime = nanoTime;
         this.lastSweep = new AtomicLong(nanoTime.getAsLong());
     }
 
     /** Counts a new request against the caller's limits, or refuses it with 429. */
-    Slot enter(Caller caller) throws Refusal {
+    public Slot enter(Caller caller) throws Refusal {
         Client limits = caller.client();
         long now = nanoTime.getAsLong();
         forgetIdleCallers(now);
@@ -88,7 +88,7 @@ final class Quotas {
     }
 
     /** Adds a finished stream's tokens to the caller's day. */
-    void spent(Caller caller, long tokens) {
+    public void spent(Caller caller, long tokens) {
         if (tokens <= 0 || caller.client().dailyTokens() == 0) {
             return;
         }

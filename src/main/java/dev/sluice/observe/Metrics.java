@@ -1,4 +1,4 @@
-package dev.sluice.relay;
+package dev.sluice.observe;
 
 import dev.sluice.dialect.Dialect;
 import io.micrometer.core.instrument.Counter;
@@ -30,7 +30,7 @@ public final class Metrics implements TranscriptListener {
     /** Binds the JVM's meters: they start JMX, a third of start-up, so it runs beside it. */
     private final Thread jvmMeters;
 
-    Metrics(IntSupplier openStreams) {
+    public Metrics(IntSupplier openStreams) {
         Gauge.builder("sluice.streams.in.flight", openStreams::getAsInt)
                 .description("streams being relayed now").register(registry);
         jvmMeters = Thread.ofVirtual().name("sluice-metrics-start").start(() -> {
@@ -78,25 +78,25 @@ public final class Metrics implements TranscriptListener {
                 .tag("route", route).tag("kind", kind).register(registry);
     }
 
-    void upstreamAnswered(String route, int status) {
+    public void upstreamAnswered(String route, int status) {
         Counter.builder("sluice.upstream.responses").description("upstream answers by status")
                 .tag("route", route).tag("status", Integer.toString(status)).register(registry)
                 .increment();
     }
 
-    void retried(String route) {
+    public void retried(String route) {
         Counter.builder("sluice.upstream.retries").description("upstream calls tried again")
                 .tag("route", route).register(registry).increment();
     }
 
-    void refused(String route, int status, String reason) {
+    public void refused(String route, int status, String reason) {
         Counter.builder("sluice.refused").description("requests refused before any stream")
                 .tag("route", route).tag("status", Integer.toString(status)).tag("reason", reason)
                 .register(registry).increment();
     }
 
     /** The Prometheus text exposition of everything above. */
-    String scrape() {
+    public String scrape() {
         try {
             jvmMeters.join(); // a scrape right after start still gets the JVM's meters
         } catch (InterruptedException e) {

@@ -1,4 +1,4 @@
-package dev.sluice.relay;
+package dev.sluice.access;
 
 import dev.sluice.config.Access;
 import dev.sluice.config.Client;
@@ -15,17 +15,17 @@ import java.util.Map;
  * its SHA-256, in constant time), a JWT, or, where configured, nobody in particular (counted by
  * address). Thread-safe.
  */
-final class Admission {
+public final class Admission {
 
     private final Access access;
     private final JwtVerifier jwt;
 
-    Admission(Access access) {
+    public Admission(Access access) {
         this.access = access;
         this.jwt = access.jwt() == null ? null : new JwtVerifier(access.jwt());
     }
 
-    Caller admit(HttpServletRequest request, Route route) throws Refusal {
+    public Caller admit(HttpServletRequest request, Route route) throws Refusal {
         Caller caller = identify(request);
         if (!caller.client().routes().isEmpty()
                 && !caller.client().routes().contains(route.name())) {
@@ -36,7 +36,7 @@ final class Admission {
     }
 
     /** Refuses a model the caller's client may not ask for. */
-    static void checkModel(Caller caller, String model) throws Refusal {
+    public static void checkModel(Caller caller, String model) throws Refusal {
         if (!caller.client().models().isEmpty() && !caller.client().models().contains(model)) {
             throw new Refusal(403, "permission_error", "client " + caller.client().name()
                     + " may not use model " + (model == null ? "(none given)" : "'" + model + "'")

@@ -1,4 +1,4 @@
-package dev.sluice.relay;
+package dev.sluice.web;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sluice.config.Config;

@@ -1,4 +1,4 @@
-package dev.sluice.relay;
+package dev.sluice.access;
 
 import dev.sluice.config.Config;
 import jakarta.servlet.FilterChain;
@@ -12,7 +12,7 @@ import java.io.IOException;
  * Without an access file, only this machine may call Sluice. The embedded server also listens
  * on loopback only; in a container, which chooses its own address, this is the guard.
  */
-final class LoopbackOnly extends HttpFilter {
+public final class LoopbackOnly extends HttpFilter {
 
     @Override
     protected void doFilter(HttpServletRequest request, HttpServletResponse response,

@@ -1,6 +1,6 @@
-package dev.sluice.relay;
+package dev.sluice.access;
 
 import dev.sluice.config.Client;
 
 /** Who is calling, as admission found out: an identity to count limits on, and those limits. */
-record Caller(String id, Client client) {}
+public record Caller(String id, Client client) {}

@@ -1,5 +1,6 @@
-package dev.sluice.relay;
+package dev.sluice.web;
 
+import dev.sluice.access.Refusal;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.AsyncEvent;
 import jakarta.servlet.AsyncListener;

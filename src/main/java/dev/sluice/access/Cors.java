@@ -1,4 +1,4 @@
-package dev.sluice.relay;
+package dev.sluice.access;
 
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
@@ -13,7 +13,7 @@ import java.util.Set;
  * here, before authentication (browsers send no credentials with it); other requests get the
  * headers before anything is written. Only listed origins are echoed, never {@code *}.
  */
-final class Cors extends HttpFilter {
+public final class Cors extends HttpFilter {
 
     /** What the official SDKs and the demo page send. */
     private static final String ALLOWED_HEADERS = "Authorization, Content-Type, Accept, "
@@ -27,7 +27,7 @@ final class Cors extends HttpFilter {
 
     private final Set<String> origins;
 
-    Cors(Set<String> origins) {
+    public Cors(Set<String> origins) {
         this.origins = Set.copyOf(origins);
     }
 
