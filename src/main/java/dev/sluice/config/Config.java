@@ -173,6 +173,8 @@ public record Config(
             lines.put("route " + route.name() + " " + route.prefix(), route.dialect() + " -> "
                     + (route.simulated() ? "(simulated upstream)" : route.url()) + ", key "
                     + (route.key() == null ? "(none)" : route.key().fingerprint())
+                    + ", relays " + String.join(", ", route.operations().stream()
+                            .map(o -> o.method() + " " + route.prefix() + o.path()).toList())
                     + (route.policy().isEmpty() && route.policy().headers().isEmpty()
                             && route.policy().query().isEmpty() ? "" : ", " + route.policy()));
         }

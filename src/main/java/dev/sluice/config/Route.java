@@ -1,6 +1,8 @@
 package dev.sluice.config;
 
 import java.net.URI;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -13,9 +15,10 @@ import java.util.regex.Pattern;
  * @param key the credential for the upstream, or null to send none
  * @param drain when a client leaves, read the upstream to its end (without writing) to record
  *     the true usage, for providers that bill the whole generation anyway; else cancel at once
+ * @param operations the requests relayed with the key; any other is refused before it is sent
  */
 public record Route(String name, String prefix, URI url, String dialect, Secret key,
-        Policy policy, boolean drain) {
+        Policy policy, boolean drain, List<Operation> operations) {
 
     /** The dialects Sluice speaks. */
     public static final Set<String> DIALECTS = Set.of(
@@ -37,9 +40,23 @@ public record Route(String name, String prefix, URI url, String dialect, Secret 
             throw new IllegalArgumentException("unknown dialect '" + dialect + "'; one of "
                     + String.join(", ", DIALECTS.stream().sorted().toList()));
         }
+        operations = List.copyOf(operations);
+        if (operations.isEmpty()) {
+            throw new IllegalArgumentException("dialect " + dialect + " has no default "
+                    + "operations: name the requests the route relays, e.g. POST /stream");
+        }
+        if (new LinkedHashSet<>(operations).size() != operations.size()) {
+            throw new IllegalArgumentException("an operation is listed twice: " + operations);
+        }
     }
 
-    /** A route that cancels the upstream as soon as its client leaves. */
+    /** A route that relays its dialect's default operations. */
+    public Route(String name, String prefix, URI url, String dialect, Secret key, Policy policy,
+            boolean drain) {
+        this(name, prefix, url, dialect, key, policy, drain, Operation.defaults(dialect));
+    }
+
+    /** A route that relays its dialect's default operations and cancels an abandoned upstream. */
     public Route(String name, String prefix, URI url, String dialect, Secret key, Policy policy) {
         this(name, prefix, url, dialect, key, policy, false);
     }

@@ -34,7 +34,8 @@ final class Routes {
     static final String BUILT_IN = "/sluice/routes.properties";
 
     private static final Set<String> SCALARS = Set.of("prefix", "dialect", "url", "url-env",
-            "key-env", "fallback", "enabled", "models", "max-tokens", "on-client-close");
+            "key-env", "fallback", "enabled", "models", "max-tokens", "on-client-close",
+            "operations");
     private static final Set<String> MAPS = Set.of("force", "default", "query", "header");
     private static final Set<String> SECRET_HEADERS = Set.of("authorization", "x-api-key",
             "api-key", "cookie", "proxy-authorization");
@@ -131,12 +132,38 @@ final class Routes {
             throw fail("route." + name + ".on-client-close", "must be cancel or drain, got '"
                     + onClose + "'");
         }
+        String dialect = value(name, "dialect", "openai-chat");
         try {
-            return new Route(name, prefix, upstream, value(name, "dialect", "openai-chat"),
-                    key == null ? null : new Secret(key), policy(name), onClose.equals("drain"));
+            return new Route(name, prefix, upstream, dialect, key == null ? null
+                    : new Secret(key), policy(name), onClose.equals("drain"),
+                    operations(name, dialect));
         } catch (IllegalArgumentException e) {
             throw new ConfigException(source + ": route " + name + ": " + e.getMessage());
         }
+    }
+
+    /** The route's operations as listed, else its dialect's; each checked, none twice. */
+    private List<Operation> operations(String name, String dialect) {
+        String key = "route." + name + ".operations";
+        String listed = value(name, "operations", null);
+        if (listed == null) {
+            if (Operation.defaults(dialect).isEmpty() && Route.DIALECTS.contains(dialect)) {
+                throw fail(key, "is required for dialect " + dialect + ", which has no default: "
+                        + "name the requests the route relays, e.g. POST /stream");
+            }
+            return Operation.defaults(dialect);
+        }
+        Set<Operation> operations = new LinkedHashSet<>();
+        for (String item : listed.split(",")) {
+            try {
+                if (!operations.add(Operation.parse(item))) {
+                    throw fail(key, "lists '" + item.strip() + "' twice");
+                }
+            } catch (IllegalArgumentException e) {
+                throw fail(key, e.getMessage());
+            }
+        }
+        return List.copyOf(operations);
     }
 
     private Policy policy(String name) {

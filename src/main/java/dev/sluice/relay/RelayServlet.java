@@ -34,9 +34,9 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 /**
- * One route's requests ({@code POST} or {@code GET} under its prefix): forwards them to the
- * route's upstream with the route's key and policy, and relays the answer, a stream event by event
- * or a JSON body as is. Each request runs start to end on its own (virtual) thread.
+ * One route's requests (the operations it relays under its prefix): forwards them to the route's
+ * upstream with the route's key and policy, and relays the answer, a stream event by event or a
+ * JSON body as is. Each request runs start to end on its own (virtual) thread.
  */
 public final class RelayServlet extends HttpServlet {
 
@@ -86,14 +86,8 @@ public final class RelayServlet extends HttpServlet {
         response.setHeader("X-Request-Id", id);
         MDC.put("request_id", id);
         try {
-            String method = request.getMethod();
-            if (!"POST".equals(method) && !"GET".equals(method)) {
-                response.setHeader("Allow", "POST, GET");
-                throw new Refusal(405, "invalid_request_error", method + " is not allowed; send "
-                        + "POST with a JSON body, or GET");
-            }
             Caller caller = admission.admit(request, route);
-            URI target = UpstreamTarget.of(route, request);
+            URI target = UpstreamTarget.of(route, request, response);
             ClientRequest sent = ClientRequest.read(request, config.maxBodyBytes(), route.policy(),
                     dialect);
             if (sent.body() != null) {

@@ -1,9 +1,11 @@
 package dev.sluice.relay;
 
 import dev.sluice.access.Refusal;
+import dev.sluice.config.Operation;
 import dev.sluice.config.Route;
 import dev.sluice.dialect.Dialect;
 import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -15,8 +17,8 @@ import java.util.regex.Pattern;
 
 /**
  * Where a client's request goes and with which headers. The client chooses only the rest of the
- * path under the route's prefix, checked to be plain segments, so the host, and the path above
- * the route's URL, are always the route's.
+ * path under the route's prefix, checked to be plain segments and one of the route's operations,
+ * so the host, the path above the route's URL and what the key may do are always the route's.
  */
 final class UpstreamTarget {
 
@@ -29,7 +31,13 @@ final class UpstreamTarget {
 
     private UpstreamTarget() {}
 
-    static URI of(Route route, HttpServletRequest request) throws Refusal {
+    /**
+     * The upstream URI of a request that is one of the route's operations.
+     *
+     * @param response gets the {@code Allow} header when only the method is wrong
+     */
+    static URI of(Route route, HttpServletRequest request, HttpServletResponse response)
+            throws Refusal {
         String raw = request.getRequestURI().substring(request.getContextPath().length());
         String rest = raw.substring(route.prefix().length());
         if (!REST.matcher(rest).matches() || rest.contains("/./") || rest.contains("/../")
@@ -37,9 +45,34 @@ final class UpstreamTarget {
             throw new Refusal(400, "invalid_request_error", "path '" + raw + "' is not allowed: "
                     + "only plain path segments may follow " + route.prefix());
         }
+        allow(route, request, rest, response);
         String query = query(route, request.getQueryString());
         URI base = route.simulated() ? simulatedBase(request) : route.url();
         return URI.create(base + rest + (query.isEmpty() ? "" : "?" + query));
+    }
+
+    /**
+     * Refuses what the route does not relay, matching the very path that would be sent: 404 for
+     * a path that is none of its operations, 405 for another method on one of them.
+     */
+    private static void allow(Route route, HttpServletRequest request, String rest,
+            HttpServletResponse response) throws Refusal {
+        String method = request.getMethod();
+        List<Operation> here = route.operations().stream().filter(o -> o.matches(rest)).toList();
+        if (here.stream().anyMatch(o -> o.method().equals(method))) {
+            return;
+        }
+        String base = request.getContextPath() + route.prefix();
+        String relays = "route " + route.name() + " relays only " + String.join(", ",
+                route.operations().stream().map(o -> o.method() + " " + base + o.path()).toList());
+        if (here.isEmpty()) {
+            throw new Refusal(404, "not_found_error", method + " " + base + rest
+                    + " is not relayed; " + relays);
+        }
+        response.setHeader("Allow", String.join(", ", here.stream().map(Operation::method)
+                .distinct().toList()));
+        throw new Refusal(405, "invalid_request_error", method + " is not allowed on " + base
+                + rest + "; " + relays);
     }
 
     /** The client's query, with the route's parameters in place of any of the same name. */

@@ -420,7 +420,8 @@ class ConfigTest {
 
         assertEquals("127.0.0.1", lines.get("SLUICE_HOST (-Dsluice.host)"));
         assertEquals("8080", lines.get("SLUICE_PORT (-Dsluice.port)"));
-        assertEquals("openai-chat -> http://127.0.0.1:8081/v1, key (none)",
+        assertEquals("openai-chat -> http://127.0.0.1:8081/v1, key (none), relays POST "
+                + "/v1/chat/completions",
                 lines.get("route openai /v1"));
         assertEquals("2m", lines.get("SLUICE_CONNECT_TIMEOUT (-Dsluice.connect-timeout)"));
         assertEquals("1048576", lines.get("SLUICE_MAX_LINE_BYTES (-Dsluice.max-line-bytes)"));
@@ -434,7 +435,8 @@ class ConfigTest {
     void describeSaysWhenUpstreamIsSimulated() {
         Map<String, String> lines = load(Map.of()).describe();
 
-        assertEquals("openai-chat -> (simulated upstream), key (none)",
+        assertEquals("openai-chat -> (simulated upstream), key (none), relays POST "
+                + "/v1/chat/completions",
                 lines.get("route openai /v1"));
         assertEquals("10s", lines.get("SLUICE_CONNECT_TIMEOUT (-Dsluice.connect-timeout)"));
         assertEquals("30ms",

@@ -97,7 +97,7 @@ class RoutesConfigTest {
     }
 
     @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {
+    @CsvSource(delimiter = '|', quoteCharacter = '"', value = {
         "route.x.prefix = /x\\nroute.x.url = https://h\\nroute.x.dialect = soap | unknown dialect 'soap'",
         "route.x.prefix = /x\\nroute.x.url = ftp://h                            | route.x.url must be",
         "route.x.url = https://h                                                 | route.x.prefix is required",
@@ -107,6 +107,7 @@ class RoutesConfigTest {
         "route.x.prefix = /x\\nroute.x.url = https://h\\nroute.x.force.n = not json | must be a JSON value",
         "route.x.prefix = /x\\nroute.x.url = https://h\\nroute.y.prefix = /x\\nroute.y.url = https://h | is used by another route",
         "route.x.prefix = x\\nroute.x.url = https://h                             | prefix must be a path",
+        "route.x.prefix = /x\\nroute.x.url = https://h\\nroute.x.dialect = sse | operations is required",
     })
     void configurationErrorsNameTheFileTheKeyAndWhatIsWrong(String text, String expected)
             throws IOException {
@@ -115,6 +116,79 @@ class RoutesConfigTest {
                 () -> Config.load(Map.of("SLUICE_ROUTES", file.toString()), new Properties()));
         assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
         assertTrue(e.getMessage().contains(expected), e.getMessage());
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', quoteCharacter = '"', value = {
+        "PUT /files                       | 'PUT /files': the method must be POST or GET",
+        "DELETE /files/{id}               | the method must be POST or GET",
+        "POST                             | 'POST' must be a method and a path",
+        "/chat/completions                | must be a method and a path",
+        "POST chat/completions            | the path must be plain segments",
+        "POST /chat/completions/          | the path must be plain segments",
+        "POST /chat//completions          | the path must be plain segments",
+        "GET /files/../admin              | the path must be plain segments",
+        "GET /files%2Fx                   | the path must be plain segments",
+        "GET /files/**                    | the path must be plain segments",
+        "GET /files/{}                    | the path must be plain segments",
+        "GET /a;b                         | the path must be plain segments",
+        "POST /a,, GET /b                 | '' must be a method and a path",
+        "POST /a, post /a                 | route.x.operations lists 'post /a' twice",
+    })
+    void operationsAreCheckedAtStartUp(String operations, String expected) throws IOException {
+        Path file = routes("route.x.prefix = /x\nroute.x.url = https://h\n"
+                + "route.x.operations = " + operations + "\n");
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> Config.load(Map.of("SLUICE_ROUTES", file.toString()), new Properties()));
+        assertTrue(e.getMessage().startsWith(file + ": route.x.operations "), e.getMessage());
+        assertTrue(e.getMessage().contains(expected), e.getMessage());
+    }
+
+    @Test
+    void eachDialectRelaysOnlyItsStreamingEndpointUnlessTheTableNamesOperations()
+            throws IOException {
+        Config builtIn = Config.load(Map.of(), new Properties());
+        assertEquals(List.of(new Operation("POST", "/chat/completions")),
+                builtIn.route("openai").operations());
+        assertEquals(List.of(new Operation("POST", "/v1/messages")),
+                builtIn.route("anthropic").operations());
+        assertTrue(builtIn.describe().get("route openai /v1")
+                .endsWith(", relays POST /v1/chat/completions"),
+                builtIn.describe().get("route openai /v1"));
+
+        Path file = routes("""
+                route.chat.prefix = /v1
+                route.chat.url = https://h/v1
+                route.chat.operations = POST /chat/completions, get  /models ,GET /responses/{id}
+                route.resp.prefix = /resp
+                route.resp.url = https://h/v1
+                route.resp.dialect = openai-responses
+                route.rag.prefix = /rag
+                route.rag.url = https://h/projects/7
+                route.rag.dialect = customgpt
+                route.events.prefix = /events
+                route.events.url = https://h
+                route.events.dialect = sse
+                route.events.operations = GET /feed/*
+                """);
+        Config config = Config.load(Map.of("SLUICE_ROUTES", file.toString()), new Properties());
+        assertEquals(List.of(new Operation("POST", "/chat/completions"),
+                new Operation("GET", "/models"), new Operation("GET", "/responses/{id}")),
+                config.route("chat").operations());
+        assertEquals(List.of(new Operation("POST", "/responses")),
+                config.route("resp").operations());
+        assertEquals(List.of(new Operation("POST", "/conversations/{session}/messages")),
+                config.route("rag").operations());
+        assertEquals(List.of(new Operation("GET", "/feed/*")),
+                config.route("events").operations());
+        assertTrue(config.describe().get("route chat /v1").endsWith(", relays POST "
+                + "/v1/chat/completions, GET /v1/models, GET /v1/responses/{id}"),
+                config.describe().get("route chat /v1"));
+
+        Config overridden = Config.load(Map.of("SLUICE_ROUTES", file.toString(),
+                "SLUICE_ROUTE_RESP_OPERATIONS", "POST /responses, GET /responses/{id}"),
+                new Properties());
+        assertEquals(2, overridden.route("resp").operations().size());
     }
 
     @Test

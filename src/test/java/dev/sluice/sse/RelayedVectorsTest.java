@@ -2,6 +2,7 @@ package dev.sluice.sse;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.sluice.config.Operation;
 import dev.sluice.config.Policy;
 import dev.sluice.config.Route;
 import dev.sluice.testing.FakeUpstream;
@@ -53,7 +54,8 @@ class RelayedVectorsTest {
             }
             exchange.end();
         });
-        Route plain = new Route("plain", "/plain", upstream.baseUrl(), "sse", null, Policy.NONE);
+        Route plain = new Route("plain", "/plain", upstream.baseUrl(), "sse", null, Policy.NONE,
+                false, List.of(Operation.parse("POST /{vector}")));
         sluice = new RunningSluice(TestConfig.relayingTo(upstream.baseUrl(), null).route(plain)
                 .maxLineBytes(LARGE_LINES).build());
         client = new TestClient();
