@@ -7,12 +7,16 @@ import dev.sluice.dialect.Dialect;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.net.URI;
+import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.text.Normalizer;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -75,8 +79,16 @@ final class UpstreamTarget {
                 + rest + "; " + relays);
     }
 
-    /** The client's query, with the route's parameters in place of any of the same name. */
+    /**
+     * The client's query without any parameter whose name could be read as one the route sets,
+     * then the route's: so the route's value is the only one, whatever the upstream's framework
+     * makes of encodings, case, punctuation or {@code name[]}.
+     */
     private static String query(Route route, String client) throws Refusal {
+        Set<String> fixed = new HashSet<>();
+        for (String name : route.policy().query().keySet()) {
+            fixed.add(loose(name));
+        }
         StringBuilder query = new StringBuilder();
         if (client != null && !client.isEmpty()) {
             for (String pair : client.split("&")) {
@@ -85,7 +97,7 @@ final class UpstreamTarget {
                     throw new Refusal(400, "invalid_request_error", "query parameter '" + name
                             + "' has characters that must be percent-encoded");
                 }
-                if (!route.policy().query().containsKey(name)) {
+                if (fixed.isEmpty() || !fixed.contains(loose(decoded(name)))) {
                     query.append(query.isEmpty() ? "" : "&").append(pair);
                 }
             }
@@ -93,6 +105,28 @@ final class UpstreamTarget {
         route.policy().query().forEach((name, value) -> query.append(query.isEmpty() ? "" : "&")
                 .append(encode(name)).append('=').append(encode(value)));
         return query.toString();
+    }
+
+    private static String decoded(String name) throws Refusal {
+        try {
+            return URLDecoder.decode(name, StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            throw new Refusal(400, "invalid_request_error", "query parameter '" + name
+                    + "' is not valid percent-encoding");
+        }
+    }
+
+    /**
+     * A parameter name as loosely as any server might read it: compatibility forms folded, case
+     * folded both ways (so 'ſ' is 's'), anything from '[' on and every other character but
+     * letters and digits dropped (PHP reads 'a.b' and 'a b' as 'a_b', 'a[]' as 'a').
+     */
+    private static String loose(String name) {
+        String folded = Normalizer.normalize(name, Normalizer.Form.NFKC);
+        int bracket = folded.indexOf('[');
+        folded = (bracket < 0 ? folded : folded.substring(0, bracket))
+                .toUpperCase(Locale.ROOT).toLowerCase(Locale.ROOT);
+        return Normalizer.normalize(folded, Normalizer.Form.NFKD).replaceAll("[^a-z0-9]", "");
     }
 
     private static String encode(String text) {
