@@ -1,7 +1,5 @@
 package dev.sluice.config;
 
-import java.io.IOException;
-import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,13 +38,8 @@ final class AccessFile {
         if (path == null) {
             return Access.NONE;
         }
-        Properties file = new Properties();
-        try (Reader reader = Files.newBufferedReader(Path.of(path), StandardCharsets.UTF_8)) {
-            file.load(reader);
-        } catch (IOException | RuntimeException e) {
-            throw new ConfigException("SLUICE_ACCESS (-Dsluice.access): cannot read " + path
-                    + ": " + e);
-        }
+        Properties file = PropertiesFile.read("SLUICE_ACCESS (-Dsluice.access)", path,
+                () -> Files.newBufferedReader(Path.of(path), StandardCharsets.UTF_8));
         return new AccessFile(file, path, env).access();
     }
 

@@ -3,9 +3,7 @@ package dev.sluice.config;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InputStreamReader;
-import java.io.Reader;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
@@ -55,16 +53,11 @@ final class Routes {
 
     /** The routes of {@code path}, or of the built-in table when it is null. */
     static List<Route> load(String path, Map<String, String> env, Properties system) {
-        Properties file = new Properties();
         String source = path == null ? "built-in routes" : path;
-        try (InputStream in = path == null ? Routes.class.getResourceAsStream(BUILT_IN)
-                : Files.newInputStream(Path.of(path));
-                Reader reader = new InputStreamReader(in, StandardCharsets.UTF_8)) {
-            file.load(reader);
-        } catch (IOException | RuntimeException e) {
-            throw new ConfigException("SLUICE_ROUTES (-Dsluice.routes): cannot read " + source
-                    + ": " + e);
-        }
+        Properties file = PropertiesFile.read("SLUICE_ROUTES (-Dsluice.routes)", source,
+                () -> new InputStreamReader(path == null
+                        ? Routes.class.getResourceAsStream(BUILT_IN)
+                        : Files.newInputStream(Path.of(path)), StandardCharsets.UTF_8));
         return new Routes(file, source, env, system).all();
     }
 

@@ -1,7 +1,5 @@
 package dev.sluice.config;
 
-import java.io.IOException;
-import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,13 +41,8 @@ final class Settings {
         if (path == null) {
             return bare;
         }
-        Properties file = new Properties();
-        try (Reader reader = Files.newBufferedReader(Path.of(path), StandardCharsets.UTF_8)) {
-            file.load(reader);
-        } catch (IOException | RuntimeException e) {
-            throw new ConfigException(
-                    describe(configVariable) + ": cannot read " + path + ": " + e);
-        }
+        Properties file = PropertiesFile.read(describe(configVariable), path,
+                () -> Files.newBufferedReader(Path.of(path), StandardCharsets.UTF_8));
         for (String key : file.stringPropertyNames()) {
             String variable = variableOf(key);
             if (secret.contains(variable)) {
