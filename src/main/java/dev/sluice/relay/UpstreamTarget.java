@@ -42,7 +42,14 @@ final class UpstreamTarget {
      */
     static URI of(Route route, HttpServletRequest request, HttpServletResponse response)
             throws Refusal {
-        String raw = request.getRequestURI().substring(request.getContextPath().length());
+        String uri = request.getRequestURI();
+        String head = request.getContextPath() + route.prefix();
+        if (!uri.startsWith(head)) {
+            // The container matched the decoded path: an encoded prefix would shift the rest.
+            throw new Refusal(400, "invalid_request_error", "path '" + uri + "' is not allowed: "
+                    + "write " + head + " without percent-encoding");
+        }
+        String raw = uri.substring(request.getContextPath().length());
         String rest = raw.substring(route.prefix().length());
         if (!REST.matcher(rest).matches() || rest.contains("/./") || rest.contains("/../")
                 || rest.endsWith("/.") || rest.endsWith("/..")) {

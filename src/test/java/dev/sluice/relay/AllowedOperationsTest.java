@@ -134,6 +134,26 @@ class AllowedOperationsTest {
     }
 
     @Test
+    void anEncodedPrefixCannotShiftThePathThatIsMatchedAndSent() throws Exception {
+        FakeUpstream upstream = upstream();
+        start(upstream, new Route("azure", "/az/d", upstream.baseUrl(), "openai-chat",
+                new Secret(RunningSluice.KEY), Policy.NONE, false,
+                List.of(Operation.parse("POST /{deployment}/chat/completions"))));
+        // The container routes /az/d + /chat/completions (not an operation); read past the
+        // prefix's length, the raw path would be /d/chat/completions, which is one.
+        for (String path : List.of("/%61z/d/chat/completions", "/a%7A/d/chat/completions",
+                "/az/%64/chat/completions", "/%61%7a/d/x/chat/completions")) {
+            Answer answer = send("POST", path, CHAT);
+            assertEquals(400, answer.status(), path);
+            assertTrue(answer.error().path("message").asText().endsWith(
+                    "write /az/d without percent-encoding"), answer.body());
+        }
+        assertEquals(200, send("POST", "/az/d/gpt-4o/chat/completions", CHAT).status());
+        assertEquals("POST /v1/gpt-4o/chat/completions", seen(upstream.takeRequest()),
+                "only the plainly written request reached the upstream");
+    }
+
+    @Test
     void anOperatorWidensARouteByNamingOperations() throws Exception {
         FakeUpstream upstream = upstream();
         start(upstream, new Route("wide", "/wide", upstream.baseUrl(), "openai-chat",
