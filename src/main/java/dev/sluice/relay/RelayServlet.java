@@ -125,9 +125,7 @@ public final class RelayServlet extends HttpServlet {
                     .ifPresent(v -> response.setHeader("X-Upstream-Request-Id", v));
             String encoding = answer.headers().firstValue("content-encoding").orElse(null);
             if (status < 200 || status > 299) {
-                byte[] error = Decoding.of(body, encoding).readNBytes(MAX_ERROR_BYTES);
-                Refusal.sendJson(response, status,
-                        dialect.upstreamErrorBody(status, error, redaction::scrub));
+                Refusal.sendJson(response, status, upstreamError(status, body, encoding));
                 LOG.info("{} {} upstream error in {} ms", route.name(), status,
                         millisSince(started));
             } else if (isEventStream(answer)) {
@@ -135,6 +133,21 @@ public final class RelayServlet extends HttpServlet {
             } else {
                 whole(response, answer, body, encoding, started);
             }
+        }
+    }
+
+    /**
+     * The body for an upstream's error status: its own, scrubbed, or, when it cannot be read (an
+     * encoding that does not decode, a connection that breaks), one that says so.
+     */
+    private byte[] upstreamError(int status, InputStream body, String encoding) {
+        try {
+            byte[] error = Decoding.of(body, encoding).readNBytes(MAX_ERROR_BYTES);
+            return dialect.upstreamErrorBody(status, error, redaction::scrub);
+        } catch (IOException e) {
+            String detail = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            return dialect.errorBody(status, "upstream answered HTTP " + status + " with an error "
+                    + "body that could not be read: " + redaction.scrub(detail), "upstream_error");
         }
     }
 

@@ -9,9 +9,11 @@ import ch.qos.logback.classic.joran.JoranConfigurator;
 import ch.qos.logback.classic.util.LogbackMDCAdapter;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sluice.config.Secret;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -23,6 +25,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 class LogRedactionTest {
 
     private static final String KEY = "sk-proj-Zq8xLw3vNp5tRb7yKd2mHs9";
+    /** A key that looks like no key: only the configuration can tell. */
+    private static final String HEX = "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567";
 
     @ParameterizedTest
     @ValueSource(strings = {"text", "json"})
@@ -31,6 +35,26 @@ class LogRedactionTest {
 
         assertFalse(out.contains(KEY), out);
         assertTrue(out.contains("upstream said: Incorrect API key provided: [redacted "), out);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"text", "json"})
+    void aConfiguredKeyIsRedactedFromMessagesAndExceptionsWhateverItLooksLike(String format)
+            throws Exception {
+        Redaction.learnEverywhere(List.of(new Secret(HEX)));
+        Exception failure = new IllegalStateException("read failed for " + HEX,
+                new java.io.IOException("upstream echoed " + KEY));
+        failure.addSuppressed(new RuntimeException("also " + HEX));
+
+        String out = logged(format, "upstream said " + HEX, failure);
+
+        assertFalse(out.contains(HEX), out);
+        assertFalse(out.contains(KEY), out);
+        assertTrue(out.contains("upstream said [redacted "), out);
+        assertTrue(out.contains("IllegalStateException"), out);
+        assertTrue(out.contains("read failed for [redacted "), out);
+        assertTrue(out.contains("upstream echoed [redacted "), out);
+        assertTrue(out.contains("also [redacted "), out);
     }
 
     @Test
@@ -53,6 +77,12 @@ class LogRedactionTest {
 
     /** What the shipped logback.xml writes to standard output for one warning. */
     private static String logged(String format, String message) throws Exception {
+        return logged(format, message, null);
+    }
+
+    /** The same, with an exception. */
+    private static String logged(String format, String message, Throwable failure)
+            throws Exception {
         LoggerContext context = new LoggerContext();
         context.setMDCAdapter(new LogbackMDCAdapter());
         context.putProperty("SLUICE_LOG_FORMAT", format);
@@ -63,7 +93,7 @@ class LogRedactionTest {
             JoranConfigurator configurator = new JoranConfigurator();
             configurator.setContext(context);
             configurator.doConfigure(LogRedactionTest.class.getResource("/logback.xml"));
-            context.getLogger(LogRedactionTest.class).warn("{}", message);
+            context.getLogger(LogRedactionTest.class).warn("{}", message, failure);
         } finally {
             System.setOut(original);
             context.stop();

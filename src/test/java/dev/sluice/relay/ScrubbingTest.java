@@ -23,6 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -133,6 +134,28 @@ class ScrubbingTest {
         assertEquals(500, response.getStatus());
         assertFalse(message.contains(HEX.substring(0, 500 - before)), message);
         assertTrue(message.contains("upstream answered HTTP 500"), message);
+    }
+
+    @ParameterizedTest
+    @CsvSource({"401, gzip", "500, gzip", "429, x-gzip", "403, deflate", "502, br"})
+    void anErrorBodyThatCannotBeDecodedIsAnsweredWithTheUpstreamsStatus(int status,
+            String encoding) throws Exception {
+        FakeUpstream upstream = relay.upstream(exchange -> exchange.respond(status,
+                "application/json", "not " + encoding + " at all: " + HEX, "Content-Encoding",
+                encoding));
+        relay.start(config(upstream, "anthropic-messages"));
+        ContentResponse response = relay.client().post(
+                URI.create(relay.sluiceUrl() + "/route/messages"), STREAM);
+
+        String body = response.getContentAsString();
+        assertEquals(status, response.getStatus(), body);
+        assertTrue(response.getMediaType().startsWith("application/json"), body);
+        JsonNode error = JSON.readTree(body);
+        assertEquals("error", error.path("type").asText(), body);
+        assertTrue(error.path("error").path("message").asText().contains(
+                "upstream answered HTTP " + status + " with an error body that could not be read"),
+                body);
+        assertFalse(body.contains(HEX), body);
     }
 
     /** What a client of the route of {@code dialect} reads of a stream the upstream sends. */
