@@ -18,13 +18,15 @@ public final class Redaction {
 
     /**
      * Provider keys (sk-, sk-proj-, sk-ant-, rk-, pk-: a digit or a mask {@code *} in them, or 16
-     * characters at least, so that "pk-constraint" is not one), bearer tokens, and the value of a
+     * characters at least, so that "pk-constraint" is not one), bearer tokens (RFC 6750's
+     * b64token: "Bearer &lt;token&gt;" and "the bearer token is" are prose), and the value of a
      * named credential: any after {@code =}, quoted after {@code :}, or with a digit after
      * {@code :} ("password: required" is prose, "api-key: abc123" is not).
      */
     private static final Pattern KEY_LIKE = Pattern.compile(
             "\\b(?i:sk|rk|pk)-(?:(?=[A-Za-z0-9_*-]*[0-9*])[A-Za-z0-9_*-]{6,}|[A-Za-z0-9_*-]{16,})"
-                    + "|(?i)\\bBearer\\s+[^\\s\"',;]+"
+                    + "|(?i)\\bBearer\\s+(?!(?:token|tokens|auth|authentication|authorization"
+                    + "|scheme|header|credentials?)\\b)[A-Za-z0-9._~+/-]+=*"
                     + "|((?:api[_-]?key|token|secret|password)[\"']?\\s*"
                     + "(?:=\\s*[\"']?|:\\s*[\"']|:\\s*(?=[^\\s\"',;&]*\\d)))[^\\s\"',;&]+");
 

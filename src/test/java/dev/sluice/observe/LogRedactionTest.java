@@ -58,6 +58,34 @@ class LogRedactionTest {
     }
 
     @Test
+    void aTextLineShowsTheRequestIdApartFromTheLoggerName() throws Exception {
+        String with = logged("text", "route openai 200 json in 3 ms", null, "4aae604d2a835ab5");
+        String without = logged("text", "route openai ready");
+
+        assertTrue(with.matches("\\d\\d:\\d\\d:\\d\\d\\.\\d{3} WARN  LogRedactionTest "
+                + "\\[4aae604d2a835ab5] - route openai 200 json in 3 ms\\R"), with);
+        assertTrue(without.matches("\\d\\d:\\d\\d:\\d\\d\\.\\d{3} WARN  LogRedactionTest "
+                + "- route openai ready\\R"), without);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"text", "json"})
+    void sluicesOwnHelpIsLoggedAsWrittenAndRealBearerTokensAreNot(String format)
+            throws Exception {
+        String help = "openai 401 refused: send a token as 'Authorization: Bearer <token>' (or "
+                + "'x-api-key: <token>'); the bearer token is not a valid JWT";
+        String jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl";
+
+        String logged = logged(format, help);
+        assertEquals(help, format.equals("text") ? logged.substring(logged.indexOf(" - ") + 3)
+                .strip() : new ObjectMapper().readTree(logged).get("formattedMessage").asText(),
+                logged);
+        String out = logged(format, "client sent Authorization: Bearer " + jwt);
+        assertFalse(out.contains(jwt), out);
+        assertTrue(out.contains("client sent Authorization: [redacted "), out);
+    }
+
+    @Test
     void aJsonLineStaysOneJsonObjectWithItsFields() throws Exception {
         String out = logged("json", "bad key " + KEY + " and \"quotes\"");
 
@@ -77,12 +105,18 @@ class LogRedactionTest {
 
     /** What the shipped logback.xml writes to standard output for one warning. */
     private static String logged(String format, String message) throws Exception {
-        return logged(format, message, null);
+        return logged(format, message, null, null);
     }
 
     /** The same, with an exception. */
     private static String logged(String format, String message, Throwable failure)
             throws Exception {
+        return logged(format, message, failure, null);
+    }
+
+    /** The same, while the request of that id (or none) is being served. */
+    private static String logged(String format, String message, Throwable failure,
+            String requestId) throws Exception {
         LoggerContext context = new LoggerContext();
         context.setMDCAdapter(new LogbackMDCAdapter());
         context.putProperty("SLUICE_LOG_FORMAT", format);
@@ -93,6 +127,9 @@ class LogRedactionTest {
             JoranConfigurator configurator = new JoranConfigurator();
             configurator.setContext(context);
             configurator.doConfigure(LogRedactionTest.class.getResource("/logback.xml"));
+            if (requestId != null) {
+                context.getMDCAdapter().put("request_id", requestId);
+            }
             context.getLogger(LogRedactionTest.class).warn("{}", message, failure);
         } finally {
             System.setOut(original);

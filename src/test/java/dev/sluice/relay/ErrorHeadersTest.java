@@ -81,7 +81,7 @@ class ErrorHeadersTest {
         assertFalse(headers.toString().contains("Zq8xR2vL9mW4"), headers::toString);
         assertTrue(headers.get("request-id").startsWith("req_[redacted "), headers::toString);
         assertTrue(headers.get("openai-version").startsWith("[redacted "), headers::toString);
-        assertTrue(headers.get("X-Upstream-Request-Id").startsWith("[redacted "));
+        assertTrue(headers.get("X-Upstream-Request-Id").startsWith("Bearer [redacted "));
         assertTrue(headers.get("openai-processing-ms").startsWith("[redacted "));
         assertEquals("7", headers.get("Retry-After"));
     }
