@@ -288,7 +288,7 @@ public final class RelayServlet extends HttpServlet {
         }
         response.setStatus(answer.statusCode());
         response.setContentType(answer.headers().firstValue("content-type")
-                .orElse("application/json"));
+                .map(redaction::scrub).orElse("application/json"));
         response.setContentLength(bytes.length);
         try {
             response.getOutputStream().write(bytes);

@@ -98,6 +98,19 @@ class ErrorHeadersTest {
         assertEquals("req_7", response.getHeaders().get("X-Upstream-Request-Id"));
     }
 
+    @Test
+    void theContentTypeOfAJsonAnswerIsScrubbedToo() throws Exception {
+        URI chat = start(exchange -> exchange.respond(200, "application/json; charset=utf-8; "
+                + "note=" + HEX, "{\"id\":\"c\"}"));
+
+        ContentResponse response = relay.client().post(chat, "{\"model\":\"m\",\"messages\":[]}");
+
+        assertEquals(200, response.getStatus());
+        assertEquals("{\"id\":\"c\"}", response.getContentAsString());
+        assertTrue(response.getMediaType().startsWith("application/json"), response::toString);
+        assertFalse(response.getHeaders().toString().contains(HEX), response.getHeaders()::toString);
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"soon", "7 seconds", "-1", "1.5", "Bearer abc123",
         "3f9a0c5d7e21b84f6a0d9c3e5b7f1a2c4d6e8f01", "Sun, 06 Nov 1994 08:49:37"})

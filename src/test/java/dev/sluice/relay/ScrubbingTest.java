@@ -51,6 +51,12 @@ class ScrubbingTest {
                                 + "\"param\":null,\"code\":null}}\n\ndata: [DONE]\n\n"),
                 Arguments.of("openai-chat", "/chat/completions", "data: {\"n\":1}\n\n",
                         "data:  {\"error\" : \"" + SECRETS + "\"}\n\ndata: [DONE]\n\n"),
+                Arguments.of("openai-chat", "/chat/completions", "data: {\"n\":1}\n\n",
+                        "data: {\"error\":{\"message\":\"" + SECRETS + "\"\n\ndata: [DONE]\n\n"),
+                Arguments.of("customgpt", "/conversations/7/messages",
+                        "data: {\"status\":\"progress\",\"message\":\"hi\"}\n\n",
+                        "data: {\"status\":\"error\",\"data\":{\"message\":\"" + SECRETS
+                                + "\"}\n\n"),
                 Arguments.of("anthropic-messages", "/messages",
                         "event: message_start\ndata: {\"type\":\"message_start\",\"message\":"
                                 + "{\"id\":\"m\",\"usage\":{\"input_tokens\":1,"
