@@ -47,8 +47,8 @@ class ScrubbingTest {
         return Stream.of(
                 Arguments.of("openai-chat", "/chat/completions",
                         "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"}}]}\n\n",
-                        "data: {\"error\":{\"message\":\"" + SECRETS + "\",\"type\":\"server_error\","
-                                + "\"param\":null,\"code\":null}}\n\ndata: [DONE]\n\n"),
+                        "data: {\"error\":{\"message\":\"" + SECRETS
+                                + "\",\"type\":\"server_error\",\"param\":null,\"code\":null}}\n\ndata: [DONE]\n\n"),
                 Arguments.of("openai-chat", "/chat/completions", "data: {\"n\":1}\n\n",
                         "data:  {\"error\" : \"" + SECRETS + "\"}\n\ndata: [DONE]\n\n"),
                 Arguments.of("openai-chat", "/chat/completions", "data: {\"n\":1}\n\n",
@@ -83,9 +83,9 @@ class ScrubbingTest {
     }
 
     @ParameterizedTest
-    @MethodSource
-    void errorEventsAfterTheFirst(String dialect, String path, String first, String error)
-            throws Exception {
+    @MethodSource("errorEventsAfterTheFirst")
+    void anErrorEventAfterTheFirstIsScrubbedOfEveryKey(String dialect, String path, String first,
+            String error) throws Exception {
         String body = relayed(dialect, path, first + error);
 
         assertFalse(body.contains(HEX), body);
