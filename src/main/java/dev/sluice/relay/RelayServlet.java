@@ -166,16 +166,22 @@ public final class RelayServlet extends HttpServlet {
 
     /**
      * The body for an upstream's error status: its own, scrubbed, or, when it cannot be read (an
-     * encoding that does not decode, a connection that breaks), one that says so.
+     * encoding that does not decode, a connection that breaks, a body that stalls past the time
+     * limits of an answer), one that says so.
      */
     private byte[] upstreamError(int status, InputStream body, String encoding) {
-        try {
-            byte[] error = Decoding.of(body, encoding).readNBytes(MAX_ERROR_BYTES);
-            return dialect.upstreamErrorBody(status, error, redaction::scrub);
-        } catch (IOException e) {
-            String detail = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-            return dialect.errorBody(status, "upstream answered HTTP " + status + " with an error "
-                    + "body that could not be read: " + redaction.scrub(detail), "upstream_error");
+        try (Watch watch = watchdog.watch(null, body)) {
+            try {
+                byte[] error = Decoding.of(body, encoding).readNBytes(MAX_ERROR_BYTES);
+                return dialect.upstreamErrorBody(status, error, redaction::scrub);
+            } catch (IOException e) {
+                Watch.Expiry why = watch.expiry();
+                String detail = why != null ? why.message(config.timeouts())
+                        : e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+                return dialect.errorBody(status, "upstream answered HTTP " + status + " with an "
+                        + "error body that could not be read: " + redaction.scrub(detail),
+                        "upstream_error");
+            }
         }
     }
 

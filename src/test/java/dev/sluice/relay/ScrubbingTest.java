@@ -10,6 +10,7 @@ import dev.sluice.config.Config;
 import dev.sluice.config.Policy;
 import dev.sluice.config.Route;
 import dev.sluice.config.Secret;
+import dev.sluice.config.Timeouts;
 import dev.sluice.testing.FakeUpstream;
 import dev.sluice.testing.Relay;
 import dev.sluice.testing.RunningSluice;
@@ -17,6 +18,8 @@ import dev.sluice.testing.TestClient;
 import dev.sluice.testing.TestConfig;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.eclipse.jetty.client.ContentResponse;
 import org.junit.jupiter.api.Test;
@@ -162,6 +165,27 @@ class ScrubbingTest {
                 "upstream answered HTTP " + status + " with an error body that could not be read"),
                 body);
         assertFalse(body.contains(HEX), body);
+    }
+
+    @Test
+    void anErrorBodyThatStallsIsAnsweredWithTheUpstreamsStatusWithinTheTimeLimit()
+            throws Exception {
+        FakeUpstream upstream = relay.upstream(exchange -> {
+            exchange.start(500, "application/json").write("{\"error\": {\"message\": \"");
+            exchange.awaitPeerClosed(30, TimeUnit.SECONDS);
+        });
+        Timeouts quick = new Timeouts(Duration.ofSeconds(10), Duration.ofSeconds(10),
+                Duration.ofMillis(300), Duration.ofSeconds(10), Duration.ofMinutes(1),
+                Duration.ofSeconds(10));
+        URI chat = relay.start(TestConfig.relayingTo(upstream.baseUrl(),
+                new Secret(RunningSluice.KEY)).timeouts(quick).build());
+
+        ContentResponse response = relay.client().post(chat, STREAM);
+
+        assertEquals(500, response.getStatus());
+        assertTrue(JSON.readTree(response.getContent()).path("error").path("message").asText()
+                .startsWith("upstream answered HTTP 500 with an error body that could not be "
+                        + "read: upstream sent no event within 300 ms"), response::toString);
     }
 
     /** What a client of the route of {@code dialect} reads of a stream the upstream sends. */
