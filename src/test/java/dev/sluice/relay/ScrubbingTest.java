@@ -101,7 +101,8 @@ class ScrubbingTest {
     @Test
     void ordinaryEventsQuotingTheKeyShapeAreForwardedUntouched() throws Exception {
         // Not an error: the hot path does not look inside it (a model may write "sk-..." text).
-        String event = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"sk-abc\"}}]}\n\n";
+        String event = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":"
+                + "\"sk-abc123456\"}}]}\n\n";
 
         assertEquals(event + "data: [DONE]\n\n",
                 relayed("openai-chat", "/chat/completions", event + "data: [DONE]\n\n"));
