@@ -3,12 +3,22 @@ package dev.sluice.access;
 import dev.sluice.dialect.Dialect;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * A request answered with an HTTP error before any stream starts: a status and a JSON error body
  * in the dialect's shape that says what was wrong.
  */
 public final class Refusal extends Exception {
+
+    /** Headers about an answer's body, which an error in its place must not inherit. */
+    private static final Set<String> BODY_HEADERS = Set.of("content-type", "content-length",
+            "content-encoding", "content-language", "content-disposition", "transfer-encoding",
+            "cache-control", "x-accel-buffering", "etag", "last-modified");
 
     private final int status;
     private final String type;
@@ -39,6 +49,23 @@ public final class Refusal extends Exception {
             response.setHeader("Retry-After", Long.toString(retryAfterSeconds));
         }
         sendJson(response, status, dialect.errorBody(status, getMessage(), type));
+    }
+
+    /**
+     * Takes back an answer that was begun but not committed (its status, its body so far and the
+     * headers that describe that body), keeping those that describe the exchange: the request's
+     * id, CORS and security headers, the upstream's ids. A bare {@code reset()} drops them all,
+     * and a browser then sees an opaque CORS failure instead of the error that follows.
+     */
+    public static void takeBack(HttpServletResponse response) {
+        Map<String, List<String>> kept = new LinkedHashMap<>();
+        for (String name : response.getHeaderNames()) {
+            if (!BODY_HEADERS.contains(name.toLowerCase(Locale.ROOT))) {
+                kept.put(name, List.copyOf(response.getHeaders(name)));
+            }
+        }
+        response.reset();
+        kept.forEach((name, values) -> values.forEach(value -> response.addHeader(name, value)));
     }
 
     public static void sendJson(HttpServletResponse response, int status, byte[] body)

@@ -249,10 +249,25 @@ final class Routes {
         } catch (URISyntaxException e) {
             // reported below
         }
-        // The refused value may carry a password or a key (user info, ?api-key=): never echo it.
-        String shown = value.replaceAll("//[^/@]*@", "//***@").replaceAll("[?#].*", "?***");
         throw new ConfigException(where + " must be an http:// or https:// URL without user, "
-                + "query or fragment, got '" + shown + "' (route " + name + ")");
+                + "query or fragment, got '" + masked(value) + "' (route " + name + ")");
+    }
+
+    /**
+     * A refused URL as it may be printed: it may carry a password or a key, so all before its
+     * last {@code @} (after the scheme) and all from a {@code ?} or {@code #} on are masked. A
+     * password may hold {@code @}, {@code /}, {@code ?} or {@code #} itself; masking too much is
+     * the safe side.
+     */
+    static String masked(String url) {
+        int at = url.lastIndexOf('@');
+        String shown = url;
+        if (at >= 0) {
+            int slashes = url.indexOf("//");
+            int start = slashes >= 0 && slashes < at ? slashes + 2 : 0;
+            shown = url.substring(0, start) + "***" + url.substring(at);
+        }
+        return shown.replaceAll("[?#].*", "?***");
     }
 
     private static String property(String name, String setting) {

@@ -65,6 +65,17 @@ public final class CustomGpt implements Dialect {
         return OptionalInt.of(code >= 400 && code <= 599 ? code : 502);
     }
 
+    /** As {@link #errorStatus}, and text that names an error but does not parse. */
+    @Override
+    public boolean isError(SseEvent event) {
+        String data = event.data();
+        if (data == null || !data.contains("\"error\"")) {
+            return false;
+        }
+        JsonNode root = Json.parse(data);
+        return root == null || "error".equals(status(root));
+    }
+
     @Override
     public String maxTokensField() {
         return null;

@@ -72,13 +72,37 @@ public interface Dialect {
     /**
      * The body to send a client for an upstream's non-2xx answer: the upstream's own JSON when it
      * is JSON (it is already in the provider's shape), else this dialect's envelope quoting the
-     * start of its text; every string passes through {@code scrub} first.
+     * start of its text; every string, field names included, passes through {@code scrub} first
+     * (text before it is cut).
      */
     default byte[] upstreamErrorBody(int status, byte[] body, UnaryOperator<String> scrub) {
         JsonNode json = Json.parse(body);
         if (json != null && json.isObject()) {
             return Json.bytes(Json.scrubbed(json, scrub));
         }
-        return errorBody(status, scrub.apply(Json.quote(status, body)), "upstream_error");
+        return errorBody(status, Json.quote(status, body, scrub), "upstream_error");
+    }
+
+    /**
+     * True for an event that reports an error, wherever it falls in a stream: only these are
+     * opened on the way to the client, to scrub them of secrets. A cheap look at the text comes
+     * before any parse, so ordinary events cost next to nothing.
+     */
+    default boolean isError(SseEvent event) {
+        return errorStatus(event).isPresent();
+    }
+
+    /**
+     * {@code event} as a client may see it: an {@linkplain #isError error event} with its id and
+     * every string of its data (JSON field names included) passed through {@code scrub}; any
+     * other event as it is, the same instance.
+     */
+    default SseEvent scrubbed(SseEvent event, UnaryOperator<String> scrub) {
+        if (!isError(event)) {
+            return event;
+        }
+        return new SseEvent(event.type(),
+                event.data() == null ? null : Json.scrubbedText(event.data(), scrub),
+                event.id() == null ? null : scrub.apply(event.id()), event.retry());
     }
 }

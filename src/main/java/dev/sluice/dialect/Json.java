@@ -62,30 +62,56 @@ public final class Json {
         return node.toString().getBytes(StandardCharsets.UTF_8);
     }
 
-    /** "upstream answered HTTP 502: <start of its text>". */
-    static String quote(int status, byte[] body) {
-        String text = new String(body, StandardCharsets.UTF_8).strip();
+    /**
+     * "upstream answered HTTP 502: <start of its text>", scrubbed before it is cut, so that a
+     * secret across the cut leaves no prefix behind.
+     */
+    static String quote(int status, byte[] body, UnaryOperator<String> scrub) {
+        String text = scrub.apply(new String(body, StandardCharsets.UTF_8).strip());
         if (text.length() > MAX_QUOTED_CHARS) {
-            text = text.substring(0, MAX_QUOTED_CHARS) + "...";
+            int end = Character.isHighSurrogate(text.charAt(MAX_QUOTED_CHARS - 1))
+                    ? MAX_QUOTED_CHARS - 1 : MAX_QUOTED_CHARS;
+            text = text.substring(0, end) + "...";
         }
         return "upstream answered HTTP " + status + (text.isEmpty() ? "" : ": " + text);
     }
 
-    /** Every string in {@code node} passed through {@code scrub}, in place. */
+    /**
+     * A copy of {@code node} with every string in it passed through {@code scrub}, field names
+     * too: an upstream can put a secret anywhere in its JSON.
+     */
     static JsonNode scrubbed(JsonNode node, UnaryOperator<String> scrub) {
         if (node.isTextual()) {
             return TextNode.valueOf(scrub.apply(node.textValue()));
         }
         if (node instanceof ObjectNode object) {
+            ObjectNode copy = object.objectNode();
             for (Map.Entry<String, JsonNode> field : object.properties()) {
-                field.setValue(scrubbed(field.getValue(), scrub));
+                copy.set(scrub.apply(field.getKey()), scrubbed(field.getValue(), scrub));
             }
-        } else if (node instanceof ArrayNode array) {
-            for (int i = 0; i < array.size(); i++) {
-                array.set(i, scrubbed(array.get(i), scrub));
+            return copy;
+        }
+        if (node instanceof ArrayNode array) {
+            ArrayNode copy = array.arrayNode(array.size());
+            for (JsonNode element : array) {
+                copy.add(scrubbed(element, scrub));
             }
+            return copy;
         }
         return node;
+    }
+
+    /**
+     * Text that may be JSON, scrubbed as {@link #scrubbed} when it is an object or an array (so
+     * that it stays valid JSON), else as text; the same text when there was nothing to scrub.
+     */
+    static String scrubbedText(String text, UnaryOperator<String> scrub) {
+        JsonNode json = parse(text);
+        if (json == null || !json.isContainerNode()) {
+            return scrub.apply(text);
+        }
+        JsonNode scrubbed = scrubbed(json, scrub);
+        return scrubbed.equals(json) ? text : scrubbed.toString();
     }
 
     /** A status that fits an error's type or code words, for errors that arrive as events. */

@@ -56,6 +56,24 @@ public final class OpenAiChat implements Dialect {
         return openAiErrorStatus(event);
     }
 
+    @Override
+    public boolean isError(SseEvent event) {
+        return isOpenAiError(event);
+    }
+
+    /**
+     * An {@code {"error": ...}} event, whatever its spacing and whatever the error's shape; text
+     * that names an error but does not parse (a truncated error) counts as one.
+     */
+    static boolean isOpenAiError(SseEvent event) {
+        String data = event.data();
+        if (data == null || !data.contains("\"error\"")) {
+            return false;
+        }
+        JsonNode root = Json.parse(data);
+        return root == null || root.hasNonNull("error");
+    }
+
     /** For an {@code {"error": {...}}} event: its numeric code, or one its type suggests. */
     static OptionalInt openAiErrorStatus(SseEvent event) {
         String data = event.data();

@@ -56,6 +56,12 @@ public final class OpenAiResponses implements Dialect {
     }
 
     @Override
+    public boolean isError(SseEvent event) {
+        return "error".equals(event.type()) || "response.failed".equals(event.type())
+                || OpenAiChat.isOpenAiError(event);
+    }
+
+    @Override
     public String maxTokensField() {
         return "max_output_tokens";
     }

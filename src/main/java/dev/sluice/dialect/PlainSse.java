@@ -44,6 +44,12 @@ public final class PlainSse implements Dialect {
         return OptionalInt.empty(); // an unknown stream's events are never second-guessed
     }
 
+    /** What Sluice itself sends as an error, and OpenAI's shape, which generic servers copy. */
+    @Override
+    public boolean isError(SseEvent event) {
+        return "error".equals(event.type()) || OpenAiChat.isOpenAiError(event);
+    }
+
     @Override
     public String maxTokensField() {
         return null;

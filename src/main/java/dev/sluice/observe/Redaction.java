@@ -2,41 +2,71 @@ package dev.sluice.observe;
 
 import dev.sluice.config.Secret;
 import java.util.Collection;
+import java.util.Comparator;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Replaces anything that looks like a credential, in text that came from upstream (error
- * messages, exception texts), with a short hash of it before it reaches a client or a log.
+ * Replaces anything that looks like a credential, and every configured key whatever it looks like,
+ * in text that came from upstream (error messages, exception texts), with a short hash of it
+ * before it reaches a client or a log. Immutable and thread-safe.
  */
 public final class Redaction {
 
     /**
      * Provider keys (sk-, sk-proj-, sk-ant-, rk-, pk-: a digit or a mask {@code *} in them, or 16
-     * characters at least, so that "pk-constraint" is not one), bearer tokens, and the value of a
+     * characters at least, so that "pk-constraint" is not one), bearer tokens (RFC 6750's
+     * b64token: "Bearer &lt;token&gt;" and "the bearer token is" are prose), and the value of a
      * named credential: any after {@code =}, quoted after {@code :}, or with a digit after
      * {@code :} ("password: required" is prose, "api-key: abc123" is not).
      */
     private static final Pattern KEY_LIKE = Pattern.compile(
             "\\b(?i:sk|rk|pk)-(?:(?=[A-Za-z0-9_*-]*[0-9*])[A-Za-z0-9_*-]{6,}|[A-Za-z0-9_*-]{16,})"
-                    + "|(?i)\\bBearer\\s+[^\\s\"',;]+"
+                    + "|(?i)\\bBearer\\s+(?!(?:token|tokens|auth|authentication|authorization"
+                    + "|scheme|header|credentials?)\\b)[A-Za-z0-9._~+/-]+=*"
                     + "|((?:api[_-]?key|token|secret|password)[\"']?\\s*"
                     + "(?:=\\s*[\"']?|:\\s*[\"']|:\\s*(?=[^\\s\"',;&]*\\d)))[^\\s\"',;&]+");
 
-    /** For text from anywhere, logs included: anything key-shaped, no configured key. */
-    static final Redaction KEY_SHAPED = new Redaction(List.of());
+    /**
+     * What the log encoders and Jetty's error pages scrub with, which the container creates
+     * itself and cannot be handed a configuration: anything key-shaped, and every key that
+     * {@link #learnEverywhere} was given in this process. Replaced whole, never changed, so a
+     * reader on any thread sees a complete one without locking.
+     */
+    private static volatile Redaction everywhere = new Redaction(List.of());
 
     private final List<Secret> keys;
 
     /** @param keys the configured upstream keys, removed wherever they appear */
     public Redaction(Collection<Secret> keys) {
-        this.keys = List.copyOf(keys);
+        // The longest first, so that a key inside another cannot leave the rest of that one.
+        this.keys = keys.stream().distinct()
+                .sorted(Comparator.comparingInt((Secret key) -> key.value().length()).reversed())
+                .toList();
     }
 
     /** @param key the configured upstream key, removed wherever it appears; may be null */
     Redaction(Secret key) {
         this(key == null ? List.of() : List.of(key));
+    }
+
+    /** The redaction for text that no configuration reaches: logs, the container's errors. */
+    public static Redaction everywhere() {
+        return everywhere;
+    }
+
+    /**
+     * Adds configured keys to {@link #everywhere()}, once at start-up (several servers in one
+     * process add theirs in turn; a key is never forgotten, as a log line may outlive its server).
+     */
+    public static synchronized void learnEverywhere(Collection<Secret> keys) {
+        Set<Secret> all = new LinkedHashSet<>(everywhere.keys);
+        if (all.addAll(keys)) {
+            everywhere = new Redaction(all);
+        }
     }
 
     public String scrub(String text) {

@@ -122,7 +122,7 @@ final class ClientStream {
             if (response.isCommitted()) {
                 return false;
             }
-            response.reset();
+            Refusal.takeBack(response);
             Refusal.sendJson(response, status, json);
             return true;
         } catch (IOException e) {

@@ -23,12 +23,16 @@ import java.io.InputStream;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpHeaders;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -44,6 +48,7 @@ public final class RelayServlet extends HttpServlet {
     /** Upstream headers worth passing on; never hop-by-hop, length, encoding or account headers. */
     private static final List<String> FORWARDED_HEADERS = List.of(
             "request-id", "openai-processing-ms", "openai-version", "retry-after");
+    private static final Pattern RETRY_SECONDS = Pattern.compile("[0-9]{1,10}");
     private static final int MAX_ERROR_BYTES = 64 * 1024;
     private static final int MAX_JSON_BYTES = 32 << 20;
 
@@ -111,23 +116,65 @@ public final class RelayServlet extends HttpServlet {
                 request), sent);
         try (InputStream body = answer.body()) {
             int status = answer.statusCode();
-            for (String name : FORWARDED_HEADERS) {
-                answer.headers().firstValue(name).ifPresent(v -> response.setHeader(name, v));
-            }
-            // The provider's own id, for its support desk; X-Request-Id is Sluice's.
-            answer.headers().firstValue("x-request-id")
-                    .ifPresent(v -> response.setHeader("X-Upstream-Request-Id", v));
+            forwardHeaders(answer.headers(), response);
             String encoding = answer.headers().firstValue("content-encoding").orElse(null);
             if (status < 200 || status > 299) {
-                byte[] error = Decoding.of(body, encoding).readNBytes(MAX_ERROR_BYTES);
-                Refusal.sendJson(response, status,
-                        dialect.upstreamErrorBody(status, error, redaction::scrub));
+                Refusal.sendJson(response, status, upstreamError(status, body, encoding));
                 LOG.info("{} {} upstream error in {} ms", route.name(), status,
                         millisSince(started));
             } else if (isEventStream(answer)) {
                 stream(request, response, body, encoding, sent, caller);
             } else {
                 whole(response, answer, body, encoding, started);
+            }
+        }
+    }
+
+    /**
+     * The upstream headers worth passing on, scrubbed like its error bodies (a provider may echo
+     * anything in them); a {@code Retry-After} that is neither seconds nor an HTTP date is dropped.
+     */
+    private void forwardHeaders(HttpHeaders headers, HttpServletResponse response) {
+        for (String name : FORWARDED_HEADERS) {
+            headers.firstValue(name).map(redaction::scrub)
+                    .filter(value -> !"retry-after".equals(name) || isRetryAfter(value))
+                    .ifPresent(value -> response.setHeader(name, value));
+        }
+        // The provider's own id, for its support desk; X-Request-Id is Sluice's.
+        headers.firstValue("x-request-id").map(redaction::scrub)
+                .ifPresent(value -> response.setHeader("X-Upstream-Request-Id", value));
+    }
+
+    /** RFC 9110 section 10.2.3: delay-seconds or an HTTP-date. */
+    private static boolean isRetryAfter(String value) {
+        if (RETRY_SECONDS.matcher(value).matches()) {
+            return true;
+        }
+        try {
+            DateTimeFormatter.RFC_1123_DATE_TIME.parse(value);
+            return true;
+        } catch (DateTimeParseException e) {
+            return false;
+        }
+    }
+
+    /**
+     * The body for an upstream's error status: its own, scrubbed, or, when it cannot be read (an
+     * encoding that does not decode, a connection that breaks, a body that stalls past the time
+     * limits of an answer), one that says so.
+     */
+    private byte[] upstreamError(int status, InputStream body, String encoding) {
+        try (Watch watch = watchdog.watch(null, body)) {
+            try {
+                byte[] error = Decoding.of(body, encoding).readNBytes(MAX_ERROR_BYTES);
+                return dialect.upstreamErrorBody(status, error, redaction::scrub);
+            } catch (IOException e) {
+                Watch.Expiry why = watch.expiry();
+                String detail = why != null ? why.message(config.timeouts())
+                        : e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+                return dialect.errorBody(status, "upstream answered HTTP " + status + " with an "
+                        + "error body that could not be read: " + redaction.scrub(detail),
+                        "upstream_error");
             }
         }
     }
@@ -241,7 +288,7 @@ public final class RelayServlet extends HttpServlet {
         }
         response.setStatus(answer.statusCode());
         response.setContentType(answer.headers().firstValue("content-type")
-                .orElse("application/json"));
+                .map(redaction::scrub).orElse("application/json"));
         response.setContentLength(bytes.length);
         try {
             response.getOutputStream().write(bytes);

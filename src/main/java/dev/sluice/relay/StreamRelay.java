@@ -19,9 +19,9 @@ import java.util.concurrent.Semaphore;
  * The loop of one stream, on the request's own thread: read an upstream event, write it to the
  * client, flush when the upstream has nothing more in hand, until the terminal event, the end of
  * the upstream, or a failure. Every event is forwarded as it was read, except a usage report the
- * relay itself asked for. Until the first event is written the response stays uncommitted, so a
- * failure or an error event up to then becomes a plain HTTP error; after it, failures end the
- * stream in-band in the dialect's shape.
+ * relay itself asked for and an error event, which is scrubbed of secrets. Until the first event
+ * is written the response stays uncommitted, so a failure or an error event up to then becomes a
+ * plain HTTP error; after it, failures end the stream in-band in the dialect's shape.
  */
 public final class StreamRelay {
 
@@ -87,9 +87,11 @@ public final class StreamRelay {
                     }
                     continue;
                 }
-                SseEvent event = (SseEvent) item;
+                SseEvent read = (SseEvent) item;
+                // An error event may quote the key anywhere in a stream; others pass untouched.
+                SseEvent event = s.dialect().scrubbed(read, redaction::scrub);
                 s.transcript().record(event);
-                if (written == 0 && refusedAsError(s, event)) {
+                if (written == 0 && refusedAsError(s, read)) {
                     return;
                 }
                 if (s.usageRequested() && s.dialect().isRequestedUsage(event)) {

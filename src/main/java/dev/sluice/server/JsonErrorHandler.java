@@ -1,6 +1,7 @@
 package dev.sluice.server;
 
 import dev.sluice.dialect.OpenAiChat;
+import dev.sluice.observe.Redaction;
 import java.nio.ByteBuffer;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpFields;
@@ -13,7 +14,8 @@ import org.eclipse.jetty.util.Callback;
 
 /**
  * Errors that Jetty answers itself (a header too large, a malformed request line, a path no
- * servlet serves) in the same JSON shape as Sluice's own, never an HTML page.
+ * servlet serves, an exception no servlet caught) in the same JSON shape as Sluice's own, never
+ * an HTML page, and scrubbed of keys: an exception's text may quote what an upstream sent.
  */
 final class JsonErrorHandler extends ErrorHandler {
 
@@ -34,7 +36,8 @@ final class JsonErrorHandler extends ErrorHandler {
 
     private byte[] body(int code, String message) {
         String reason = HttpStatus.getMessage(code);
-        String text = message == null || message.isBlank() ? reason : reason + ": " + message;
+        String text = message == null || message.isBlank() ? reason
+                : reason + ": " + Redaction.everywhere().scrub(message);
         return shape.errorBody(code, text, code >= 500 ? "server_error" : "invalid_request_error");
     }
 }

@@ -6,6 +6,7 @@ import dev.sluice.access.LoopbackOnly;
 import dev.sluice.access.Quotas;
 import dev.sluice.config.Config;
 import dev.sluice.config.Route;
+import dev.sluice.config.Secret;
 import dev.sluice.observe.Metrics;
 import dev.sluice.observe.Redaction;
 import dev.sluice.observe.TranscriptListener;
@@ -70,8 +71,12 @@ public final class Endpoints implements AutoCloseable {
         Watchdog watchdog = new Watchdog(config.timeouts());
         Metrics metrics = new Metrics(watchdog::openStreams);
         Transcripts transcripts = new Transcripts(config, metrics, listener);
-        Redaction redaction = new Redaction(config.routes().stream().map(Route::key)
-                .filter(Objects::nonNull).toList());
+        List<Secret> keys = config.routes().stream().map(Route::key).filter(Objects::nonNull)
+                .toList();
+        Redaction redaction = new Redaction(keys);
+        // Log lines and the container's own error pages are written by objects that Logback and
+        // Jetty create: they learn the keys here, once, before any request.
+        Redaction.learnEverywhere(keys);
         Admission admission = new Admission(config.access());
         Quotas quotas = new Quotas();
         Upstream upstream = new Upstream(config.timeouts().connect());

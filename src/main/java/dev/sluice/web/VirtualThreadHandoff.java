@@ -83,7 +83,7 @@ final class VirtualThreadHandoff extends HttpServlet {
         } catch (Exception e) {
             LOG.error("request failed", e);
             if (!response.isCommitted()) {
-                response.reset();
+                Refusal.takeBack(response);
                 try {
                     Refusal.sendJson(response, 500, INTERNAL_ERROR);
                 } catch (IOException gone) {

@@ -365,6 +365,18 @@ class ConfigTest {
         assertFalse(e.getMessage().contains("hunter2"), e.getMessage());
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"http://user:se@cret42@h/v1", "http://user:se/cret42@h/v1",
+        "http://user:se?cret42@h/v1", "https://user:se#cret42@h/v1", "user:se@cret42@h/v1",
+        "http://user:se%40cret42@h/v1?api-key=cret42", "ftp://user:se:cret42@h/v1"})
+    void refusedBaseUrlMasksAllOfAPasswordWhateverItHolds(String value) {
+        ConfigException e = refused(Map.of("OPENAI_BASE_URL", value));
+
+        assertFalse(e.getMessage().contains("cret42"), e.getMessage());
+        assertFalse(e.getMessage().contains("user:se"), e.getMessage());
+        assertTrue(e.getMessage().contains("***@h"), e.getMessage());
+    }
+
     // Blank values
 
     @Test

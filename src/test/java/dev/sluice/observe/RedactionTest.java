@@ -74,6 +74,9 @@ class RedactionTest {
         "Authorization: Bearer xyz                | Authorization: [redacted]",
         "Authorization: Bearer abc.def-ghi, retry | Authorization: [redacted], retry",
         "header 'bearer   xyz' refused            | header '[redacted]' refused",
+        "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln | [redacted]",
+        "Authorization: Bearer dGVzdDp0ZXN0== sent | Authorization: [redacted] sent",
+        "bearer sk-abc (rejected)                 | [redacted] (rejected)",
     })
     void bearerTokensAreRemoved(String text, String expected) {
         assertEquals(expected, shown(withoutKey.scrub(text)));
@@ -124,6 +127,18 @@ class RedactionTest {
     void ordinaryTextIsUnchanged(String text) {
         assertEquals(text, shown(withoutKey.scrub(text)));
         assertEquals(text, shown(new Redaction(new Secret("local-key-123")).scrub(text)));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "send a token as 'Authorization: Bearer <token>' (or 'x-api-key: <token>')",
+        "the bearer token is not a valid JWT",
+        "a 401 names a scheme: WWW-Authenticate: Bearer",
+        "Bearer authentication failed; Bearer Token required",
+        "curl -H \"Authorization: Bearer $OPENAI_API_KEY\"",
+    })
+    void sluicesOwnTextsAboutBearerTokensAreUnchanged(String text) {
+        assertEquals(text, withoutKey.scrub(text));
     }
 
     @ParameterizedTest
