@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sluice.config.Config;
+import dev.sluice.config.Operation;
 import dev.sluice.config.Policy;
 import dev.sluice.config.Route;
 import dev.sluice.config.Secret;
@@ -19,6 +20,7 @@ import dev.sluice.testing.TestConfig;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.eclipse.jetty.client.ContentResponse;
@@ -60,7 +62,7 @@ class ScrubbingTest {
                         "data: {\"status\":\"progress\",\"message\":\"hi\"}\n\n",
                         "data: {\"status\":\"error\",\"data\":{\"message\":\"" + SECRETS
                                 + "\"}\n\n"),
-                Arguments.of("anthropic-messages", "/messages",
+                Arguments.of("anthropic-messages", "/v1/messages",
                         "event: message_start\ndata: {\"type\":\"message_start\",\"message\":"
                                 + "{\"id\":\"m\",\"usage\":{\"input_tokens\":1,"
                                 + "\"output_tokens\":1}}}\n\n",
@@ -155,7 +157,7 @@ class ScrubbingTest {
                 encoding));
         relay.start(config(upstream, "anthropic-messages"));
         ContentResponse response = relay.client().post(
-                URI.create(relay.sluiceUrl() + "/route/messages"), STREAM);
+                URI.create(relay.sluiceUrl() + "/route/v1/messages"), STREAM);
 
         String body = response.getContentAsString();
         assertEquals(status, response.getStatus(), body);
@@ -213,7 +215,9 @@ class ScrubbingTest {
     private static Config config(FakeUpstream upstream, String dialect) {
         return TestConfig.relayingTo(upstream.baseUrl(), new Secret(RunningSluice.KEY))
                 .route(new Route("route", "/route", upstream.baseUrl(), dialect, new Secret(HEX),
-                        Policy.NONE))
+                        Policy.NONE, false, dialect.equals("sse")
+                                ? List.of(Operation.parse("POST /events"))
+                                : Operation.defaults(dialect)))
                 .build();
     }
 }
