@@ -13,9 +13,11 @@ import java.util.regex.Pattern;
  * @param key the credential for the upstream, or null to send none
  * @param drain when a client leaves, read the upstream to its end (without writing) to record
  *     the true usage, for providers that bill the whole generation anyway; else cancel at once
+ * @param missingKey the environment variable that should hold the key of an upstream that needs
+ *     one and is unset, so the route answers 503 instead of calling out keyless; else null
  */
 public record Route(String name, String prefix, URI url, String dialect, Secret key,
-        Policy policy, boolean drain) {
+        Policy policy, boolean drain, String missingKey) {
 
     /** The dialects Sluice speaks. */
     public static final Set<String> DIALECTS = Set.of(
@@ -26,6 +28,10 @@ public record Route(String name, String prefix, URI url, String dialect, Secret 
 
     public Route {
         Objects.requireNonNull(policy, "policy");
+        if (missingKey != null && (key != null || url == null)) {
+            throw new IllegalArgumentException("only a route to an upstream without its key "
+                    + "has a missing key");
+        }
         if (!NAME.matcher(name).matches()) {
             throw new IllegalArgumentException("a route name is lower case letters, digits and -");
         }
@@ -37,6 +43,12 @@ public record Route(String name, String prefix, URI url, String dialect, Secret 
             throw new IllegalArgumentException("unknown dialect '" + dialect + "'; one of "
                     + String.join(", ", DIALECTS.stream().sorted().toList()));
         }
+    }
+
+    /** A route that has its key, or needs none. */
+    public Route(String name, String prefix, URI url, String dialect, Secret key, Policy policy,
+            boolean drain) {
+        this(name, prefix, url, dialect, key, policy, drain, null);
     }
 
     /** A route that cancels the upstream as soon as its client leaves. */

@@ -111,6 +111,7 @@ final class Routes {
         }
         String fromFile = blankless(file.getProperty("route." + name + ".url"));
         URI upstream;
+        String missingKey = null;
         if (explicit != null) {
             upstream = url(name, explicit, Settings.describe(variable(name, "url")));
         } else if (url != null) {
@@ -119,6 +120,9 @@ final class Routes {
             upstream = null; // nothing configured: the built-in simulated upstream answers
         } else if (fromFile != null) {
             upstream = url(name, fromFile, source + ": route." + name + ".url");
+            // The file's URL is the provider's own, which refuses a keyless call; a URL chosen
+            // through url-env or an override may be a local server that needs no key.
+            missingKey = key == null ? keyEnv : null;
         } else {
             throw fail("route." + name + ".url", "is required");
         }
@@ -133,7 +137,8 @@ final class Routes {
         }
         try {
             return new Route(name, prefix, upstream, value(name, "dialect", "openai-chat"),
-                    key == null ? null : new Secret(key), policy(name), onClose.equals("drain"));
+                    key == null ? null : new Secret(key), policy(name), onClose.equals("drain"),
+                    missingKey);
         } catch (IllegalArgumentException e) {
             throw new ConfigException(source + ": route " + name + ": " + e.getMessage());
         }
