@@ -57,8 +57,11 @@ final class Report {
         }
     }
 
-    /** CPU time is counted in clock ticks (10 ms); fewer than this many cannot be compared. */
-    static final int MIN_TICKS = 100;
+    /**
+     * CPU time is counted in clock ticks (10 ms): below this many, one tick more or less moves a
+     * figure by over 2%, and a short run's figures are a handful of ticks.
+     */
+    static final int MIN_TICKS = 50;
     /** Fewer open streams than this leave resident memory per stream to page and heap noise. */
     static final int MIN_STREAMS = 100;
     /** Ratios treat smaller latencies as this: below it, differences are scheduling noise. */
@@ -189,9 +192,10 @@ final class Report {
                 - A figure is shown only where the run can resolve it; elsewhere the table says
                   so. A percentile needs enough events (p99 at least 100, p99.9 at least 1,000),
                   and a ratio of two ten times as many (a maximum's, as many as a p99.9's).
-                  CPU figures need at least %d clock ticks (%.1f s) of CPU time, as `/proc`
-                  counts CPU in ticks of %.0f ms. Memory per open stream needs at least %d open
-                  streams, as memory grows by pages and heap regions, not by streams.
+                  CPU figures need at least %d clock ticks (%.1f s) of CPU time: `/proc` counts
+                  CPU in ticks of %.0f ms, and one tick more or less must not move a figure by
+                  more than 2%%. Memory per open stream needs at least %d open streams, as memory
+                  grows by pages and heap regions, not by streams.
                 - *Added* latency is the difference of two noisy measurements: a negative one,
                   shown as `≈ 0`, means the relay added less than the noise.
                 - In the ratios to nginx, latencies under %s ms count as %s ms, CPU under 1 us
