@@ -250,7 +250,7 @@ function tokenForm({ detail }, rejected, retry) {
       return;
     }
     keepToken(value);
-    retry();
+    retry?.();
   });
   return form;
 }
@@ -367,6 +367,8 @@ async function ask() {
   current = { controller };
   const view = answerView();
   for (const old of ui.turns.querySelectorAll('.retry')) old.remove();
+  // An unanswered token form holds no answer: the next question asks again if need be.
+  for (const old of ui.turns.querySelectorAll('.token-form')) old.closest('.turn').remove();
   pinned = true;
   follow();
   setBusy(true);

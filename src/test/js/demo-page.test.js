@@ -236,4 +236,9 @@ test('behind an access file the page asks for a token, retries with it and can f
     await page.locator('#prompt').press('Enter');
     await page.locator('.turn.assistant .token-form').waitFor({ timeout: 10_000 });
     assert.equal(sent.at(-1), null, 'the forgotten token is not sent');
+    await page.locator('#prompt').fill('One more?');
+    await page.locator('#prompt').press('Enter');
+    await page.waitForFunction(() => document.querySelectorAll('.turn.user').length === 3);
+    await page.locator('.turn.assistant .token-form').waitFor({ timeout: 10_000 });
+    assert.equal(await page.locator('.token-form').count(), 1, 'the unanswered form gave way');
   });
