@@ -5,7 +5,8 @@ import dev.sluice.sse.SseEvent;
 import java.util.List;
 
 /** One simulated answer in one provider's shapes: the events of its stream and its whole body. */
-sealed interface SimulatedAnswer permits SimulatedCompletion, SimulatedMessage {
+sealed interface SimulatedAnswer
+        permits SimulatedCompletion, SimulatedMessage, SimulatedResponse {
 
     /** The tokens the answer streams, one {@link #token} event each. */
     List<String> tokens();

@@ -16,9 +16,9 @@ import java.util.UUID;
 
 /**
  * A stand-in for a provider, used by a route with no key and no URL of its own: it answers
- * OpenAI's {@code POST /chat/completions} and Anthropic's {@code POST /messages} in their exact
- * formats, streamed token by token at a steady pace, so the relay, the SDKs and the demo page
- * work on a machine with no key and no network.
+ * OpenAI's {@code POST /chat/completions} and {@code POST /responses} and Anthropic's
+ * {@code POST /messages} in their exact formats, streamed token by token at a steady pace, so
+ * the relay, the SDKs and the demo page work on a machine with no key and no network.
  */
 public final class SimulatedUpstreamServlet extends HttpServlet {
 
@@ -27,6 +27,7 @@ public final class SimulatedUpstreamServlet extends HttpServlet {
 
     private static final String CHAT = "/chat/completions";
     private static final String MESSAGES = "/messages";
+    private static final String RESPONSES = "/responses";
     private static final ObjectMapper JSON = Json.mapper();
     private final Duration tokenDelay;
 
@@ -39,9 +40,10 @@ public final class SimulatedUpstreamServlet extends HttpServlet {
             throws IOException {
         String path = request.getPathInfo();
         boolean anthropic = anthropic(request);
-        if (!CHAT.equals(path) && !MESSAGES.equals(path)) {
+        if (!CHAT.equals(path) && !RESPONSES.equals(path) && !MESSAGES.equals(path)) {
             refuse(response, anthropic, 404, "the simulated upstream answers only " + CHAT
-                    + " (OpenAI) and " + MESSAGES + " (Anthropic), with POST");
+                    + " and " + RESPONSES + " (OpenAI) and " + MESSAGES
+                    + " (Anthropic), with POST");
             return;
         }
         JsonNode body;
@@ -51,12 +53,14 @@ public final class SimulatedUpstreamServlet extends HttpServlet {
             body = null;
         }
         String invalid = anthropic ? SimulatedMessage.invalid(body)
+                : RESPONSES.equals(path) ? SimulatedResponse.invalid(body)
                 : SimulatedCompletion.invalid(body);
         if (invalid != null) {
             refuse(response, anthropic, 400, invalid);
             return;
         }
         SimulatedAnswer answer = anthropic ? SimulatedMessage.of(body)
+                : RESPONSES.equals(path) ? SimulatedResponse.of(body)
                 : SimulatedCompletion.of(body);
         String id = "req_simulated_" + UUID.randomUUID().toString().replace("-", "");
         response.setHeader(anthropic ? "request-id" : "X-Request-Id", id);
@@ -77,12 +81,13 @@ public final class SimulatedUpstreamServlet extends HttpServlet {
     protected void doGet(HttpServletRequest request, HttpServletResponse response)
             throws IOException {
         refuse(response, anthropic(request), 404, "the simulated upstream answers only POST "
-                + CHAT + " and POST " + MESSAGES);
+                + CHAT + ", POST " + RESPONSES + " and POST " + MESSAGES);
     }
 
     /** Anthropic's path, or another than OpenAI's that names an Anthropic API version. */
     private static boolean anthropic(HttpServletRequest request) {
-        return MESSAGES.equals(request.getPathInfo()) || !CHAT.equals(request.getPathInfo())
+        String path = request.getPathInfo();
+        return MESSAGES.equals(path) || !CHAT.equals(path) && !RESPONSES.equals(path)
                 && request.getHeader("anthropic-version") != null;
     }
 
