@@ -17,6 +17,7 @@ const ui = {
   upstream: $('upstream'),
   notice: $('simulated'),
   newChat: $('new-chat'),
+  forgetToken: $('forget-token'),
   jump: $('jump'),
 };
 
@@ -36,6 +37,32 @@ let model = null;        // from sluice/info; null leaves the choice to the rela
 let current = null;      // { controller } while a request is in flight
 let pinned = true;       // follow new text unless the reader scrolled up
 let lastScrollTop = 0;
+
+// ---------- access token: asked for when the relay answers 401, kept for this tab only
+
+const TOKEN_KEY = 'sluice.token';
+let token = readToken();  // also kept here, for a browser that refuses sessionStorage
+
+function readToken() {
+  try {
+    return sessionStorage.getItem(TOKEN_KEY);
+  } catch {
+    return null;
+  }
+}
+
+function keepToken(value) {
+  token = value;
+  try {
+    if (value === null) sessionStorage.removeItem(TOKEN_KEY);
+    else sessionStorage.setItem(TOKEN_KEY, value);
+  } catch {
+    // Storage is off (a private window, a policy): the token lasts as long as the page.
+  }
+  ui.forgetToken.hidden = value === null;
+}
+
+ui.forgetToken.hidden = token === null;
 
 // ---------- relay info
 
@@ -146,7 +173,7 @@ function answerView() {
       node.appendData(delta); // text, never markup: model output is not trusted HTML
       follow();
     },
-    finish({ stopped, error, meta, retry }) {
+    finish({ stopped, error, meta, retry, token: asked }) {
       article.classList.remove('streaming');
       waiting.remove();
       const foot = document.createElement('div');
@@ -168,10 +195,64 @@ function answerView() {
         foot.append(line);
       }
       if (foot.childElementCount) article.append(foot);
-      if (error) article.append(errorBox(error, retry));
+      if (asked) article.append(tokenForm(error, asked.rejected, retry));
+      else if (error) article.append(errorBox(error, retry));
       follow();
     },
   };
+}
+
+let tokenFields = 0;
+
+/** The form that asks for an access token, in place of an error, and retries with it. */
+function tokenForm({ detail }, rejected, retry) {
+  const form = document.createElement('form');
+  form.className = 'token-form';
+  form.noValidate = true;
+  const head = document.createElement('p');
+  head.className = 'token-title';
+  head.textContent = rejected ? 'That access token was not accepted' : 'This relay needs an access token';
+  const why = document.createElement('p');
+  why.className = 'token-detail';
+  const said = (detail ?? '').trim().replace(/\.$/, '');
+  why.textContent = `${said ? `Sluice says: ${said}. ` : ''}Paste a client token or a `
+    + 'sign-in token (JWT). It is kept in this tab only and sent as a bearer token.';
+  const row = document.createElement('div');
+  row.className = 'token-row';
+  const id = `token-${++tokenFields}`;
+  const label = document.createElement('label');
+  label.className = 'visually-hidden';
+  label.htmlFor = id;
+  label.textContent = 'Access token';
+  const input = document.createElement('input');
+  input.id = id;
+  input.type = 'password';
+  input.autocomplete = 'off';
+  input.spellcheck = false;
+  input.placeholder = 'Access token';
+  const use = document.createElement('button');
+  use.type = 'submit';
+  use.className = 'token-use';
+  use.textContent = 'Use token';
+  const problem = document.createElement('p');
+  problem.className = 'token-problem';
+  problem.setAttribute('role', 'alert');
+  row.append(label, input, use);
+  form.append(head, why, row, problem);
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const value = input.value.trim().replace(/^Bearer\s+/i, '');
+    // A header value is visible ASCII: anything else would fail in fetch, not at the relay.
+    if (!/^[\x21-\x7e]+$/.test(value)) {
+      problem.textContent = value ? 'A token has no spaces or non-ASCII characters.'
+        : 'Enter a token first.';
+      input.focus();
+      return;
+    }
+    keepToken(value);
+    retry?.();
+  });
+  return form;
 }
 
 function errorBox({ title, detail, kind }, retry) {
@@ -241,9 +322,10 @@ function formatMs(ms) {
 }
 
 class RelayError extends Error {
-  constructor(title, detail = '', kind = '') {
+  constructor(title, detail = '', kind = '', status = 0) {
     super(title);
     this.view = { title, detail, kind };
+    this.status = status;
   }
 }
 
@@ -260,19 +342,23 @@ async function httpError(res) {
     const body = JSON.parse(raw);
     const err = body?.error;
     if (err && typeof err === 'object') {
-      return new RelayError(title, String(err.message ?? ''), String(err.type ?? err.code ?? ''));
+      return new RelayError(title, String(err.message ?? ''), String(err.type ?? err.code ?? ''),
+        res.status);
     }
-    if (typeof err === 'string') return new RelayError(title, err);
-    if (typeof body?.message === 'string') return new RelayError(title, body.message);
+    if (typeof err === 'string') return new RelayError(title, err, '', res.status);
+    if (typeof body?.message === 'string') {
+      return new RelayError(title, body.message, '', res.status);
+    }
   } catch {
     // Not JSON: plain text is worth showing, an HTML error page is not.
     const html = /html/i.test(res.headers.get('content-type') ?? '') || /^\s*</.test(raw);
     if (!html && raw.trim()) {
       const text = raw.trim();
-      return new RelayError(title, text.length > 300 ? `${text.slice(0, 300)}…` : text);
+      return new RelayError(title, text.length > 300 ? `${text.slice(0, 300)}…` : text, '',
+        res.status);
     }
   }
-  return new RelayError(title, 'The relay gave no further detail.');
+  return new RelayError(title, 'The relay gave no further detail.', '', res.status);
 }
 
 async function ask() {
@@ -281,6 +367,8 @@ async function ask() {
   current = { controller };
   const view = answerView();
   for (const old of ui.turns.querySelectorAll('.retry')) old.remove();
+  // An unanswered token form holds no answer: the next question asks again if need be.
+  for (const old of ui.turns.querySelectorAll('.token-form')) old.closest('.turn').remove();
   pinned = true;
   follow();
   setBusy(true);
@@ -294,12 +382,17 @@ async function ask() {
   let inBand = null;
   let done = false;
   let outcome;
+  const sent = token;
 
   try {
     if (model === null) await loadInfo();
     const res = await fetch('v1/chat/completions', {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream' },
+      headers: {
+        'Content-Type': 'application/json',
+        Accept: 'text/event-stream',
+        ...(sent !== null && { Authorization: `Bearer ${sent}` }),
+      },
       body: JSON.stringify({
         ...(model && { model }),
         messages: history,
@@ -373,7 +466,11 @@ async function ask() {
     }
   } catch (err) {
     if (controller.signal.aborted) outcome = { stopped: true };
-    else if (err instanceof RelayError) outcome = { error: err.view };
+    else if (err instanceof RelayError && err.status === 401) {
+      // A token that was refused is forgotten: keeping it would only be refused again.
+      if (sent !== null && token === sent) keepToken(null);
+      outcome = { error: err.view, token: { rejected: sent !== null } };
+    } else if (err instanceof RelayError) outcome = { error: err.view };
     else {
       outcome = {
         error: {
@@ -412,7 +509,10 @@ async function ask() {
   if (history !== conversation) return; // a new chat began while this one was ending
   setBusy(false);
   if (outcome.stopped) setState('stopped', kept ? 'Stopped · the partial answer is kept' : 'Stopped');
-  else if (outcome.error) setState('error', outcome.error.title);
+  else if (outcome.token) {
+    setState('locked', 'An access token is needed');
+    view.article.querySelector('.token-form input')?.focus();
+  } else if (outcome.error) setState('error', outcome.error.title);
   else setState('idle', 'Ready');
 }
 
@@ -474,6 +574,12 @@ document.addEventListener('keydown', (e) => {
 });
 
 ui.newChat.addEventListener('click', newChat);
+
+ui.forgetToken.addEventListener('click', () => {
+  keepToken(null);
+  if (!current) setState('idle', 'Access token forgotten');
+  ui.prompt.focus();
+});
 
 ui.turns.addEventListener('click', (e) => {
   const button = e.target.closest('.suggestion');

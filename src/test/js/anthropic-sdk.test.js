@@ -1,5 +1,6 @@
 // The official Anthropic TypeScript SDK against Sluice's Anthropic route (/anthropic): a
-// streamed message yields its text and the final message, and errors keep Anthropic's shape.
+// streamed message yields its text and the final message, and errors keep Anthropic's shape;
+// with no key at all, the README's example streams from the simulated upstream.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -25,9 +26,9 @@ after(() => teardown(
   () => assert.deepEqual(fake?.failures ?? [], [], 'a fake provider script failed'),
 ));
 
-function sdk() {
+function sdk(relay = sluice) {
   return new Anthropic({
-    baseURL: `${sluice.url}anthropic`,
+    baseURL: `${relay.url}anthropic`,
     apiKey: 'client-token-not-forwarded',
     maxRetries: 0,
     timeout: 20_000,
@@ -99,4 +100,29 @@ test('an upstream error keeps Anthropic\'s shape and becomes the SDK\'s error cl
     assert.match(err.message, /Number of request tokens has exceeded your rate limit/);
     return true;
   });
+});
+
+test('with no key, the README example streams a simulated answer', async () => {
+  const keyless = await startSluice({ SLUICE_SIMULATED_TOKEN_DELAY: '1ms' });
+  try {
+    const stream = sdk(keyless).messages.stream({
+      model: 'claude-sonnet-5-5',
+      max_tokens: 512,
+      messages: [{ role: 'user', content: 'Hello' }],
+    });
+    const texts = [];
+    stream.on('text', (text) => texts.push(text));
+    const message = await stream.finalMessage();
+    assert.ok(texts.length > 10, `the answer streams in many deltas: ${texts.length}`);
+    assert.match(texts.join(''), /^Hello! I am Sluice's simulated upstream/);
+    assert.match(texts.join(''), /ANTHROPIC_API_KEY/, 'it says how to reach a real model');
+    assert.match(message.id, /^msg_simulated_/);
+    assert.equal(message.model, 'claude-sonnet-5-5');
+    assert.deepEqual(message.content, [{ type: 'text', text: texts.join('') }]);
+    assert.equal(message.stop_reason, 'end_turn');
+    assert.equal(message.usage.output_tokens, texts.length);
+    assert.ok(message.usage.input_tokens > 0);
+  } finally {
+    await keyless.stop();
+  }
 });

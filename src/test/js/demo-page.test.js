@@ -1,8 +1,11 @@
 // The demo page in headless Chromium (Debian's, driven by playwright-core): answers grow token by
-// token, Stop ends one and closes the provider's connection, and errors read as sentences.
+// token, Stop ends one and closes the provider's connection, errors read as sentences, and
+// behind an access file the page asks for a token and retries with it.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before, beforeEach, test } from 'node:test';
 import { chromium } from 'playwright-core';
@@ -174,3 +177,68 @@ test('an upstream failure mid-answer shows a readable message and keeps the text
   assert.equal(await state(), 'error');
   await page.screenshot({ path: path.join(SHOTS, 'demo-page-error.png') });
 });
+
+test('behind an access file the page asks for a token, retries with it and can forget it',
+  async () => {
+    const token = 'slc_page-test-token-0123456789abcdef';
+    const access = path.join(mkdtempSync(path.join(os.tmpdir(), 'sluice-page-')),
+      'access.properties');
+    writeFileSync(access,
+      `client.page.token-sha256 = ${createHash('sha256').update(token).digest('hex')}\n`);
+    const guarded = await startSluice({ SLUICE_SIMULATED_TOKEN_DELAY: '5ms', SLUICE_ACCESS: access });
+    const sent = [];
+    page.on('request', (request) => {
+      if (request.url().endsWith('/v1/chat/completions')) {
+        sent.push(request.headers().authorization ?? null);
+      }
+    });
+
+    await ask(guarded, 'How does streaming work?');
+    const form = page.locator('.turn.assistant .token-form');
+    await form.waitFor({ timeout: 10_000 });
+    assert.equal(await state(), 'locked');
+    assert.equal(await form.locator('.token-title').textContent(),
+      'This relay needs an access token');
+    assert.match(await form.locator('.token-detail').textContent(), /^Sluice says: .+\. Paste/);
+    assert.equal(await page.locator('.turn.assistant .error').count(), 0, 'a form, not an error');
+    assert.ok(await page.locator('#forget-token').isHidden(), 'nothing to forget yet');
+    const input = form.getByLabel('Access token');
+    assert.ok(await input.evaluate((el) => el === document.activeElement), 'the field has focus');
+    await page.screenshot({ path: path.join(SHOTS, 'demo-page-token.png') });
+
+    await input.fill('slc_not-a-known-token');
+    await input.press('Enter');
+    const again = page.locator('.turn.assistant .token-form');
+    await page.locator('.token-title', { hasText: 'That access token was not accepted' })
+      .waitFor({ timeout: 10_000 });
+    assert.equal(await again.count(), 1, 'one form, the failed try replaced');
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('sluice.token')), null,
+      'a refused token is not kept');
+
+    await again.getByLabel('Access token').fill(`Bearer ${token}`);
+    await again.getByRole('button', { name: 'Use token' }).click();
+    await page.locator('body[data-state="idle"]').waitFor({ timeout: 20_000 });
+    assert.match(await answerText(), /^Streaming works like this/);
+    assert.equal(await page.locator('.token-form').count(), 0);
+    assert.equal(await page.locator('.turn.user').count(), 1, 'the question was asked once');
+    assert.deepEqual(sent, [null, 'Bearer slc_not-a-known-token', `Bearer ${token}`]);
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('sluice.token')), token);
+    await page.screenshot({ path: path.join(SHOTS, 'demo-page-token-answered.png') });
+
+    // A reload keeps the tab's token; Forget token drops it and the next question asks again.
+    await ask(guarded, 'Hello');
+    await page.locator('body[data-state="idle"]').waitFor({ timeout: 20_000 });
+    assert.match(await answerText(), /^Hello! I am Sluice's simulated upstream/);
+    await page.getByRole('button', { name: 'Forget access token' }).click();
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('sluice.token')), null);
+    assert.ok(await page.locator('#forget-token').isHidden());
+    await page.locator('#prompt').fill('And again?');
+    await page.locator('#prompt').press('Enter');
+    await page.locator('.turn.assistant .token-form').waitFor({ timeout: 10_000 });
+    assert.equal(sent.at(-1), null, 'the forgotten token is not sent');
+    await page.locator('#prompt').fill('One more?');
+    await page.locator('#prompt').press('Enter');
+    await page.waitForFunction(() => document.querySelectorAll('.turn.user').length === 3);
+    await page.locator('.turn.assistant .token-form').waitFor({ timeout: 10_000 });
+    assert.equal(await page.locator('.token-form').count(), 1, 'the unanswered form gave way');
+  });

@@ -132,10 +132,13 @@ public final class BenchMain {
     private static String line(Result r) {
         LoadClient.Run run = r.run();
         return String.format(Locale.ROOT, "%-11s %-11s %5d/%d sustained, latency p50 %.2f p99 "
-                        + "%.2f max %.1f ms, %.2f us CPU/event, %.0f events/s, client CPU %.0f%%%s",
+                        + "%.2f max %.1f ms, %s, %.0f events/s, client CPU %s%s",
                 r.scenario().name(), r.target(), run.sustained(), run.streams(),
                 run.latency().p50(), run.latency().p99(), run.latency().max(),
-                r.cpuMicrosPerEvent(), r.eventsPerSecond(), r.clientCpuPercent(),
+                Report.measured(r.cpuSeconds()) ? String.format(Locale.ROOT,
+                        "%.2f us CPU/event", r.cpuMicrosPerEvent()) : "too little CPU to measure",
+                r.eventsPerSecond(), Report.measured(r.clientCpuSeconds())
+                        ? String.format(Locale.ROOT, "%.0f%%", r.clientCpuPercent()) : "unmeasured",
                 run.firstError() == null ? "" : " (" + run.errors() + " failed, first: "
                         + run.firstError() + ")");
     }

@@ -45,9 +45,39 @@ final class Report {
         }
     }
 
-    /** A table row: a label, a cell per target, and a number to divide by nginx's, if any. */
+    /**
+     * A table row: a label, a cell per target, and a number to divide by nginx's, if any (NaN
+     * where it was not measured), with the floor below which the number is noise.
+     */
     private record Row(String label, Function<Result, String> cell,
-            ToDoubleFunction<Result> ratio) {}
+            ToDoubleFunction<Result> ratio, double floor) {
+
+        Row(String label, Function<Result, String> cell) {
+            this(label, cell, null, 0);
+        }
+    }
+
+    /**
+     * CPU time is counted in clock ticks (10 ms): below this many, one tick more or less moves a
+     * figure by over 2%, and a short run's figures are a handful of ticks.
+     */
+    static final int MIN_TICKS = 50;
+    /** Fewer open streams than this leave resident memory per stream to page and heap noise. */
+    static final int MIN_STREAMS = 100;
+    /** Ratios treat smaller latencies as this: below it, differences are scheduling noise. */
+    private static final double LATENCY_FLOOR_MS = 0.1;
+    private static final String FEW_EVENTS = "too few events to measure";
+    /** The same, within a cell of several figures. */
+    private static final String FEW = "too few events";
+    private static final String LITTLE_CPU = "too little CPU to measure";
+    private static final String FEW_STREAMS = "too few streams to measure";
+    /** Curve positions ({@link Stats#CURVE_X}) of the percentiles in the tables. */
+    private static final double P50 = 0.30103;
+    private static final double P99 = 2;
+    private static final double P999 = 3;
+    private static final Function<Result, Stats> FIRST_BYTE = r -> r.run().firstByte();
+    private static final Function<Result, Stats> LATENCY = r -> r.run().latency();
+    private static final Function<Result, Stats> ALL_OPEN = r -> r.run().latencyAllOpen();
 
     private final List<Target> targets;
     private final Lookup results;
@@ -128,6 +158,10 @@ final class Report {
                 (nginx: master and workers); CPU us per event equals CPU seconds per million
                 events. Machines are noisy: compare within a run, not across runs.
 
+                """);
+        howToRead(md);
+        md.append("""
+
                 ## Goals
 
                 | scenario | goal | target | measured | verdict |
@@ -148,6 +182,35 @@ final class Report {
         }
         md.append("\n## Added latency per event\n\n![added latency per event](latency.svg)\n");
         return md.toString();
+    }
+
+    private void howToRead(StringBuilder md) {
+        md.append(String.format(Locale.ROOT, """
+
+                ## How to read it
+
+                - A figure is shown only where the run can resolve it; elsewhere the table says
+                  so. A percentile needs enough events (p99 at least 100, p99.9 at least 1,000),
+                  and a ratio of two ten times as many (a maximum's, as many as a p99.9's).
+                  CPU figures need at least %d clock ticks (%.1f s) of CPU time: `/proc` counts
+                  CPU in ticks of %.0f ms, and one tick more or less must not move a figure by
+                  more than 2%%. Memory per open stream needs at least %d open streams, as memory
+                  grows by pages and heap regions, not by streams.
+                - *Added* latency is the difference of two noisy measurements: a negative one,
+                  shown as `≈ 0`, means the relay added less than the noise.
+                - In the ratios to nginx, latencies under %s ms count as %s ms, CPU under 1 us
+                  per event as 1 us, context switches under 0.1 per event as 0.1 and memory
+                  under 1 KiB per stream as 1 KiB, so that a tiny denominator does not turn a
+                  small difference into a large factor. A ratio marked `≥` had nginx's figure
+                  under the floor: the true ratio is higher, but nginx's share is then noise.
+                """, MIN_TICKS, MIN_TICKS / (double) Proc.CLOCK_TICKS,
+                1000.0 / Proc.CLOCK_TICKS, MIN_STREAMS, fixed(LATENCY_FLOOR_MS, 1),
+                fixed(LATENCY_FLOOR_MS, 1)));
+        if (scenarios.contains(Scenario.SMOKE)) {
+            md.append("- `smoke` only checks that every target relays end to end: it has too few"
+                    + " events and streams\n  for most figures. Read the full scenarios for "
+                    + "numbers.\n");
+        }
     }
 
     private void table(StringBuilder md, Scenario scenario, List<Row> rows) {
@@ -181,64 +244,116 @@ final class Report {
 
     private List<Row> firstByteRows() {
         return List.of(
-                new Row("first byte p50 / p99 (ms)", r -> ms(r.run().firstByte().p50()) + " / "
-                        + ms(r.run().firstByte().p99()), null),
-                new Row("added first byte p50 (ms)", r -> direct(r) ? "-"
-                        : ms(results.addedFirstByte(r).p50()),
-                        r -> results.addedFirstByte(r).p50()),
-                new Row("added first byte p99 (ms)", r -> direct(r) ? "-"
-                        : ms(results.addedFirstByte(r).p99()),
-                        r -> results.addedFirstByte(r).p99()));
+                new Row("first byte p50 / p99 (ms)", r -> percentile(r.run().firstByte(),
+                        Stats::p50, P50) + " / " + percentile(r.run().firstByte(), Stats::p99,
+                        P99)),
+                added("added first byte p50 (ms)", FIRST_BYTE, Stats::p50, P50, P50 + 1),
+                added("added first byte p99 (ms)", FIRST_BYTE, Stats::p99, P99, P99 + 1));
     }
 
     private List<Row> rows(Scenario scenario) {
         List<Row> rows = new ArrayList<>();
         rows.add(new Row("streams sustained / failed / stalled", r -> r.run().sustained() + "/"
-                + r.run().streams() + " / " + r.run().errors() + " / " + r.run().stalled(), null));
-        rows.add(new Row("first byte at N, p50 / p99 (ms)", r -> ms(r.run().firstByte().p50())
-                + " / " + ms(r.run().firstByte().p99()), null));
+                + r.run().streams() + " / " + r.run().errors() + " / " + r.run().stalled()));
+        rows.add(new Row("first byte at N, p50 / p99 (ms)", r -> percentile(r.run().firstByte(),
+                Stats::p50, P50) + " / " + percentile(r.run().firstByte(), Stats::p99, P99)));
         rows.add(new Row("added first byte at N, p50 / p99 (ms)", r -> direct(r) ? "-"
-                : ms(results.addedFirstByte(r).p50()) + " / "
-                        + ms(results.addedFirstByte(r).p99()), null));
+                : addedCell(r, FIRST_BYTE, Stats::p50, P50) + " / "
+                        + addedCell(r, FIRST_BYTE, Stats::p99, P99)));
         rows.add(new Row("event latency p50 / p99 / p99.9 / max (ms)", r -> {
             Stats s = r.run().latency();
-            return ms(s.p50()) + " / " + ms(s.p99()) + " / " + ms(s.p999()) + " / " + ms(s.max());
-        }, null));
-        rows.add(added("added p50 (ms)", Stats::p50));
-        rows.add(added("added p99 (ms)", Stats::p99));
-        rows.add(added("added p99.9 (ms)", Stats::p999));
-        rows.add(added("added max (ms)", Stats::max));
+            return percentile(s, Stats::p50, P50) + " / " + percentile(s, Stats::p99, P99)
+                    + " / " + percentile(s, Stats::p999, P999) + " / " + ms(s.max());
+        }));
+        rows.add(added("added p50 (ms)", LATENCY, Stats::p50, P50, P50 + 1));
+        rows.add(added("added p99 (ms)", LATENCY, Stats::p99, P99, P99 + 1));
+        rows.add(added("added p99.9 (ms)", LATENCY, Stats::p999, P999, P999 + 1));
+        // A maximum is one event whatever the count: compared only where a p99.9 could be.
+        rows.add(added("added max (ms)", LATENCY, Stats::max, 0, P999));
         rows.add(new Row("once all streams were open: events, added p50 / p99 (ms)",
                 r -> number(r.run().latencyAllOpen().count()) + (direct(r) ? ""
-                        : ", " + ms(results.addedAllOpen(r).p50()) + " / "
-                                + ms(results.addedAllOpen(r).p99())), null));
-        rows.add(new Row("events/s", r -> number(r.eventsPerSecond()), Result::eventsPerSecond));
-        rows.add(new Row("MB/s", r -> fixed(r.megabytesPerSecond(), 1), null));
-        rows.add(new Row("CPU us per event", r -> fixed(r.cpuMicrosPerEvent(), 2),
-                Result::cpuMicrosPerEvent));
+                        : ", " + addedCell(r, ALL_OPEN, Stats::p50, P50) + " / "
+                                + addedCell(r, ALL_OPEN, Stats::p99, P99))));
+        rows.add(new Row("events/s", r -> number(r.eventsPerSecond()), Result::eventsPerSecond,
+                0));
+        rows.add(new Row("MB/s", r -> fixed(r.megabytesPerSecond(), 1)));
+        rows.add(new Row("CPU us per event", r -> cpu(r.cpuSeconds(), r.cpuMicrosPerEvent(), 2),
+                r -> measured(r.cpuSeconds()) ? r.cpuMicrosPerEvent() : Double.NaN, 1));
         rows.add(new Row("context switches per event", r -> fixed(r.contextSwitchesPerEvent(), 2),
-                Result::contextSwitchesPerEvent));
-        rows.add(new Row("CPU % of one core (of which system)", r -> fixed(r.cpuPercent(), 0)
-                + " (" + fixed(r.systemPercent(), 0) + "%)", null));
+                Result::contextSwitchesPerEvent, 0.1));
+        rows.add(new Row("CPU % of one core (of which system)", r -> measured(r.cpuSeconds())
+                ? fixed(r.cpuPercent(), 0) + " (" + fixed(r.systemPercent(), 0) + "%)"
+                : LITTLE_CPU));
         rows.add(new Row("RSS idle / all started / peak (MiB)", r -> mib(r.rssIdleKib()) + " / "
-                + mib(r.rssStartedKib()) + " / " + mib(r.peakRssKib()), null));
-        rows.add(new Row("RSS per open stream (KiB)", r -> fixed(r.rssPerStreamKib(), 1),
-                Result::rssPerStreamKib));
-        rows.add(new Row("peak RSS since start, VmHWM (MiB)", r -> mib(r.hwmKib()), null));
-        rows.add(new Row("OS threads idle / peak", r -> r.threadsIdle() + " / " + r.threadsPeak(),
-                null));
-        rows.add(new Row("upstream CPU us per event", r -> fixed(r.upstreamCpuMicrosPerEvent(), 2),
-                null));
-        rows.add(new Row("load client CPU % of one core", r -> fixed(r.clientCpuPercent(), 0),
-                null));
-        rows.add(new Row("other work on the machine (cores)", r -> fixed(r.otherCores(), 2),
-                null));
+                + mib(r.rssStartedKib()) + " / " + mib(r.peakRssKib())));
+        rows.add(new Row("RSS per open stream (KiB)", r -> memoryMeasured(r)
+                ? fixed(r.rssPerStreamKib(), 1) : FEW_STREAMS,
+                r -> memoryMeasured(r) ? r.rssPerStreamKib() : Double.NaN, 1));
+        rows.add(new Row("peak RSS since start, VmHWM (MiB)", r -> mib(r.hwmKib())));
+        rows.add(new Row("OS threads idle / peak", r -> r.threadsIdle() + " / "
+                + r.threadsPeak()));
+        rows.add(new Row("upstream CPU us per event", r -> cpu(r.upstreamCpuSeconds(),
+                r.upstreamCpuMicrosPerEvent(), 2)));
+        rows.add(new Row("load client CPU % of one core", r -> cpu(r.clientCpuSeconds(),
+                r.clientCpuPercent(), 0)));
+        rows.add(new Row("other work on the machine (cores)", r -> fixed(r.otherCores(), 2)));
         return rows;
     }
 
-    private Row added(String label, ToDoubleFunction<Stats> percentile) {
-        return new Row(label, r -> direct(r) ? "-" : ms(percentile.applyAsDouble(results.added(r))),
-                r -> percentile.applyAsDouble(results.added(r)));
+    /**
+     * A latency a relay added over direct at one percentile, and its ratio to nginx's.
+     *
+     * @param shown the curve position that enough events to show the figure resolve
+     * @param compared the same for a ratio, which needs ten times the events: two figures
+     *     made of a few events each differ by chance alone
+     */
+    private Row added(String label, Function<Result, Stats> of,
+            ToDoubleFunction<Stats> percentile, double shown, double compared) {
+        return new Row(label, r -> direct(r) ? "-" : resolved(r, of, shown)
+                ? addedCell(r, of, percentile, shown) : FEW_EVENTS,
+                r -> resolved(r, of, compared) ? percentile.applyAsDouble(added(r, of))
+                        : Double.NaN,
+                LATENCY_FLOOR_MS);
+    }
+
+    private String addedCell(Result r, Function<Result, Stats> of,
+            ToDoubleFunction<Stats> percentile, double x) {
+        if (!resolved(r, of, x)) {
+            return FEW;
+        }
+        double value = percentile.applyAsDouble(added(r, of));
+        return value < 0 ? "≈ 0 (" + ms(value) + ")" : ms(value);
+    }
+
+    private Stats added(Result r, Function<Result, Stats> of) {
+        return of.apply(r).minus(of.apply(results.find(r.scenario().name(), "direct")));
+    }
+
+    /** True when both this result and direct's have events enough for the percentile. */
+    private boolean resolved(Result r, Function<Result, Stats> of, double x) {
+        Result direct = results.find(r.scenario().name(), "direct");
+        return direct != null && resolved(of.apply(r), x) && resolved(of.apply(direct), x);
+    }
+
+    private static boolean resolved(Stats s, double x) {
+        return s.count() > 0 && s.resolvedX() + 1e-9 >= x;
+    }
+
+    private static String percentile(Stats s, ToDoubleFunction<Stats> percentile, double x) {
+        return resolved(s, x) ? ms(percentile.applyAsDouble(s)) : FEW;
+    }
+
+    /** True when {@code seconds} of CPU time spans enough clock ticks to compare. */
+    static boolean measured(double seconds) {
+        return Math.round(seconds * Proc.CLOCK_TICKS) >= MIN_TICKS;
+    }
+
+    private static String cpu(double seconds, double value, int decimals) {
+        return measured(seconds) ? fixed(value, decimals) : LITTLE_CPU;
+    }
+
+    static boolean memoryMeasured(Result r) {
+        return r.openAtSample() >= MIN_STREAMS && r.rssStartedKib() > r.rssIdleKib();
     }
 
     private Map<String, Object> json() {
@@ -318,6 +433,7 @@ final class Report {
         m.put("latency_curve_ms", run.latency().curve());
         m.put("cpu_s", r.cpuSeconds());
         m.put("cpu_s_per_million_events", r.cpuMicrosPerEvent());
+        m.put("cpu_measurable", measured(r.cpuSeconds()));
         m.put("cpu_percent", r.cpuPercent());
         m.put("system_cpu_s", r.systemCpuSeconds());
         m.put("context_switches", r.contextSwitches());
@@ -328,6 +444,7 @@ final class Report {
         m.put("rss_all_started_kib", r.rssStartedKib());
         m.put("open_at_rss_sample", r.openAtSample());
         m.put("rss_per_stream_kib", r.rssPerStreamKib());
+        m.put("rss_per_stream_measurable", memoryMeasured(r));
         m.put("rss_peak_sampled_kib", r.peakRssKib());
         m.put("vm_hwm_kib", r.hwmKib());
         m.put("threads_idle", r.threadsIdle());
@@ -354,10 +471,20 @@ final class Report {
         return targets.stream().filter(t -> t.name().startsWith("sluice")).toList();
     }
 
+    /**
+     * Sluice's number over nginx's, each at least the row's floor; "-" where either is not
+     * measured, and "≥" where only nginx's was under the floor, so the true ratio is higher.
+     */
     private String ratio(Row row, Result sluice, Result nginx) {
         double base = row.ratio().applyAsDouble(nginx);
         double value = row.ratio().applyAsDouble(sluice);
-        return base > 0 && !Double.isNaN(value) ? fixed(value / base, 2) : "-";
+        if (Double.isNaN(base) || Double.isNaN(value)) {
+            return "-";
+        }
+        boolean floored = base < row.floor() && value > row.floor();
+        base = Math.max(base, row.floor());
+        value = Math.max(value, row.floor());
+        return base > 0 ? (floored ? "≥ " : "") + fixed(value / base, 2) : "-";
     }
 
     private static String setup(Target target) {

@@ -7,7 +7,8 @@ import java.util.Locale;
 
 /**
  * A hand-written SVG chart: for each scenario, every relay's added latency per event by
- * percentile, on log scales, with direct's own latency as a dashed reference.
+ * percentile, on log scales, with direct's own latency as a dashed reference; each panel's
+ * percentile axis ends where its events stop resolving percentiles.
  */
 final class Svg {
 
@@ -20,6 +21,8 @@ final class Svg {
     private static final double FLOOR_MS = 0.01;
     private static final String[] COLORS = {"#1f77b4", "#d95f02", "#1b9e77", "#7570b3"};
     private static final String[] TICKS = {"p50", "p90", "p99", "p99.9", "p99.99", "p99.999"};
+    /** The curve position of p50, where every axis starts. */
+    private static final double X0 = 0.30103;
 
     private Svg() {}
 
@@ -28,7 +31,8 @@ final class Svg {
                 .filter(name -> !name.equals("direct")).toList();
         int columns = Math.min(2, Math.max(1, scenarios.size()));
         int rows = (scenarios.size() + columns - 1) / columns;
-        int width = 2 * PANEL_WIDTH;
+        int width = 2 * PANEL_WIDTH; // the title and legend need it; one panel takes it all
+        int panelWidth = width / columns;
         int height = rows * PANEL_HEIGHT + 60;
         StringBuilder svg = new StringBuilder(String.format(Locale.ROOT,
                 "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
@@ -40,8 +44,8 @@ final class Svg {
                 width, height, width, height, label(FLOOR_MS)));
         legend(svg, relays, 10, 38);
         for (int i = 0; i < scenarios.size(); i++) {
-            panel(svg, results, scenarios.get(i), relays, (i % columns) * PANEL_WIDTH,
-                    60 + (i / columns) * PANEL_HEIGHT);
+            panel(svg, results, scenarios.get(i), relays, (i % columns) * panelWidth,
+                    60 + (i / columns) * PANEL_HEIGHT, panelWidth);
         }
         return svg.append("</svg>\n").toString();
     }
@@ -57,7 +61,7 @@ final class Svg {
     }
 
     private static void panel(StringBuilder svg, Report.Lookup results, Scenario scenario,
-            List<String> relays, int x0, int y0) {
+            List<String> relays, int x0, int y0, int panelWidth) {
         Result direct = results.find(scenario.name(), "direct");
         if (direct == null) {
             return;
@@ -74,8 +78,20 @@ final class Svg {
                 }
             }
         }
-        double decades = Math.ceil(Math.log10(top / FLOOR_MS));
-        int plotWidth = PANEL_WIDTH - LEFT - RIGHT;
+        double decades = Math.max(1, Math.ceil(Math.log10(top / FLOOR_MS)));
+        Stats base = direct.run().latency();
+        // The axis ends at the highest percentile any curve resolves, at least p90.
+        double end = 1;
+        for (String relay : relays) {
+            Result result = results.find(scenario.name(), relay);
+            if (result != null) {
+                end = Math.max(end, Math.min(base.resolvedX(),
+                        result.run().latency().resolvedX()));
+            }
+        }
+        end = Math.max(end, base.resolvedX());
+        end = Math.min(end, Stats.CURVE_X[Stats.CURVE_X.length - 1]);
+        int plotWidth = panelWidth - LEFT - RIGHT;
         int plotHeight = PANEL_HEIGHT - TOP - BOTTOM;
         int left = x0 + LEFT;
         int bottom = y0 + TOP + plotHeight;
@@ -88,30 +104,46 @@ final class Svg {
             line(svg, left, y, left + plotWidth, y, "#eee", "");
             text(svg, left - 4, y + 4, label(FLOOR_MS * Math.pow(10, d)), "end");
         }
-        for (int t = 0; t < TICKS.length; t++) {
-            double x = left + (t == 0 ? 0 : (t - 0.30103) / (5 - 0.30103) * plotWidth);
-            line(svg, x, y0 + TOP, x, bottom, "#eee", "");
-            text(svg, x, bottom + 14, TICKS[t], "middle");
+        double last = X0;
+        for (int t = 0; t < TICKS.length && (t == 0 ? X0 : t) <= end + 1e-9; t++) {
+            last = t == 0 ? X0 : t;
+            tick(svg, left + (last - X0) / (end - X0) * plotWidth, y0 + TOP, bottom, TICKS[t]);
+        }
+        if (end - last > 0.15) {
+            tick(svg, left + plotWidth, y0 + TOP, bottom, percentileName(end));
         }
         text(svg, left + plotWidth / 2.0, bottom + 32, "percentile of events", "middle");
-        Stats base = direct.run().latency();
         curve(svg, base.curve(), base.resolvedX(), "#888", " stroke-dasharray=\"4 3\"",
-                left, bottom, plotWidth, plotHeight, decades);
+                left, bottom, plotWidth, plotHeight, decades, end);
         for (int i = 0; i < relays.size(); i++) {
             Result result = results.find(scenario.name(), relays.get(i));
             if (result != null) {
                 double resolved = Math.min(base.resolvedX(), result.run().latency().resolvedX());
                 curve(svg, results.added(result).curve(), resolved, COLORS[(i + 1) % COLORS.length],
-                        "", left, bottom, plotWidth, plotHeight, decades);
+                        "", left, bottom, plotWidth, plotHeight, decades, end);
             }
         }
     }
 
+    private static void tick(StringBuilder svg, double x, double top, double bottom,
+            String label) {
+        line(svg, x, top, x, bottom, "#eee", "");
+        text(svg, x, bottom + 14, label, "middle");
+    }
+
+    /** The percentile at a curve position, e.g. p99.5 at log10(200). */
+    private static String percentileName(double x) {
+        return "p" + BigDecimal.valueOf(100 * (1 - Math.pow(10, -x)))
+                .round(new MathContext((int) Math.floor(x) + 2)).stripTrailingZeros()
+                .toPlainString();
+    }
+
     private static void curve(StringBuilder svg, double[] values, double resolvedX, String color,
-            String style, int left, int bottom, int width, int height, double decades) {
+            String style, int left, int bottom, int width, int height, double decades,
+            double end) {
         StringBuilder points = new StringBuilder();
         for (int i = 0; i < values.length && Stats.CURVE_X[i] <= resolvedX + 1e-9; i++) {
-            double x = left + (Stats.CURVE_X[i] - 0.30103) / (5 - 0.30103) * width;
+            double x = left + (Stats.CURVE_X[i] - X0) / (end - X0) * width;
             double decade = Math.log10(Math.max(values[i], FLOOR_MS) / FLOOR_MS);
             double y = bottom - decade / decades * height;
             points.append(String.format(Locale.ROOT, "%.1f,%.1f ", x, y));

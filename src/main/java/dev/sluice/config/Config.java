@@ -172,7 +172,9 @@ public record Config(
         for (Route route : routes) {
             lines.put("route " + route.name() + " " + route.prefix(), route.dialect() + " -> "
                     + (route.simulated() ? "(simulated upstream)" : route.url()) + ", key "
-                    + (route.key() == null ? "(none)" : route.key().fingerprint())
+                    + (route.key() != null ? route.key().fingerprint()
+                            : route.missingKey() == null ? "(none)"
+                            : "(none: " + route.missingKey() + " is unset, so it answers 503)")
                     + ", relays " + String.join(", ", route.operations().stream()
                             .map(o -> o.method() + " " + route.prefix() + o.path()).toList())
                     + (route.policy().isEmpty() && route.policy().headers().isEmpty()

@@ -16,9 +16,11 @@ import java.util.regex.Pattern;
  * @param drain when a client leaves, read the upstream to its end (without writing) to record
  *     the true usage, for providers that bill the whole generation anyway; else cancel at once
  * @param operations the requests relayed with the key; any other is refused before it is sent
+ * @param missingKey the environment variable that should hold the key of an upstream that needs
+ *     one and is unset, so the route answers 503 instead of calling out keyless; else null
  */
 public record Route(String name, String prefix, URI url, String dialect, Secret key,
-        Policy policy, boolean drain, List<Operation> operations) {
+        Policy policy, boolean drain, List<Operation> operations, String missingKey) {
 
     /** The dialects Sluice speaks. */
     public static final Set<String> DIALECTS = Set.of(
@@ -29,6 +31,10 @@ public record Route(String name, String prefix, URI url, String dialect, Secret 
 
     public Route {
         Objects.requireNonNull(policy, "policy");
+        if (missingKey != null && (key != null || url == null)) {
+            throw new IllegalArgumentException("only a route to an upstream without its key "
+                    + "has a missing key");
+        }
         if (!NAME.matcher(name).matches()) {
             throw new IllegalArgumentException("a route name is lower case letters, digits and -");
         }
@@ -50,13 +56,19 @@ public record Route(String name, String prefix, URI url, String dialect, Secret 
         }
     }
 
-    /** A route that relays its dialect's default operations. */
+    /** A route that has its key, or needs none, and relays the given operations. */
+    public Route(String name, String prefix, URI url, String dialect, Secret key, Policy policy,
+            boolean drain, List<Operation> operations) {
+        this(name, prefix, url, dialect, key, policy, drain, operations, null);
+    }
+
+    /** A route that has its key, or needs none, and relays its dialect's default operations. */
     public Route(String name, String prefix, URI url, String dialect, Secret key, Policy policy,
             boolean drain) {
         this(name, prefix, url, dialect, key, policy, drain, Operation.defaults(dialect));
     }
 
-    /** A route that relays its dialect's default operations and cancels an abandoned upstream. */
+    /** The same, cancelling the upstream as soon as its client leaves. */
     public Route(String name, String prefix, URI url, String dialect, Secret key, Policy policy) {
         this(name, prefix, url, dialect, key, policy, false);
     }

@@ -105,6 +105,7 @@ final class Routes {
         }
         String fromFile = blankless(file.getProperty("route." + name + ".url"));
         URI upstream;
+        String missingKey = null;
         if (explicit != null) {
             upstream = url(name, explicit, Settings.describe(variable(name, "url")));
         } else if (url != null) {
@@ -113,6 +114,9 @@ final class Routes {
             upstream = null; // nothing configured: the built-in simulated upstream answers
         } else if (fromFile != null) {
             upstream = url(name, fromFile, source + ": route." + name + ".url");
+            // The file's URL is the provider's own, which refuses a keyless call; a URL chosen
+            // through url-env or an override may be a local server that needs no key.
+            missingKey = key == null ? keyEnv : null;
         } else {
             throw fail("route." + name + ".url", "is required");
         }
@@ -129,7 +133,7 @@ final class Routes {
         try {
             return new Route(name, prefix, upstream, dialect, key == null ? null
                     : new Secret(key), policy(name), onClose.equals("drain"),
-                    operations(name, dialect));
+                    operations(name, dialect), missingKey);
         } catch (IllegalArgumentException e) {
             throw new ConfigException(source + ": route " + name + ": " + e.getMessage());
         }

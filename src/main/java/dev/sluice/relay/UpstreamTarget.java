@@ -57,8 +57,13 @@ final class UpstreamTarget {
                     + "only plain path segments may follow " + route.prefix());
         }
         allow(route, request, rest, response);
+        if (route.missingKey() != null) {
+            throw new Refusal(503, "upstream_not_configured", "no " + route.missingKey()
+                    + " is set: route '" + route.name() + "' has no key for its upstream, so "
+                    + "Sluice does not call it; set " + route.missingKey() + " and restart");
+        }
         String query = query(route, request.getQueryString());
-        URI base = route.simulated() ? simulatedBase(request) : route.url();
+        URI base = route.simulated() ? simulatedBase(route, request) : route.url();
         return URI.create(base + rest + (query.isEmpty() ? "" : "?" + query));
     }
 
@@ -140,14 +145,18 @@ final class UpstreamTarget {
         return URLEncoder.encode(text, StandardCharsets.UTF_8);
     }
 
-    /** The built-in simulated upstream, reached over loopback HTTP like any other upstream. */
-    private static URI simulatedBase(HttpServletRequest request) {
+    /**
+     * The built-in simulated upstream, reached over loopback HTTP like any other upstream, and
+     * laid out as the provider's own URLs are: OpenAI's base ends in /v1, Anthropic's does not.
+     */
+    private static URI simulatedBase(Route route, HttpServletRequest request) {
         String host = request.getLocalAddr();
         if (host.indexOf(':') >= 0) {
             host = "[" + host + "]";
         }
         return URI.create("http://" + host + ":" + request.getLocalPort()
-                + request.getContextPath() + "/simulated/v1");
+                + request.getContextPath() + "/simulated"
+                + ("anthropic-messages".equals(route.dialect()) ? "" : "/v1"));
     }
 
     /** The credential, the client's feature headers, then the route's own (which win). */

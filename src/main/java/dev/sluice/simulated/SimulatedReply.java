@@ -16,7 +16,12 @@ record SimulatedReply(String text) {
     private static final Pattern TOKEN =
             Pattern.compile("\\s*[\\p{L}\\p{N}'’]+|\\s*[^\\s\\p{L}\\p{N}]|\\s+");
 
-    static SimulatedReply to(String question) {
+    /**
+     * The answer to {@code question}.
+     *
+     * @param setUp how to reach a real model instead, e.g. "Set ANTHROPIC_API_KEY"
+     */
+    static SimulatedReply to(String question, String setUp) {
         String q = question.toLowerCase(Locale.ROOT);
         if (q.isBlank()) {
             return new SimulatedReply("You sent an empty message. Ask me anything and I will "
@@ -25,8 +30,8 @@ record SimulatedReply(String text) {
         if (q.matches("(?s).*\\b(hi|hello|hey|hallo|good (morning|evening))\\b.*")) {
             return new SimulatedReply("Hello! I am Sluice's simulated upstream. I answer every "
                     + "question with a canned reply, streamed token by token just like a real "
-                    + "model, so you can watch the relay work without a provider key. Set "
-                    + "OPENAI_API_KEY and restart Sluice to talk to a real model.");
+                    + "model, so you can watch the relay work without a provider key. " + setUp
+                    + " and restart Sluice to talk to a real model.");
         }
         if (q.matches("(?s).*\\b(sse|stream|streaming|event|events|token|tokens)\\b.*")) {
             return new SimulatedReply("Streaming works like this: the model writes its answer "
@@ -50,8 +55,8 @@ record SimulatedReply(String text) {
         return new SimulatedReply("This answer comes from Sluice's simulated upstream, not from "
                 + "a real model. You asked: \"" + quoted + "\". A real model would answer that "
                 + "properly; this one streams a canned reply at a steady pace so you can see "
-                + "each token arrive. Set OPENAI_API_KEY (and OPENAI_BASE_URL for any "
-                + "OpenAI-compatible server) and restart Sluice to relay a real model instead.");
+                + "each token arrive. " + setUp + " and restart Sluice to relay a real model "
+                + "instead.");
     }
 
     /** The text cut into model-like tokens; joined, they give the text back exactly. */

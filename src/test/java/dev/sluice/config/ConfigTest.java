@@ -83,7 +83,7 @@ class ConfigTest {
     void apiKeyAloneRelaysToOpenAi() {
         Config config = load(Map.of("OPENAI_API_KEY", KEY));
 
-        assertFalse(config.simulated());
+        assertFalse(config.route("openai").simulated());
         assertEquals(URI.create("https://api.openai.com/v1"), config.route("openai").url());
         assertEquals(KEY, config.route("openai").key().value());
     }
@@ -92,7 +92,7 @@ class ConfigTest {
     void baseUrlAloneRelaysToLocalServerWithoutKey() {
         Config config = load(Map.of("OPENAI_BASE_URL", "http://127.0.0.1:8081/v1"));
 
-        assertFalse(config.simulated());
+        assertFalse(config.route("openai").simulated());
         assertEquals(URI.create("http://127.0.0.1:8081/v1"), config.route("openai").url());
         assertNull(config.route("openai").key());
     }

@@ -133,7 +133,8 @@ class SimulatedUpstreamTest {
 
     @Test
     void tokensJoinBackToTheReply() {
-        SimulatedReply reply = SimulatedReply.to("something else entirely, with punctuation!");
+        SimulatedReply reply = SimulatedReply.to("something else entirely, with punctuation!",
+                "Set OPENAI_API_KEY");
         assertEquals(reply.text(), String.join("", reply.tokens()));
         assertTrue(reply.text().contains("simulated upstream"));
         assertTrue(reply.tokens().size() > 20);
