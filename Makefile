@@ -150,5 +150,6 @@ token:
 	hash=$$(printf %s "$$token" | sha256sum | cut -d' ' -f1); \
 	echo "Token for $(NAME) (shown only now; give it to the client and keep no copy):"; \
 	echo "  $$token"; \
-	echo "Add this line to the access file (SLUICE_ACCESS, see etc/access.properties):"; \
+	echo "Put this line in the access file (SLUICE_ACCESS, see etc/access.properties),"; \
+	echo "in place of any client.$(NAME).token-sha256 line there (the sample's is a placeholder):"; \
 	echo "  client.$(NAME).token-sha256 = $$hash"

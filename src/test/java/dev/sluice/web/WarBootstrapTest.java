@@ -1,11 +1,14 @@
 package dev.sluice.web;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import dev.sluice.config.ConfigException;
 import dev.sluice.testing.TestClient;
 import java.net.URI;
 import java.util.List;
@@ -17,6 +20,34 @@ import org.slf4j.LoggerFactory;
 
 /** The WAR's bootstrap in a servlet container: it mounts Sluice, and says how it stopped. */
 class WarBootstrapTest {
+
+    @Test
+    void aSettingItRefusesIsLoggedAsOneLineNamingIt() throws Exception {
+        Logger logger = (Logger) LoggerFactory.getLogger(WarBootstrap.class);
+        ListAppender<ILoggingEvent> appender = new ListAppender<>();
+        appender.start();
+        logger.addAppender(appender);
+        Server server = new Server();
+        ServerConnector connector = new ServerConnector(server);
+        connector.setHost("127.0.0.1");
+        server.addConnector(connector);
+        ServletContextHandler context = new ServletContextHandler("/sluice");
+        context.setInitParameter("sluice.config", "/nonexistent/sluice.properties");
+        context.addEventListener(new WarBootstrap());
+        server.setHandler(context);
+        try {
+            assertThrows(ConfigException.class, server::start, "the deployment fails");
+            List<String> errors = appender.list.stream()
+                    .filter(e -> e.getLevel() == Level.ERROR)
+                    .map(ILoggingEvent::getFormattedMessage).toList();
+            assertEquals(List.of("sluice: SLUICE_CONFIG (-Dsluice.config): cannot read "
+                    + "/nonexistent/sluice.properties: java.nio.file.NoSuchFileException: "
+                    + "/nonexistent/sluice.properties"), errors);
+        } finally {
+            server.stop();
+            logger.detachAppender(appender);
+        }
+    }
 
     @Test
     void undeployingLogsTheStopAndHowItEnded() throws Exception {
