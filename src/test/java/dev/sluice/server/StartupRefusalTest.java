@@ -85,9 +85,14 @@ class StartupRefusalTest {
         builder.environment().put("OPENAI_API_KEY", KEY);
         builder.environment().putAll(env);
         Process process = builder.start();
-        process.getOutputStream().close();
-        String out = read(process);
-        assertTrue(process.waitFor(60, TimeUnit.SECONDS), "Sluice did not end: " + out);
+        String out;
+        try {
+            process.getOutputStream().close();
+            out = read(process);
+            assertTrue(process.waitFor(60, TimeUnit.SECONDS), "Sluice did not end: " + out);
+        } finally {
+            process.destroyForcibly();
+        }
         assertEquals(2, process.exitValue(), out);
         List<String> lines = out.lines().toList();
         assertFalse(lines.isEmpty(), "Sluice said nothing");
