@@ -33,6 +33,10 @@ ifeq ($(shell "$(JDK)/bin/java" -XX:+IgnoreUnrecognizedVMOptions \
           --sun-misc-unsafe-memory-access=allow -version >/dev/null 2>&1 && echo ok),ok)
   export MAVEN_OPTS := --sun-misc-unsafe-memory-access=allow $(MAVEN_OPTS)
 endif
+# -Dstyle.color=never stops Maven's colours, but not the reset code (ESC[0m) that Jansi writes as
+# Maven closes its console streams; jansi.noreset must be a JVM property, read before Maven's own
+# options are.
+export MAVEN_OPTS := -Djansi.noreset=true $(MAVEN_OPTS)
 MVN := mvn -B -ntp -Dstyle.color=never
 JAR := target/sluice.jar
 
@@ -41,12 +45,19 @@ JAR := target/sluice.jar
 
 help:
 	@echo "make run    build and start Sluice on http://127.0.0.1:8080 (demo page at /)"
-	@echo "make test   build and run the whole test suite"
+	@echo "make test   build and run the Java test suite"
 	@echo "make build  build target/sluice.jar and target/sluice.war"
 	@echo "make clean  remove build output"
+	@echo "make token NAME=web    a client token and its line for the access file"
+	@echo "make test-clients      the Node SDKs and the demo page (Node.js 20+, npm, chromium)"
+	@echo "make test-integration  the WAR on Tomcat and Jetty, Sluice behind nginx (tomcat10, nginx)"
 
-# The jar is rebuilt only when a source changed: a new jar would void the start-up cache below.
-SOURCES := pom.xml $(shell find src/main webapp etc -type f 2>/dev/null)
+# A recipe that fails leaves no half-made target behind to pass for a current one.
+.DELETE_ON_ERROR:
+
+# The jar is rebuilt only when what goes into it changed: a new jar would void the start-up cache
+# below. Of etc/ only the route table is built in; the other files there are read at run time.
+SOURCES := pom.xml etc/routes.properties $(shell find src/main webapp -type f 2>/dev/null)
 $(JAR): $(SOURCES)
 	$(MVN) -q -DskipTests package
 
@@ -60,23 +71,34 @@ JDK_FEATURE := $(shell "$(JDK)/bin/java" $(SPEC_VERSION))
 ifeq ($(shell [ "$(JDK_FEATURE)" -ge 25 ] 2>/dev/null && echo aot),aot)
   CACHE := target/sluice.aot
   CACHE_FLAGS := -XX:AOTCache=$(CACHE)
-  TRAIN := -Xlog:aot=error -Xlog:cds=error -XX:AOTCacheOutput=$(CACHE)
+  TRAIN := -Xlog:aot=error -Xlog:cds=error -XX:AOTCacheOutput=
 else
   CACHE := target/sluice.jsa
   CACHE_FLAGS := -XX:SharedArchiveFile=$(CACHE)
-  TRAIN := -Xlog:cds=error -XX:ArchiveClassesAtExit=$(CACHE)
+  TRAIN := -Xlog:cds=error -XX:ArchiveClassesAtExit=
 endif
+# The training run reads none of the user's settings (env -i, no settings file, no access file, no
+# keys): it starts the built-in defaults on a free loopback port. It writes to a temporary name,
+# so a run that fails leaves no cache behind.
 $(CACHE): $(JAR)
 	@echo "making the start-up cache $(CACHE) (a training run of the new jar)"
-	@SLUICE_PORT=0 SLUICE_HOST=127.0.0.1 "$(JDK)/bin/java" -Dsluice.start-only=true $(TRAIN) \
-	  -jar $(JAR) > target/start-cache.log 2>&1 || { cat target/start-cache.log; exit 1; }
+	@rm -f $@ $@.tmp
+	@env -i PATH="$$PATH" HOME="$$HOME" "$(JDK)/bin/java" -Dsluice.host=127.0.0.1 -Dsluice.port=0 \
+	  -Dsluice.start-only=true $(TRAIN)$@.tmp -jar $(JAR) > target/start-cache.log 2>&1 \
+	  && [ -s $@.tmp ] || { cat target/start-cache.log >&2; rm -f $@.tmp; \
+	  echo "sluice: the training run for $(CACHE) failed (its output is above)" >&2; exit 1; }
+	@mv $@.tmp $@
 
 start-cache: $(CACHE)
 
-# JAVA_OPTS adds flags.
+# JAVA_OPTS adds flags. Sluice exits with status 2 when it refuses a setting, having said why in
+# one line, and with 130 or 143 when Ctrl-C or SIGTERM stopped it, having logged the stop: make
+# run then ends on Sluice's own last line, without an error of its own below it.
 JAVA_OPTS ?=
+RUN = "$(JDK)/bin/java" $(strip $(CACHE_FLAGS) $(JAVA_OPTS)) -jar $(JAR)
 run: build $(CACHE)
-	"$(JDK)/bin/java" $(CACHE_FLAGS) $(JAVA_OPTS) -jar $(JAR)
+	$(info $(RUN))
+	@$(RUN) || case $$? in 2|130|143) ;; *) exit 1 ;; esac
 
 test:
 	$(MVN) verify
@@ -128,5 +150,6 @@ token:
 	hash=$$(printf %s "$$token" | sha256sum | cut -d' ' -f1); \
 	echo "Token for $(NAME) (shown only now; give it to the client and keep no copy):"; \
 	echo "  $$token"; \
-	echo "Add this line to the access file (SLUICE_ACCESS, see etc/access.properties):"; \
+	echo "Put this line in the access file (SLUICE_ACCESS, see etc/access.properties),"; \
+	echo "in place of any client.$(NAME).token-sha256 line there (the sample's is a placeholder):"; \
 	echo "  client.$(NAME).token-sha256 = $$hash"

@@ -68,6 +68,13 @@ final class AccessFile {
             clients.put(name, client);
             String hash = get("client." + name + ".token-sha256");
             if (hash != null) {
+                // The shipped sample's placeholder: no token has it, and it would be a client
+                // that nobody can be, counted as one.
+                if (hash.matches("0+")) {
+                    throw fail("client." + name + ".token-sha256", "is the sample's placeholder: "
+                            + "replace the line with the one `make token NAME=" + name
+                            + "` prints");
+                }
                 if (tokens.put(hash.toLowerCase(Locale.ROOT), client) != null) {
                     throw fail("client." + name + ".token-sha256", "is another client's too");
                 }
@@ -157,10 +164,14 @@ final class AccessFile {
     private int number(String key) {
         String value = get(key);
         try {
-            return value == null ? 0 : Integer.parseInt(value);
+            int number = value == null ? 0 : Integer.parseInt(value);
+            if (number >= 0) {
+                return number;
+            }
         } catch (NumberFormatException e) {
-            throw fail(key, "must be a whole number, got '" + value + "'");
+            // reported below
         }
+        throw fail(key, "must be a whole number, 0 or more (0: no limit), got '" + value + "'");
     }
 
     private ConfigException fail(String key, String what) {

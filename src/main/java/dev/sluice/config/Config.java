@@ -170,15 +170,16 @@ public record Config(
         lines.put(Settings.describe(HOST), host);
         lines.put(Settings.describe(PORT), Integer.toString(port));
         for (Route route : routes) {
+            String policy = route.policy().describe();
             lines.put("route " + route.name() + " " + route.prefix(), route.dialect() + " -> "
                     + (route.simulated() ? "(simulated upstream)" : route.url()) + ", key "
                     + (route.key() != null ? route.key().fingerprint()
                             : route.missingKey() == null ? "(none)"
                             : "(none: " + route.missingKey() + " is unset, so it answers 503)")
-                    + ", relays " + String.join(", ", route.operations().stream()
+                    + "; relays " + String.join(", ", route.operations().stream()
                             .map(o -> o.method() + " " + route.prefix() + o.path()).toList())
-                    + (route.policy().isEmpty() && route.policy().headers().isEmpty()
-                            && route.policy().query().isEmpty() ? "" : ", " + route.policy()));
+                    + (policy.isEmpty() ? "" : "; " + policy)
+                    + (route.drain() ? "; drains the upstream when its client leaves" : ""));
         }
         lines.put(Settings.describe(ACCESS), !access.configured()
                 ? "(none: anyone on this machine may call; listening on loopback only)"

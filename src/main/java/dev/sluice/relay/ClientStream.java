@@ -20,6 +20,8 @@ final class ClientStream {
     private final boolean textOnly;
     private volatile long lastFlushNanos = System.nanoTime();
     private volatile boolean abandoned;
+    /** Whether the text written so far ends a line, or there is none (text mode; lock held). */
+    private boolean textEndsLine = true;
 
     /** @param textOnly the client asked for plain text: only text is written, no events */
     ClientStream(HttpServletResponse response, boolean textOnly) throws IOException {
@@ -45,6 +47,9 @@ final class ClientStream {
         lock.lock();
         try {
             writer.raw(text);
+            if (!text.isEmpty()) {
+                textEndsLine = text.endsWith("\n");
+            }
         } catch (IOException e) {
             throw new ClientGoneException(e);
         } finally {
@@ -82,6 +87,24 @@ final class ClientStream {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * Sends the rest at the stream's end. Plain text gets a last newline if it has none, so that
+     * what a terminal shows next (curl's prompt) starts on a line of its own.
+     */
+    void finish() throws ClientGoneException {
+        if (textOnly) {
+            lock.lock();
+            try {
+                if (!textEndsLine) {
+                    text("\n");
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+        flush();
     }
 
     /** When the client was last sent anything (or the stream began). */

@@ -107,7 +107,7 @@ public final class StreamRelay {
                     s.client().write(event);
                 }
                 if (s.dialect().isTerminal(event)) {
-                    s.client().flush();
+                    s.client().finish();
                     s.transcript().end(Transcript.Outcome.DONE, 200, null);
                     return;
                 }
@@ -164,7 +164,7 @@ public final class StreamRelay {
             fail(s, new IOException("the upstream ended the stream without an event"), written);
             return;
         }
-        s.client().flush();
+        s.client().finish();
         s.transcript().end(Transcript.Outcome.UPSTREAM_CLOSED, 200, null);
     }
 

@@ -48,20 +48,25 @@ public final class Watchdog implements AutoCloseable {
 
     /**
      * Lets open streams finish for up to {@code grace}, then ends the rest with a shutdown error
-     * and waits a little for them to write it. Completes when no stream is open.
+     * and waits a little for them to write it. Completes when no stream is open, with the number
+     * of streams the grace limit ended.
      */
-    public CompletableFuture<Void> shutdown(Duration grace) {
-        CompletableFuture<Void> done = new CompletableFuture<>();
+    public CompletableFuture<Integer> shutdown(Duration grace) {
+        CompletableFuture<Integer> done = new CompletableFuture<>();
         Thread.ofVirtual().name("sluice-shutdown").start(() -> {
+            int ended = 0;
             try {
                 if (!awaitEmpty(grace)) {
-                    open.forEach(watch -> watch.expire(Watch.Expiry.SHUTDOWN));
+                    for (Watch watch : open) {
+                        watch.expire(Watch.Expiry.SHUTDOWN);
+                        ended++;
+                    }
                     awaitEmpty(Duration.ofSeconds(5));
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            done.complete(null);
+            done.complete(ended);
         });
         return done;
     }

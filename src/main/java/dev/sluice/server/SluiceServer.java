@@ -4,9 +4,12 @@ import dev.sluice.config.Config;
 import dev.sluice.config.ConfigException;
 import dev.sluice.web.Endpoints;
 import jakarta.servlet.DispatcherType;
+import java.io.IOException;
 import java.net.Socket;
+import java.nio.channels.UnresolvedAddressException;
 import java.nio.charset.StandardCharsets;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.eclipse.jetty.ee10.servlet.DefaultServlet;
@@ -45,15 +48,27 @@ public final class SluiceServer {
             System.setProperty(HTTP_CLIENT_BUFFER, "4096");
         }
         Config config;
+        Server server;
         try {
             config = Config.fromEnvironment();
-        } catch (ConfigException e) {
+            server = createServer(config);
+        } catch (ConfigException | IllegalArgumentException e) {
+            // A setting Sluice refuses: one plain line, the last one the user sees.
             System.err.println("sluice: " + e.getMessage());
             System.exit(2);
             return;
         }
-        Server server = createServer(config);
-        server.start();
+        try {
+            server.start();
+        } catch (IOException e) {
+            // Jetty wraps the bind failure; its own message names neither setting nor cause.
+            // Nothing was served, so no graceful stop either: it would log one of nothing.
+            server.setStopAtShutdown(false);
+            System.err.println("sluice: cannot listen on " + config.host() + ":" + config.port()
+                    + " (SLUICE_HOST, SLUICE_PORT): " + rootMessage(e));
+            System.exit(2);
+            return;
+        }
         if (Boolean.getBoolean("sluice.start-only")) {
             serveOneAndStop(server);
             return;
@@ -67,13 +82,30 @@ public final class SluiceServer {
         }
         String url = url(server);
         LOG.info("Sluice is listening on {}", url);
-        LOG.info("  demo page  {}", url);
+        Map<String, String> addresses = new LinkedHashMap<>();
+        addresses.put("demo page", url);
         for (var route : config.routes()) {
-            LOG.info("  {} API {}{}", route.name(), url, route.prefix().substring(1));
+            addresses.put(route.name() + " API", url + route.prefix().substring(1));
         }
-        LOG.info("  health     {}healthz  {}readyz", url, url);
-        LOG.info("  metrics    {}metrics", url);
+        addresses.put("health", url + "healthz  " + url + "readyz");
+        if (config.metrics() != Config.MetricsAccess.OFF) {
+            addresses.put("metrics", url + "metrics");
+        }
+        int width = addresses.keySet().stream().mapToInt(String::length).max().orElse(0);
+        addresses.forEach((what, where) -> LOG.info("  {}  {}",
+                what + " ".repeat(width - what.length()), where));
         server.join();
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable root = e;
+        for (int i = 0; i < 10 && root.getCause() != null; i++) {
+            root = root.getCause();
+        }
+        if (root instanceof UnresolvedAddressException) {
+            return "no such host";
+        }
+        return root.getMessage() == null ? root.toString() : root.getMessage();
     }
 
     /**

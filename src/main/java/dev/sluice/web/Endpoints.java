@@ -19,12 +19,16 @@ import dev.sluice.simulated.SimulatedUpstreamServlet;
 import dev.sluice.upstream.Upstream;
 import jakarta.servlet.http.HttpFilter;
 import jakarta.servlet.http.HttpServlet;
+import java.math.BigDecimal;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The servlets Sluice serves and their paths, mounted alike by the embedded server and by the
@@ -40,6 +44,7 @@ public final class Endpoints implements AutoCloseable {
     public record Filtering(String path, HttpFilter filter) {}
 
     public static final String SIMULATED_PATH = "/simulated/v1/*";
+    private static final Logger LOG = LoggerFactory.getLogger(Endpoints.class);
 
     private final List<Endpoint> all;
     private final List<Filtering> filters;
@@ -136,7 +141,34 @@ public final class Endpoints implements AutoCloseable {
      */
     public CompletableFuture<Void> shutdown() {
         stopping.set(true);
-        return watchdog.shutdown(config.shutdownGrace());
+        long start = System.nanoTime();
+        Duration grace = config.shutdownGrace();
+        int inFlight = watchdog.openStreams();
+        LOG.info("Stopping: {} in flight may finish within {}; new requests get 503",
+                streams(inFlight), seconds(grace));
+        return watchdog.shutdown(grace).thenAccept(ended -> {
+            String took = seconds(Duration.ofNanos(System.nanoTime() - start));
+            if (ended > 0) {
+                // A stream may have been admitted just before the stop began and counted late.
+                LOG.warn("Stopped after {}: {} in flight, {} cut off at the {} grace limit with a "
+                        + "shutdown error", took, streams(Math.max(inFlight, ended)), ended,
+                        seconds(grace));
+            } else if (inFlight > 0) {
+                LOG.info("Stopped after {}: {} in flight, none cut off", took, streams(inFlight));
+            } else {
+                LOG.info("Stopped after {}: no stream was in flight", took);
+            }
+        });
+    }
+
+    private static String streams(int count) {
+        return count == 1 ? "1 stream" : count + " streams";
+    }
+
+    /** A duration as people read it in a log line: 30s, 0.3s, 1.25s. */
+    private static String seconds(Duration duration) {
+        return BigDecimal.valueOf(duration.toMillis(), 3).stripTrailingZeros().toPlainString()
+                + "s";
     }
 
     @Override

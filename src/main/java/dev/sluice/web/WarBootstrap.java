@@ -1,6 +1,7 @@
 package dev.sluice.web;
 
 import dev.sluice.config.Config;
+import dev.sluice.config.ConfigException;
 import jakarta.servlet.FilterRegistration;
 import jakarta.servlet.ServletContext;
 import jakarta.servlet.ServletContextEvent;
@@ -26,7 +27,15 @@ public final class WarBootstrap implements ServletContextListener {
     @Override
     public void contextInitialized(ServletContextEvent event) {
         ServletContext context = event.getServletContext();
-        Config config = Config.load(System.getenv(), settings(context));
+        Config config;
+        try {
+            config = Config.load(System.getenv(), settings(context));
+        } catch (ConfigException | IllegalArgumentException e) {
+            // The container reports the failed deployment with a stack trace; this line says why
+            // in the words of the setting, as the jar does.
+            LOG.error("sluice: {}", e.getMessage());
+            throw e;
+        }
         for (Map.Entry<String, String> line : config.describe().entrySet()) {
             LOG.info("{} = {}", line.getKey(), line.getValue());
         }

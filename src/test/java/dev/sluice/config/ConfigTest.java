@@ -432,7 +432,7 @@ class ConfigTest {
 
         assertEquals("127.0.0.1", lines.get("SLUICE_HOST (-Dsluice.host)"));
         assertEquals("8080", lines.get("SLUICE_PORT (-Dsluice.port)"));
-        assertEquals("openai-chat -> http://127.0.0.1:8081/v1, key (none), relays POST "
+        assertEquals("openai-chat -> http://127.0.0.1:8081/v1, key (none); relays POST "
                 + "/v1/chat/completions",
                 lines.get("route openai /v1"));
         assertEquals("2m", lines.get("SLUICE_CONNECT_TIMEOUT (-Dsluice.connect-timeout)"));
@@ -447,7 +447,7 @@ class ConfigTest {
     void describeSaysWhenUpstreamIsSimulated() {
         Map<String, String> lines = load(Map.of()).describe();
 
-        assertEquals("openai-chat -> (simulated upstream), key (none), relays POST "
+        assertEquals("openai-chat -> (simulated upstream), key (none); relays POST "
                 + "/v1/chat/completions",
                 lines.get("route openai /v1"));
         assertEquals("10s", lines.get("SLUICE_CONNECT_TIMEOUT (-Dsluice.connect-timeout)"));

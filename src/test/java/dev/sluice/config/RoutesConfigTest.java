@@ -153,7 +153,7 @@ class RoutesConfigTest {
         assertEquals(List.of(new Operation("POST", "/v1/messages")),
                 builtIn.route("anthropic").operations());
         assertTrue(builtIn.describe().get("route openai /v1")
-                .endsWith(", relays POST /v1/chat/completions"),
+                .endsWith("; relays POST /v1/chat/completions"),
                 builtIn.describe().get("route openai /v1"));
 
         Path file = routes("""
@@ -181,7 +181,7 @@ class RoutesConfigTest {
                 config.route("rag").operations());
         assertEquals(List.of(new Operation("GET", "/feed/*")),
                 config.route("events").operations());
-        assertTrue(config.describe().get("route chat /v1").endsWith(", relays POST "
+        assertTrue(config.describe().get("route chat /v1").endsWith("; relays POST "
                 + "/v1/chat/completions, GET /v1/models, GET /v1/responses/{id}"),
                 config.describe().get("route chat /v1"));
 

@@ -159,7 +159,7 @@ class FaultsTest {
         });
         try (TestClient.Stream stream = relay.client().stream(chat, STREAM, "Accept",
                 "text/plain")) {
-            assertEquals("ab", new String(stream.restBytes(), StandardCharsets.UTF_8));
+            assertEquals("ab\n", new String(stream.restBytes(), StandardCharsets.UTF_8));
         }
     }
 

@@ -236,7 +236,7 @@ class RoutesTest {
                 "{\"model\":\"gpt-test\",\"stream\":true,\"input\":\"hi\"}",
                 "Accept", "text/plain")) {
             assertTrue(stream.response().getHeaders().get("Content-Type").startsWith("text/plain"));
-            assertEquals("Bonjour \u00e0 tous", new String(stream.restBytes(),
+            assertEquals("Bonjour \u00e0 tous\n", new String(stream.restBytes(),
                     java.nio.charset.StandardCharsets.UTF_8));
         } finally {
             clientDone.countDown();

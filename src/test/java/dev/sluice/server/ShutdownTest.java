@@ -3,12 +3,16 @@ package dev.sluice.server;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sluice.sse.SseEvent;
 import dev.sluice.sse.SseItem;
 import dev.sluice.testing.FakeUpstream;
 import dev.sluice.testing.TestClient;
 import dev.sluice.testing.TestConfig;
+import dev.sluice.web.Endpoints;
 import java.net.ConnectException;
 import java.net.URI;
 import java.time.Duration;
@@ -20,6 +24,7 @@ import org.eclipse.jetty.client.ContentResponse;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /** Stopping the server refuses new requests and ends streams in flight cleanly. */
 class ShutdownTest {
@@ -30,6 +35,7 @@ class ShutdownTest {
     @Test
     void streamInFlightFinishesWithinTheGracePeriodAndNewStreamsAreRefused() throws Exception {
         CountDownLatch stopping = new CountDownLatch(1);
+        StopLog log = new StopLog();
         try (FakeUpstream upstream = new FakeUpstream(exchange -> {
                     exchange.startStream().write("data: {\"n\":1}\n\n");
                     assertTrue(stopping.await(10, TimeUnit.SECONDS));
@@ -51,11 +57,20 @@ class ShutdownTest {
             assertEquals(List.of(SseEvent.of("{\"n\":2}"), SseEvent.of("[DONE]")), stream.rest());
             stopper.join(Duration.ofSeconds(15));
             assertTrue(server.isStopped());
+            List<String> said = log.messages();
+            assertEquals(2, said.size(), said::toString);
+            assertEquals("Stopping: 1 stream in flight may finish within 10s; new requests get 503",
+                    said.get(0));
+            assertTrue(said.get(1).matches("Stopped after [0-9.]+s: 1 stream in flight, none cut "
+                    + "off"), said::toString);
+        } finally {
+            log.close();
         }
     }
 
     @Test
     void streamStillRunningAfterTheGracePeriodEndsWithAShutdownErrorEvent() throws Exception {
+        StopLog log = new StopLog();
         try (FakeUpstream upstream = new FakeUpstream(exchange -> {
                     exchange.startStream().write("data: {\"n\":1}\n\n");
                     // Never ends by itself: only the relay closing the connection ends it.
@@ -78,6 +93,32 @@ class ShutdownTest {
             assertEquals(SseEvent.of("[DONE]"), rest.getLast());
             stopper.join(Duration.ofSeconds(15));
             assertTrue(server.isStopped());
+            List<String> said = log.messages();
+            assertEquals(2, said.size(), said::toString);
+            assertEquals("Stopping: 1 stream in flight may finish within 0.3s; new requests get "
+                    + "503", said.get(0));
+            assertTrue(said.get(1).matches("Stopped after [0-9.]+s: 1 stream in flight, 1 cut off "
+                    + "at the 0.3s grace limit with a shutdown error"), said::toString);
+        } finally {
+            log.close();
+        }
+    }
+
+    @Test
+    void stopWithNothingInFlightSaysSo() throws Exception {
+        StopLog log = new StopLog();
+        try {
+            Server server = SluiceServer.createServer(TestConfig.relayingTo(null, null).build());
+            server.start();
+            server.stop();
+            List<String> said = log.messages();
+            assertEquals(2, said.size(), said::toString);
+            assertEquals("Stopping: 0 streams in flight may finish within 5s; new requests get 503",
+                    said.get(0));
+            assertTrue(said.get(1).matches("Stopped after [0-9.]+s: no stream was in flight"),
+                    said::toString);
+        } finally {
+            log.close();
         }
     }
 
@@ -96,6 +137,27 @@ class ShutdownTest {
         assertEquals(503, refused.getStatus());
         assertEquals("server_shutting_down",
                 JSON.readTree(refused.getContent()).path("error").path("type").asText());
+    }
+
+    /** What Sluice logs about stopping, from the moment it is made until it is closed. */
+    private static final class StopLog implements AutoCloseable {
+        private final Logger logger = (Logger) LoggerFactory.getLogger(Endpoints.class);
+        private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
+
+        StopLog() {
+            appender.start();
+            logger.addAppender(appender);
+        }
+
+        /** Complete once the server has stopped: the last line is written before that. */
+        List<String> messages() {
+            return appender.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+        }
+
+        @Override
+        public void close() {
+            logger.detachAppender(appender);
+        }
     }
 
     private static void stopQuietly(Server server) {
