@@ -80,10 +80,11 @@ public record Config(
         Objects.requireNonNull(metrics, "metrics");
         routes = List.copyOf(routes);
         corsOrigins = Set.copyOf(corsOrigins);
-        if (!access.configured() && !isLoopback(host)) {
+        if (!access.configured() && !Loopback.host(host)) {
             throw new ConfigException("SLUICE_HOST is " + host + " but no client authentication "
                     + "is configured (SLUICE_ACCESS): anyone who can reach it could spend the "
-                    + "provider keys. Configure clients, or listen on 127.0.0.1");
+                    + "provider keys. Configure clients, or listen on 127.0.0.1 (a host name "
+                    + "counts as loopback only when all its addresses are)");
         }
         Objects.requireNonNull(timeouts, "timeouts");
         Objects.requireNonNull(retries, "retries");
@@ -145,12 +146,6 @@ public record Config(
     /** Reads the settings of this process. */
     public static Config fromEnvironment() {
         return load(System.getenv(), System.getProperties());
-    }
-
-    /** True for an address only this machine can reach. */
-    public static boolean isLoopback(String host) {
-        return host.equals("localhost") || host.startsWith("127.") || host.equals("::1")
-                || host.equals("[::1]") || host.equals("0:0:0:0:0:0:0:1");
     }
 
     /** True when a route answers from the built-in simulated upstream. */

@@ -493,8 +493,9 @@ class ConfigTest {
         assertTrue(e.getMessage().contains("no client authentication is configured"),
                 e.getMessage());
         assertEquals("::1", load(Map.of("SLUICE_HOST", "::1")).host());
-        assertTrue(Config.isLoopback("0:0:0:0:0:0:0:1"), "IPv6 loopback as servlets report it");
-        assertFalse(Config.isLoopback("10.0.0.1"));
+        assertEquals("localhost", load(Map.of("SLUICE_HOST", "localhost")).host());
+        assertTrue(refused(Map.of("SLUICE_HOST", "127.example.com")).getMessage()
+                .contains("no client authentication is configured"));
     }
 
     @Test
