@@ -21,6 +21,7 @@ import java.util.Set;
  * @param transcriptBytes how much of a stream's event data its transcript keeps
  * @param logContent whether the stream's log line carries the assembled answer
  * @param metrics who may read {@code GET /metrics}
+ * @param connections the embedded server's bounds on client connections
  */
 public record Config(
         String host,
@@ -38,7 +39,8 @@ public record Config(
         boolean logContent,
         MetricsAccess metrics,
         Duration simulatedTokenDelay,
-        String demoModel) {
+        String demoModel,
+        Connections connections) {
 
     private static final String CONFIG = "SLUICE_CONFIG";
     private static final String HOST = "SLUICE_HOST";
@@ -63,13 +65,17 @@ public record Config(
     private static final String METRICS = "SLUICE_METRICS";
     private static final String SIMULATED_TOKEN_DELAY = "SLUICE_SIMULATED_TOKEN_DELAY";
     private static final String DEMO_MODEL = "SLUICE_DEMO_MODEL";
+    private static final String MAX_CONNECTIONS = "SLUICE_MAX_CONNECTIONS";
+    private static final String MIN_REQUEST_RATE = "SLUICE_MIN_REQUEST_RATE";
+    private static final String HEADER_TIMEOUT = "SLUICE_HEADER_TIMEOUT";
     private static final String LOG_FORMAT = "SLUICE_LOG_FORMAT";
     private static final Set<String> LOG_FORMATS = Set.of("text", "json");
     private static final Set<String> KNOWN = Set.of(HOST, PORT, ROUTES, ACCESS, CORS_ORIGINS,
             CONNECT_TIMEOUT,
             RESPONSE_TIMEOUT, FIRST_EVENT_TIMEOUT, IDLE_TIMEOUT, STREAM_TIMEOUT, HEARTBEAT, RETRIES,
             RETRY_MAX_WAIT, SHUTDOWN_GRACE, MAX_DRAINS, MAX_LINE_BYTES, MAX_BODY_BYTES, TRANSCRIPT_BYTES,
-            LOG_CONTENT, METRICS, SIMULATED_TOKEN_DELAY, DEMO_MODEL);
+            LOG_CONTENT, METRICS, SIMULATED_TOKEN_DELAY, DEMO_MODEL, MAX_CONNECTIONS,
+            MIN_REQUEST_RATE, HEADER_TIMEOUT);
 
     /** Who may read the metrics: this machine only, anyone, or nobody (not served). */
     public enum MetricsAccess { LOOPBACK, ANYONE, OFF }
@@ -91,6 +97,7 @@ public record Config(
         Objects.requireNonNull(shutdownGrace, "shutdownGrace");
         Objects.requireNonNull(simulatedTokenDelay, "simulatedTokenDelay");
         Objects.requireNonNull(demoModel, "demoModel");
+        Objects.requireNonNull(connections, "connections");
     }
 
     /** Reads the settings from system properties, the environment and the optional file. */
@@ -117,7 +124,15 @@ public record Config(
                 s.bool(LOG_CONTENT, false),
                 s.choice(METRICS, MetricsAccess.LOOPBACK),
                 s.duration(SIMULATED_TOKEN_DELAY, Duration.ofMillis(30), true),
-                s.string(DEMO_MODEL, "gpt-4o-mini"));
+                s.string(DEMO_MODEL, "gpt-4o-mini"),
+                connections(s));
+    }
+
+    private static Connections connections(Settings s) {
+        Connections d = Connections.DEFAULTS;
+        return new Connections(s.integer(MAX_CONNECTIONS, d.max(), 1, 1_000_000),
+                s.integer(MIN_REQUEST_RATE, d.minRequestRate(), 0, 1 << 30),
+                s.duration(HEADER_TIMEOUT, d.headerTimeout(), false));
     }
 
     /**
@@ -195,6 +210,10 @@ public record Config(
         lines.put(Settings.describe(METRICS), metrics.name().toLowerCase(Locale.ROOT));
         lines.put(Settings.describe(SIMULATED_TOKEN_DELAY), Settings.format(simulatedTokenDelay));
         lines.put(Settings.describe(DEMO_MODEL), demoModel);
+        lines.put(Settings.describe(MAX_CONNECTIONS), Integer.toString(connections.max()));
+        lines.put(Settings.describe(MIN_REQUEST_RATE), Integer.toString(
+                connections.minRequestRate()));
+        lines.put(Settings.describe(HEADER_TIMEOUT), Settings.format(connections.headerTimeout()));
         return lines;
     }
 }

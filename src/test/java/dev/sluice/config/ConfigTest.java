@@ -194,7 +194,8 @@ class ConfigTest {
                 new Timeouts(Duration.ofSeconds(3), d.response(), d.firstEvent(), d.idle(),
                         d.stream(), d.heartbeat()),
                 Retries.DEFAULTS, Duration.ofSeconds(30), 100, 4096, 8192, 1 << 20, false,
-                Config.MetricsAccess.LOOPBACK, Duration.ofMillis(5), "llama-3"), config);
+                Config.MetricsAccess.LOOPBACK, Duration.ofMillis(5), "llama-3",
+                Connections.DEFAULTS), config);
     }
 
     // Derived property names
@@ -275,6 +276,9 @@ class ConfigTest {
         "OPENAI_BASE_URL       |openai.base-url       |http://u:p@h/1|without user",
         "OPENAI_BASE_URL       |openai.base-url       |http://h/1?x=1|query",
         "OPENAI_BASE_URL       |openai.base-url       |http://h/1#top|fragment",
+        "SLUICE_MAX_CONNECTIONS|sluice.max-connections|0             |whole number from 1",
+        "SLUICE_MIN_REQUEST_RATE|sluice.min-request-rate|-5          |whole number from 0",
+        "SLUICE_HEADER_TIMEOUT |sluice.header-timeout |0s            |a positive duration",
     })
     void invalidValueIsRefusedNamingVariablePropertyAndWhatIsExpected(
             String variable, String property, String value, String expected) {
@@ -284,6 +288,17 @@ class ConfigTest {
         assertTrue(e.getMessage().contains("-D" + property), e.getMessage());
         assertTrue(e.getMessage().contains("must be"), e.getMessage());
         assertTrue(e.getMessage().contains(expected), e.getMessage());
+    }
+
+    @Test
+    void connectionBoundsAreSettingsWithDefaultsThatHoldEightThousandStreams() {
+        assertEquals(Connections.DEFAULTS, load(Map.of()).connections());
+        assertTrue(Connections.DEFAULTS.max() > 8_000 * 2, "room for the held-8k benchmark");
+        assertEquals(new Connections(500, 0, Duration.ofSeconds(5)), load(Map.of(
+                "SLUICE_MAX_CONNECTIONS", "500", "SLUICE_MIN_REQUEST_RATE", "0",
+                "SLUICE_HEADER_TIMEOUT", "5s")).connections());
+        assertEquals("20000", load(Map.of()).describe().get(
+                "SLUICE_MAX_CONNECTIONS (-Dsluice.max-connections)"));
     }
 
     @Test
