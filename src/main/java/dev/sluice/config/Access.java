@@ -17,7 +17,7 @@ import java.util.Set;
 public record Access(Map<String, Client> tokens, Jwt jwt, Client anonymous,
         Set<String> trustedProxies) {
 
-    /** No authentication: every caller is {@link Client#ANYONE}; Sluice then binds loopback only. */
+    /** No authentication: every caller is {@link Client#ANYONE}, and only this machine may call. */
     public static final Access NONE = new Access(Map.of(), null, null, Set.of());
 
     public Access {

@@ -174,11 +174,22 @@ public record Config(
                 .orElseThrow(() -> new IllegalArgumentException("no route " + name));
     }
 
-    /** The effective settings for the start-up log; the key appears only as a fingerprint. */
+    /** The effective settings for the embedded server's start-up log. */
     public Map<String, String> describe() {
+        return describe(true);
+    }
+
+    /**
+     * The effective settings for the start-up log; the key appears only as a fingerprint.
+     *
+     * @param embedded false in a servlet container, which chooses its own address, port and
+     *     connection limits: the log then says so instead of showing settings it ignores
+     */
+    public Map<String, String> describe(boolean embedded) {
+        String container = "(not used: the servlet container's own settings apply)";
         Map<String, String> lines = new LinkedHashMap<>();
-        lines.put(Settings.describe(HOST), host);
-        lines.put(Settings.describe(PORT), Integer.toString(port));
+        lines.put(Settings.describe(HOST), embedded ? host : container);
+        lines.put(Settings.describe(PORT), embedded ? Integer.toString(port) : container);
         for (Route route : routes) {
             lines.put("route " + route.name() + " " + route.prefix(), route.dialect() + " -> "
                     + (route.simulated() ? "(simulated upstream)" : route.url()) + ", key "
@@ -186,11 +197,14 @@ public record Config(
                     + (route.policy().isEmpty() && route.policy().headers().isEmpty()
                             && route.policy().query().isEmpty() ? "" : ", " + route.policy()));
         }
-        lines.put(Settings.describe(ACCESS), !access.configured()
-                ? "(none: anyone on this machine may call; listening on loopback only)"
+        lines.put(Settings.describe(ACCESS), (!access.configured()
+                ? "(none: only this machine may call; callers from other addresses, and "
+                        + "requests through a proxy not trusted, get 403)"
                 : access.tokens().size() + " token clients"
                         + (access.jwt() != null ? ", JWT users" : "")
-                        + (access.anonymous() != null ? ", anonymous callers" : ""));
+                        + (access.anonymous() != null ? ", anonymous callers" : ""))
+                + (access.trustedProxies().isEmpty() ? "" : "; trusted proxies: "
+                        + String.join(", ", access.trustedProxies().stream().sorted().toList())));
         lines.put(Settings.describe(CORS_ORIGINS), corsOrigins.isEmpty() ? "(none)"
                 : String.join(", ", corsOrigins.stream().sorted().toList()));
         lines.put(Settings.describe(CONNECT_TIMEOUT), Settings.format(timeouts.connect()));
@@ -210,10 +224,12 @@ public record Config(
         lines.put(Settings.describe(METRICS), metrics.name().toLowerCase(Locale.ROOT));
         lines.put(Settings.describe(SIMULATED_TOKEN_DELAY), Settings.format(simulatedTokenDelay));
         lines.put(Settings.describe(DEMO_MODEL), demoModel);
-        lines.put(Settings.describe(MAX_CONNECTIONS), Integer.toString(connections.max()));
-        lines.put(Settings.describe(MIN_REQUEST_RATE), Integer.toString(
-                connections.minRequestRate()));
-        lines.put(Settings.describe(HEADER_TIMEOUT), Settings.format(connections.headerTimeout()));
+        lines.put(Settings.describe(MAX_CONNECTIONS), embedded
+                ? Integer.toString(connections.max()) : container);
+        lines.put(Settings.describe(MIN_REQUEST_RATE), embedded
+                ? Integer.toString(connections.minRequestRate()) : container);
+        lines.put(Settings.describe(HEADER_TIMEOUT), embedded
+                ? Settings.format(connections.headerTimeout()) : container);
         return lines;
     }
 }

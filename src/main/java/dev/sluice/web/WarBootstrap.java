@@ -27,7 +27,7 @@ public final class WarBootstrap implements ServletContextListener {
     public void contextInitialized(ServletContextEvent event) {
         ServletContext context = event.getServletContext();
         Config config = Config.load(System.getenv(), settings(context));
-        for (Map.Entry<String, String> line : config.describe().entrySet()) {
+        for (Map.Entry<String, String> line : config.describe(false).entrySet()) {
             LOG.info("{} = {}", line.getKey(), line.getValue());
         }
         endpoints = Endpoints.of(config);

@@ -425,6 +425,24 @@ class ConfigTest {
     }
 
     @Test
+    void describeSaysWhatIsTrueInAContainerAndWithoutAnAccessFile() {
+        Map<String, String> embedded = load(Map.of()).describe();
+        Map<String, String> war = load(Map.of()).describe(false);
+
+        assertEquals("(none: only this machine may call; callers from other addresses, and "
+                + "requests through a proxy not trusted, get 403)",
+                embedded.get("SLUICE_ACCESS (-Dsluice.access)"));
+        assertFalse(String.join(" ", embedded.values()).contains("listening"));
+        assertEquals("127.0.0.1", embedded.get("SLUICE_HOST (-Dsluice.host)"));
+        for (String setting : List.of("SLUICE_HOST (-Dsluice.host)", "SLUICE_PORT (-Dsluice.port)",
+                "SLUICE_MAX_CONNECTIONS (-Dsluice.max-connections)",
+                "SLUICE_HEADER_TIMEOUT (-Dsluice.header-timeout)")) {
+            assertEquals("(not used: the servlet container's own settings apply)",
+                    war.get(setting), setting);
+        }
+    }
+
+    @Test
     void describeNamesEverySettingWithItsEffectiveValue() {
         Map<String, String> env = new HashMap<>();
         env.put("OPENAI_BASE_URL", "http://127.0.0.1:8081/v1");
