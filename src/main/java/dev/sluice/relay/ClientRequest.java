@@ -15,6 +15,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A client's request as it goes upstream: the JSON body after the route's policy (the client's
@@ -34,8 +36,9 @@ record ClientRequest(byte[] body, boolean stream, String model, boolean usageReq
             "max_tokens", "max_completion_tokens", "max_output_tokens");
     /** Set once the body is being read: a client that expects 100-continue then sends it. */
     private static final String READING = ClientRequest.class.getName() + ".reading";
-    /** The most of a refused request's body read and dropped so its client sees the refusal. */
-    private static final long DISCARD_AT_LEAST = 16L << 20;
+    /** A refused body is read and dropped up to this, or four times the limit if that is more. */
+    private static final long DISCARD_BYTES = 16L << 20;
+    private static final Logger LOG = LoggerFactory.getLogger(ClientRequest.class);
 
     static ClientRequest read(HttpServletRequest request, int maxBytes, Policy policy,
             Dialect dialect) throws Refusal, IOException {
@@ -142,8 +145,9 @@ record ClientRequest(byte[] body, boolean stream, String model, boolean usageReq
      * Sends a refusal so that its client can read it. A client that writes its whole body before
      * it reads (Python's urllib, SDKs on httpx or fetch) would find the connection reset under it
      * if Sluice closed it with the body unread, never see the answer, and retry. So the refusal
-     * goes out with {@code Connection: close}, the response is completed, and the rest of the
-     * body is read and dropped, up to a bound, before the connection closes.
+     * goes out with {@code Connection: close} and is flushed whole, and the rest of the body is
+     * read and dropped, up to a bound, before the connection closes. Closing the output stream
+     * instead would let Tomcat close the connection at once (its own 2 MiB swallow limit).
      */
     static void refuse(HttpServletRequest request, HttpServletResponse response,
             Refusal refusal, Dialect dialect, int maxBytes) throws IOException {
@@ -152,9 +156,10 @@ record ClientRequest(byte[] body, boolean stream, String model, boolean usageReq
             response.setHeader("Connection", "close");
         }
         refusal.send(response, dialect);
-        if (unread) {
-            response.getOutputStream().close();
-            discard(request, Math.max(DISCARD_AT_LEAST, 4L * maxBytes));
+        long bound = Math.max(DISCARD_BYTES, 4L * maxBytes);
+        if (unread && request.getContentLengthLong() <= bound) {
+            response.flushBuffer();
+            discard(request, bound);
         }
     }
 
@@ -179,7 +184,8 @@ record ClientRequest(byte[] body, boolean stream, String model, boolean usageReq
                 read += n;
             }
         } catch (IOException | RuntimeException e) {
-            // The client left, or stopped sending: the connection closes either way.
+            // Jetty's 408 for a body too slow is a RuntimeException; the connection closes anyway.
+            LOG.debug("stopped reading a refused request's body: {}", e.toString());
         }
     }
 

@@ -66,6 +66,35 @@ class SlowClientTest {
     }
 
     @Test
+    void theNextRequestOnAKeptAliveConnectionIsHeldToTheSameDeadline() throws Exception {
+        URI chat = start(new Connections(100, 1024, Duration.ofSeconds(1)));
+        URI health = URI.create(relay.sluiceUrl() + "/healthz");
+        try (Socket socket = new Socket(chat.getHost(), chat.getPort())) {
+            assertEquals(200, get(socket, health));
+            socket.getInputStream().readNBytes(responseRest(socket.getInputStream()));
+
+            Cut cut = trickle(socket, 0, ("GET /healthz HTTP/1.1\r\nHost: sluice\r\n"
+                    + "X-Padding: " + "a".repeat(MOST_BYTES)).getBytes(StandardCharsets.US_ASCII));
+
+            assertTrue(cut.sent() < MOST_BYTES, "the slow client sent all its bytes");
+        }
+        release.countDown();
+    }
+
+    /** Reads a response's head after its status line; returns its Content-Length. */
+    private static int responseRest(InputStream in) throws IOException {
+        StringBuilder head = new StringBuilder();
+        for (int b = in.read(), i = 0; b >= 0 && i < 16_384; b = in.read(), i++) {
+            head.append((char) b);
+            if (head.toString().endsWith("\r\n\r\n")) {
+                break;
+            }
+        }
+        return head.toString().lines().filter(l -> l.toLowerCase().startsWith("content-length:"))
+                .map(l -> Integer.parseInt(l.substring(15).strip())).findFirst().orElseThrow();
+    }
+
+    @Test
     void aBodySentAByteAtATimeIsCutOffWhileAStreamGoesOn() throws Exception {
         URI chat = start(new Connections(100, 200, Duration.ofSeconds(20)));
         try (TestClient.Stream stream = relay.client().stream(chat, CHAT)) {
@@ -140,33 +169,37 @@ class SlowClientTest {
      */
     private static Cut trickle(URI uri, int atOnce, byte[] bytes) throws IOException {
         try (Socket socket = new Socket(uri.getHost(), uri.getPort())) {
-            socket.setSoTimeout(100);
-            OutputStream out = socket.getOutputStream();
-            InputStream in = socket.getInputStream();
-            out.write(bytes, 0, atOnce);
-            for (int i = atOnce; i < bytes.length; i++) {
-                try {
-                    out.write(bytes[i]);
-                    out.flush();
-                } catch (IOException closed) {
-                    return new Cut(i, "");
-                }
-                int first;
-                try {
-                    first = in.read();
-                } catch (SocketTimeoutException stillOpen) {
-                    continue; // the pace: one byte per wait
-                } catch (IOException reset) {
-                    return new Cut(i + 1, "");
-                }
-                if (first < 0) {
-                    return new Cut(i + 1, "");
-                }
-                socket.setSoTimeout(30_000);
-                return new Cut(i + 1, (char) first + new String(in.readAllBytes(),
-                        StandardCharsets.UTF_8));
-            }
-            return new Cut(bytes.length, "");
+            return trickle(socket, atOnce, bytes);
         }
+    }
+
+    private static Cut trickle(Socket socket, int atOnce, byte[] bytes) throws IOException {
+        socket.setSoTimeout(100);
+        OutputStream out = socket.getOutputStream();
+        InputStream in = socket.getInputStream();
+        out.write(bytes, 0, atOnce);
+        for (int i = atOnce; i < bytes.length; i++) {
+            try {
+                out.write(bytes[i]);
+                out.flush();
+            } catch (IOException closed) {
+                return new Cut(i, "");
+            }
+            int first;
+            try {
+                first = in.read();
+            } catch (SocketTimeoutException stillOpen) {
+                continue; // the pace: one byte per wait
+            } catch (IOException reset) {
+                return new Cut(i + 1, "");
+            }
+            if (first < 0) {
+                return new Cut(i + 1, "");
+            }
+            socket.setSoTimeout(30_000);
+            return new Cut(i + 1, (char) first + new String(in.readAllBytes(),
+                    StandardCharsets.UTF_8));
+        }
+        return new Cut(bytes.length, "");
     }
 }
