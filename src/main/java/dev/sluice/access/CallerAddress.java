@@ -122,7 +122,7 @@ public final class CallerAddress {
         return element.isBlank() ? null : "unknown";
     }
 
-    /** A node without its port: {@code [::1]:4711} is {@code ::1}, {@code 1.2.3.4:80} is 1.2.3.4. */
+    /** A node without its port: {@code [::1]:4711} is {@code ::1}, {@code 1.2.3.4:80} 1.2.3.4. */
     private static String address(String node) {
         if (node.startsWith("[")) {
             int close = node.indexOf(']');

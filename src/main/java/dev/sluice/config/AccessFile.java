@@ -144,8 +144,8 @@ final class AccessFile {
         }
         Matcher m = LIFETIME.matcher(value);
         if (!m.matches() || Long.parseLong(m.group(1)) == 0) {
-            throw fail("jwt.max-lifetime", "must be a positive duration such as 15m, 1h or 1d, got '"
-                    + value + "'");
+            throw fail("jwt.max-lifetime", "must be a positive duration such as 15m, 1h or 1d, "
+                    + "got '" + value + "'");
         }
         long amount = Long.parseLong(m.group(1));
         return switch (m.group(2)) {

@@ -28,8 +28,8 @@ final class MetricsServlet extends HttpServlet {
             response.setStatus(403);
             response.setContentType("application/json");
             response.getWriter().write("{\"error\":{\"message\":\"metrics are served to this "
-                    + "machine only, not through a proxy (SLUICE_METRICS=anyone changes that)\",\"type\":"
-                    + "\"permission_error\",\"param\":null,\"code\":null}}");
+                    + "machine only, not through a proxy (SLUICE_METRICS=anyone changes that)\","
+                    + "\"type\":\"permission_error\",\"param\":null,\"code\":null}}");
             return;
         }
         byte[] body = metrics.scrape().getBytes(StandardCharsets.UTF_8);

@@ -55,7 +55,8 @@ class ProxyTest {
     /** A GET with headers, from the JDK's client: Jetty's test client sends none on a GET. */
     private static int get(URI uri, String... headers) throws Exception {
         try (HttpClient jdk = HttpClient.newHttpClient()) {
-            HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30));
+            HttpRequest.Builder request = HttpRequest.newBuilder(uri)
+                    .timeout(Duration.ofSeconds(30));
             for (int i = 0; i < headers.length; i += 2) {
                 request.header(headers[i], headers[i + 1]);
             }
