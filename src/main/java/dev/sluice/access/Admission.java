@@ -19,9 +19,11 @@ public final class Admission {
 
     private final Access access;
     private final JwtVerifier jwt;
+    private final CallerAddress callers;
 
     public Admission(Access access) {
         this.access = access;
+        this.callers = new CallerAddress(access.trustedProxies());
         this.jwt = access.jwt() == null ? null : new JwtVerifier(access.jwt());
     }
 
@@ -52,7 +54,7 @@ public final class Admission {
         String token = token(request);
         if (token == null) {
             if (access.anonymous() != null) {
-                return new Caller("address:" + remoteAddress(request), access.anonymous());
+                return new Caller("address:" + callers.of(request), access.anonymous());
             }
             throw new Refusal(401, "authentication_error", "send a token as "
                     + "'Authorization: Bearer <token>' (or 'x-api-key: <token>')");
@@ -96,25 +98,5 @@ public final class Admission {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JDK has SHA-256", e);
         }
-    }
-
-    /**
-     * The caller's address: the connection's, or, when that is a trusted proxy, the nearest
-     * address in {@code X-Forwarded-For} that is not a trusted proxy itself.
-     */
-    private String remoteAddress(HttpServletRequest request) {
-        String address = request.getRemoteAddr();
-        String forwarded = request.getHeader("X-Forwarded-For");
-        if (forwarded == null || !access.trustedProxies().contains(address)) {
-            return address;
-        }
-        String[] hops = forwarded.split(",");
-        for (int i = hops.length - 1; i >= 0; i--) {
-            String hop = hops[i].strip();
-            if (!hop.isEmpty() && !access.trustedProxies().contains(hop)) {
-                return hop;
-            }
-        }
-        return address;
     }
 }

@@ -1,6 +1,7 @@
 package dev.sluice.access;
 
 import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JOSEObject;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.jwk.Curve;
 import com.nimbusds.jose.jwk.ECKey;
@@ -14,6 +15,7 @@ import com.nimbusds.jose.jwk.source.JWKSource;
 import com.nimbusds.jose.proc.BadJOSEException;
 import com.nimbusds.jose.proc.JWSVerificationKeySelector;
 import com.nimbusds.jose.proc.SecurityContext;
+import com.nimbusds.jose.util.JSONObjectUtils;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.proc.DefaultJWTClaimsVerifier;
 import com.nimbusds.jwt.proc.DefaultJWTProcessor;
@@ -29,20 +31,29 @@ import java.security.interfaces.RSAPublicKey;
 import java.security.spec.InvalidKeySpecException;
 import java.security.spec.X509EncodedKeySpec;
 import java.text.ParseException;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Base64;
+import java.util.Date;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
 
 /**
  * Verifies a JWT with Nimbus: the signature with the one algorithm family the configured key
  * allows (so {@code alg: none} and HS/RS confusion fail), then {@code exp}, {@code nbf} with the
- * configured skew, and {@code iss} and {@code aud} when configured. Thread-safe.
+ * configured skew, {@code iss} and {@code aud} when configured, a {@code sub} that is a non-empty
+ * string, and, when a maximum lifetime is configured, {@code iat}. Thread-safe.
  */
 final class JwtVerifier {
 
     private final DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
+    private final Duration maxLifetime;
+    private final Duration clockSkew;
 
     JwtVerifier(Jwt jwt) {
+        this.maxLifetime = jwt.maxLifetime();
+        this.clockSkew = jwt.clockSkew();
         JWKSource<SecurityContext> keys;
         Set<JWSAlgorithm> algorithms;
         try {
@@ -98,13 +109,65 @@ final class JwtVerifier {
 
     /** The token's subject when it verifies; else a refusal saying why (without the token). */
     String subject(String token) throws Refusal {
+        JWTClaimsSet claims;
         try {
-            return processor.process(token, null).getSubject();
+            checkSubject(payload(token));
+            claims = processor.process(token, null);
         } catch (ParseException e) {
             throw new Refusal(401, "authentication_error", "the bearer token is not a valid JWT");
         } catch (BadJOSEException | JOSEException e) {
             throw new Refusal(401, "authentication_error", "the JWT was refused: "
                     + e.getMessage());
+        }
+        if (maxLifetime != null) {
+            checkLifetime(claims);
+        }
+        return claims.getSubject();
+    }
+
+    /** The claims as sent, or null when they are not a JSON object: the processor says why. */
+    private static Map<String, Object> payload(String token) {
+        try {
+            return JSONObjectUtils.parse(JOSEObject.split(token)[1].decodeToString());
+        } catch (ParseException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Each user ({@code sub}) is counted on their own: a null sub would put everyone who sends
+     * one into one bucket, and Nimbus reads a numeric sub as a string, so {@code 42} and
+     * {@code "42"} would share one. Read from the payload as sent; a missing sub is Nimbus's to
+     * report.
+     */
+    private static void checkSubject(Map<String, Object> payload) throws Refusal {
+        if (payload != null && payload.containsKey("sub")
+                && !(payload.get("sub") instanceof String subject && !subject.isBlank())) {
+            throw new Refusal(401, "authentication_error",
+                    "the JWT was refused: its sub must be a non-empty string naming the user");
+        }
+    }
+
+    /**
+     * Issued not after now (with the skew), and expiring at most the maximum lifetime after it
+     * was issued: together these bound how far ahead of now {@code exp} may be.
+     */
+    private void checkLifetime(JWTClaimsSet claims) throws Refusal {
+        Date issued = claims.getIssueTime();
+        if (issued == null) {
+            throw new Refusal(401, "authentication_error", "the JWT was refused: it has no iat, "
+                    + "which a maximum lifetime (jwt.max-lifetime) requires");
+        }
+        if (issued.toInstant().isAfter(Instant.now().plus(clockSkew))) {
+            throw new Refusal(401, "authentication_error",
+                    "the JWT was refused: its iat is in the future");
+        }
+        Duration lifetime = Duration.between(issued.toInstant(),
+                claims.getExpirationTime().toInstant());
+        if (lifetime.compareTo(maxLifetime) > 0) {
+            throw new Refusal(401, "authentication_error", "the JWT was refused: it lives "
+                    + lifetime.toSeconds() + " s from iat to exp, longer than the "
+                    + maxLifetime.toSeconds() + " s that jwt.max-lifetime allows");
         }
     }
 }

@@ -1,31 +1,53 @@
 package dev.sluice.access;
 
-import dev.sluice.config.Config;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpFilter;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Without an access file, only this machine may call Sluice. The embedded server also listens
- * on loopback only; in a container, which chooses its own address, this is the guard.
+ * Without an access file, only this machine may call Sluice: others get 403. The embedded server
+ * also listens on loopback only; in a servlet container, which chooses its own address, and
+ * behind a proxy, this filter is the guard. Thread-safe.
  */
 public final class LoopbackOnly extends HttpFilter {
+
+    private static final Logger LOG = LoggerFactory.getLogger(LoopbackOnly.class);
+
+    private final CallerAddress callers;
+    private final boolean proxiesTrusted;
+    private final AtomicBoolean warned = new AtomicBoolean();
+
+    /** @param proxiesTrusted whether the access file names trusted proxies at all */
+    public LoopbackOnly(CallerAddress callers, boolean proxiesTrusted) {
+        this.callers = callers;
+        this.proxiesTrusted = proxiesTrusted;
+    }
 
     @Override
     protected void doFilter(HttpServletRequest request, HttpServletResponse response,
             FilterChain chain) throws IOException, ServletException {
-        String address = request.getRemoteAddr();
-        if (Config.isLoopback(address)) {
+        if (!proxiesTrusted && CallerAddress.forwarded(request)
+                && warned.compareAndSet(false, true)) {
+            LOG.warn("A request came through a proxy ({} header) but Sluice has no access file "
+                    + "(SLUICE_ACCESS): such requests are not taken as from this machine and are "
+                    + "refused. Behind a proxy, configure an access file with clients and "
+                    + "trusted-proxies. (Logged once.)", CallerAddress.PROXY_HEADERS.stream()
+                    .filter(name -> request.getHeader(name) != null).findFirst().orElseThrow());
+        }
+        if (callers.local(request)) {
             chain.doFilter(request, response);
             return;
         }
         response.setStatus(403);
         response.setContentType("application/json");
         response.getWriter().write("{\"error\":{\"message\":\"this Sluice has no access file "
-                + "(SLUICE_ACCESS), so it serves this machine only\",\"type\":"
-                + "\"permission_error\",\"param\":null,\"code\":null}}");
+                + "(SLUICE_ACCESS), so it serves this machine only, not through a proxy\","
+                + "\"type\":\"permission_error\",\"param\":null,\"code\":null}}");
     }
 }

@@ -11,17 +11,25 @@ import java.util.Set;
  * @param tokens clients by the SHA-256 of their token, in hex
  * @param jwt how to verify JWTs, or null when none are accepted
  * @param anonymous the limits of callers without a token, or null when they are refused
- * @param trustedProxies addresses whose {@code X-Forwarded-For} is believed
+ * @param trustedProxies IP addresses whose {@code Forwarded}, {@code X-Forwarded-For} and
+ *     {@code X-Real-IP} are believed
  */
 public record Access(Map<String, Client> tokens, Jwt jwt, Client anonymous,
         Set<String> trustedProxies) {
 
-    /** No authentication: every caller is {@link Client#ANYONE}; Sluice then binds loopback only. */
+    /** No authentication: every caller is {@link Client#ANYONE}, and only this machine may call. */
     public static final Access NONE = new Access(Map.of(), null, null, Set.of());
 
     public Access {
         tokens = Map.copyOf(tokens);
         trustedProxies = Set.copyOf(trustedProxies);
+        for (String proxy : trustedProxies) {
+            if (Loopback.parse(proxy) == null) {
+                // Names are not resolved: a request is never held up by DNS.
+                throw new IllegalArgumentException("trusted-proxies: '" + proxy
+                        + "' is not an IP address");
+            }
+        }
         for (String hash : tokens.keySet()) {
             if (hash.length() != 64 || !hash.chars().allMatch(HexFormat::isHexDigit)) {
                 throw new IllegalArgumentException("a token hash is 64 hex digits: " + hash);

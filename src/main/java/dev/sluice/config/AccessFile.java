@@ -12,6 +12,8 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Reads who may call Sluice from a properties file (see {@code etc/access.properties}): clients
@@ -22,7 +24,8 @@ final class AccessFile {
     private static final Set<String> CLIENT_KEYS = Set.of("token-sha256", "routes", "models",
             "max-streams", "requests-per-minute", "daily-tokens");
     private static final Set<String> JWT_KEYS = Set.of("hs256-secret-env", "public-key", "jwks",
-            "issuer", "audience", "clock-skew", "client");
+            "issuer", "audience", "clock-skew", "client", "max-lifetime");
+    private static final Pattern LIFETIME = Pattern.compile("(\\d{1,9})(s|m|h|d)");
 
     private final Properties file;
     private final String path;
@@ -119,18 +122,38 @@ final class AccessFile {
             throw fail("jwt.client", "is required: the limits every user gets");
         }
         String skew = get("jwt.clock-skew");
+        Duration maxLifetime = lifetime(get("jwt.max-lifetime"));
         try {
             return new Jwt(secret, key == null ? null : existing("jwt.public-key", key),
                     jwks == null ? null : existing("jwt.jwks", jwks), get("jwt.issuer"),
                     get("jwt.audience"),
                     skew == null ? Duration.ofSeconds(30) : Duration.ofSeconds(Long.parseLong(
                             skew.replaceAll("s$", ""))),
-                    group(clients, "jwt.client", clientName));
+                    group(clients, "jwt.client", clientName), maxLifetime);
         } catch (NumberFormatException e) {
             throw fail("jwt.clock-skew", "must be seconds, e.g. 30s");
         } catch (IllegalArgumentException e) {
             throw new ConfigException(path + ": jwt: " + e.getMessage());
         }
+    }
+
+    /** {@code jwt.max-lifetime}, e.g. {@code 1h}, {@code 15m}, {@code 1d}; null when unset. */
+    private Duration lifetime(String value) {
+        if (value == null) {
+            return null;
+        }
+        Matcher m = LIFETIME.matcher(value);
+        if (!m.matches() || Long.parseLong(m.group(1)) == 0) {
+            throw fail("jwt.max-lifetime", "must be a positive duration such as 15m, 1h or 1d, "
+                    + "got '" + value + "'");
+        }
+        long amount = Long.parseLong(m.group(1));
+        return switch (m.group(2)) {
+            case "s" -> Duration.ofSeconds(amount);
+            case "m" -> Duration.ofMinutes(amount);
+            case "h" -> Duration.ofHours(amount);
+            default -> Duration.ofDays(amount);
+        };
     }
 
     private Path existing(String key, String value) {

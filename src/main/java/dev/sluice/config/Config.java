@@ -21,6 +21,7 @@ import java.util.Set;
  * @param transcriptBytes how much of a stream's event data its transcript keeps
  * @param logContent whether the stream's log line carries the assembled answer
  * @param metrics who may read {@code GET /metrics}
+ * @param connections the embedded server's bounds on client connections
  */
 public record Config(
         String host,
@@ -38,7 +39,8 @@ public record Config(
         boolean logContent,
         MetricsAccess metrics,
         Duration simulatedTokenDelay,
-        String demoModel) {
+        String demoModel,
+        Connections connections) {
 
     private static final String CONFIG = "SLUICE_CONFIG";
     private static final String HOST = "SLUICE_HOST";
@@ -63,13 +65,17 @@ public record Config(
     private static final String METRICS = "SLUICE_METRICS";
     private static final String SIMULATED_TOKEN_DELAY = "SLUICE_SIMULATED_TOKEN_DELAY";
     private static final String DEMO_MODEL = "SLUICE_DEMO_MODEL";
+    private static final String MAX_CONNECTIONS = "SLUICE_MAX_CONNECTIONS";
+    private static final String MIN_REQUEST_RATE = "SLUICE_MIN_REQUEST_RATE";
+    private static final String HEADER_TIMEOUT = "SLUICE_HEADER_TIMEOUT";
     private static final String LOG_FORMAT = "SLUICE_LOG_FORMAT";
     private static final Set<String> LOG_FORMATS = Set.of("text", "json");
     private static final Set<String> KNOWN = Set.of(HOST, PORT, ROUTES, ACCESS, CORS_ORIGINS,
             CONNECT_TIMEOUT,
             RESPONSE_TIMEOUT, FIRST_EVENT_TIMEOUT, IDLE_TIMEOUT, STREAM_TIMEOUT, HEARTBEAT, RETRIES,
             RETRY_MAX_WAIT, SHUTDOWN_GRACE, MAX_DRAINS, MAX_LINE_BYTES, MAX_BODY_BYTES, TRANSCRIPT_BYTES,
-            LOG_CONTENT, METRICS, SIMULATED_TOKEN_DELAY, DEMO_MODEL);
+            LOG_CONTENT, METRICS, SIMULATED_TOKEN_DELAY, DEMO_MODEL, MAX_CONNECTIONS,
+            MIN_REQUEST_RATE, HEADER_TIMEOUT);
 
     /** Who may read the metrics: this machine only, anyone, or nobody (not served). */
     public enum MetricsAccess { LOOPBACK, ANYONE, OFF }
@@ -80,16 +86,18 @@ public record Config(
         Objects.requireNonNull(metrics, "metrics");
         routes = List.copyOf(routes);
         corsOrigins = Set.copyOf(corsOrigins);
-        if (!access.configured() && !isLoopback(host)) {
+        if (!access.configured() && !Loopback.host(host)) {
             throw new ConfigException("SLUICE_HOST is " + host + " but no client authentication "
                     + "is configured (SLUICE_ACCESS): anyone who can reach it could spend the "
-                    + "provider keys. Configure clients, or listen on 127.0.0.1");
+                    + "provider keys. Configure clients, or listen on 127.0.0.1 (a host name "
+                    + "counts as loopback only when all its addresses are)");
         }
         Objects.requireNonNull(timeouts, "timeouts");
         Objects.requireNonNull(retries, "retries");
         Objects.requireNonNull(shutdownGrace, "shutdownGrace");
         Objects.requireNonNull(simulatedTokenDelay, "simulatedTokenDelay");
         Objects.requireNonNull(demoModel, "demoModel");
+        Objects.requireNonNull(connections, "connections");
     }
 
     /** Reads the settings from system properties, the environment and the optional file. */
@@ -116,7 +124,15 @@ public record Config(
                 s.bool(LOG_CONTENT, false),
                 s.choice(METRICS, MetricsAccess.LOOPBACK),
                 s.duration(SIMULATED_TOKEN_DELAY, Duration.ofMillis(30), true),
-                s.string(DEMO_MODEL, "gpt-4o-mini"));
+                s.string(DEMO_MODEL, "gpt-4o-mini"),
+                connections(s));
+    }
+
+    private static Connections connections(Settings s) {
+        Connections d = Connections.DEFAULTS;
+        return new Connections(s.integer(MAX_CONNECTIONS, d.max(), 1, 1_000_000),
+                s.integer(MIN_REQUEST_RATE, d.minRequestRate(), 0, 1 << 30),
+                s.duration(HEADER_TIMEOUT, d.headerTimeout(), false));
     }
 
     /**
@@ -147,12 +163,6 @@ public record Config(
         return load(System.getenv(), System.getProperties());
     }
 
-    /** True for an address only this machine can reach. */
-    public static boolean isLoopback(String host) {
-        return host.equals("localhost") || host.startsWith("127.") || host.equals("::1")
-                || host.equals("[::1]") || host.equals("0:0:0:0:0:0:0:1");
-    }
-
     /** True when a route answers from the built-in simulated upstream. */
     public boolean simulated() {
         return routes.stream().anyMatch(Route::simulated);
@@ -164,11 +174,22 @@ public record Config(
                 .orElseThrow(() -> new IllegalArgumentException("no route " + name));
     }
 
-    /** The effective settings for the start-up log; the key appears only as a fingerprint. */
+    /** The effective settings for the embedded server's start-up log. */
     public Map<String, String> describe() {
+        return describe(true);
+    }
+
+    /**
+     * The effective settings for the start-up log; the key appears only as a fingerprint.
+     *
+     * @param embedded false in a servlet container, which chooses its own address, port and
+     *     connection limits: the log then says so instead of showing settings it ignores
+     */
+    public Map<String, String> describe(boolean embedded) {
+        String container = "(not used: the servlet container's own settings apply)";
         Map<String, String> lines = new LinkedHashMap<>();
-        lines.put(Settings.describe(HOST), host);
-        lines.put(Settings.describe(PORT), Integer.toString(port));
+        lines.put(Settings.describe(HOST), embedded ? host : container);
+        lines.put(Settings.describe(PORT), embedded ? Integer.toString(port) : container);
         for (Route route : routes) {
             String policy = route.policy().describe();
             lines.put("route " + route.name() + " " + route.prefix(), route.dialect() + " -> "
@@ -181,11 +202,14 @@ public record Config(
                     + (policy.isEmpty() ? "" : "; " + policy)
                     + (route.drain() ? "; drains the upstream when its client leaves" : ""));
         }
-        lines.put(Settings.describe(ACCESS), !access.configured()
-                ? "(none: anyone on this machine may call; listening on loopback only)"
+        lines.put(Settings.describe(ACCESS), (!access.configured()
+                ? "(none: only this machine may call; callers from other addresses, and "
+                        + "requests through a proxy not trusted, get 403)"
                 : access.tokens().size() + " token clients"
                         + (access.jwt() != null ? ", JWT users" : "")
-                        + (access.anonymous() != null ? ", anonymous callers" : ""));
+                        + (access.anonymous() != null ? ", anonymous callers" : ""))
+                + (access.trustedProxies().isEmpty() ? "" : "; trusted proxies: "
+                        + String.join(", ", access.trustedProxies().stream().sorted().toList())));
         lines.put(Settings.describe(CORS_ORIGINS), corsOrigins.isEmpty() ? "(none)"
                 : String.join(", ", corsOrigins.stream().sorted().toList()));
         lines.put(Settings.describe(CONNECT_TIMEOUT), Settings.format(timeouts.connect()));
@@ -205,6 +229,12 @@ public record Config(
         lines.put(Settings.describe(METRICS), metrics.name().toLowerCase(Locale.ROOT));
         lines.put(Settings.describe(SIMULATED_TOKEN_DELAY), Settings.format(simulatedTokenDelay));
         lines.put(Settings.describe(DEMO_MODEL), demoModel);
+        lines.put(Settings.describe(MAX_CONNECTIONS), embedded
+                ? Integer.toString(connections.max()) : container);
+        lines.put(Settings.describe(MIN_REQUEST_RATE), embedded
+                ? Integer.toString(connections.minRequestRate()) : container);
+        lines.put(Settings.describe(HEADER_TIMEOUT), embedded
+                ? Settings.format(connections.headerTimeout()) : container);
         return lines;
     }
 }

@@ -11,9 +11,11 @@ import java.util.Objects;
  * @param issuer the required {@code iss}, or null
  * @param audience the required {@code aud}, or null
  * @param client the limits every user gets, each counted on their own ({@code sub})
+ * @param maxLifetime the longest {@code exp - iat} accepted, or null for no bound; when set, a
+ *     token must carry {@code iat}
  */
 public record Jwt(Secret hs256Secret, Path publicKey, Path jwks, String issuer, String audience,
-        Duration clockSkew, Client client) {
+        Duration clockSkew, Client client, Duration maxLifetime) {
 
     public Jwt {
         int keys = (hs256Secret == null ? 0 : 1) + (publicKey == null ? 0 : 1)
@@ -24,5 +26,8 @@ public record Jwt(Secret hs256Secret, Path publicKey, Path jwks, String issuer, 
         }
         Objects.requireNonNull(clockSkew, "clockSkew");
         Objects.requireNonNull(client, "client");
+        if (maxLifetime != null && (maxLifetime.isNegative() || maxLifetime.isZero())) {
+            throw new IllegalArgumentException("max-lifetime must be positive");
+        }
     }
 }

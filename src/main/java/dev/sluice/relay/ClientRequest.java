@@ -10,10 +10,13 @@ import dev.sluice.config.Policy;
 import dev.sluice.dialect.Dialect;
 import dev.sluice.dialect.Json;
 import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A client's request as it goes upstream: the JSON body after the route's policy (the client's
@@ -31,6 +34,11 @@ record ClientRequest(byte[] body, boolean stream, String model, boolean usageReq
             .build());
     private static final List<String> TOKEN_CAPS = List.of(
             "max_tokens", "max_completion_tokens", "max_output_tokens");
+    /** Set once the body is being read: a client that expects 100-continue then sends it. */
+    private static final String READING = ClientRequest.class.getName() + ".reading";
+    /** A refused body is read and dropped up to this, or four times the limit if that is more. */
+    private static final long DISCARD_BYTES = 16L << 20;
+    private static final Logger LOG = LoggerFactory.getLogger(ClientRequest.class);
 
     static ClientRequest read(HttpServletRequest request, int maxBytes, Policy policy,
             Dialect dialect) throws Refusal, IOException {
@@ -66,6 +74,7 @@ record ClientRequest(byte[] body, boolean stream, String model, boolean usageReq
             throw tooLarge(maxBytes);
         }
         byte[] body;
+        request.setAttribute(READING, Boolean.TRUE);
         try (InputStream in = request.getInputStream()) {
             body = in.readNBytes(maxBytes + 1);
         }
@@ -130,6 +139,54 @@ record ClientRequest(byte[] body, boolean stream, String model, boolean usageReq
             }
         }
         return changed;
+    }
+
+    /**
+     * Sends a refusal so that its client can read it. A client that writes its whole body before
+     * it reads (Python's urllib, SDKs on httpx or fetch) would find the connection reset under it
+     * if Sluice closed it with the body unread, never see the answer, and retry. So the refusal
+     * goes out with {@code Connection: close} and is flushed whole, and the rest of the body is
+     * read and dropped, up to a bound, before the connection closes. Closing the output stream
+     * instead would let Tomcat close the connection at once (its own 2 MiB swallow limit).
+     */
+    static void refuse(HttpServletRequest request, HttpServletResponse response,
+            Refusal refusal, Dialect dialect, int maxBytes) throws IOException {
+        boolean unread = bodyLeft(request);
+        if (unread) {
+            response.setHeader("Connection", "close");
+        }
+        refusal.send(response, dialect);
+        long bound = Math.max(DISCARD_BYTES, 4L * maxBytes);
+        if (unread && request.getContentLengthLong() <= bound) {
+            response.flushBuffer();
+            discard(request, bound);
+        }
+    }
+
+    /** True when the client has body bytes still to send that nobody has read. */
+    private static boolean bodyLeft(HttpServletRequest request) throws IOException {
+        long length = request.getContentLengthLong();
+        if (length == 0 || length < 0 && request.getHeader("Transfer-Encoding") == null) {
+            return false;
+        }
+        if (request.getAttribute(READING) == null
+                && "100-continue".equalsIgnoreCase(request.getHeader("Expect"))) {
+            return false; // it waits to be told to send the body, and now never will be
+        }
+        return !request.getInputStream().isFinished();
+    }
+
+    private static void discard(HttpServletRequest request, long atMost) {
+        byte[] buffer = new byte[8192];
+        try (InputStream in = request.getInputStream()) {
+            long read = 0;
+            for (int n = in.read(buffer); n >= 0 && read <= atMost; n = in.read(buffer)) {
+                read += n;
+            }
+        } catch (IOException | RuntimeException e) {
+            // Jetty's 408 for a body too slow is a RuntimeException; the connection closes anyway.
+            LOG.debug("stopped reading a refused request's body: {}", e.toString());
+        }
     }
 
     private static Refusal tooLarge(int maxBytes) {

@@ -102,7 +102,7 @@ public final class RelayServlet extends HttpServlet {
                 relay(request, response, target, sent, caller, started);
             }
         } catch (Refusal refusal) {
-            refusal.send(response, dialect);
+            ClientRequest.refuse(request, response, refusal, dialect, config.maxBodyBytes());
             metrics.refused(route.name(), refusal.status(), refusal.type());
             LOG.info("{} {} refused: {}", route.name(), refusal.status(), refusal.getMessage());
         } finally {

@@ -19,6 +19,7 @@ import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.io.ArrayByteBufferPool;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.NetworkConnectionLimit;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.component.Graceful;
@@ -148,6 +149,8 @@ public final class SluiceServer {
         // default per open stream would outweigh everything else a held stream needs. Events are
         // small; a larger one is written straight through.
         http.setOutputBufferSize(4096);
+        // A body must keep coming at this average rate once it has begun (checked on each read).
+        http.setMinRequestDataRate(config.connections().minRequestRate());
         HttpConnectionFactory http1 = new HttpConnectionFactory(http);
         // Likewise the connection's input buffer, held while its stream runs (8 KiB by default).
         http1.setInputBufferSize(4096);
@@ -158,6 +161,9 @@ public final class SluiceServer {
         // default queue of 50 would overflow and their connections wait on retransmits.
         connector.setAcceptQueueSize(1024);
         server.addConnector(connector);
+        // At the cap Jetty stops accepting until a connection closes; the rest wait in the queue.
+        server.addBean(new NetworkConnectionLimit(config.connections().max(), connector));
+        server.addBean(new HeaderDeadline(connector, config.connections().headerTimeout()));
 
         ServletContextHandler context = new ServletContextHandler("/");
         Endpoints endpoints = Endpoints.of(config);

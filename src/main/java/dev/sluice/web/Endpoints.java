@@ -1,6 +1,7 @@
 package dev.sluice.web;
 
 import dev.sluice.access.Admission;
+import dev.sluice.access.CallerAddress;
 import dev.sluice.access.Cors;
 import dev.sluice.access.LoopbackOnly;
 import dev.sluice.access.Quotas;
@@ -83,6 +84,7 @@ public final class Endpoints implements AutoCloseable {
         // Jetty create: they learn the keys here, once, before any request.
         Redaction.learnEverywhere(keys);
         Admission admission = new Admission(config.access());
+        CallerAddress callers = new CallerAddress(config.access().trustedProxies());
         Quotas quotas = new Quotas();
         Upstream upstream = new Upstream(config.timeouts().connect());
         Retry retry = new Retry(config.retries());
@@ -101,7 +103,7 @@ public final class Endpoints implements AutoCloseable {
         endpoints.add(new Endpoint(InfoServlet.READY_PATH, info));
         if (config.metrics() != Config.MetricsAccess.OFF) {
             endpoints.add(new Endpoint("/metrics", new MetricsServlet(metrics,
-                    config.metrics() == Config.MetricsAccess.ANYONE)));
+                    config.metrics() == Config.MetricsAccess.ANYONE, callers)));
         }
         if (config.simulated()) {
             endpoints.add(new Endpoint(SIMULATED_PATH,
@@ -109,7 +111,8 @@ public final class Endpoints implements AutoCloseable {
         }
         List<Filtering> filters = new ArrayList<>();
         if (!config.access().configured()) {
-            filters.add(new Filtering("/*", new LoopbackOnly()));
+            filters.add(new Filtering("/*", new LoopbackOnly(callers,
+                    !config.access().trustedProxies().isEmpty())));
         }
         filters.add(new Filtering("/*", new PageHeaders()));
         filters.add(new Filtering("/*", new Cors(config.corsOrigins())));

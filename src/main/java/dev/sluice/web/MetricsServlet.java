@@ -1,6 +1,6 @@
 package dev.sluice.web;
 
-import dev.sluice.config.Config;
+import dev.sluice.access.CallerAddress;
 import dev.sluice.observe.Metrics;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
@@ -13,21 +13,23 @@ final class MetricsServlet extends HttpServlet {
 
     private final Metrics metrics;
     private final boolean anyone;
+    private final CallerAddress callers;
 
-    MetricsServlet(Metrics metrics, boolean anyone) {
+    MetricsServlet(Metrics metrics, boolean anyone, CallerAddress callers) {
         this.metrics = metrics;
         this.anyone = anyone;
+        this.callers = callers;
     }
 
     @Override
     protected void doGet(HttpServletRequest request, HttpServletResponse response)
             throws IOException {
-        if (!anyone && !Config.isLoopback(request.getRemoteAddr())) {
+        if (!anyone && !callers.local(request)) {
             response.setStatus(403);
             response.setContentType("application/json");
             response.getWriter().write("{\"error\":{\"message\":\"metrics are served to this "
-                    + "machine only (SLUICE_METRICS=anyone changes that)\",\"type\":"
-                    + "\"permission_error\",\"param\":null,\"code\":null}}");
+                    + "machine only, not through a proxy (SLUICE_METRICS=anyone changes that)\","
+                    + "\"type\":\"permission_error\",\"param\":null,\"code\":null}}");
             return;
         }
         byte[] body = metrics.scrape().getBytes(StandardCharsets.UTF_8);

@@ -36,7 +36,7 @@ public final class WarBootstrap implements ServletContextListener {
             LOG.error("sluice: {}", e.getMessage());
             throw e;
         }
-        for (Map.Entry<String, String> line : config.describe().entrySet()) {
+        for (Map.Entry<String, String> line : config.describe(false).entrySet()) {
             LOG.info("{} = {}", line.getKey(), line.getValue());
         }
         endpoints = Endpoints.of(config);

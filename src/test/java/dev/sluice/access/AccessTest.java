@@ -1,10 +1,13 @@
 package dev.sluice.access;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.JWSObject;
+import com.nimbusds.jose.Payload;
 import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jose.crypto.RSASSASigner;
 import com.nimbusds.jose.jwk.RSAKey;
@@ -13,7 +16,10 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import dev.sluice.config.Access;
 import dev.sluice.config.Client;
+import dev.sluice.config.Config;
+import dev.sluice.config.ConfigException;
 import dev.sluice.config.Jwt;
+import dev.sluice.config.Secret;
 import dev.sluice.testing.FakeUpstream;
 import dev.sluice.testing.Relay;
 import dev.sluice.testing.TestConfig;
@@ -26,11 +32,15 @@ import java.time.Instant;
 import java.util.Base64;
 import java.util.Date;
 import java.util.Map;
+import java.util.Properties;
 import java.util.Set;
 import org.eclipse.jetty.client.ContentResponse;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The other ways in: RS256 JWTs from a PEM key, anonymous callers by address, daily budgets. */
 class AccessTest {
@@ -67,7 +77,7 @@ class AccessTest {
                 .encodeToString(key.toRSAPublicKey().getEncoded()) + "\n-----END PUBLIC KEY-----\n");
         Client users = new Client("users", Set.of(), Set.of(), 0, 0, 0);
         URI chat = start(new Access(Map.of(), new Jwt(null, pem, null, null, null,
-                Duration.ofSeconds(30), users), null, Set.of()));
+                Duration.ofSeconds(30), users, null), null, Set.of()));
 
         SignedJWT good = new SignedJWT(new JWSHeader(JWSAlgorithm.RS256), claims());
         good.sign(new RSASSASigner(key));
@@ -108,6 +118,93 @@ class AccessTest {
         assertEquals(429, spent.getStatus());
         assertEquals("the daily budget of 50 tokens is used up", JSON.readTree(spent.getContent())
                 .path("error").path("message").asText());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"\"sub\":null,", "\"sub\":42,", "\"sub\":\"\",", "\"sub\":\"  \",",
+        "\"sub\":[\"a\"],", "\"sub\":{\"id\":1},", "\"sub\":true,"})
+    void aJwtWhoseSubIsNoNonEmptyStringIsRefused(String sub) throws Exception {
+        URI chat = start(hs256(null));
+        long now = Instant.now().getEpochSecond();
+
+        ContentResponse refused = relay.client().post(chat, CHAT, "Authorization", "Bearer "
+                + signed("{" + sub + "\"iat\":" + now + ",\"exp\":" + (now + 300) + "}"));
+
+        assertEquals(401, refused.getStatus());
+        assertEquals("the JWT was refused: its sub must be a non-empty string naming the user",
+                message(refused));
+    }
+
+    @Test
+    void aJwtWithAStringSubIsRelayed() throws Exception {
+        URI chat = start(hs256(null));
+        long now = Instant.now().getEpochSecond();
+
+        assertEquals(200, status(chat, "Authorization", "Bearer "
+                + signed("{\"sub\":\"42\",\"exp\":" + (now + 300) + "}")));
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "0     | 3600 | 200 | ",
+        "-600  | 3000 | 200 | ",
+        "0     | 3601 | 401 | the JWT was refused: it lives 3601 s from iat to exp, longer than "
+            + "the 3600 s that jwt.max-lifetime allows",
+        "-60   | 86400| 401 | the JWT was refused: it lives 86460 s from iat to exp, longer than "
+            + "the 3600 s that jwt.max-lifetime allows",
+        "3600  | 3700 | 401 | the JWT was refused: its iat is in the future",
+        "      | 600  | 401 | the JWT was refused: it has no iat, which a maximum lifetime "
+            + "(jwt.max-lifetime) requires"})
+    void aMaximumLifetimeBoundsExpFromIat(Long iat, long exp, int status, String why)
+            throws Exception {
+        URI chat = start(hs256(Duration.ofHours(1)));
+        long now = Instant.now().getEpochSecond();
+        String token = signed("{\"sub\":\"user-1\"," + (iat == null ? ""
+                : "\"iat\":" + (now + iat) + ",") + "\"exp\":" + (now + exp) + "}");
+
+        ContentResponse response = relay.client().post(chat, CHAT, "Authorization",
+                "Bearer " + token);
+
+        assertEquals(status, response.getStatus());
+        if (why != null) {
+            assertEquals(why, message(response));
+        }
+    }
+
+    @Test
+    void theAccessFileReadsTheMaximumLifetime(@TempDir Path files) throws Exception {
+        Path ok = files.resolve("ok.properties");
+        Files.writeString(ok, "client.users.max-streams = 2\njwt.hs256-secret-env = SECRET\n"
+                + "jwt.client = users\njwt.max-lifetime = 1h\n");
+        Map<String, String> env = Map.of("SLUICE_ACCESS", ok.toString(), "SECRET", SECRET);
+        assertEquals(Duration.ofHours(1), Config.load(env, new Properties()).access().jwt()
+                .maxLifetime());
+
+        Path bad = files.resolve("bad.properties");
+        Files.writeString(bad, Files.readString(ok).replace("1h", "1 hour"));
+        ConfigException e = assertThrows(ConfigException.class, () -> Config.load(
+                Map.of("SLUICE_ACCESS", bad.toString(), "SECRET", SECRET), new Properties()));
+        assertEquals(bad + ": jwt.max-lifetime must be a positive duration such as 15m, 1h or 1d, "
+                + "got '1 hour'", e.getMessage());
+    }
+
+    private static final String SECRET = "a-shared-secret-of-at-least-32-bytes-for-tests";
+
+    private static Access hs256(Duration maxLifetime) {
+        Client users = new Client("users", Set.of(), Set.of(), 0, 0, 0);
+        return new Access(Map.of(), new Jwt(new Secret(SECRET), null, null, null, null,
+                Duration.ofSeconds(30), users, maxLifetime), null, Set.of());
+    }
+
+    /** A token with exactly these claims, as JSON, signed with {@link #SECRET}. */
+    private static String signed(String claims) throws Exception {
+        JWSObject token = new JWSObject(new JWSHeader(JWSAlgorithm.HS256), new Payload(claims));
+        token.sign(new MACSigner(SECRET.getBytes(StandardCharsets.UTF_8)));
+        return token.serialize();
+    }
+
+    private static String message(ContentResponse response) throws Exception {
+        return JSON.readTree(response.getContent()).path("error").path("message").asText();
     }
 
     private static JWTClaimsSet claims() {

@@ -194,7 +194,8 @@ class ConfigTest {
                 new Timeouts(Duration.ofSeconds(3), d.response(), d.firstEvent(), d.idle(),
                         d.stream(), d.heartbeat()),
                 Retries.DEFAULTS, Duration.ofSeconds(30), 100, 4096, 8192, 1 << 20, false,
-                Config.MetricsAccess.LOOPBACK, Duration.ofMillis(5), "llama-3"), config);
+                Config.MetricsAccess.LOOPBACK, Duration.ofMillis(5), "llama-3",
+                Connections.DEFAULTS), config);
     }
 
     // Derived property names
@@ -275,6 +276,9 @@ class ConfigTest {
         "OPENAI_BASE_URL       |openai.base-url       |http://u:p@h/1|without user",
         "OPENAI_BASE_URL       |openai.base-url       |http://h/1?x=1|query",
         "OPENAI_BASE_URL       |openai.base-url       |http://h/1#top|fragment",
+        "SLUICE_MAX_CONNECTIONS|sluice.max-connections|0             |whole number from 1",
+        "SLUICE_MIN_REQUEST_RATE|sluice.min-request-rate|-5          |whole number from 0",
+        "SLUICE_HEADER_TIMEOUT |sluice.header-timeout |0s            |a positive duration",
     })
     void invalidValueIsRefusedNamingVariablePropertyAndWhatIsExpected(
             String variable, String property, String value, String expected) {
@@ -284,6 +288,17 @@ class ConfigTest {
         assertTrue(e.getMessage().contains("-D" + property), e.getMessage());
         assertTrue(e.getMessage().contains("must be"), e.getMessage());
         assertTrue(e.getMessage().contains(expected), e.getMessage());
+    }
+
+    @Test
+    void connectionBoundsAreSettingsWithDefaultsThatHoldEightThousandStreams() {
+        assertEquals(Connections.DEFAULTS, load(Map.of()).connections());
+        assertTrue(Connections.DEFAULTS.max() > 8_000 * 2, "room for the held-8k benchmark");
+        assertEquals(new Connections(500, 0, Duration.ofSeconds(5)), load(Map.of(
+                "SLUICE_MAX_CONNECTIONS", "500", "SLUICE_MIN_REQUEST_RATE", "0",
+                "SLUICE_HEADER_TIMEOUT", "5s")).connections());
+        assertEquals("20000", load(Map.of()).describe().get(
+                "SLUICE_MAX_CONNECTIONS (-Dsluice.max-connections)"));
     }
 
     @Test
@@ -422,6 +437,24 @@ class ConfigTest {
     }
 
     @Test
+    void describeSaysWhatIsTrueInAContainerAndWithoutAnAccessFile() {
+        Map<String, String> embedded = load(Map.of()).describe();
+        Map<String, String> war = load(Map.of()).describe(false);
+
+        assertEquals("(none: only this machine may call; callers from other addresses, and "
+                + "requests through a proxy not trusted, get 403)",
+                embedded.get("SLUICE_ACCESS (-Dsluice.access)"));
+        assertFalse(String.join(" ", embedded.values()).contains("listening"));
+        assertEquals("127.0.0.1", embedded.get("SLUICE_HOST (-Dsluice.host)"));
+        for (String setting : List.of("SLUICE_HOST (-Dsluice.host)", "SLUICE_PORT (-Dsluice.port)",
+                "SLUICE_MAX_CONNECTIONS (-Dsluice.max-connections)",
+                "SLUICE_HEADER_TIMEOUT (-Dsluice.header-timeout)")) {
+            assertEquals("(not used: the servlet container's own settings apply)",
+                    war.get(setting), setting);
+        }
+    }
+
+    @Test
     void describeNamesEverySettingWithItsEffectiveValue() {
         Map<String, String> env = new HashMap<>();
         env.put("OPENAI_BASE_URL", "http://127.0.0.1:8081/v1");
@@ -507,8 +540,9 @@ class ConfigTest {
         assertTrue(e.getMessage().contains("no client authentication is configured"),
                 e.getMessage());
         assertEquals("::1", load(Map.of("SLUICE_HOST", "::1")).host());
-        assertTrue(Config.isLoopback("0:0:0:0:0:0:0:1"), "IPv6 loopback as servlets report it");
-        assertFalse(Config.isLoopback("10.0.0.1"));
+        assertEquals("localhost", load(Map.of("SLUICE_HOST", "localhost")).host());
+        assertTrue(refused(Map.of("SLUICE_HOST", "127.example.com")).getMessage()
+                .contains("no client authentication is configured"));
     }
 
     @Test

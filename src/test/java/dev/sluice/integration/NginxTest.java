@@ -3,18 +3,28 @@ package dev.sluice.integration;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sluice.config.Access;
+import dev.sluice.config.Secret;
+import dev.sluice.testing.FakeUpstream;
 import dev.sluice.testing.Relay;
+import dev.sluice.testing.RunningSluice;
+import dev.sluice.testing.TestConfig;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** Sluice behind Debian's nginx configured with {@code etc/nginx/sluice.conf}. */
+/**
+ * Sluice behind Debian's nginx configured with {@code etc/nginx/sluice.conf}, with an access file
+ * that trusts nginx's address, as the site asks.
+ */
 @Tag("integration")
 class NginxTest {
 
@@ -24,7 +34,7 @@ class NginxTest {
     @Test
     void eventsArriveOneByOneThroughNginx() throws Exception {
         OneByOne proof = new OneByOne();
-        relay.start(proof::answer);
+        start(proof::answer);
         try (Nginx nginx = Nginx.start("nginx", sluicePort())) {
             proof.check(relay.client(), nginx.uri("/v1/chat/completions"));
             assertTrue(proof.request().headers().get("content-type")
@@ -34,7 +44,7 @@ class NginxTest {
 
     @Test
     void streamThroughNginxIsNeitherCompressedNorSized() throws Exception {
-        relay.start(exchange -> exchange.startStream()
+        start(exchange -> exchange.startStream()
                 .write("data: {\"n\":1}\n\ndata: [DONE]\n\n").end());
         // The JDK's client, which decodes nothing and so shows the headers as nginx sent them.
         try (Nginx nginx = Nginx.start("nginx", sluicePort());
@@ -58,10 +68,49 @@ class NginxTest {
     @Test
     void clientLeavingNginxClosesTheProviderConnection() throws Exception {
         LeavingClient leaving = new LeavingClient();
-        relay.start(leaving::answer);
+        start(leaving::answer);
         try (Nginx nginx = Nginx.start("nginx", sluicePort())) {
             leaving.check(relay.client(), nginx.uri("/v1/chat/completions"));
         }
+    }
+
+    @Test
+    void metricsAreNotServedThroughNginx() throws Exception {
+        start(exchange -> exchange.respond(500, "text/plain", "not called"));
+        try (Nginx nginx = Nginx.start("nginx", sluicePort());
+                HttpClient jdk = HttpClient.newHttpClient()) {
+            assertEquals(404, get(jdk, nginx.uri("/metrics")));
+            assertEquals(404, get(jdk, nginx.uri("/%6detrics")));
+            assertEquals(200, get(jdk, URI.create(relay.sluiceUrl() + "/metrics")));
+        }
+    }
+
+    @Test
+    void withoutAnAccessFileSluiceRefusesWhatNginxPassesOn() throws Exception {
+        relay.start(exchange -> exchange.respond(500, "text/plain", "not called"));
+        try (Nginx nginx = Nginx.start("nginx", sluicePort());
+                HttpClient jdk = HttpClient.newHttpClient()) {
+            HttpResponse<String> response = jdk.send(HttpRequest.newBuilder(
+                            nginx.uri("/v1/chat/completions"))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(OneByOne.CHAT))
+                    .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(403, response.statusCode());
+            assertTrue(response.body().contains("not through a proxy"), response.body());
+            assertEquals(403, get(jdk, nginx.uri("/healthz")));
+        }
+    }
+
+    /** Sluice relaying to an upstream with {@code script}, trusting nginx on 127.0.0.1. */
+    private void start(FakeUpstream.Script script) throws Exception {
+        FakeUpstream upstream = relay.upstream(script);
+        relay.start(TestConfig.relayingTo(upstream.baseUrl(), new Secret(RunningSluice.KEY))
+                .access(new Access(Map.of(), null, null, Set.of("127.0.0.1"))).build());
+    }
+
+    private static int get(HttpClient jdk, URI uri) throws Exception {
+        return jdk.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30)).build(),
+                HttpResponse.BodyHandlers.discarding()).statusCode();
     }
 
     private int sluicePort() {

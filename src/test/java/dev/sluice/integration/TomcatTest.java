@@ -9,6 +9,7 @@ import dev.sluice.sse.SseItem;
 import dev.sluice.testing.FakeUpstream;
 import dev.sluice.testing.RunningSluice;
 import dev.sluice.testing.TestClient;
+import dev.sluice.testing.WholeBodyClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -131,6 +132,15 @@ class TomcatTest {
             assertEquals(SseEvent.of("[DONE]"), items.getLast());
         }
         assertTrue(text.toString().contains("\"content\""), "no text arrived: " + text);
+    }
+
+    @Test
+    void aBodyOverTheLimitIsAnswered413AfterTheClientWroteAllOfIt() throws Exception {
+        WholeBodyClient.Answer answer = WholeBodyClient.post(tomcat.uri("v1/chat/completions"),
+                "application/json", 10 << 20, false);
+
+        assertEquals(413, answer.status(), answer.toString());
+        assertEquals("request body is larger than 1048576 bytes", answer.message());
     }
 
     @Test

@@ -93,7 +93,7 @@ class HostileTest {
         Client throttled = new Client("throttled", Set.of(), Set.of(), 0, 2, 0);
         Access access = new Access(Map.of(sha256(TOKEN), backend, sha256("slc_throttled"),
                 throttled), new Jwt(new Secret(JWT_SECRET), null, null, "https://login.test",
-                "sluice", Duration.ofSeconds(30), users), null, Set.of());
+                "sluice", Duration.ofSeconds(30), users, null), null, Set.of());
         sluice = new RunningSluice(TestConfig.relayingTo(upstream.baseUrl(),
                 new Secret(RunningSluice.KEY)).access(access)
                 .corsOrigins("https://app.example.com").build());

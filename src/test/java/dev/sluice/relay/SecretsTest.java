@@ -10,11 +10,15 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.ThrowableProxyUtil;
 import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sluice.config.Access;
 import dev.sluice.config.Secret;
 import dev.sluice.testing.FakeUpstream;
 import dev.sluice.testing.RunningSluice;
 import dev.sluice.testing.TestClient;
+import dev.sluice.testing.TestConfig;
 import java.net.URI;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
@@ -30,12 +34,15 @@ class SecretsTest {
     void serverKeyIsAddedUpstreamAndClientCredentialsAreNot() throws Exception {
         try (FakeUpstream upstream = new FakeUpstream(exchange -> exchange.startStream()
                         .write("data: [DONE]\n\n").end());
-                RunningSluice sluice = RunningSluice.relayingTo(upstream.baseUrl());
+                // A proxy header is believed, and so accepted, only from a trusted proxy.
+                RunningSluice sluice = new RunningSluice(TestConfig.relayingTo(upstream.baseUrl(),
+                        new Secret(RunningSluice.KEY)).access(new Access(Map.of(), null, null,
+                                Set.of("127.0.0.1"))).build());
                 TestClient client = new TestClient();
                 TestClient.Stream stream = client.stream(sluice.uri("/v1/chat/completions"), CHAT,
                         "Authorization", "Bearer " + CLIENT_TOKEN,
                         "Cookie", "session=" + CLIENT_TOKEN,
-                        "X-Forwarded-For", "203.0.113.9")) {
+                        "X-Forwarded-For", "127.0.0.1")) {
             stream.rest();
             FakeUpstream.Request request = upstream.takeRequest();
             assertEquals("POST", request.method());

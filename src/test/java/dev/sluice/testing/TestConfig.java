@@ -2,6 +2,7 @@ package dev.sluice.testing;
 
 import dev.sluice.config.Access;
 import dev.sluice.config.Config;
+import dev.sluice.config.Connections;
 import dev.sluice.config.Policy;
 import dev.sluice.config.Retries;
 import dev.sluice.config.Route;
@@ -29,6 +30,7 @@ public final class TestConfig {
     private boolean logContent;
     private Access access = Access.NONE;
     private Set<String> corsOrigins = Set.of();
+    private Connections connections = Connections.DEFAULTS;
     private final List<Route> routes = new ArrayList<>();
 
     private TestConfig(URI upstream, Secret key) {
@@ -89,12 +91,17 @@ public final class TestConfig {
         return this;
     }
 
+    public TestConfig connections(Connections connections) {
+        this.connections = connections;
+        return this;
+    }
+
     public Config build() {
         List<Route> all = new ArrayList<>(routes);
         all.addFirst(new Route("openai", "/v1", upstream, "openai-chat", key, policy));
         return new Config("127.0.0.1", 0, all, access, corsOrigins, timeouts, retries,
                 shutdownGrace, 2,
                 maxLineBytes, 1 << 20, 1 << 20, logContent, Config.MetricsAccess.LOOPBACK,
-                Duration.ofMillis(1), "gpt-test");
+                Duration.ofMillis(1), "gpt-test", connections);
     }
 }
