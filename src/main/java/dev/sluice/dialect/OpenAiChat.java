@@ -31,7 +31,7 @@ public final class OpenAiChat implements Dialect {
 
     @Override
     public boolean isTerminal(SseEvent event) {
-        return DONE.equals(event.data());
+        return event.data() != null && DONE.equals(event.data().strip());
     }
 
     @Override
@@ -59,7 +59,7 @@ public final class OpenAiChat implements Dialect {
     /** For an {@code {"error": {...}}} event: its numeric code, or one its type suggests. */
     static OptionalInt openAiErrorStatus(SseEvent event) {
         String data = event.data();
-        if (data == null || !data.startsWith("{") || !data.contains("\"error\"")) {
+        if (!Json.mayHoldObject(data, "error")) {
             return OptionalInt.empty();
         }
         JsonNode root = Json.parse(data);
@@ -96,8 +96,17 @@ public final class OpenAiChat implements Dialect {
     @Override
     public boolean isRequestedUsage(SseEvent event) {
         // The usage chunk is the only one with an empty choices list and a usage object.
-        String data = event.data();
-        return data != null && data.contains("\"choices\":[]") && data.contains("\"usage\":{");
+        if (!mayReportUsage(event)) {
+            return false;
+        }
+        JsonNode chunk = Json.parse(event.data());
+        return chunk != null && chunk.path("usage").isObject()
+                && chunk.path("choices").isArray() && chunk.path("choices").isEmpty();
+    }
+
+    @Override
+    public boolean mayReportUsage(SseEvent event) {
+        return Json.mayHoldObject(event.data(), "usage");
     }
 
     @Override
@@ -113,18 +122,19 @@ public final class OpenAiChat implements Dialect {
     @Override
     public Usage usage(List<SseEvent> events) {
         for (int i = events.size() - 1; i >= 0; i--) {
-            String data = events.get(i).data();
-            if (data != null && data.contains("\"usage\":{")) {
-                JsonNode usage = Json.parse(data).path("usage");
-                return new Usage(count(usage.path("prompt_tokens")),
-                        count(usage.path("completion_tokens")));
+            if (mayReportUsage(events.get(i))) {
+                JsonNode chunk = Json.parse(events.get(i).data());
+                if (chunk != null && chunk.path("usage").isObject()) {
+                    return usage(chunk);
+                }
             }
         }
         return Usage.UNKNOWN;
     }
 
-    static Long count(JsonNode node) {
-        return node.isNumber() ? node.longValue() : null;
+    @Override
+    public Usage usage(JsonNode answer) {
+        return Json.usage(answer.path("usage"), "prompt_tokens", "completion_tokens");
     }
 
     /** One {@code chat.completion}: content joined, tool calls merged from their deltas. */

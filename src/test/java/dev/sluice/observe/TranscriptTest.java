@@ -41,18 +41,38 @@ class TranscriptTest {
     }
 
     @Test
-    void withoutContentOnlyTheEndsAreKeptYetUsageIsKnown() {
+    void withoutContentNothingIsKeptNorTruncatedYetUsageIsKnown() {
         Transcript t = stream(0, 1000);
-        assertTrue(t.truncated());
+        assertFalse(t.truncated(), "no content was asked for, so none was dropped");
+        assertTrue(t.answer().path("choices").isEmpty());
         assertEquals(1002, t.events());
         assertEquals(7, t.usage().input());
         assertEquals(1000, t.usage().output());
     }
 
     @Test
-    void pastItsBoundTheTranscriptIsMarkedTruncated() {
+    void pastItsBoundTheTranscriptIsMarkedTruncatedYetUsageIsKnown() {
         Transcript t = stream(200, 100);
         assertTrue(t.truncated());
         assertEquals(102, t.events());
+        assertEquals(7, t.usage().input());
+        assertEquals(100, t.usage().output());
+    }
+
+    @Test
+    void aSmallStreamWithContentKeptIsWhole() {
+        Transcript t = stream(1 << 20, 3);
+        assertFalse(t.truncated());
+    }
+
+    @Test
+    void everyChunkNamingAUsageStillKeepsAFewEvents() {
+        Transcript t = new Transcript(ROUTE, Dialects.of("openai-chat"), "m", 0);
+        for (int i = 0; i < 10_000; i++) {
+            t.record(SseEvent.of("{\"choices\": [], \"usage\": {\"prompt_tokens\": 7, "
+                    + "\"completion_tokens\": " + i + "}}"));
+        }
+        t.end(Transcript.Outcome.DONE, 200, null);
+        assertEquals(9_999, t.usage().output());
     }
 }
