@@ -3,7 +3,9 @@ package dev.sluice.observe;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.sluice.config.Route;
 import dev.sluice.dialect.Dialect;
+import dev.sluice.dialect.Json;
 import dev.sluice.sse.SseEvent;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -31,6 +33,7 @@ public final class Transcript {
     private final SseEvent[] usageLast = new SseEvent[ENDS];
     private int usageLastNext;
     private Dialect.Usage usage;
+    private JsonNode whole;
     private long firstEventNanos;
     private long endNanos;
     private int eventCount;
@@ -67,6 +70,28 @@ public final class Transcript {
             events.add(event);
         } else {
             truncated = true;
+        }
+    }
+
+    /**
+     * A whole, non-streamed answer in place of events: its usage is read now, and the answer
+     * is kept when content is (and it fits the bound).
+     */
+    public void answered(byte[] body) {
+        bytes = body.length;
+        JsonNode parsed;
+        try {
+            parsed = Json.mapper().readTree(body);
+        } catch (IOException e) {
+            parsed = null; // not JSON: no usage, and no answer to keep
+        }
+        usage = parsed == null ? Dialect.Usage.UNKNOWN : dialect.usage(parsed);
+        if (maxBytes > 0 && parsed != null) {
+            if (body.length <= maxBytes) {
+                whole = parsed;
+            } else {
+                truncated = true;
+            }
         }
     }
 
@@ -157,10 +182,10 @@ public final class Transcript {
     }
 
     /**
-     * The provider's non-streamed answer, assembled from the kept events: whole unless the
-     * stream was longer than the bound; empty when content was not asked to be kept at all.
+     * The provider's non-streamed answer, as it came or assembled from the kept events: whole
+     * unless it was longer than the bound; empty when content was not asked to be kept at all.
      */
     public JsonNode answer() {
-        return dialect.assemble(events);
+        return whole != null ? whole : dialect.assemble(events);
     }
 }

@@ -133,7 +133,7 @@ public final class RelayServlet extends HttpServlet {
             } else if (isEventStream(answer)) {
                 stream(request, response, body, encoding, sent, caller);
             } else {
-                whole(response, answer, body, encoding, started);
+                whole(response, answer, body, encoding, sent, caller, started);
             }
         }
     }
@@ -207,10 +207,15 @@ public final class RelayServlet extends HttpServlet {
             relay.run(body, encoding, new StreamRelay.Stream(dialect, client, watch, transcript,
                     sent.usageRequested(), route.drain()));
         }
+        charge(caller, transcript);
+        transcripts.ended(transcript);
+    }
+
+    /** Adds the usage the upstream reported to the caller's day, whatever the answer's path. */
+    private void charge(Caller caller, Transcript transcript) {
         Dialect.Usage usage = transcript.usage();
         quotas.spent(caller, (usage.input() == null ? 0 : usage.input())
                 + (usage.output() == null ? 0 : usage.output()));
-        transcripts.ended(transcript);
     }
 
     /** Plain text when the client asks for it and not for an event stream. */
@@ -220,9 +225,14 @@ public final class RelayServlet extends HttpServlet {
                 && !accept.contains("text/event-stream");
     }
 
-    /** A non-streamed answer: read whole under the same watch, so it too fails cleanly. */
+    /**
+     * A non-streamed answer: read whole under the same watch, so it too fails cleanly; charged
+     * and logged with its usage as a stream is.
+     */
     private void whole(HttpServletResponse response, HttpResponse<InputStream> answer,
-            InputStream body, String encoding, long started) throws IOException {
+            InputStream body, String encoding, ClientRequest sent, Caller caller, long started)
+            throws IOException {
+        Transcript transcript = transcripts.start(route, dialect, sent.model());
         byte[] bytes;
         try (Watch watch = watchdog.watch(null, body)) {
             try {
@@ -237,14 +247,20 @@ public final class RelayServlet extends HttpServlet {
                         why != null ? why.type : "upstream_error"));
                 LOG.warn("{} json failed after {} ms: {}", route.name(), millisSince(started),
                         message);
+                ended(transcript, why == null ? Transcript.Outcome.UPSTREAM_FAILED
+                        : why == Watch.Expiry.SHUTDOWN ? Transcript.Outcome.SHUTDOWN
+                        : Transcript.Outcome.TIMEOUT, status, message);
                 return;
             }
         }
         if (bytes.length > MAX_JSON_BYTES) {
-            Refusal.sendJson(response, 502, dialect.errorBody(502, "upstream answer is larger "
-                    + "than " + MAX_JSON_BYTES + " bytes", "upstream_error"));
+            String message = "upstream answer is larger than " + MAX_JSON_BYTES + " bytes";
+            Refusal.sendJson(response, 502, dialect.errorBody(502, message, "upstream_error"));
+            ended(transcript, Transcript.Outcome.UPSTREAM_FAILED, 502, message);
             return;
         }
+        transcript.answered(bytes);
+        charge(caller, transcript); // before the answer goes out: its tokens are spent already
         response.setStatus(answer.statusCode());
         response.setContentType(answer.headers().firstValue("content-type")
                 .orElse("application/json"));
@@ -253,10 +269,18 @@ public final class RelayServlet extends HttpServlet {
             response.getOutputStream().write(bytes);
             LOG.info("{} {} json in {} ms", route.name(), answer.statusCode(),
                     millisSince(started));
+            ended(transcript, Transcript.Outcome.DONE, answer.statusCode(), null);
         } catch (IOException e) {
             LOG.info("{} {} json: client went away after {} ms", route.name(),
                     answer.statusCode(), millisSince(started));
+            ended(transcript, Transcript.Outcome.CLIENT_CLOSED, answer.statusCode(), null);
         }
+    }
+
+    private void ended(Transcript transcript, Transcript.Outcome outcome, int status,
+            String failure) {
+        transcript.end(outcome, status, failure);
+        transcripts.ended(transcript);
     }
 
     private static boolean isEventStream(HttpResponse<?> answer) {

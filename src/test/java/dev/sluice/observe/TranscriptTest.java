@@ -2,12 +2,14 @@ package dev.sluice.observe;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.config.Policy;
 import dev.sluice.config.Route;
 import dev.sluice.dialect.Dialects;
 import dev.sluice.sse.SseEvent;
+import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
 /** A transcript keeps what its listeners need, and no more. */
@@ -74,5 +76,30 @@ class TranscriptTest {
         }
         t.end(Transcript.Outcome.DONE, 200, null);
         assertEquals(9_999, t.usage().output());
+    }
+
+    @Test
+    void aWholeAnswerGivesItsUsageAndIsKeptOnlyWithContent() {
+        byte[] body = ("{\"object\": \"chat.completion\", \"usage\": {\"prompt_tokens\": 3, "
+                + "\"completion_tokens\": 4}}").getBytes(StandardCharsets.UTF_8);
+        Transcript kept = new Transcript(ROUTE, Dialects.of("openai-chat"), "m", 1 << 20);
+        kept.answered(body);
+        assertEquals(4, kept.usage().output());
+        assertEquals("chat.completion", kept.answer().path("object").asText());
+        assertFalse(kept.truncated());
+
+        Transcript bare = new Transcript(ROUTE, Dialects.of("openai-chat"), "m", 0);
+        bare.answered(body);
+        assertEquals(3, bare.usage().input());
+        assertFalse(bare.truncated());
+
+        Transcript small = new Transcript(ROUTE, Dialects.of("openai-chat"), "m", 10);
+        small.answered(body);
+        assertEquals(3, small.usage().input());
+        assertTrue(small.truncated());
+
+        Transcript text = new Transcript(ROUTE, Dialects.of("openai-chat"), "m", 1 << 20);
+        text.answered("not json, \"usage\": {".getBytes(StandardCharsets.UTF_8));
+        assertNull(text.usage().input());
     }
 }
