@@ -206,8 +206,8 @@ public final class RelayServlet extends HttpServlet {
         try (Watch watch = watchdog.watch(client, body, route.drain())) {
             relay.run(body, encoding, new StreamRelay.Stream(dialect, client, watch, transcript,
                     sent.usageRequested(), route.drain()));
+            charge(caller, transcript); // while the stream still counts as open: then it is done
         }
-        charge(caller, transcript);
         transcripts.ended(transcript);
     }
 
