@@ -8,6 +8,7 @@ import dev.sluice.config.Config;
 import dev.sluice.config.Route;
 import dev.sluice.dialect.Dialect;
 import dev.sluice.dialect.Dialects;
+import dev.sluice.observe.LogText;
 import dev.sluice.observe.Metrics;
 import dev.sluice.observe.Redaction;
 import dev.sluice.observe.RequestIds;
@@ -105,7 +106,8 @@ public final class RelayServlet extends HttpServlet {
         } catch (Refusal refusal) {
             refusal.send(response, dialect);
             metrics.refused(route.name(), refusal.status(), refusal.type());
-            LOG.info("{} {} refused: {}", route.name(), refusal.status(), refusal.getMessage());
+            LOG.info("{} {} refused: {}", route.name(), refusal.status(),
+                    LogText.of(refusal.getMessage()));
         } finally {
             MDC.remove("request_id");
         }
@@ -246,7 +248,7 @@ public final class RelayServlet extends HttpServlet {
                 Refusal.sendJson(response, status, dialect.errorBody(status, message,
                         why != null ? why.type : "upstream_error"));
                 LOG.warn("{} json failed after {} ms: {}", route.name(), millisSince(started),
-                        message);
+                        LogText.of(message));
                 ended(transcript, why == null ? Transcript.Outcome.UPSTREAM_FAILED
                         : why == Watch.Expiry.SHUTDOWN ? Transcript.Outcome.SHUTDOWN
                         : Transcript.Outcome.TIMEOUT, status, message);
