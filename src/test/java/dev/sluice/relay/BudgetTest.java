@@ -66,6 +66,10 @@ class BudgetTest {
         return relay.start(TestConfig.relayingTo(upstream.baseUrl(), null)
                 .route(new Route("billed", "/billed", upstream.baseUrl(), "openai-chat", null,
                         Policy.NONE, true))
+                .route(new Route("claude", "/claude", upstream.baseUrl(), "anthropic-messages",
+                        null, Policy.NONE, false))
+                .route(new Route("responses", "/responses", upstream.baseUrl(),
+                        "openai-responses", null, Policy.NONE, false))
                 .access(new Access(Map.of(sha256(TOKEN), small), null, null, Set.of())).build());
     }
 
@@ -118,6 +122,28 @@ class BudgetTest {
         assertEquals("done", line.path("outcome").asText());
         assertEquals(200, line.path("status").asInt());
         assertFalse(line.has("truncated"));
+    }
+
+    @Test
+    void anAnthropicWholeAnswerIsCharged() throws Exception {
+        String message = "{\"id\": \"msg_1\", \"type\": \"message\", \"content\": [], "
+                + "\"usage\": {\"input_tokens\": 20, \"output_tokens\": 33}}";
+        URI chat = start(exchange -> exchange.respond(200, "application/json", message));
+        URI claude = URI.create(relay.sluiceUrl() + "/claude/messages");
+        assertEquals(message, post(claude, WHOLE).getContentAsString());
+        assertBudgetUsedUp(chat);
+        assertLoggedUsage(lines.awaitLines(1).getFirst());
+    }
+
+    @Test
+    void aResponsesWholeAnswerIsCharged() throws Exception {
+        String response = "{\"id\": \"resp_1\", \"object\": \"response\", \"usage\": "
+                + "{\"input_tokens\": 20, \"output_tokens\": 33, \"total_tokens\": 53}}";
+        URI chat = start(exchange -> exchange.respond(200, "application/json", response));
+        URI responses = URI.create(relay.sluiceUrl() + "/responses/responses");
+        assertEquals(response, post(responses, WHOLE).getContentAsString());
+        assertBudgetUsedUp(chat);
+        assertLoggedUsage(lines.awaitLines(1).getFirst());
     }
 
     @Test
