@@ -113,7 +113,10 @@ record ClientRequest(byte[] body, boolean stream, String model, boolean usageReq
             for (String field : TOKEN_CAPS) {
                 if (root.has(field)) {
                     capped = true;
-                    if (!root.get(field).canConvertToLong() || root.get(field).asLong() > cap) {
+                    // 100.9 passed as 100 here, and an upstream may round it up past the cap.
+                    JsonNode asked = root.get(field);
+                    if (!asked.isIntegralNumber() || !asked.canConvertToLong()
+                            || asked.asLong() > cap) {
                         root.put(field, cap);
                         changed = true;
                     }

@@ -1,6 +1,7 @@
 package dev.sluice.relay;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -221,6 +222,26 @@ class BodyPolicyTest {
         String body = "{\"messages\":[]}";
         assertEquals(200, relay.client().post(chat, body).getStatus());
         assertEquals(body, relay.upstream().takeRequest().bodyText());
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', textBlock = """
+            100.9                 | 100
+            1e2                   | 100
+            99.5                  | 100
+            18446744073709551716  | 100
+            "50"                  | 100
+            1e400                 | 100
+            7                     | 7
+            """)
+    void aTokenCapThatIsNotAWholeNumberWithinTheCapIsReplacedByTheCap(String sent,
+            long forwarded) throws Exception {
+        URI chat = start(POLICY, Access.NONE);
+        assertEquals(200, relay.client().post(chat, "{\"model\":\"gpt-4o-mini\","
+                + "\"max_tokens\":" + sent + "}").getStatus());
+        JsonNode body = JSON.readTree(relay.upstream().takeRequest().body());
+        assertEquals(forwarded, body.path("max_tokens").longValue(), body.toString());
+        assertTrue(body.path("max_tokens").isIntegralNumber(), body.toString());
     }
 
     @Test
