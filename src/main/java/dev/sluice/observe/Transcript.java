@@ -31,7 +31,7 @@ public final class Transcript {
     private final List<SseEvent> events = new ArrayList<>();
     private final List<SseEvent> usageFirst = new ArrayList<>(ENDS);
     private final SseEvent[] usageLast = new SseEvent[ENDS];
-    private int usageLastNext;
+    private long usageLastNext;
     private Dialect.Usage usage;
     private JsonNode whole;
     private long firstEventNanos;
@@ -104,15 +104,15 @@ public final class Transcript {
         if (usageFirst.size() < ENDS) {
             usageFirst.add(event);
         } else {
-            usageLast[usageLastNext++ % ENDS] = event;
+            usageLast[(int) (usageLastNext++ % ENDS)] = event;
         }
     }
 
     /** The events kept for usage, in order. */
     private List<SseEvent> usageEvents() {
         List<SseEvent> all = new ArrayList<>(usageFirst);
-        for (int i = Math.max(0, usageLastNext - ENDS); i < usageLastNext; i++) {
-            all.add(usageLast[i % ENDS]);
+        for (long i = Math.max(0, usageLastNext - ENDS); i < usageLastNext; i++) {
+            all.add(usageLast[(int) (i % ENDS)]);
         }
         return all;
     }
@@ -160,7 +160,7 @@ public final class Transcript {
         return eventCount;
     }
 
-    /** Characters of event data relayed. */
+    /** Characters of event data relayed, or the bytes of a whole answer. */
     public long bytes() {
         return bytes;
     }

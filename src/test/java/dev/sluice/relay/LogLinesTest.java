@@ -1,6 +1,7 @@
 package dev.sluice.relay;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ch.qos.logback.classic.Logger;
@@ -29,9 +30,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.slf4j.LoggerFactory;
 
 /**
- * A client's value in a log line cannot end the line or forge another: a model, a path or any
+ * What the log lines say: a client's value cannot end the line or forge another (a model or any
  * other text it sent is logged with its control characters escaped, in the text log and in the
- * transcript line alike.
+ * transcript line alike), and the transcript line is marked truncated only when it dropped
+ * content it was asked to keep.
  */
 class LogLinesTest {
 
@@ -89,7 +91,7 @@ class LogLinesTest {
 
     private URI start() throws Exception {
         FakeUpstream upstream = relay.upstream(exchange -> exchange.startStream()
-                .write("data: {\"choices\":[]}\n\ndata: [DONE]\n\n").end());
+                .write("data: {\"choices\":[]}\n\n".repeat(5) + "data: [DONE]\n\n").end());
         return relay.start(TestConfig.relayingTo(upstream.baseUrl(), null).policy(ALLOWLIST)
                 .route(new Route("open", "/open", upstream.baseUrl(), "openai-chat", null,
                         Policy.NONE, false)).build());
@@ -144,6 +146,17 @@ class LogLinesTest {
         await(transcript, BREAKERS.size());
         await(transcript.and(e -> readModel(e).equals("m\\u2028x")), 1);
         assertNoLineBreaks();
+    }
+
+    @Test
+    void aSmallStreamWithoutContentLoggedIsNotCalledTruncated() throws Exception {
+        start();
+        URI open = URI.create(relay.sluiceUrl() + "/open/chat/completions");
+        assertEquals(200, relay.client().post(open, model("m")).getStatus());
+        ILoggingEvent line = await(e -> e.getLoggerName().equals("dev.sluice.transcript"), 1);
+        assertEquals(6, JSON.readTree(line.getFormattedMessage()).path("events").asInt());
+        assertFalse(JSON.readTree(line.getFormattedMessage()).has("truncated"),
+                line.getFormattedMessage());
     }
 
     private static String readModel(ILoggingEvent event) {
