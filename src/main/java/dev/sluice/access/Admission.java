@@ -39,11 +39,16 @@ public final class Admission {
 
     /** Refuses a model the caller's client may not ask for. */
     public static void checkModel(Caller caller, String model) throws Refusal {
-        if (!caller.client().models().isEmpty() && !caller.client().models().contains(model)) {
+        var models = caller.client().models();
+        if (!models.isEmpty() && model == null) {
+            throw new Refusal(400, "invalid_request_error", "a model is required; client "
+                    + caller.client().name() + " may use: "
+                    + String.join(", ", models.stream().sorted().toList()));
+        }
+        if (!models.isEmpty() && !models.contains(model)) {
             throw new Refusal(403, "permission_error", "client " + caller.client().name()
-                    + " may not use model " + (model == null ? "(none given)" : "'" + model + "'")
-                    + "; it may use: " + String.join(", ",
-                            caller.client().models().stream().sorted().toList()));
+                    + " may not use model '" + model + "'; it may use: "
+                    + String.join(", ", models.stream().sorted().toList()));
         }
     }
 

@@ -74,16 +74,22 @@ public final class AnthropicMessages implements Dialect {
     }
 
     @Override
+    public boolean mayReportUsage(SseEvent event) {
+        return "message_start".equals(event.type()) || "message_delta".equals(event.type());
+    }
+
+    @Override
     public Usage usage(List<SseEvent> events) {
         Long input = null;
         Long output = null;
         for (SseEvent event : events) {
-            JsonNode usage = switch (event.type() == null ? "" : event.type()) {
-                case "message_start" -> Json.parse(event.data()).path("message").path("usage");
-                case "message_delta" -> Json.parse(event.data()).path("usage");
-                default -> null;
-            };
-            if (usage != null) {
+            if (!mayReportUsage(event)) {
+                continue;
+            }
+            JsonNode data = Json.parse(event.data());
+            JsonNode usage = data == null ? null : "message_start".equals(event.type())
+                    ? data.path("message").path("usage") : data.path("usage");
+            if (usage != null && usage.isObject()) {
                 // Both counts are totals so far: the last one seen is the answer.
                 input = usage.path("input_tokens").isNumber()
                         ? usage.get("input_tokens").longValue() : input;
@@ -92,6 +98,11 @@ public final class AnthropicMessages implements Dialect {
             }
         }
         return new Usage(input, output);
+    }
+
+    @Override
+    public Usage usage(JsonNode answer) {
+        return Json.usage(answer.path("usage"), "input_tokens", "output_tokens");
     }
 
     /** The final {@code message}: blocks joined from their deltas, tool input parsed. */
@@ -106,9 +117,16 @@ public final class AnthropicMessages implements Dialect {
                 continue;
             }
             switch (event.type()) {
-                case "message_start" -> message.setAll((ObjectNode) data.path("message"));
-                case "content_block_start" -> blocks.put(data.path("index").asInt(),
-                        ((ObjectNode) data.path("content_block")).deepCopy());
+                case "message_start" -> {
+                    if (data.path("message") instanceof ObjectNode start) {
+                        message.setAll(start);
+                    }
+                }
+                case "content_block_start" -> {
+                    if (data.path("content_block") instanceof ObjectNode block) {
+                        blocks.put(data.path("index").asInt(), block.deepCopy());
+                    }
+                }
                 case "content_block_delta" -> {
                     int index = data.path("index").asInt();
                     ObjectNode block = blocks.computeIfAbsent(index, i -> Json.object());

@@ -27,8 +27,7 @@ public final class CustomGpt implements Dialect {
     @Override
     public boolean isTerminal(SseEvent event) {
         String data = event.data();
-        return data != null && data.contains("\"finish\"")
-                && "finish".equals(status(Json.parse(data)));
+        return Json.mayMention(data, "finish") && "finish".equals(status(Json.parse(data)));
     }
 
     private static String status(JsonNode data) {
@@ -54,7 +53,7 @@ public final class CustomGpt implements Dialect {
     @Override
     public OptionalInt errorStatus(SseEvent event) {
         String data = event.data();
-        if (data == null || !data.contains("\"error\"")) {
+        if (!Json.mayMention(data, "error")) {
             return OptionalInt.empty();
         }
         JsonNode root = Json.parse(data);

@@ -63,8 +63,24 @@ public interface Dialect {
     /** The text this event adds to the answer, or null. */
     String text(SseEvent event);
 
-    /** The usage reported by the events of a stream. */
+    /**
+     * True for an event that may report usage: a cheap check on its bytes or its type that picks
+     * the events {@link #usage(List)} must see, whatever else a transcript drops.
+     */
+    default boolean mayReportUsage(SseEvent event) {
+        return false;
+    }
+
+    /**
+     * The usage reported by the events of a stream (at least those {@link #mayReportUsage}
+     * picked); an event that is not what it seemed reports none. Never throws.
+     */
     Usage usage(List<SseEvent> events);
+
+    /** The usage in a whole, non-streamed answer; never throws. */
+    default Usage usage(JsonNode answer) {
+        return Usage.UNKNOWN;
+    }
 
     /** The stream assembled into the provider's non-streamed answer. */
     JsonNode assemble(List<SseEvent> events);

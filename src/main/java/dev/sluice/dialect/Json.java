@@ -54,6 +54,56 @@ public final class Json {
         }
     }
 
+    /**
+     * True when {@code data} may hold the field {@code name} with an object for its value: a
+     * cheap look that picks the events worth parsing, never the answer, which only parsing gives.
+     * Any whitespace may surround the colon (Python's {@code json.dumps} puts a space after it),
+     * and an escape could spell the name, so text with a Unicode escape is always worth it.
+     */
+    static boolean mayHoldObject(String data, String name) {
+        if (data == null) {
+            return false;
+        }
+        if (data.contains("\\u")) {
+            return true;
+        }
+        String key = '"' + name + '"';
+        for (int at = data.indexOf(key); at >= 0; at = data.indexOf(key, at + 1)) {
+            int i = skipSpace(data, at + key.length());
+            if (i < data.length() && data.charAt(i) == ':') {
+                i = skipSpace(data, i + 1);
+                if (i < data.length() && data.charAt(i) == '{') {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** True when {@code data} may hold the string {@code word}, quoted, as a key or a value. */
+    static boolean mayMention(String data, String word) {
+        return data != null && (data.contains('"' + word + '"') || data.contains("\\u"));
+    }
+
+    private static int skipSpace(String data, int i) {
+        while (i < data.length() && " \t\r\n".indexOf(data.charAt(i)) >= 0) {
+            i++;
+        }
+        return i;
+    }
+
+    /** A count in a usage object, or null when it is absent or not a number. */
+    static Long count(JsonNode usage, String field) {
+        JsonNode node = usage.path(field);
+        return node.isNumber() ? node.longValue() : null;
+    }
+
+    /** The usage object's two counts, or {@link Dialect.Usage#UNKNOWN} when it is no object. */
+    static Dialect.Usage usage(JsonNode usage, String input, String output) {
+        return usage == null || !usage.isObject() ? Dialect.Usage.UNKNOWN
+                : new Dialect.Usage(count(usage, input), count(usage, output));
+    }
+
     static ObjectNode object() {
         return MAPPER.createObjectNode();
     }

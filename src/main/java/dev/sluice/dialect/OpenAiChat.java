@@ -31,7 +31,7 @@ public final class OpenAiChat implements Dialect {
 
     @Override
     public boolean isTerminal(SseEvent event) {
-        return DONE.equals(event.data());
+        return event.data() != null && DONE.equals(event.data().strip());
     }
 
     @Override
@@ -77,7 +77,7 @@ public final class OpenAiChat implements Dialect {
     /** For an {@code {"error": {...}}} event: its numeric code, or one its type suggests. */
     static OptionalInt openAiErrorStatus(SseEvent event) {
         String data = event.data();
-        if (data == null || !data.startsWith("{") || !data.contains("\"error\"")) {
+        if (!Json.mayHoldObject(data, "error")) {
             return OptionalInt.empty();
         }
         JsonNode root = Json.parse(data);
@@ -114,8 +114,17 @@ public final class OpenAiChat implements Dialect {
     @Override
     public boolean isRequestedUsage(SseEvent event) {
         // The usage chunk is the only one with an empty choices list and a usage object.
-        String data = event.data();
-        return data != null && data.contains("\"choices\":[]") && data.contains("\"usage\":{");
+        if (!mayReportUsage(event)) {
+            return false;
+        }
+        JsonNode chunk = Json.parse(event.data());
+        return chunk != null && chunk.path("usage").isObject()
+                && chunk.path("choices").isArray() && chunk.path("choices").isEmpty();
+    }
+
+    @Override
+    public boolean mayReportUsage(SseEvent event) {
+        return Json.mayHoldObject(event.data(), "usage");
     }
 
     @Override
@@ -131,25 +140,31 @@ public final class OpenAiChat implements Dialect {
     @Override
     public Usage usage(List<SseEvent> events) {
         for (int i = events.size() - 1; i >= 0; i--) {
-            String data = events.get(i).data();
-            if (data != null && data.contains("\"usage\":{")) {
-                JsonNode usage = Json.parse(data).path("usage");
-                return new Usage(count(usage.path("prompt_tokens")),
-                        count(usage.path("completion_tokens")));
+            if (mayReportUsage(events.get(i))) {
+                JsonNode chunk = Json.parse(events.get(i).data());
+                if (chunk != null && chunk.path("usage").isObject()) {
+                    return usage(chunk);
+                }
             }
         }
         return Usage.UNKNOWN;
     }
 
-    static Long count(JsonNode node) {
-        return node.isNumber() ? node.longValue() : null;
+    @Override
+    public Usage usage(JsonNode answer) {
+        return Json.usage(answer.path("usage"), "prompt_tokens", "completion_tokens");
     }
 
-    /** One {@code chat.completion}: content joined, tool calls merged from their deltas. */
+    /**
+     * One {@code chat.completion}: content joined, tool calls merged from their deltas. Tool
+     * calls are held by their index, never in an array padded up to it: a delta that names
+     * index 50,000,000 is one call, not fifty million.
+     */
     @Override
     public JsonNode assemble(List<SseEvent> events) {
         ObjectNode completion = Json.object();
         Map<Integer, ObjectNode> messages = new TreeMap<>();
+        Map<Integer, TreeMap<Integer, ObjectNode>> calls = new TreeMap<>();
         Map<Integer, JsonNode> finishes = new TreeMap<>();
         for (SseEvent event : events) {
             JsonNode chunk = Json.parse(event.data());
@@ -168,7 +183,8 @@ public final class OpenAiChat implements Dialect {
                 int index = choice.path("index").asInt(0);
                 ObjectNode message = messages.computeIfAbsent(index,
                         i -> Json.object().put("role", "assistant"));
-                merge(message, choice.path("delta"));
+                merge(message, calls.computeIfAbsent(index, i -> new TreeMap<>()),
+                        choice.path("delta"));
                 if (choice.hasNonNull("finish_reason")) {
                     finishes.put(index, choice.get("finish_reason"));
                 }
@@ -177,6 +193,9 @@ public final class OpenAiChat implements Dialect {
         completion.put("object", "chat.completion");
         ArrayNode choices = completion.putArray("choices");
         messages.forEach((index, message) -> {
+            if (!calls.get(index).isEmpty()) {
+                calls.get(index).values().forEach(message.putArray("tool_calls")::add);
+            }
             ObjectNode choice = choices.addObject().put("index", index);
             choice.set("message", message);
             choice.set("finish_reason", finishes.get(index));
@@ -184,7 +203,8 @@ public final class OpenAiChat implements Dialect {
         return completion;
     }
 
-    private static void merge(ObjectNode message, JsonNode delta) {
+    private static void merge(ObjectNode message, TreeMap<Integer, ObjectNode> calls,
+            JsonNode delta) {
         if (delta.path("role").isTextual()) {
             message.put("role", delta.get("role").textValue());
         }
@@ -194,13 +214,15 @@ public final class OpenAiChat implements Dialect {
             }
         }
         for (JsonNode call : delta.path("tool_calls")) {
-            ArrayNode calls = message.has("tool_calls") ? (ArrayNode) message.get("tool_calls")
-                    : message.putArray("tool_calls");
-            int index = call.path("index").asInt(calls.size());
-            while (calls.size() <= index) {
-                calls.addObject().putObject("function").put("arguments", "");
+            Integer index = callIndex(call.path("index"), calls);
+            if (index == null) {
+                continue; // no index a call could have: nothing to merge it into
             }
-            ObjectNode merged = (ObjectNode) calls.get(index);
+            ObjectNode merged = calls.computeIfAbsent(index, i -> {
+                ObjectNode fresh = Json.object();
+                fresh.putObject("function").put("arguments", "");
+                return fresh;
+            });
             for (String field : List.of("id", "type")) {
                 if (call.path(field).isTextual()) {
                     merged.put(field, call.get(field).textValue());
@@ -217,5 +239,19 @@ public final class OpenAiChat implements Dialect {
                         + part.get("arguments").textValue());
             }
         }
+    }
+
+    /** A delta's call index; without one, a new call after the last; null when it is no index. */
+    private static Integer callIndex(JsonNode index, TreeMap<Integer, ObjectNode> calls) {
+        if (index.isMissingNode()) {
+            if (calls.isEmpty()) {
+                return 0;
+            }
+            return calls.lastKey() < Integer.MAX_VALUE ? calls.lastKey() + 1 : null;
+        }
+        if (index.isIntegralNumber() && index.canConvertToInt() && index.intValue() >= 0) {
+            return index.intValue();
+        }
+        return null;
     }
 }

@@ -77,10 +77,28 @@ public final class OpenAiResponses implements Dialect {
     }
 
     @Override
+    public boolean mayReportUsage(SseEvent event) {
+        return event.type() != null && event.type().startsWith("response.")
+                && Json.mayHoldObject(event.data(), "usage");
+    }
+
+    /** The usage of the last response that has one: the terminal event's, normally. */
+    @Override
     public Usage usage(List<SseEvent> events) {
-        JsonNode usage = assemble(events).path("usage");
-        return new Usage(OpenAiChat.count(usage.path("input_tokens")),
-                OpenAiChat.count(usage.path("output_tokens")));
+        for (int i = events.size() - 1; i >= 0; i--) {
+            if (mayReportUsage(events.get(i))) {
+                JsonNode data = Json.parse(events.get(i).data());
+                if (data != null && data.path("response").path("usage").isObject()) {
+                    return usage(data.get("response"));
+                }
+            }
+        }
+        return Usage.UNKNOWN;
+    }
+
+    @Override
+    public Usage usage(JsonNode answer) {
+        return Json.usage(answer.path("usage"), "input_tokens", "output_tokens");
     }
 
     /** The response of the terminal event, which carries it whole; else the last one seen. */

@@ -3,14 +3,17 @@ package dev.sluice.observe;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.sluice.config.Route;
 import dev.sluice.dialect.Dialect;
+import dev.sluice.dialect.Json;
 import dev.sluice.sse.SseEvent;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * What one stream carried and how it went: its events (up to a bound), timing and outcome. The
  * relay thread records each event cheaply; the provider's final answer and the usage are worked
- * out from the events only when a listener asks, after the stream.
+ * out from the events only when a listener asks, after the stream. The events that may report
+ * usage are kept apart (the first and last few), so usage is known whatever the bound dropped.
  */
 public final class Transcript {
 
@@ -26,8 +29,11 @@ public final class Transcript {
     private static final int ENDS = 3;
 
     private final List<SseEvent> events = new ArrayList<>();
-    private final SseEvent[] tail = new SseEvent[ENDS];
-    private int tailNext;
+    private final List<SseEvent> usageFirst = new ArrayList<>(ENDS);
+    private final SseEvent[] usageLast = new SseEvent[ENDS];
+    private long usageLastNext;
+    private Dialect.Usage usage;
+    private JsonNode whole;
     private long firstEventNanos;
     private long endNanos;
     private int eventCount;
@@ -38,7 +44,7 @@ public final class Transcript {
     private int status;
     private String failure;
 
-    /** @param maxBytes event data to keep for the answer; 0 keeps only the stream's ends */
+    /** @param maxBytes event data to keep for the answer; 0 keeps none */
     Transcript(Route route, Dialect dialect, String model, int maxBytes) {
         this.route = route;
         this.dialect = dialect;
@@ -53,9 +59,13 @@ public final class Transcript {
         }
         int size = event.data() == null ? 0 : event.data().length();
         bytes += size;
+        if (dialect.mayReportUsage(event)) {
+            keepForUsage(event);
+        }
         if (maxBytes == 0) {
-            keepEnds(event);
-        } else if (keptBytes + size <= maxBytes) {
+            return; // nobody asked for the content: nothing dropped from what was asked
+        }
+        if (keptBytes + size <= maxBytes) {
             keptBytes += size;
             events.add(event);
         } else {
@@ -64,27 +74,45 @@ public final class Transcript {
     }
 
     /**
-     * Without content to keep, only the ends of a stream matter: the first events (the model,
-     * Anthropic's input usage) and the last (the usage totals). A few per stream, whatever its
-     * length, keeps thousands of long streams cheap.
+     * A whole, non-streamed answer in place of events: its usage is read now, and the answer
+     * is kept when content is (and it fits the bound).
      */
-    private void keepEnds(SseEvent event) {
-        if (events.size() < ENDS) {
-            events.add(event);
-        } else {
-            tail[tailNext++ % ENDS] = event;
-            truncated = true;
+    public void answered(byte[] body) {
+        bytes = body.length;
+        JsonNode parsed;
+        try {
+            parsed = Json.mapper().readTree(body);
+        } catch (IOException e) {
+            parsed = null; // not JSON: no usage, and no answer to keep
+        }
+        usage = parsed == null ? Dialect.Usage.UNKNOWN : dialect.usage(parsed);
+        if (maxBytes > 0 && parsed != null) {
+            if (body.length <= maxBytes) {
+                whole = parsed;
+            } else {
+                truncated = true;
+            }
         }
     }
 
-    /** The kept events in order. */
-    private List<SseEvent> kept() {
-        if (maxBytes != 0 || tailNext == 0) {
-            return events;
+    /**
+     * Of the events that may report usage, the first few (Anthropic's input count) and the last
+     * few (the totals) are all usage needs: a few per stream, whatever its length, even when
+     * every chunk names a usage.
+     */
+    private void keepForUsage(SseEvent event) {
+        if (usageFirst.size() < ENDS) {
+            usageFirst.add(event);
+        } else {
+            usageLast[(int) (usageLastNext++ % ENDS)] = event;
         }
-        List<SseEvent> all = new ArrayList<>(events);
-        for (int i = Math.max(0, tailNext - ENDS); i < tailNext; i++) {
-            all.add(tail[i % ENDS]);
+    }
+
+    /** The events kept for usage, in order. */
+    private List<SseEvent> usageEvents() {
+        List<SseEvent> all = new ArrayList<>(usageFirst);
+        for (long i = Math.max(0, usageLastNext - ENDS); i < usageLastNext; i++) {
+            all.add(usageLast[(int) (i % ENDS)]);
         }
         return all;
     }
@@ -132,25 +160,32 @@ public final class Transcript {
         return eventCount;
     }
 
-    /** Characters of event data relayed. */
+    /** Characters of event data relayed, or the bytes of a whole answer. */
     public long bytes() {
         return bytes;
     }
 
-    /** True when events were relayed but not kept (past the bound, or content not kept). */
+    /**
+     * True when content was asked to be kept and some was dropped past the bound; a transcript
+     * that keeps no content drops nothing that was asked for.
+     */
     public boolean truncated() {
         return truncated;
     }
 
+    /** The usage the upstream reported; worked out once, after the stream. */
     public Dialect.Usage usage() {
-        return dialect.usage(kept());
+        if (usage == null) {
+            usage = dialect.usage(usageEvents());
+        }
+        return usage;
     }
 
     /**
-     * The provider's non-streamed answer, assembled from the kept events: whole unless the
-     * stream was longer than the bound, or content was not asked to be kept at all.
+     * The provider's non-streamed answer, as it came or assembled from the kept events: whole
+     * unless it was longer than the bound; empty when content was not asked to be kept at all.
      */
     public JsonNode answer() {
-        return dialect.assemble(kept());
+        return whole != null ? whole : dialect.assemble(events);
     }
 }

@@ -11,7 +11,8 @@ import org.slf4j.MDC;
 
 /**
  * The default listener: one JSON log line per stream, with the content only when configured.
- * The key appears as its fingerprint only.
+ * The key appears as its fingerprint only; the client's model passes through {@link LogText},
+ * as JSON leaves U+2028, U+2029 and the C1 controls as they are.
  */
 final class TranscriptLog implements TranscriptListener {
 
@@ -29,7 +30,7 @@ final class TranscriptLog implements TranscriptListener {
         ObjectNode line = JSON.createObjectNode()
                 .put("request_id", MDC.get("request_id"))
                 .put("route", t.route().name())
-                .put("model", t.model())
+                .put("model", LogText.of(t.model()))
                 .put("status", t.status())
                 .put("outcome", t.outcome().name().toLowerCase(Locale.ROOT))
                 .put("ttfb_ms", t.ttfbMillis())
@@ -41,7 +42,7 @@ final class TranscriptLog implements TranscriptListener {
         line.put("completion_tokens", usage.output());
         line.put("key", t.route().key() == null ? null : t.route().key().fingerprint());
         if (t.failure() != null) {
-            line.put("failure", t.failure());
+            line.put("failure", LogText.of(t.failure()));
         }
         if (t.truncated()) {
             line.put("truncated", true);

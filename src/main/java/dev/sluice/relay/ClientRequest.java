@@ -1,20 +1,18 @@
 package dev.sluice.relay;
 
-import com.fasterxml.jackson.core.JacksonException;
-import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.access.Refusal;
 import dev.sluice.config.Policy;
 import dev.sluice.dialect.Dialect;
-import dev.sluice.dialect.Json;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,11 +25,6 @@ import org.slf4j.LoggerFactory;
  */
 record ClientRequest(byte[] body, boolean stream, String model, boolean usageRequested) {
 
-    /** Bounds on what a client's JSON may make the parser do, well within any real request. */
-    private static final ObjectMapper JSON = new ObjectMapper(Json.factory()
-            .streamReadConstraints(StreamReadConstraints.builder()
-                    .maxNestingDepth(64).maxNumberLength(64).maxNameLength(1024).build())
-            .build());
     private static final List<String> TOKEN_CAPS = List.of(
             "max_tokens", "max_completion_tokens", "max_output_tokens");
     /** Set once the body is being read: a client that expects 100-continue then sends it. */
@@ -39,6 +32,9 @@ record ClientRequest(byte[] body, boolean stream, String model, boolean usageReq
     /** A refused body is read and dropped up to this, or four times the limit if that is more. */
     private static final long DISCARD_BYTES = 16L << 20;
     private static final Logger LOG = LoggerFactory.getLogger(ClientRequest.class);
+    /** The body fields Sluice reads whatever the route's policy. */
+    private static final List<String> READ_FIELDS = List.of("model", "stream", "stream_options",
+            "max_tokens", "max_completion_tokens", "max_output_tokens");
 
     static ClientRequest read(HttpServletRequest request, int maxBytes, Policy policy,
             Dialect dialect) throws Refusal, IOException {
@@ -52,15 +48,17 @@ record ClientRequest(byte[] body, boolean stream, String model, boolean usageReq
                             : " (not '" + type.replaceAll("[^\\x20-\\x7e]", "?") + "')"));
         }
         byte[] body = readBody(request, maxBytes);
-        ObjectNode root = parse(body);
+        ObjectNode root = StrictJson.parse(body);
+        refuseCaseVariants(root, policy);
         boolean changed = apply(root, policy, dialect);
         JsonNode stream = root.path("stream");
         if (!stream.isMissingNode() && !stream.isNull() && !stream.isBoolean()) {
             throw new Refusal(400, "invalid_request_error", "'stream' must be true or false");
         }
         boolean usage = dialect.requestUsage(root);
-        return new ClientRequest(changed || usage ? JSON.writeValueAsBytes(root) : body,
-                stream.asBoolean(false), root.path("model").asText(null), usage);
+        byte[] sent = changed || usage ? StrictJson.MAPPER.writeValueAsBytes(root) : body;
+        return new ClientRequest(sent, stream.asBoolean(false), root.path("model").textValue(),
+                usage);
     }
 
     private static boolean isJson(String contentType) {
@@ -84,22 +82,15 @@ record ClientRequest(byte[] body, boolean stream, String model, boolean usageReq
         return body;
     }
 
-    private static ObjectNode parse(byte[] body) throws Refusal {
-        JsonNode root;
-        try {
-            root = JSON.readTree(body);
-        } catch (JacksonException e) {
-            String where = e.getLocation() == null ? "" : " at line "
-                    + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr();
-            throw new Refusal(400, "invalid_request_error",
-                    "request body is not valid JSON: " + e.getOriginalMessage() + where);
-        } catch (IOException e) {
-            throw new Refusal(400, "invalid_request_error", "request body could not be read");
+    /** Refuses keys equal but for case to a field read here or by the route's policy. */
+    private static void refuseCaseVariants(ObjectNode root, Policy policy) throws Refusal {
+        Set<String> read = new LinkedHashSet<>(READ_FIELDS);
+        read.addAll(policy.forced().keySet());
+        read.addAll(policy.defaults().keySet());
+        StrictJson.refuseCaseVariants(root, read, "");
+        if (root.get("stream_options") instanceof ObjectNode options) {
+            StrictJson.refuseCaseVariants(options, Set.of("include_usage"), "stream_options.");
         }
-        if (!(root instanceof ObjectNode object)) {
-            throw new Refusal(400, "invalid_request_error", "request body must be a JSON object");
-        }
-        return object;
     }
 
     /** The route's policy on the body: defaults, forced fields, model allowlist, token cap. */
@@ -115,8 +106,12 @@ record ClientRequest(byte[] body, boolean stream, String model, boolean usageReq
             root.set(field.getKey(), field.getValue().deepCopy());
             changed = true;
         }
-        String model = root.path("model").asText(null);
-        if (!policy.models().isEmpty() && !policy.models().contains(model)) {
+        JsonNode named = root.path("model");
+        if (!named.isMissingNode() && !named.isNull() && !named.isTextual()) {
+            throw new Refusal(400, "invalid_request_error", "'model' must be a string");
+        }
+        String model = named.textValue();
+        if (!policy.models().isEmpty() && (model == null || !policy.models().contains(model))) {
             throw new Refusal(400, "invalid_request_error", (model == null ? "a model is required"
                     : "model '" + model + "' is not allowed") + "; this route allows: "
                     + String.join(", ", policy.models().stream().sorted().toList()));
@@ -127,7 +122,10 @@ record ClientRequest(byte[] body, boolean stream, String model, boolean usageReq
             for (String field : TOKEN_CAPS) {
                 if (root.has(field)) {
                     capped = true;
-                    if (!root.get(field).canConvertToLong() || root.get(field).asLong() > cap) {
+                    // 100.9 passed as 100 here, and an upstream may round it up past the cap.
+                    JsonNode asked = root.get(field);
+                    if (!asked.isIntegralNumber() || !asked.canConvertToLong()
+                            || asked.asLong() > cap) {
                         root.put(field, cap);
                         changed = true;
                     }

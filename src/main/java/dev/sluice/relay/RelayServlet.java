@@ -8,6 +8,7 @@ import dev.sluice.config.Config;
 import dev.sluice.config.Route;
 import dev.sluice.dialect.Dialect;
 import dev.sluice.dialect.Dialects;
+import dev.sluice.observe.LogText;
 import dev.sluice.observe.Metrics;
 import dev.sluice.observe.Redaction;
 import dev.sluice.observe.RequestIds;
@@ -104,7 +105,8 @@ public final class RelayServlet extends HttpServlet {
         } catch (Refusal refusal) {
             ClientRequest.refuse(request, response, refusal, dialect, config.maxBodyBytes());
             metrics.refused(route.name(), refusal.status(), refusal.type());
-            LOG.info("{} {} refused: {}", route.name(), refusal.status(), refusal.getMessage());
+            LOG.info("{} {} refused: {}", route.name(), refusal.status(),
+                    LogText.of(refusal.getMessage()));
         } finally {
             MDC.remove("request_id");
         }
@@ -125,7 +127,7 @@ public final class RelayServlet extends HttpServlet {
             } else if (isEventStream(answer)) {
                 stream(request, response, body, encoding, sent, caller);
             } else {
-                whole(response, answer, body, encoding, started);
+                whole(response, answer, body, encoding, sent, caller, started);
             }
         }
     }
@@ -247,11 +249,16 @@ public final class RelayServlet extends HttpServlet {
         try (Watch watch = watchdog.watch(client, body, route.drain())) {
             relay.run(body, encoding, new StreamRelay.Stream(dialect, client, watch, transcript,
                     sent.usageRequested(), route.drain()));
+            charge(caller, transcript); // while the stream still counts as open: then it is done
         }
+        transcripts.ended(transcript);
+    }
+
+    /** Adds the usage the upstream reported to the caller's day, whatever the answer's path. */
+    private void charge(Caller caller, Transcript transcript) {
         Dialect.Usage usage = transcript.usage();
         quotas.spent(caller, (usage.input() == null ? 0 : usage.input())
                 + (usage.output() == null ? 0 : usage.output()));
-        transcripts.ended(transcript);
     }
 
     /** Plain text when the client asks for it and not for an event stream. */
@@ -261,9 +268,14 @@ public final class RelayServlet extends HttpServlet {
                 && !accept.contains("text/event-stream");
     }
 
-    /** A non-streamed answer: read whole under the same watch, so it too fails cleanly. */
+    /**
+     * A non-streamed answer: read whole under the same watch, so it too fails cleanly; charged
+     * and logged with its usage as a stream is.
+     */
     private void whole(HttpServletResponse response, HttpResponse<InputStream> answer,
-            InputStream body, String encoding, long started) throws IOException {
+            InputStream body, String encoding, ClientRequest sent, Caller caller, long started)
+            throws IOException {
+        Transcript transcript = transcripts.start(route, dialect, sent.model());
         byte[] bytes;
         try (Watch watch = watchdog.watch(null, body)) {
             try {
@@ -277,15 +289,21 @@ public final class RelayServlet extends HttpServlet {
                 Refusal.sendJson(response, status, dialect.errorBody(status, message,
                         why != null ? why.type : "upstream_error"));
                 LOG.warn("{} json failed after {} ms: {}", route.name(), millisSince(started),
-                        message);
+                        LogText.of(message));
+                ended(transcript, why == null ? Transcript.Outcome.UPSTREAM_FAILED
+                        : why == Watch.Expiry.SHUTDOWN ? Transcript.Outcome.SHUTDOWN
+                        : Transcript.Outcome.TIMEOUT, status, message);
                 return;
             }
         }
         if (bytes.length > MAX_JSON_BYTES) {
-            Refusal.sendJson(response, 502, dialect.errorBody(502, "upstream answer is larger "
-                    + "than " + MAX_JSON_BYTES + " bytes", "upstream_error"));
+            String message = "upstream answer is larger than " + MAX_JSON_BYTES + " bytes";
+            Refusal.sendJson(response, 502, dialect.errorBody(502, message, "upstream_error"));
+            ended(transcript, Transcript.Outcome.UPSTREAM_FAILED, 502, message);
             return;
         }
+        transcript.answered(bytes);
+        charge(caller, transcript); // before the answer goes out: its tokens are spent already
         response.setStatus(answer.statusCode());
         response.setContentType(answer.headers().firstValue("content-type")
                 .map(redaction::scrub).orElse("application/json"));
@@ -294,10 +312,18 @@ public final class RelayServlet extends HttpServlet {
             response.getOutputStream().write(bytes);
             LOG.info("{} {} json in {} ms", route.name(), answer.statusCode(),
                     millisSince(started));
+            ended(transcript, Transcript.Outcome.DONE, answer.statusCode(), null);
         } catch (IOException e) {
             LOG.info("{} {} json: client went away after {} ms", route.name(),
                     answer.statusCode(), millisSince(started));
+            ended(transcript, Transcript.Outcome.CLIENT_CLOSED, answer.statusCode(), null);
         }
+    }
+
+    private void ended(Transcript transcript, Transcript.Outcome outcome, int status,
+            String failure) {
+        transcript.end(outcome, status, failure);
+        transcripts.ended(transcript);
     }
 
     private static boolean isEventStream(HttpResponse<?> answer) {
