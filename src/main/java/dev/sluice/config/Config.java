@@ -1,7 +1,7 @@
 package dev.sluice.config;
 
 import java.time.Duration;
-import java.util.Arrays;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Sluice's settings, read once at start-up and immutable after.
@@ -73,8 +74,8 @@ public record Config(
     private static final Set<String> KNOWN = Set.of(HOST, PORT, ROUTES, ACCESS, CORS_ORIGINS,
             CONNECT_TIMEOUT,
             RESPONSE_TIMEOUT, FIRST_EVENT_TIMEOUT, IDLE_TIMEOUT, STREAM_TIMEOUT, HEARTBEAT, RETRIES,
-            RETRY_MAX_WAIT, SHUTDOWN_GRACE, MAX_DRAINS, MAX_LINE_BYTES, MAX_BODY_BYTES, TRANSCRIPT_BYTES,
-            LOG_CONTENT, METRICS, SIMULATED_TOKEN_DELAY, DEMO_MODEL, MAX_CONNECTIONS,
+            RETRY_MAX_WAIT, SHUTDOWN_GRACE, MAX_DRAINS, MAX_LINE_BYTES, MAX_BODY_BYTES,
+            TRANSCRIPT_BYTES, LOG_CONTENT, METRICS, SIMULATED_TOKEN_DELAY, DEMO_MODEL, MAX_CONNECTIONS,
             MIN_REQUEST_RATE, HEADER_TIMEOUT);
 
     /** Who may read the metrics: this machine only, anyone, or nobody (not served). */
@@ -92,12 +93,35 @@ public record Config(
                     + "provider keys. Configure clients, or listen on 127.0.0.1 (a host name "
                     + "counts as loopback only when all its addresses are)");
         }
+        checkClientRoutes(access, routes);
         Objects.requireNonNull(timeouts, "timeouts");
         Objects.requireNonNull(retries, "retries");
         Objects.requireNonNull(shutdownGrace, "shutdownGrace");
         Objects.requireNonNull(simulatedTokenDelay, "simulatedTokenDelay");
         Objects.requireNonNull(demoModel, "demoModel");
         Objects.requireNonNull(connections, "connections");
+    }
+
+    /** A client limited to a route that does not exist would be refused everything, silently. */
+    private static void checkClientRoutes(Access access, List<Route> routes) {
+        Set<String> names = new TreeSet<>();
+        routes.forEach(route -> names.add(route.name()));
+        List<Client> clients = new ArrayList<>(access.tokens().values());
+        if (access.jwt() != null) {
+            clients.add(access.jwt().client());
+        }
+        if (access.anonymous() != null) {
+            clients.add(access.anonymous());
+        }
+        for (Client client : clients) {
+            for (String route : new TreeSet<>(client.routes())) {
+                if (!names.contains(route)) {
+                    throw new ConfigException("access file: client " + client.name()
+                            + " may use route '" + route + "', but no route of that name is on; "
+                            + "the routes are " + String.join(", ", names));
+                }
+            }
+        }
     }
 
     /** Reads the settings from system properties, the environment and the optional file. */
@@ -110,8 +134,7 @@ public record Config(
                 s.integer(PORT, 8080, 0, 65535),
                 Routes.load(s.raw(ROUTES), env, system),
                 AccessFile.load(s.raw(ACCESS), env),
-                Set.copyOf(Arrays.stream(s.string(CORS_ORIGINS, "").split(","))
-                        .map(String::strip).filter(o -> !o.isEmpty()).toList()),
+                s.origins(CORS_ORIGINS),
                 timeouts(s),
                 new Retries(s.integer(RETRIES, Retries.DEFAULTS.attempts(), 0, 10),
                         Retries.DEFAULTS.backoff(),
@@ -205,7 +228,8 @@ public record Config(
         lines.put(Settings.describe(ACCESS), (!access.configured()
                 ? "(none: only this machine may call; callers from other addresses, and "
                         + "requests through a proxy not trusted, get 403)"
-                : access.tokens().size() + " token clients"
+                : access.tokens().size() + (access.tokens().size() == 1 ? " token client"
+                        : " token clients")
                         + (access.jwt() != null ? ", JWT users" : "")
                         + (access.anonymous() != null ? ", anonymous callers" : ""))
                 + (access.trustedProxies().isEmpty() ? "" : "; trusted proxies: "

@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashSet;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
@@ -20,6 +21,9 @@ import java.util.regex.Pattern;
 final class Settings {
 
     private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m)");
+    private static final Pattern ORIGIN = Pattern.compile(
+            "https?://(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\\[[0-9A-Fa-f:.]+])"
+                    + "(?::\\d{1,5})?");
 
     private final Map<String, String> env;
     private final Properties system;
@@ -132,6 +136,28 @@ final class Settings {
             case "false", "no", "off", "0" -> false;
             default -> throw invalid(variable, value, "true or false");
         };
+    }
+
+    /**
+     * A comma-separated list of web origins as browsers send them ({@code https://app.example.com}
+     * or with a port): never {@code *} or {@code null}, which would let any page, or a sandboxed
+     * one, spend the keys; never a path or a trailing slash, which no browser sends.
+     */
+    Set<String> origins(String variable) {
+        String value = raw(variable);
+        Set<String> origins = new LinkedHashSet<>();
+        for (String origin : value == null ? new String[0] : value.split(",")) {
+            origin = origin.strip();
+            if (origin.isEmpty()) {
+                continue;
+            }
+            if (!ORIGIN.matcher(origin).matches()) {
+                throw invalid(variable, value, "web origins such as https://app.example.com or "
+                        + "http://127.0.0.1:3000, each named (no *, null, path or trailing /)");
+            }
+            origins.add(origin.toLowerCase(Locale.ROOT));
+        }
+        return Set.copyOf(origins);
     }
 
     /** A duration written {@code 250ms}, {@code 10s} or {@code 2m}; zero only if allowed. */

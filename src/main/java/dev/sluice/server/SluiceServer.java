@@ -2,6 +2,7 @@ package dev.sluice.server;
 
 import dev.sluice.config.Config;
 import dev.sluice.config.ConfigException;
+import dev.sluice.config.Route;
 import dev.sluice.web.Endpoints;
 import jakarta.servlet.DispatcherType;
 import java.io.IOException;
@@ -10,6 +11,7 @@ import java.nio.channels.UnresolvedAddressException;
 import java.nio.charset.StandardCharsets;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.eclipse.jetty.ee10.servlet.DefaultServlet;
@@ -77,9 +79,12 @@ public final class SluiceServer {
         for (Map.Entry<String, String> line : config.describe().entrySet()) {
             LOG.info("{} = {}", line.getKey(), line.getValue());
         }
-        if (config.simulated()) {
-            LOG.info("No OPENAI_API_KEY or OPENAI_BASE_URL: answering from the built-in simulated "
-                    + "upstream");
+        List<String> simulated = config.routes().stream().filter(Route::simulated)
+                .map(r -> r.name() + " (" + r.prefix() + ")").toList();
+        if (!simulated.isEmpty()) {
+            LOG.info("No key or base URL set for {}: answering from the built-in simulated "
+                    + "upstream (OPENAI_API_KEY, ANTHROPIC_API_KEY or the routes' url-env turn "
+                    + "it off)", String.join(", ", simulated));
         }
         String url = url(server);
         LOG.info("Sluice is listening on {}", url);

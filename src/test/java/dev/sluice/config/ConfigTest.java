@@ -120,6 +120,38 @@ class ConfigTest {
     }
 
     @ParameterizedTest
+    @ValueSource(strings = {"*", "null", "https://app.example.com/", "https://app.example.com/x",
+        "app.example.com", "https://*.example.com", "https://a.example.com, *", "ftp://a.b"})
+    void corsOriginsNameEachOriginAsABrowserSendsIt(String origins) {
+        ConfigException e = refused(Map.of("SLUICE_CORS_ORIGINS", origins));
+
+        assertTrue(e.getMessage().startsWith("SLUICE_CORS_ORIGINS (-Dsluice.cors-origins) must "
+                + "be web origins"), e.getMessage());
+    }
+
+    @Test
+    void corsOriginsAreReadAsBrowsersSendThem() {
+        assertEquals(Set.of("https://app.example.com", "http://127.0.0.1:3000", "http://[::1]:8"),
+                load(Map.of("SLUICE_CORS_ORIGINS", " https://App.Example.com,"
+                        + "http://127.0.0.1:3000 , http://[::1]:8,")).corsOrigins());
+    }
+
+    @Test
+    void aClientLimitedToARouteThatIsNotThereIsRefusedAtStart() throws IOException {
+        Path access = file("client.web.token-sha256 = " + "ab".repeat(32) + "\n"
+                + "client.web.routes = openai, anthropc\n");
+
+        ConfigException e = refused(Map.of("SLUICE_ACCESS", access.toString()));
+
+        assertTrue(e.getMessage().contains("client web may use route 'anthropc', but no route "
+                + "of that name is on; the routes are anthropic, openai"), e.getMessage());
+        Path fixed = file("client.web.token-sha256 = " + "ab".repeat(32) + "\n"
+                + "client.web.routes = openai\n");
+        assertEquals("1 token client", load(Map.of("SLUICE_ACCESS", fixed.toString()))
+                .describe().get("SLUICE_ACCESS (-Dsluice.access)"));
+    }
+
+    @ParameterizedTest
     @ValueSource(strings = {"0", "1", "65535"})
     void portAcceptsTheWholeRangeIncludingEphemeralZero(String port) {
         assertEquals(Integer.parseInt(port), load(Map.of("SLUICE_PORT", port)).port());

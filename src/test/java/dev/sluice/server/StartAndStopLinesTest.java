@@ -55,6 +55,9 @@ class StartAndStopLinesTest {
                     + "https://api.anthropic.com, key sha256:"), all);
             assertTrue(all.contains("; header anthropic-version: 2023-06-01"), all);
             assertFalse(all.contains("Policy[") || all.contains(KEY), all);
+            // Only the route without a key answers from the simulated upstream, and it is named.
+            assertTrue(all.contains("No key or base URL set for openai (/v1): answering from the "
+                    + "built-in simulated upstream"), all);
 
             List<String> addresses = start.subList(start.indexOf(start.stream()
                     .filter(l -> l.contains("Sluice is listening on")).findFirst()
