@@ -83,8 +83,8 @@ public final class SluiceServer {
                 .map(r -> r.name() + " (" + r.prefix() + ")").toList();
         if (!simulated.isEmpty()) {
             LOG.info("No key or base URL set for {}: answering from the built-in simulated "
-                    + "upstream (OPENAI_API_KEY, ANTHROPIC_API_KEY or the routes' url-env turn "
-                    + "it off)", String.join(", ", simulated));
+                    + "upstream; set the route's key (OPENAI_API_KEY, ANTHROPIC_API_KEY) or "
+                    + "base URL to relay to a provider", String.join(", ", simulated));
         }
         String url = url(server);
         LOG.info("Sluice is listening on {}", url);
