@@ -40,6 +40,7 @@ public final class Transcript {
     private long bytes;
     private long keptBytes;
     private boolean truncated;
+    private int passed;
     private Outcome outcome;
     private int status;
     private String failure;
@@ -69,6 +70,20 @@ public final class Transcript {
             keptBytes += size;
             events.add(event);
         } else {
+            truncated = true;
+        }
+    }
+
+    /**
+     * On the relay thread, for an event too long to hold, passed on unread: it counts as an
+     * event, adds nothing to the answer or the usage, and leaves a kept answer incomplete.
+     */
+    public void passed() {
+        if (eventCount++ == 0) {
+            firstEventNanos = System.nanoTime();
+        }
+        passed++;
+        if (maxBytes > 0) {
             truncated = true;
         }
     }
@@ -158,6 +173,11 @@ public final class Transcript {
 
     public int events() {
         return eventCount;
+    }
+
+    /** Events too long to hold, passed on without being read. */
+    public int passedUnread() {
+        return passed;
     }
 
     /** Characters of event data relayed, or the bytes of a whole answer. */

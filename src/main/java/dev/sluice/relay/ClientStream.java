@@ -22,6 +22,8 @@ final class ClientStream {
     private volatile boolean abandoned;
     /** Whether the text written so far ends a line, or there is none (text mode; lock held). */
     private boolean textEndsLine = true;
+    /** Part of an event has been written and the rest is to come: no heartbeat now (lock held). */
+    private boolean inEvent;
 
     /** @param textOnly the client asked for plain text: only text is written, no events */
     ClientStream(HttpServletResponse response, boolean textOnly) throws IOException {
@@ -65,6 +67,26 @@ final class ClientStream {
         lock.lock();
         try {
             writer.write(item);
+        } catch (IOException e) {
+            throw new ClientGoneException(e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Writes bytes of an event as they came, without flushing them.
+     *
+     * @param more more of the same event follows, so no heartbeat may come between
+     */
+    void forward(byte[] bytes, int offset, int length, boolean more) throws ClientGoneException {
+        if (abandoned) {
+            return;
+        }
+        lock.lock();
+        try {
+            inEvent = more;
+            writer.raw(bytes, offset, length);
         } catch (IOException e) {
             throw new ClientGoneException(e);
         } finally {
@@ -123,6 +145,9 @@ final class ClientStream {
             return true;
         }
         try {
+            if (inEvent) {
+                return true; // a comment inside a line would become part of it
+            }
             writer.comment("keep-alive");
             writer.flush();
             lastFlushNanos = System.nanoTime();
