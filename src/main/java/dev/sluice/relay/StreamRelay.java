@@ -5,7 +5,6 @@ import dev.sluice.dialect.Dialect;
 import dev.sluice.observe.Redaction;
 import dev.sluice.observe.Transcript;
 import dev.sluice.sse.BlockScanner;
-import dev.sluice.sse.SseComment;
 import dev.sluice.sse.SseEvent;
 import java.io.IOException;
 import java.io.InputStream;
@@ -83,13 +82,13 @@ public final class StreamRelay {
                         // Upstream keep-alives before the first event are covered by ours; plain
                         // text has no room for them.
                         if (p.written > 0 && !s.client().textOnly()) {
-                            s.client().write(new SseComment(blocks.comment()));
+                            s.client().forward(blocks.array(), blocks.offset(), blocks.length(),
+                                    false);
                         }
                     }
                     case PIECE, LAST_PIECE -> pass(blocks, part, s, p);
                     case EVENT -> {
-                        SseEvent read = blocks.event();
-                        if (read != null && event(read, s, p)) {
+                        if (event(blocks, s, p)) {
                             return;
                         }
                     }
@@ -116,14 +115,30 @@ public final class StreamRelay {
     }
 
     /**
-     * Relays one held event; true when the stream is over: it was the terminal event, or an
-     * error event before any other, answered as an HTTP error.
+     * Relays one held event as it was read; true when the stream is over: it was the terminal
+     * event, or an error event before any other, answered as an HTTP error. Only an event the
+     * dialect's look at its bytes selects is decoded (or every one, when the client wants plain
+     * text or the transcript keeps content); the rest go out at once.
      */
-    private boolean event(SseEvent read, Stream s, Progress p) throws ClientGoneException {
+    private boolean event(BlockScanner blocks, Stream s, Progress p) throws ClientGoneException {
+        byte[] bytes = blocks.array();
+        int offset = blocks.offset();
+        int length = blocks.length();
         s.watch().upstreamItem(true);
+        if (!s.client().textOnly() && !s.transcript().keepsContent()
+                && !s.dialect().mayMatter(bytes, offset, length)) {
+            s.transcript().count(length);
+            p.written++;
+            s.client().forward(bytes, offset, length, false);
+            return false;
+        }
+        SseEvent read = blocks.event();
+        if (read == null) {
+            return false; // no event to a browser: nothing that it would see
+        }
         // An error event may quote the key anywhere in a stream; others pass untouched.
         SseEvent event = s.dialect().scrubbed(read, redaction::scrub);
-        s.transcript().record(event);
+        s.transcript().record(event, length);
         if (p.written == 0 && refusedAsError(s, read)) {
             return true;
         }
@@ -136,8 +151,10 @@ public final class StreamRelay {
             if (text != null) {
                 s.client().text(text);
             }
+        } else if (event == read) {
+            s.client().forward(bytes, offset, length, false);
         } else {
-            s.client().write(event);
+            s.client().write(event); // scrubbed: written anew, so nothing can inject a field
         }
         if (s.dialect().isTerminal(event)) {
             s.client().finish();
@@ -178,7 +195,7 @@ public final class StreamRelay {
             for (BlockScanner.Part part = blocks.next(); part != null; part = blocks.next()) {
                 if (part == BlockScanner.Part.EVENT && blocks.event() instanceof SseEvent event) {
                     s.watch().upstreamItem(true);
-                    s.transcript().record(event);
+                    s.transcript().record(event, blocks.length());
                     if (s.dialect().isTerminal(event)) {
                         return;
                     }

@@ -134,6 +134,7 @@ public final class BlockScanner {
                 heldLength = lineStart; // not part of the block: the next line overwrites it
                 return part(Part.COMMENT, held, at, n);
             }
+            spaceAfterColon();
             heldContent += heldLength - lineStart - 1;
             dispatches |= dispatches(lineStart, heldLength - 1);
             lineStart = heldLength;
@@ -267,6 +268,26 @@ public final class BlockScanner {
             int grown = Math.min(held.length * 2, maxHeldBytes + 64);
             held = Arrays.copyOf(held, Math.max(needed, grown));
         }
+    }
+
+    /**
+     * Puts a space after the field name's colon in the held line when there is none, as Sluice
+     * has always written fields: a client that looks for {@code "data: "} still finds it, and
+     * to a parser the value is the same (one space after the colon is dropped either way).
+     */
+    private void spaceAfterColon() {
+        int end = heldLength - 1;
+        int colon = lineStart;
+        while (colon < end && held[colon] != ':') {
+            colon++;
+        }
+        if (colon == end || held[colon + 1] == ' ') {
+            return;
+        }
+        ensure(heldLength + 1);
+        System.arraycopy(held, colon + 1, held, colon + 2, heldLength - colon - 1);
+        held[colon + 1] = ' ';
+        heldLength++;
     }
 
     /** True for a {@code data}, {@code id} or {@code retry} line (WHATWG 9.2.6). */
