@@ -136,7 +136,9 @@ public final class BlockScanner {
             }
             spaceAfterColon();
             heldContent += heldLength - lineStart - 1;
-            dispatches |= dispatches(lineStart, heldLength - 1);
+            if (!dispatches) {
+                dispatches = dispatches(lineStart, heldLength - 1);
+            }
             lineStart = heldLength;
         }
     }
