@@ -150,6 +150,20 @@ class FaultsTest {
     }
 
     @Test
+    void heartbeatsNeverFallInsideAnEventTooLongToHold() throws Exception {
+        String head = "data: {\"n\":1}\n\ndata: " + "x".repeat((1 << 20) + 10);
+        String tail = "x\n\ndata: [DONE]\n\n";
+        URI chat = start(timeouts(LONG, LONG, Duration.ofMillis(50)), exchange -> {
+            exchange.startStream().write(head);
+            exchange.awaitPeerClosed(400, TimeUnit.MILLISECONDS); // a silence of 8 heartbeats
+            exchange.write(tail).end();
+        });
+        try (TestClient.Stream stream = relay.client().stream(chat, STREAM)) {
+            assertEquals(head + tail, new String(stream.restBytes(), StandardCharsets.UTF_8));
+        }
+    }
+
+    @Test
     void plainTextClientsGetNoHeartbeatsInTheirText() throws Exception {
         String head = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"";
         URI chat = start(timeouts(LONG, LONG, Duration.ofMillis(50)), exchange -> {
