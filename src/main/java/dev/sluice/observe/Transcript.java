@@ -112,6 +112,11 @@ public final class Transcript {
         }
     }
 
+    /** On the relay thread, for each piece of an event too long to hold: its bytes, counted. */
+    public void passedBytes(int size) {
+        bytes += size;
+    }
+
     /**
      * A whole, non-streamed answer in place of events: its usage is read now, and the answer
      * is kept when content is (and it fits the bound).

@@ -176,6 +176,7 @@ public final class StreamRelay {
             s.watch().upstreamItem(true);
             s.transcript().passed();
         }
+        s.transcript().passedBytes(blocks.length());
         if (!s.client().textOnly()) {
             s.client().forward(blocks.array(), blocks.offset(), blocks.length(),
                     part == BlockScanner.Part.PIECE);

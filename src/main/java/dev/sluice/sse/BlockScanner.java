@@ -128,13 +128,13 @@ public final class BlockScanner {
             }
             keep(start, length);
             keepLf();
+            spaceAfterColon();
             if (held[lineStart] == ':') {
                 int at = lineStart;
                 int n = heldLength - lineStart;
                 heldLength = lineStart; // not part of the block: the next line overwrites it
                 return part(Part.COMMENT, held, at, n);
             }
-            spaceAfterColon();
             heldContent += heldLength - lineStart - 1;
             if (!dispatches) {
                 dispatches = dispatches(lineStart, heldLength - 1);
@@ -273,9 +273,9 @@ public final class BlockScanner {
     }
 
     /**
-     * Puts a space after the field name's colon in the held line when there is none, as Sluice
-     * has always written fields: a client that looks for {@code "data: "} still finds it, and
-     * to a parser the value is the same (one space after the colon is dropped either way).
+     * Puts a space after the first colon of the held line (a field's or a comment's) when there
+     * is none, as Sluice has always written them: a client that looks for {@code "data: "} still
+     * finds it, and to a parser the value is the same (one space after the colon is dropped).
      */
     private void spaceAfterColon() {
         int end = heldLength - 1;
