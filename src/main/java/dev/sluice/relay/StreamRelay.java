@@ -27,8 +27,10 @@ public final class StreamRelay {
     private final int maxHeldBytes;
     private final Semaphore drains;
 
-    /** @param drains permits for draining upstreams after their clients left */
-    /** @param maxHeldBytes the most of one event held to be looked at; a longer one passes */
+    /**
+     * @param maxHeldBytes the most of one event held to be looked at; a longer one passes
+     * @param drains permits for draining upstreams after their clients left
+     */
     public StreamRelay(Redaction redaction, Timeouts timeouts, int maxHeldBytes,
             Semaphore drains) {
         this.redaction = redaction;
