@@ -99,7 +99,7 @@ public final class StreamRelay {
         } catch (ClientGoneException e) {
             if (blocks != null && s.drain() && drains.tryAcquire()) {
                 try {
-                    drain(blocks, s);
+                    drain(blocks, s, p);
                 } finally {
                     drains.release();
                 }
@@ -192,19 +192,23 @@ public final class StreamRelay {
      * Reads the rest of a stream whose client left, writing nothing, so that its transcript gets
      * the usage the provider bills; the stream's time limits still apply.
      */
-    private static void drain(BlockScanner blocks, Stream s) {
+    private static void drain(BlockScanner blocks, Stream s, Progress p) {
         s.client().abandon();
         try {
             for (BlockScanner.Part part = blocks.next(); part != null; part = blocks.next()) {
-                if (part == BlockScanner.Part.EVENT && blocks.event() instanceof SseEvent event) {
+                if (part == BlockScanner.Part.PIECE || part == BlockScanner.Part.LAST_PIECE) {
+                    pass(blocks, part, s, p); // counted, and written nowhere
+                } else if (part == BlockScanner.Part.EVENT) {
                     s.watch().upstreamItem(true);
-                    s.transcript().record(event, blocks.length());
-                    if (s.dialect().isTerminal(event)) {
-                        return;
+                    if (!s.transcript().keepsContent() && !s.dialect().mayMatter(blocks.array(),
+                            blocks.offset(), blocks.length())) {
+                        s.transcript().count(blocks.length());
+                    } else if (blocks.event() instanceof SseEvent event) {
+                        s.transcript().record(event, blocks.length());
+                        if (s.dialect().isTerminal(event)) {
+                            return;
+                        }
                     }
-                } else if (part == BlockScanner.Part.LAST_PIECE) {
-                    s.watch().upstreamItem(true);
-                    s.transcript().passed();
                 }
             }
         } catch (IOException e) {
