@@ -5,6 +5,7 @@ import dev.sluice.sse.SseItem;
 import dev.sluice.sse.SseWriter;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -18,7 +19,8 @@ final class ClientStream {
     private final HttpServletResponse response;
     private final SseWriter writer;
     private final boolean textOnly;
-    private volatile long lastFlushNanos = System.nanoTime();
+    /** Flushes that sent something; written under the lock, read by the watchdog (opaque). */
+    private final AtomicLong flushes = new AtomicLong();
     private volatile boolean abandoned;
     /** Whether the text written so far ends a line, or there is none (text mode; lock held). */
     private boolean textEndsLine = true;
@@ -102,7 +104,7 @@ final class ClientStream {
         lock.lock();
         try {
             if (writer.flush()) {
-                lastFlushNanos = System.nanoTime();
+                flushes.setOpaque(flushes.getPlain() + 1);
             }
         } catch (IOException e) {
             throw new ClientGoneException(e);
@@ -129,9 +131,12 @@ final class ClientStream {
         flush();
     }
 
-    /** When the client was last sent anything (or the stream began). */
-    long lastFlushNanos() {
-        return lastFlushNanos;
+    /**
+     * How many times the client has been sent anything: a count, not a clock, so that a flush per
+     * event costs no clock read; the watchdog notes when it changes.
+     */
+    long flushes() {
+        return flushes.getOpaque();
     }
 
     /**
@@ -150,7 +155,7 @@ final class ClientStream {
             }
             writer.comment("keep-alive");
             writer.flush();
-            lastFlushNanos = System.nanoTime();
+            flushes.setOpaque(flushes.getPlain() + 1);
             return true;
         } catch (IOException e) {
             return false;

@@ -56,6 +56,9 @@ final class Watch implements AutoCloseable {
     /** On the watchdog: the count at its last look, and when it last saw the count change. */
     private long itemsSeen;
     private long lastItemNanos = startNanos;
+    /** On the watchdog: the client's flush count at its last look, and when it last changed. */
+    private long flushesSeen;
+    private long lastFlushNanos = startNanos;
     private volatile boolean sawEvent;
     private volatile Expiry expiry;
     private volatile ScheduledFuture<?> schedule;
@@ -122,6 +125,13 @@ final class Watch implements AutoCloseable {
             itemsSeen = count;
             lastItemNanos = now;
         }
+        if (client != null) {
+            long flushed = client.flushes();
+            if (flushed != flushesSeen) {
+                flushesSeen = flushed;
+                lastFlushNanos = now;
+            }
+        }
         if (now - startNanos > timeouts.stream().toNanos()) {
             expire(Expiry.STREAM);
         } else if (!sawEvent && now - startNanos > timeouts.firstEvent().toNanos()) {
@@ -129,7 +139,7 @@ final class Watch implements AutoCloseable {
         } else if (sawEvent && now - lastItemNanos > timeouts.idle().toNanos()) {
             expire(Expiry.IDLE);
         } else if (client != null && !client.textOnly()
-                && now - client.lastFlushNanos() >= timeouts.heartbeat().toNanos()
+                && now - lastFlushNanos >= timeouts.heartbeat().toNanos()
                 && heartbeatPending.compareAndSet(false, true)) {
             // A write can block on a slow client, so it never runs on the watchdog thread.
             Thread.ofVirtual().name("sluice-heartbeat").start(() -> {
