@@ -1,6 +1,7 @@
 package dev.sluice.dialect;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.sse.SseEvent;
@@ -8,7 +9,9 @@ import dev.sluice.sse.SseWriter;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -83,6 +86,17 @@ class MarkersTest {
         System.arraycopy(bytes, 0, framed, 6, bytes.length);
         System.arraycopy("error\"".getBytes(), 0, framed, 6 + bytes.length, 6);
         assertEquals(selected, dialect.mayMatter(framed, 6, bytes.length), "in a larger array");
+    }
+
+    @Test
+    void markerIsFoundAtEitherEdgeOfTheRangeAndNotAcrossIt() {
+        Markers markers = new Markers("\"usage\"", "[DONE]");
+        byte[] bytes = "[DONE]..\"usage\"".getBytes(StandardCharsets.US_ASCII);
+        assertTrue(markers.foundIn(bytes, 0, 6));
+        assertTrue(markers.foundIn(bytes, 8, 7));
+        assertFalse(markers.foundIn(bytes, 0, 5));
+        assertFalse(markers.foundIn(bytes, 1, 13));
+        assertFalse(markers.foundIn(bytes, 0, 0));
     }
 
     private static byte[] bytes(SseEvent event) {
