@@ -15,10 +15,11 @@ import java.util.concurrent.Semaphore;
 /**
  * The loop of one stream, on the request's own thread: read an upstream event, write it to the
  * client, flush when the upstream has nothing more in hand, until the terminal event, the end of
- * the upstream, or a failure. Every event is forwarded as it was read, except a usage report the
- * relay itself asked for and an error event, which is scrubbed of secrets. Until the first event
- * is written the response stays uncommitted, so a failure or an error event up to then becomes a
- * plain HTTP error; after it, failures end the stream in-band in the dialect's shape.
+ * the upstream, or a failure. Every event is forwarded as the bytes it was read as, except a
+ * usage report the relay itself asked for and an error event, which is scrubbed of secrets; one
+ * too long to hold passes in pieces, unread. Until the first event is written the response
+ * stays uncommitted, so a failure or an error event up to then becomes a plain HTTP error; after
+ * it, failures end the stream in-band in the dialect's shape.
  */
 public final class StreamRelay {
 
