@@ -19,6 +19,8 @@ import java.util.TreeSet;
  * @param corsOrigins the web origins whose pages may call Sluice from a browser
  * @param shutdownGrace how long streams in flight may go on once the server is told to stop
  * @param maxDrains upstreams that may be read to their end at once after their clients left
+ * @param maxLineBytes the most of one upstream event (its lines' bytes) held to be looked at; a
+ *     longer event is relayed in pieces, unread
  * @param transcriptBytes how much of a stream's event data its transcript keeps
  * @param logContent whether the stream's log line carries the assembled answer
  * @param metrics who may read {@code GET /metrics}

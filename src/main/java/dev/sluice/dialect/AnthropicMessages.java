@@ -17,6 +17,10 @@ import java.util.TreeMap;
  */
 public final class AnthropicMessages implements Dialect {
 
+    /** The event types that carry usage, the end and errors. */
+    private static final Markers MARKERS = new Markers(
+            "message_start", "message_delta", "message_stop", "error");
+
     @Override
     public String name() {
         return "anthropic-messages";
@@ -61,6 +65,11 @@ public final class AnthropicMessages implements Dialect {
     @Override
     public String maxTokensField() {
         return "max_tokens";
+    }
+
+    @Override
+    public boolean mayMatter(byte[] bytes, int offset, int length) {
+        return MARKERS.foundIn(bytes, offset, length);
     }
 
     @Override

@@ -14,6 +14,9 @@ import java.util.OptionalInt;
  */
 public final class CustomGpt implements Dialect {
 
+    /** The finish and error statuses; an escape could spell them. */
+    private static final Markers MARKERS = new Markers("\"finish\"", "\"error\"", "\\u");
+
     @Override
     public String name() {
         return "customgpt";
@@ -78,6 +81,11 @@ public final class CustomGpt implements Dialect {
     @Override
     public String maxTokensField() {
         return null;
+    }
+
+    @Override
+    public boolean mayMatter(byte[] bytes, int offset, int length) {
+        return MARKERS.foundIn(bytes, offset, length);
     }
 
     @Override

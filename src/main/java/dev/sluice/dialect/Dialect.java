@@ -60,6 +60,16 @@ public interface Dialect {
         return false;
     }
 
+    /**
+     * A cheap look at an event's bytes as read (its field lines, each ending in LF): false only
+     * when the event cannot be terminal, an error, a usage report or the relay's own usage, so
+     * that it is forwarded without being decoded. True selects an event for a closer look; it
+     * never decides.
+     */
+    default boolean mayMatter(byte[] bytes, int offset, int length) {
+        return true;
+    }
+
     /** The text this event adds to the answer, or null. */
     String text(SseEvent event);
 

@@ -17,6 +17,9 @@ import java.util.TreeMap;
  */
 public final class OpenAiChat implements Dialect {
 
+    /** The end, an error or usage; an escape could spell the names ({@link Json#mayHoldObject}). */
+    private static final Markers MARKERS = new Markers("\"error\"", "\"usage\"", "[DONE]", "\\u");
+
     public static final String DONE = "[DONE]";
 
     @Override
@@ -125,6 +128,11 @@ public final class OpenAiChat implements Dialect {
     @Override
     public boolean mayReportUsage(SseEvent event) {
         return Json.mayHoldObject(event.data(), "usage");
+    }
+
+    @Override
+    public boolean mayMatter(byte[] bytes, int offset, int length) {
+        return MARKERS.foundIn(bytes, offset, length);
     }
 
     @Override

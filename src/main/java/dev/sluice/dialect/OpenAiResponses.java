@@ -15,6 +15,10 @@ import java.util.Set;
  */
 public final class OpenAiResponses implements Dialect {
 
+    /** The end events by type, errors by type or shape, and usage. */
+    private static final Markers MARKERS = new Markers("response.completed",
+            "response.failed", "response.incomplete", "error", "\"usage\"", "\\u");
+
     private static final Set<String> TERMINAL = Set.of(
             "response.completed", "response.failed", "response.incomplete");
 
@@ -64,6 +68,11 @@ public final class OpenAiResponses implements Dialect {
     @Override
     public String maxTokensField() {
         return "max_output_tokens";
+    }
+
+    @Override
+    public boolean mayMatter(byte[] bytes, int offset, int length) {
+        return MARKERS.foundIn(bytes, offset, length);
     }
 
     @Override

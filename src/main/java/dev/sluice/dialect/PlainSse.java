@@ -14,6 +14,9 @@ import java.util.OptionalInt;
  */
 public final class PlainSse implements Dialect {
 
+    /** Errors, by type or by OpenAI's shape, which are scrubbed. */
+    private static final Markers MARKERS = new Markers("error");
+
     @Override
     public String name() {
         return "sse";
@@ -53,6 +56,11 @@ public final class PlainSse implements Dialect {
     @Override
     public String maxTokensField() {
         return null;
+    }
+
+    @Override
+    public boolean mayMatter(byte[] bytes, int offset, int length) {
+        return MARKERS.foundIn(bytes, offset, length);
     }
 
     @Override

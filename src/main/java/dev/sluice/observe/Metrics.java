@@ -58,7 +58,7 @@ public final class Metrics implements TranscriptListener {
                 .register(registry).record(Duration.ofMillis(t.durationMillis()));
         Counter.builder("sluice.events").description("events relayed").tag("route", route)
                 .register(registry).increment(t.events());
-        Counter.builder("sluice.event.data").baseUnit("bytes").description("event data relayed")
+        Counter.builder("sluice.event.data").baseUnit("bytes").description("event bytes relayed")
                 .tag("route", route).register(registry).increment(t.bytes());
         if (t.outcome() == Transcript.Outcome.CLIENT_CLOSED) {
             Counter.builder("sluice.client.disconnects").description("clients that left early")

@@ -40,6 +40,7 @@ public final class Transcript {
     private long bytes;
     private long keptBytes;
     private boolean truncated;
+    private int passed;
     private Outcome outcome;
     private int status;
     private String failure;
@@ -52,13 +53,37 @@ public final class Transcript {
         this.maxBytes = maxBytes;
     }
 
-    /** On the relay thread, for every upstream event. */
+    /** On the relay thread, for an upstream event that was decoded; its data's size counted. */
     public void record(SseEvent event) {
+        record(event, event.data() == null ? 0 : event.data().length());
+    }
+
+    /**
+     * On the relay thread, for an event forwarded without being decoded: the dialect's look at
+     * its bytes found nothing it must parse, and no content is kept.
+     *
+     * @param size the event's bytes as relayed
+     */
+    public void count(int size) {
         if (eventCount++ == 0) {
             firstEventNanos = System.nanoTime();
         }
-        int size = event.data() == null ? 0 : event.data().length();
         bytes += size;
+    }
+
+    /** Whether every event must be recorded whole: content is kept and the bound not reached. */
+    public boolean keepsContent() {
+        return maxBytes > 0 && !truncated;
+    }
+
+    /**
+     * On the relay thread, for an upstream event that was decoded.
+     *
+     * @param bytes the event's bytes as relayed
+     */
+    public void record(SseEvent event, int bytes) {
+        count(bytes);
+        int size = event.data() == null ? 0 : event.data().length();
         if (dialect.mayReportUsage(event)) {
             keepForUsage(event);
         }
@@ -71,6 +96,25 @@ public final class Transcript {
         } else {
             truncated = true;
         }
+    }
+
+    /**
+     * On the relay thread, for an event too long to hold, passed on unread: it counts as an
+     * event, adds nothing to the answer or the usage, and leaves a kept answer incomplete.
+     */
+    public void passed() {
+        if (eventCount++ == 0) {
+            firstEventNanos = System.nanoTime();
+        }
+        passed++;
+        if (maxBytes > 0) {
+            truncated = true;
+        }
+    }
+
+    /** On the relay thread, for each piece of an event too long to hold: its bytes, counted. */
+    public void passedBytes(int size) {
+        bytes += size;
     }
 
     /**
@@ -160,7 +204,12 @@ public final class Transcript {
         return eventCount;
     }
 
-    /** Characters of event data relayed, or the bytes of a whole answer. */
+    /** Events too long to hold, passed on without being read. */
+    public int passedUnread() {
+        return passed;
+    }
+
+    /** Bytes of the events relayed, as they were read, or the bytes of a whole answer. */
     public long bytes() {
         return bytes;
     }

@@ -47,6 +47,9 @@ final class TranscriptLog implements TranscriptListener {
         if (t.truncated()) {
             line.put("truncated", true);
         }
+        if (t.passedUnread() > 0) {
+            line.put("unread_events", t.passedUnread());
+        }
         if (withContent) {
             line.set("answer", t.answer());
         }

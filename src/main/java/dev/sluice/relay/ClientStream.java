@@ -5,6 +5,7 @@ import dev.sluice.sse.SseItem;
 import dev.sluice.sse.SseWriter;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -18,10 +19,13 @@ final class ClientStream {
     private final HttpServletResponse response;
     private final SseWriter writer;
     private final boolean textOnly;
-    private volatile long lastFlushNanos = System.nanoTime();
+    /** Flushes that sent something; written under the lock, read by the watchdog (opaque). */
+    private final AtomicLong flushes = new AtomicLong();
     private volatile boolean abandoned;
     /** Whether the text written so far ends a line, or there is none (text mode; lock held). */
     private boolean textEndsLine = true;
+    /** Part of an event has been written and the rest is to come: no heartbeat now (lock held). */
+    private boolean inEvent;
 
     /** @param textOnly the client asked for plain text: only text is written, no events */
     ClientStream(HttpServletResponse response, boolean textOnly) throws IOException {
@@ -72,6 +76,26 @@ final class ClientStream {
         }
     }
 
+    /**
+     * Writes bytes of an event as they came, without flushing them.
+     *
+     * @param more more of the same event follows, so no heartbeat may come between
+     */
+    void forward(byte[] bytes, int offset, int length, boolean more) throws ClientGoneException {
+        if (abandoned) {
+            return;
+        }
+        lock.lock();
+        try {
+            inEvent = more;
+            writer.raw(bytes, offset, length);
+        } catch (IOException e) {
+            throw new ClientGoneException(e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Sends what was written; the first flush commits the status and headers. */
     void flush() throws ClientGoneException {
         if (abandoned) {
@@ -80,7 +104,7 @@ final class ClientStream {
         lock.lock();
         try {
             if (writer.flush()) {
-                lastFlushNanos = System.nanoTime();
+                flushes.setOpaque(flushes.getPlain() + 1);
             }
         } catch (IOException e) {
             throw new ClientGoneException(e);
@@ -107,9 +131,12 @@ final class ClientStream {
         flush();
     }
 
-    /** When the client was last sent anything (or the stream began). */
-    long lastFlushNanos() {
-        return lastFlushNanos;
+    /**
+     * How many times the client has been sent anything: a count, not a clock, so that a flush per
+     * event costs no clock read; the watchdog notes when it changes.
+     */
+    long flushes() {
+        return flushes.getOpaque();
     }
 
     /**
@@ -123,9 +150,12 @@ final class ClientStream {
             return true;
         }
         try {
+            if (inEvent) {
+                return true; // a comment inside a line would become part of it
+            }
             writer.comment("keep-alive");
             writer.flush();
-            lastFlushNanos = System.nanoTime();
+            flushes.setOpaque(flushes.getPlain() + 1);
             return true;
         } catch (IOException e) {
             return false;

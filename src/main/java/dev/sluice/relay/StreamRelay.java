@@ -4,11 +4,8 @@ import dev.sluice.config.Timeouts;
 import dev.sluice.dialect.Dialect;
 import dev.sluice.observe.Redaction;
 import dev.sluice.observe.Transcript;
-import dev.sluice.sse.LineTooLongException;
-import dev.sluice.sse.SseComment;
+import dev.sluice.sse.BlockScanner;
 import dev.sluice.sse.SseEvent;
-import dev.sluice.sse.SseItem;
-import dev.sluice.sse.SseReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -18,24 +15,28 @@ import java.util.concurrent.Semaphore;
 /**
  * The loop of one stream, on the request's own thread: read an upstream event, write it to the
  * client, flush when the upstream has nothing more in hand, until the terminal event, the end of
- * the upstream, or a failure. Every event is forwarded as it was read, except a usage report the
- * relay itself asked for and an error event, which is scrubbed of secrets. Until the first event
- * is written the response stays uncommitted, so a failure or an error event up to then becomes a
- * plain HTTP error; after it, failures end the stream in-band in the dialect's shape.
+ * the upstream, or a failure. Every event is forwarded as the bytes it was read as, except a
+ * usage report the relay itself asked for and an error event, which is scrubbed of secrets; one
+ * too long to hold passes in pieces, unread. Until the first event is written the response
+ * stays uncommitted, so a failure or an error event up to then becomes a plain HTTP error; after
+ * it, failures end the stream in-band in the dialect's shape.
  */
 public final class StreamRelay {
 
     private final Redaction redaction;
     private final Timeouts timeouts;
-    private final int maxLineBytes;
+    private final int maxHeldBytes;
     private final Semaphore drains;
 
-    /** @param drains permits for draining upstreams after their clients left */
-    public StreamRelay(Redaction redaction, Timeouts timeouts, int maxLineBytes,
+    /**
+     * @param maxHeldBytes the most of one event held to be looked at; a longer one passes
+     * @param drains permits for draining upstreams after their clients left
+     */
+    public StreamRelay(Redaction redaction, Timeouts timeouts, int maxHeldBytes,
             Semaphore drains) {
         this.redaction = redaction;
         this.timeouts = timeouts;
-        this.maxLineBytes = maxLineBytes;
+        this.maxHeldBytes = maxHeldBytes;
         this.drains = drains;
     }
 
@@ -54,68 +55,52 @@ public final class StreamRelay {
      * @param contentEncoding the upstream's {@code Content-Encoding}, or null
      */
     void run(InputStream upstream, String contentEncoding, Stream s) {
-        int written = 0;
-        SseReader reader = null;
+        Progress p = new Progress();
+        BlockScanner blocks = null;
         try {
             try {
-                reader = new SseReader(Decoding.of(new FlushBeforeBlocking(upstream, s.client()),
-                        contentEncoding), maxLineBytes);
+                blocks = new BlockScanner(Decoding.of(new FlushBeforeBlocking(upstream,
+                        s.client()), contentEncoding), maxHeldBytes);
             } catch (IOException e) {
-                fail(s, e, written);
+                fail(s, e, p);
                 return;
             }
             while (true) {
-                SseItem item;
+                BlockScanner.Part part;
                 try {
-                    item = reader.next();
+                    part = blocks.next();
                 } catch (ClientGoneException e) {
                     throw e;
                 } catch (IOException e) {
-                    fail(s, e, written);
+                    fail(s, e, p);
                     return;
                 }
-                if (item == null) {
-                    ended(s, written);
+                if (part == null) {
+                    ended(s, p);
                     return;
                 }
-                s.watch().upstreamItem(item instanceof SseEvent);
-                if (item instanceof SseComment) {
-                    // Upstream keep-alives before the first event are covered by ours; plain
-                    // text has no room for them.
-                    if (written > 0 && !s.client().textOnly()) {
-                        s.client().write(item);
+                switch (part) {
+                    case COMMENT -> {
+                        s.watch().upstreamItem(false);
+                        // Upstream keep-alives before the first event are covered by ours; plain
+                        // text has no room for them.
+                        if (p.written > 0 && !s.client().textOnly()) {
+                            s.client().forward(blocks.array(), blocks.offset(), blocks.length(),
+                                    false);
+                        }
                     }
-                    continue;
-                }
-                SseEvent read = (SseEvent) item;
-                // An error event may quote the key anywhere in a stream; others pass untouched.
-                SseEvent event = s.dialect().scrubbed(read, redaction::scrub);
-                s.transcript().record(event);
-                if (written == 0 && refusedAsError(s, read)) {
-                    return;
-                }
-                if (s.usageRequested() && s.dialect().isRequestedUsage(event)) {
-                    continue; // the relay asked for it, the client did not
-                }
-                written++;
-                if (s.client().textOnly()) {
-                    String text = s.dialect().text(event);
-                    if (text != null) {
-                        s.client().text(text);
+                    case PIECE, LAST_PIECE -> pass(blocks, part, s, p);
+                    case EVENT -> {
+                        if (event(blocks, s, p)) {
+                            return;
+                        }
                     }
-                } else {
-                    s.client().write(event);
-                }
-                if (s.dialect().isTerminal(event)) {
-                    s.client().finish();
-                    s.transcript().end(Transcript.Outcome.DONE, 200, null);
-                    return;
                 }
             }
         } catch (ClientGoneException e) {
-            if (reader != null && s.drain() && drains.tryAcquire()) {
+            if (blocks != null && s.drain() && drains.tryAcquire()) {
                 try {
-                    drain(reader, s);
+                    drain(blocks, s, p);
                 } finally {
                     drains.release();
                 }
@@ -124,19 +109,106 @@ public final class StreamRelay {
         }
     }
 
+    /** What a stream has done so far, on its relay thread. */
+    private static final class Progress {
+        /** Events written (or, in plain text, relayed). */
+        int written;
+        /** A block too long to hold is part way through: the client has part of a line. */
+        boolean passing;
+    }
+
+    /**
+     * Relays one held event as it was read; true when the stream is over: it was the terminal
+     * event, or an error event before any other, answered as an HTTP error. Only an event the
+     * dialect's look at its bytes selects is decoded (or every one, when the client wants plain
+     * text or the transcript keeps content); the rest go out at once.
+     */
+    private boolean event(BlockScanner blocks, Stream s, Progress p) throws ClientGoneException {
+        byte[] bytes = blocks.array();
+        int offset = blocks.offset();
+        int length = blocks.length();
+        s.watch().upstreamItem(true);
+        if (!s.client().textOnly() && !s.transcript().keepsContent()
+                && !s.dialect().mayMatter(bytes, offset, length)) {
+            s.transcript().count(length);
+            p.written++;
+            s.client().forward(bytes, offset, length, false);
+            return false;
+        }
+        SseEvent read = blocks.event();
+        if (read == null) {
+            return false; // no event to a browser: nothing that it would see
+        }
+        // An error event may quote the key anywhere in a stream; others pass untouched.
+        SseEvent event = s.dialect().scrubbed(read, redaction::scrub);
+        s.transcript().record(event, length);
+        if (p.written == 0 && refusedAsError(s, read)) {
+            return true;
+        }
+        if (s.usageRequested() && s.dialect().isRequestedUsage(event)) {
+            return false; // the relay asked for it, the client did not
+        }
+        p.written++;
+        if (s.client().textOnly()) {
+            String text = s.dialect().text(event);
+            if (text != null) {
+                s.client().text(text);
+            }
+        } else if (event == read) {
+            s.client().forward(bytes, offset, length, false);
+        } else {
+            s.client().write(event); // scrubbed: written anew, so nothing can inject a field
+        }
+        if (s.dialect().isTerminal(event)) {
+            s.client().finish();
+            s.transcript().end(Transcript.Outcome.DONE, 200, null);
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * Passes on a piece of an event too long to hold, as it was read: nothing looks into such an
+     * event (it is no usage report, error or end that Sluice acts on), and plain text gets none.
+     */
+    private static void pass(BlockScanner blocks, BlockScanner.Part part, Stream s, Progress p)
+            throws ClientGoneException {
+        if (!p.passing) {
+            p.passing = true;
+            p.written++;
+            s.watch().upstreamItem(true);
+            s.transcript().passed();
+        }
+        s.transcript().passedBytes(blocks.length());
+        if (!s.client().textOnly()) {
+            s.client().forward(blocks.array(), blocks.offset(), blocks.length(),
+                    part == BlockScanner.Part.PIECE);
+        }
+        if (part == BlockScanner.Part.LAST_PIECE) {
+            p.passing = false;
+        }
+    }
+
     /**
      * Reads the rest of a stream whose client left, writing nothing, so that its transcript gets
      * the usage the provider bills; the stream's time limits still apply.
      */
-    private static void drain(SseReader reader, Stream s) {
+    private static void drain(BlockScanner blocks, Stream s, Progress p) {
         s.client().abandon();
         try {
-            for (SseItem item = reader.next(); item != null; item = reader.next()) {
-                if (item instanceof SseEvent event) {
+            for (BlockScanner.Part part = blocks.next(); part != null; part = blocks.next()) {
+                if (part == BlockScanner.Part.PIECE || part == BlockScanner.Part.LAST_PIECE) {
+                    pass(blocks, part, s, p); // counted, and written nowhere
+                } else if (part == BlockScanner.Part.EVENT) {
                     s.watch().upstreamItem(true);
-                    s.transcript().record(event);
-                    if (s.dialect().isTerminal(event)) {
-                        return;
+                    if (!s.transcript().keepsContent() && !s.dialect().mayMatter(blocks.array(),
+                            blocks.offset(), blocks.length())) {
+                        s.transcript().count(blocks.length());
+                    } else if (blocks.event() instanceof SseEvent event) {
+                        s.transcript().record(event, blocks.length());
+                        if (s.dialect().isTerminal(event)) {
+                            return;
+                        }
                     }
                 }
             }
@@ -159,16 +231,16 @@ public final class StreamRelay {
     }
 
     /** The upstream ended cleanly; an end before any event is a failure of the upstream. */
-    private void ended(Stream s, int written) throws ClientGoneException {
-        if (written == 0) {
-            fail(s, new IOException("the upstream ended the stream without an event"), written);
+    private void ended(Stream s, Progress p) throws ClientGoneException {
+        if (p.written == 0) {
+            fail(s, new IOException("the upstream ended the stream without an event"), p);
             return;
         }
         s.client().finish();
         s.transcript().end(Transcript.Outcome.UPSTREAM_CLOSED, 200, null);
     }
 
-    private void fail(Stream s, IOException e, int written) throws ClientGoneException {
+    private void fail(Stream s, IOException e, Progress p) throws ClientGoneException {
         Watch.Expiry why = s.watch().expiry();
         if (why == Watch.Expiry.CLIENT_GONE) {
             s.transcript().end(Transcript.Outcome.CLIENT_CLOSED, 200, null);
@@ -181,13 +253,19 @@ public final class StreamRelay {
                 : why == Watch.Expiry.SHUTDOWN ? Transcript.Outcome.SHUTDOWN
                 : Transcript.Outcome.TIMEOUT;
         // Once an event has been written the stream has begun, flushed or not: errors go in-band.
-        if (written == 0
+        if (p.written == 0
                 && s.client().refuse(status, s.dialect().errorBody(status, message, type))) {
             s.transcript().end(outcome, status, message);
             return;
         }
         if (s.client().textOnly()) {
             s.client().text("\n[error: " + message + "]\n");
+        } else if (p.passing) {
+            // The client holds part of an event: anything written now would join it, and a
+            // blank line would dispatch it cut short. Ending the response makes every parser
+            // drop it.
+            s.transcript().end(outcome, 200, message);
+            return;
         } else {
             for (SseEvent event : s.dialect().errorEvents(message, type)) {
                 s.client().write(event);
@@ -198,9 +276,6 @@ public final class StreamRelay {
     }
 
     private String describe(IOException e) {
-        if (e instanceof LineTooLongException) {
-            return "upstream stream failed: " + e.getMessage();
-        }
         String detail = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         // The JDK says little ("closed", "EOF reached while reading"): say what it means.
         return "upstream stream failed: the connection to the upstream broke mid-answer ("

@@ -5,6 +5,7 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
@@ -50,7 +51,14 @@ final class Watch implements AutoCloseable {
     private final boolean drain;
     private final long startNanos = System.nanoTime();
     private final AtomicBoolean heartbeatPending = new AtomicBoolean();
-    private volatile long lastItemNanos = startNanos;
+    /** Items the relay thread has read; it alone writes, the watchdog reads (opaque both). */
+    private final AtomicLong items = new AtomicLong();
+    /** On the watchdog: the count at its last look, and when it last saw the count change. */
+    private long itemsSeen;
+    private long lastItemNanos = startNanos;
+    /** On the watchdog: the client's flush count at its last look, and when it last changed. */
+    private long flushesSeen;
+    private long lastFlushNanos = startNanos;
     private volatile boolean sawEvent;
     private volatile Expiry expiry;
     private volatile ScheduledFuture<?> schedule;
@@ -72,9 +80,13 @@ final class Watch implements AutoCloseable {
         this.schedule = schedule;
     }
 
-    /** From the relay thread: the upstream sent an event ({@code true}) or a comment. */
+    /**
+     * From the relay thread: the upstream sent an event ({@code true}) or a comment. It only
+     * counts, with no clock read and no fence; the watchdog notes the time when it sees the
+     * count change.
+     */
     void upstreamItem(boolean event) {
-        lastItemNanos = System.nanoTime();
+        items.setOpaque(items.getPlain() + 1);
         if (event && !sawEvent) {
             sawEvent = true;
         }
@@ -106,6 +118,20 @@ final class Watch implements AutoCloseable {
             return;
         }
         long now = System.nanoTime();
+        long count = items.getOpaque();
+        if (count != itemsSeen) {
+            // The item came since the last tick: a silence is timed from the tick that saw its
+            // end, so an idle limit is kept within two ticks (half of itself), never cut short.
+            itemsSeen = count;
+            lastItemNanos = now;
+        }
+        if (client != null) {
+            long flushed = client.flushes();
+            if (flushed != flushesSeen) {
+                flushesSeen = flushed;
+                lastFlushNanos = now;
+            }
+        }
         if (now - startNanos > timeouts.stream().toNanos()) {
             expire(Expiry.STREAM);
         } else if (!sawEvent && now - startNanos > timeouts.firstEvent().toNanos()) {
@@ -113,7 +139,7 @@ final class Watch implements AutoCloseable {
         } else if (sawEvent && now - lastItemNanos > timeouts.idle().toNanos()) {
             expire(Expiry.IDLE);
         } else if (client != null && !client.textOnly()
-                && now - client.lastFlushNanos() >= timeouts.heartbeat().toNanos()
+                && now - lastFlushNanos >= timeouts.heartbeat().toNanos()
                 && heartbeatPending.compareAndSet(false, true)) {
             // A write can block on a slow client, so it never runs on the watchdog thread.
             Thread.ofVirtual().name("sluice-heartbeat").start(() -> {

@@ -28,7 +28,8 @@ public final class Watchdog implements AutoCloseable {
         for (Duration d : new Duration[] {timeouts.firstEvent(), timeouts.idle()}) {
             shortest = d.compareTo(shortest) < 0 ? d : shortest;
         }
-        // Four checks per shortest limit keep each limit within a quarter of itself.
+        // Four checks per shortest limit keep each limit within a quarter of itself (an idle
+        // limit within half: a stream's last item is noted by the check that sees it).
         this.tickNanos = Math.clamp(shortest.toNanos() / 4, 5_000_000L, 1_000_000_000L);
     }
 

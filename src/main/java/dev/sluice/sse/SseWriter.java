@@ -58,6 +58,15 @@ public final class SseWriter {
     }
 
     /**
+     * Writes bytes as they are, such as an event's bytes as they were read: the caller answers
+     * for them being whole lines of the event-stream format.
+     */
+    public void raw(byte[] bytes, int offset, int length) throws IOException {
+        out.write(bytes, offset, length);
+        unflushed = true;
+    }
+
+    /**
      * Flushes what was written since the last flush; does nothing when that is nothing.
      *
      * @return whether anything was flushed

@@ -102,4 +102,25 @@ class TranscriptTest {
         text.answered("not json, \"usage\": {".getBytes(StandardCharsets.UTF_8));
         assertNull(text.usage().input());
     }
+
+    @Test
+    void anEventTooLongToHoldCountsButAddsNothingAndLeavesAKeptAnswerIncomplete() {
+        Transcript kept = new Transcript(ROUTE, Dialects.of("openai-chat"), "m", 1 << 20);
+        kept.record(SseEvent.of("{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"a\"}}]}"),
+                60);
+        kept.passed();
+        kept.passedBytes(5 << 20);
+        kept.passedBytes(3);
+        kept.count(14);
+        assertEquals(3, kept.events());
+        assertEquals(1, kept.passedUnread());
+        assertEquals(60 + (5 << 20) + 3 + 14, kept.bytes());
+        assertTrue(kept.truncated());
+        assertFalse(kept.keepsContent());
+
+        Transcript bare = new Transcript(ROUTE, Dialects.of("openai-chat"), "m", 0);
+        bare.passed();
+        assertEquals(1, bare.passedUnread());
+        assertFalse(bare.truncated(), "nothing was asked to be kept");
+    }
 }

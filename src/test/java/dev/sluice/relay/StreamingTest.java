@@ -191,6 +191,27 @@ class StreamingTest {
     }
 
     @Test
+    void eventBytesGoOutAsTheyCameIn() throws Exception {
+        String events = "id: 7\nevent: delta\nx-trace: a1\ndata: {\"text\":\"h\u00e9\"}\n"
+                + "data:  two spaces\n\n: note\ndata: [DONE]\n\n";
+        URI chat = relay.start(exchange -> exchange.startStream().write(events).end());
+        try (TestClient.Stream stream = relay.client().stream(chat, CHAT)) {
+            assertEquals(events, new String(stream.restBytes(),
+                    java.nio.charset.StandardCharsets.UTF_8));
+        }
+    }
+
+    @Test
+    void commentsAfterTheFirstEventGoOutWithASpaceAfterTheColon() throws Exception {
+        URI chat = relay.start(exchange -> exchange.startStream()
+                .write("data: a\n\n:x\r\n:\n: y\ndata: [DONE]\n\n").end());
+        try (TestClient.Stream stream = relay.client().stream(chat, CHAT)) {
+            assertEquals("data: a\n\n: x\n: \n: y\ndata: [DONE]\n\n",
+                    new String(stream.restBytes(), java.nio.charset.StandardCharsets.UTF_8));
+        }
+    }
+
+    @Test
     void upstreamCommentsBeforeTheFirstEventAreNotForwarded() throws Exception {
         URI chat = relay.start(exchange -> exchange.startStream()
                 .write(": OPENROUTER PROCESSING\n\n:\n\ndata: first\n\ndata: [DONE]\n\n").end());

@@ -54,10 +54,12 @@ class SseReaderBoundTest {
     }
 
     @Test
-    void boundAppliesToEveryLineNotTheEvent() throws IOException {
+    void boundAppliesToTheLinesOfAnEventTogether() throws IOException {
         String line = "data: " + "x".repeat(BOUND - 6) + "\n";
         byte[] input = Vector.utf8(line.repeat(10) + "\n");
-        assertEquals(1, read(ChunkedInputStream.whole(input)).size());
+        assertThrows(LineTooLongException.class, () -> read(ChunkedInputStream.whole(input)));
+        assertEquals(1, Playback.items(ChunkedInputStream.whole(input), 10 * BOUND).size());
+        assertEquals(1, Playback.items(new OneByteInputStream(input), 10 * BOUND).size());
     }
 
     @Test
