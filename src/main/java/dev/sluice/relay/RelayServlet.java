@@ -290,9 +290,8 @@ public final class RelayServlet extends HttpServlet {
                         why != null ? why.type : "upstream_error"));
                 LOG.warn("{} json failed after {} ms: {}", route.name(), millisSince(started),
                         LogText.of(message));
-                ended(transcript, why == null ? Transcript.Outcome.UPSTREAM_FAILED
-                        : why == Watch.Expiry.SHUTDOWN ? Transcript.Outcome.SHUTDOWN
-                        : Transcript.Outcome.TIMEOUT, status, message);
+                ended(transcript, why != null ? why.outcome()
+                        : Transcript.Outcome.UPSTREAM_FAILED, status, message);
                 return;
             }
         }

@@ -249,9 +249,8 @@ public final class StreamRelay {
         String message = why != null ? why.message(timeouts) : describe(e);
         String type = why != null ? why.type : "upstream_error";
         int status = why != null ? why.status : 502;
-        Transcript.Outcome outcome = why == null ? Transcript.Outcome.UPSTREAM_FAILED
-                : why == Watch.Expiry.SHUTDOWN ? Transcript.Outcome.SHUTDOWN
-                : Transcript.Outcome.TIMEOUT;
+        Transcript.Outcome outcome = why != null ? why.outcome()
+                : Transcript.Outcome.UPSTREAM_FAILED;
         // Once an event has been written the stream has begun, flushed or not: errors go in-band.
         if (p.written == 0
                 && s.client().refuse(status, s.dialect().errorBody(status, message, type))) {

@@ -1,6 +1,7 @@
 package dev.sluice.relay;
 
 import dev.sluice.config.Timeouts;
+import dev.sluice.observe.Transcript;
 import java.io.Closeable;
 import java.io.IOException;
 import java.util.concurrent.ScheduledFuture;
@@ -32,6 +33,15 @@ final class Watch implements AutoCloseable {
             this.status = status;
             this.type = type;
             this.message = message;
+        }
+
+        /** How a stream that ended this way is recorded in its transcript. */
+        Transcript.Outcome outcome() {
+            return switch (this) {
+                case SHUTDOWN -> Transcript.Outcome.SHUTDOWN;
+                case CLIENT_GONE -> Transcript.Outcome.CLIENT_CLOSED;
+                default -> Transcript.Outcome.TIMEOUT;
+            };
         }
 
         String message(Timeouts timeouts) {

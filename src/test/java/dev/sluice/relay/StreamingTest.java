@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.sluice.sse.SseComment;
 import dev.sluice.sse.SseEvent;
 import dev.sluice.testing.Relay;
-import dev.sluice.testing.RunningSluice;
 import dev.sluice.testing.TestClient;
 import java.net.URI;
 import java.util.List;
