@@ -68,13 +68,18 @@ record ClientRequest(byte[] body, boolean stream, String model, boolean usageReq
 
     private static byte[] readBody(HttpServletRequest request, int maxBytes)
             throws Refusal, IOException {
-        if (request.getContentLengthLong() > maxBytes) {
+        long declared = request.getContentLengthLong();
+        if (declared > maxBytes) {
             throw tooLarge(maxBytes);
         }
         byte[] body;
         request.setAttribute(READING, Boolean.TRUE);
         try (InputStream in = request.getInputStream()) {
-            body = in.readNBytes(maxBytes + 1);
+            // A declared length is read exactly, without one more read() to see the end: Jetty
+            // checks its minimum data rate on every read() against the time since the body's
+            // first byte, so a small body that came whole would get 408 if this thread stalled
+            // (a GC pause, a busy machine) between its last bytes and that read.
+            body = in.readNBytes(declared >= 0 ? (int) declared : maxBytes + 1);
         }
         if (body.length > maxBytes) {
             throw tooLarge(maxBytes);
