@@ -205,7 +205,7 @@ final class Report {
         return md.toString();
     }
 
-    /** Every stop-the-world pause over {@link #LONG_PAUSE_MS} in a measured run, from the logs. */
+    /** Per run, the stop-the-world pauses over {@link #LONG_PAUSE_MS}, from the JVMs' logs. */
     private void longPauses(StringBuilder md) {
         md.append(String.format(Locale.ROOT, "%n## Stop-the-world pauses over %s ms%n%n"
                 + "From each JVM's own log (`-Xlog:safepoint`: every safepoint, a garbage "
@@ -218,17 +218,23 @@ final class Report {
                 if (result == null || result.pauses() == null) {
                     continue;
                 }
-                for (Pauses.Pause pause : result.pauses()) {
-                    if (pause.millis() > LONG_PAUSE_MS) {
-                        if (listed++ == 0) {
-                            md.append("| scenario | target | operation | ms |\n"
-                                    + "| --- | --- | --- | ---: |\n");
-                        }
-                        md.append("| ").append(scenario.name()).append(" | ")
-                                .append(target.name()).append(" | ").append(pause.operation())
-                                .append(" | ").append(ms(pause.millis())).append(" |\n");
-                    }
+                List<Pauses.Pause> longOnes = result.pauses().stream()
+                        .filter(p -> p.millis() > LONG_PAUSE_MS)
+                        .sorted((a, b) -> Double.compare(b.millis(), a.millis())).toList();
+                if (longOnes.isEmpty()) {
+                    continue;
                 }
+                if (listed++ == 0) {
+                    md.append("| scenario | target | pauses over " + fixed(LONG_PAUSE_MS, 0)
+                            + " ms | their total (ms) | longest (ms) |\n"
+                            + "| --- | --- | ---: | ---: | --- |\n");
+                }
+                List<String> longest = longOnes.stream().limit(3)
+                        .map(p -> ms(p.millis()) + " " + p.operation()).toList();
+                md.append(String.format(Locale.ROOT, "| %s | %s | %d | %s | %s |%n",
+                        scenario.name(), target.name(), longOnes.size(),
+                        ms(longOnes.stream().mapToDouble(Pauses.Pause::millis).sum()),
+                        String.join(", ", longest)));
             }
         }
         if (listed == 0) {
