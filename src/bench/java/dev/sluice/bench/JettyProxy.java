@@ -22,10 +22,11 @@ public final class JettyProxy {
         proxy.setAsyncSupported(true);
         // Its defaults would queue all but 256 streams and cut any stream at 60 s (held-8k
         // holds 8,000 for over a minute): as many connections as the server takes, and an
-        // hour, as nginx's proxy_read_timeout here.
+        // hour, as nginx's proxy_read_timeout here. Its idle timeout stays 30 s, as the JDK
+        // HttpClient's keep-alive: idle upstream connections kept longer would use up the
+        // upstream's open files before the next target's held-8k.
         proxy.setInitParameter("maxConnections", "20000");
         proxy.setInitParameter("timeout", "3600000");
-        proxy.setInitParameter("idleTimeout", "3600000");
         context.addServlet(proxy, "/v1/*");
         context.addServlet(new ServletHolder("health", new BytePump.Health()), "/healthz");
         // Jetty aggregates writes smaller than this and does not flush them: with the default
