@@ -21,7 +21,8 @@ public final class BenchMain {
 
     /**
      * Arguments: scenario name ({@code all} by default), the Sluice jar, the output folder, the
-     * garbage collectors to run Sluice with ({@code g1,zgc} by default).
+     * garbage collectors to run Sluice with ({@code g1,zgc} by default), the file that holds the
+     * JVM peers' class path ({@code target/bench-classpath.txt} by default).
      */
     public static void main(String[] args) throws Exception {
         List<Scenario> scenarios;
@@ -44,9 +45,15 @@ public final class BenchMain {
                     + "'; choose from " + String.join(", ", Targets.GCS));
             System.exit(2);
         }
+        Path classpathFile = Path.of(args.length > 4 ? args[4] : "target/bench-classpath.txt");
+        if (!Files.isRegularFile(classpathFile)) {
+            System.err.println("bench: " + classpathFile + " is missing; make bench writes it");
+            System.exit(2);
+        }
+        String classpath = Files.readString(classpathFile).trim();
         long began = System.nanoTime();
         String load = Report.loadAverage();
-        try (Targets targets = Targets.start(dir, jar, gcs)) {
+        try (Targets targets = Targets.start(dir, jar, gcs, classpath)) {
             Runtime.getRuntime().addShutdownHook(new Thread(targets::close));
             List<Target> live = targets.all().stream().filter(Target::available).toList();
             for (Target target : targets.all()) {
@@ -105,16 +112,21 @@ public final class BenchMain {
         double clientCpu = Proc.cpuSeconds(SELF);
         double machineCpu = Proc.machineCpuSeconds();
         long[] started = new long[2];
+        double[] opening = new double[1];
+        long from = System.currentTimeMillis();
         try (Sampler sampler = new Sampler(target)) {
             LoadClient.Run run = LoadClient.run(scenario, target.port(), open -> {
+                opening[0] = target.cpuSeconds();
                 started[0] = target.rssKib();
                 started[1] = open;
             });
+            long to = System.currentTimeMillis();
             if (!target.available()) {
                 System.out.println(target.name() + " exited during " + scenario.name()
                         + "; it is left out from here on");
                 return null;
             }
+            opening[0] = opening[0] == 0 ? Double.NaN : opening[0] - cpu;
             cpu = target.cpuSeconds() - cpu;
             systemCpu = target.systemCpuSeconds() - systemCpu;
             switches = target.contextSwitches() - switches;
@@ -125,7 +137,8 @@ public final class BenchMain {
             return new Result(scenario, target.name(), run, cpu, systemCpu, upstreamCpu,
                     clientCpu, Math.max(0, other), rssIdle, started[0], (int) started[1],
                     sampler.peakRss(), target.peakRssKib(), threadsIdle,
-                    Math.max(threadsIdle, sampler.peakThreads()), switches);
+                    Math.max(threadsIdle, sampler.peakThreads()), switches, opening[0],
+                    Pauses.between(target.pauseLog(), from, to));
         }
     }
 

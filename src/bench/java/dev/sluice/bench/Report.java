@@ -43,6 +43,21 @@ final class Report {
             Result direct = find(result.scenario().name(), "direct");
             return result.run().firstByte().minus(direct.run().firstByte());
         }
+
+        /** A result's CPU per event less the pump's, or NaN where either is not measured. */
+        double ownCpuPerEvent(Result result) {
+            Result pump = find(result.scenario().name(), PUMP);
+            return pump == null || !measured(result.cpuSeconds())
+                    || !measured(pump.cpuSeconds()) ? Double.NaN
+                    : result.cpuMicrosPerEvent() - pump.cpuMicrosPerEvent();
+        }
+
+        /** A result's CPU per new stream less the pump's, or NaN where either is not measured. */
+        double ownCpuPerNewStream(Result result) {
+            Result pump = find(result.scenario().name(), PUMP);
+            return pump == null || !openingMeasured(result) || !openingMeasured(pump)
+                    ? Double.NaN : result.cpuMicrosPerNewStream() - pump.cpuMicrosPerNewStream();
+        }
     }
 
     /**
@@ -62,18 +77,22 @@ final class Report {
      * figure by over 2%, and a short run's figures are a handful of ticks.
      */
     static final int MIN_TICKS = 50;
+    /** The target whose CPU is the floor of Sluice's shape: Sluice's own cost is above it. */
+    static final String PUMP = "pump";
+    /** Stop-the-world pauses longer than this are listed one by one. */
+    static final double LONG_PAUSE_MS = 10;
     /** Fewer open streams than this leave resident memory per stream to page and heap noise. */
     static final int MIN_STREAMS = 100;
     /** Ratios treat smaller latencies as this: below it, differences are scheduling noise. */
-    private static final double LATENCY_FLOOR_MS = 0.1;
+    static final double LATENCY_FLOOR_MS = 0.1;
     private static final String FEW_EVENTS = "too few events to measure";
     /** The same, within a cell of several figures. */
     private static final String FEW = "too few events";
     private static final String LITTLE_CPU = "too little CPU to measure";
     private static final String FEW_STREAMS = "too few streams to measure";
     /** Curve positions ({@link Stats#CURVE_X}) of the percentiles in the tables. */
-    private static final double P50 = 0.30103;
-    private static final double P99 = 2;
+    static final double P50 = 0.30103;
+    static final double P99 = 2;
     private static final double P999 = 3;
     private static final Function<Result, Stats> FIRST_BYTE = r -> r.run().firstByte();
     private static final Function<Result, Stats> LATENCY = r -> r.run().latency();
@@ -131,8 +150,9 @@ final class Report {
         }
         out.append("Goals:\n");
         for (Goals.Goal goal : goals) {
-            out.append(String.format(Locale.ROOT, "  %-12s %-10s %-11s %s: %s%n", goal.verdict(),
-                    goal.scenario(), goal.target(), goal.goal(), goal.got()));
+            out.append(String.format(Locale.ROOT, "  %-12s %-10s %-11s %s: %s%s%n",
+                    goal.verdict(), goal.scenario(), goal.target(), goal.goal(), goal.got(),
+                    goal.ratio().equals("-") ? "" : " (" + goal.ratio() + ")"));
         }
         return out.toString();
     }
@@ -164,12 +184,12 @@ final class Report {
 
                 ## Goals
 
-                | scenario | goal | target | measured | verdict |
-                | --- | --- | --- | --- | --- |
+                | scenario | goal | target | measured | ratio | verdict |
+                | --- | --- | --- | --- | ---: | --- |
                 """);
         for (Goals.Goal goal : goals) {
-            md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s |%n", goal.scenario(),
-                    goal.goal(), goal.target(), goal.got(),
+            md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s |%n",
+                    goal.scenario(), goal.goal(), goal.target(), goal.got(), goal.ratio(),
                     Boolean.TRUE.equals(goal.met()) ? "met" : "**" + goal.verdict() + "**"));
         }
         md.append("\n## Time to first byte, one stream at a time\n\n");
@@ -180,8 +200,46 @@ final class Report {
                     scenario.events(), scenario.gapMs(), scenario.rampMs() / 1e3));
             table(md, scenario, rows(scenario));
         }
+        longPauses(md);
         md.append("\n## Added latency per event\n\n![added latency per event](latency.svg)\n");
         return md.toString();
+    }
+
+    /** Per run, the stop-the-world pauses over {@link #LONG_PAUSE_MS}, from the JVMs' logs. */
+    private void longPauses(StringBuilder md) {
+        md.append(String.format(Locale.ROOT, "%n## Stop-the-world pauses over %s ms%n%n"
+                + "From each JVM's own log (`-Xlog:safepoint`: every safepoint, a garbage "
+                + "collection's pauses among them), within the measured runs only.%n%n",
+                fixed(LONG_PAUSE_MS, 0)));
+        int listed = 0;
+        for (Scenario scenario : scenarios) {
+            for (Target target : targets) {
+                Result result = results.find(scenario.name(), target.name());
+                if (result == null || result.pauses() == null) {
+                    continue;
+                }
+                List<Pauses.Pause> longOnes = result.pauses().stream()
+                        .filter(p -> p.millis() > LONG_PAUSE_MS)
+                        .sorted((a, b) -> Double.compare(b.millis(), a.millis())).toList();
+                if (longOnes.isEmpty()) {
+                    continue;
+                }
+                if (listed++ == 0) {
+                    md.append("| scenario | target | pauses over " + fixed(LONG_PAUSE_MS, 0)
+                            + " ms | their total (ms) | longest (ms) |\n"
+                            + "| --- | --- | ---: | ---: | --- |\n");
+                }
+                List<String> longest = longOnes.stream().limit(3)
+                        .map(p -> ms(p.millis()) + " " + p.operation()).toList();
+                md.append(String.format(Locale.ROOT, "| %s | %s | %d | %s | %s |%n",
+                        scenario.name(), target.name(), longOnes.size(),
+                        ms(longOnes.stream().mapToDouble(Pauses.Pause::millis).sum()),
+                        String.join(", ", longest)));
+            }
+        }
+        if (listed == 0) {
+            md.append("None.\n");
+        }
     }
 
     private void howToRead(StringBuilder md) {
@@ -279,6 +337,13 @@ final class Report {
         rows.add(new Row("MB/s", r -> fixed(r.megabytesPerSecond(), 1)));
         rows.add(new Row("CPU us per event", r -> cpu(r.cpuSeconds(), r.cpuMicrosPerEvent(), 2),
                 r -> measured(r.cpuSeconds()) ? r.cpuMicrosPerEvent() : Double.NaN, 1));
+        rows.add(new Row("own CPU us per event (Sluice - pump)", r -> !sluice(r) ? "-"
+                : own(results.ownCpuPerEvent(r), 2)));
+        rows.add(new Row("CPU us per new stream (the opening)", r -> openingMeasured(r)
+                ? fixed(r.cpuMicrosPerNewStream(), 0) : LITTLE_CPU,
+                r -> openingMeasured(r) ? r.cpuMicrosPerNewStream() : Double.NaN, 1));
+        rows.add(new Row("own CPU us per new stream (Sluice - pump)", r -> !sluice(r) ? "-"
+                : own(results.ownCpuPerNewStream(r), 0)));
         rows.add(new Row("context switches per event", r -> fixed(r.contextSwitchesPerEvent(), 2),
                 Result::contextSwitchesPerEvent, 0.1));
         rows.add(new Row("CPU % of one core (of which system)", r -> measured(r.cpuSeconds())
@@ -290,6 +355,8 @@ final class Report {
                 ? fixed(r.rssPerStreamKib(), 1) : FEW_STREAMS,
                 r -> memoryMeasured(r) ? r.rssPerStreamKib() : Double.NaN, 1));
         rows.add(new Row("peak RSS since start, VmHWM (MiB)", r -> mib(r.hwmKib())));
+        rows.add(new Row("stop-the-world pauses: count, longest (ms)", r -> r.pauses() == null
+                ? "-" : pauses(r.pauses())));
         rows.add(new Row("OS threads idle / peak", r -> r.threadsIdle() + " / "
                 + r.threadsPeak()));
         rows.add(new Row("upstream CPU us per event", r -> cpu(r.upstreamCpuSeconds(),
@@ -335,7 +402,7 @@ final class Report {
         return direct != null && resolved(of.apply(r), x) && resolved(of.apply(direct), x);
     }
 
-    private static boolean resolved(Stats s, double x) {
+    static boolean resolved(Stats s, double x) {
         return s.count() > 0 && s.resolvedX() + 1e-9 >= x;
     }
 
@@ -346,6 +413,27 @@ final class Report {
     /** True when {@code seconds} of CPU time spans enough clock ticks to compare. */
     static boolean measured(double seconds) {
         return Math.round(seconds * Proc.CLOCK_TICKS) >= MIN_TICKS;
+    }
+
+    /**
+     * True when the opening's CPU time and the rest's (which prices the events relayed during
+     * the opening) each span enough clock ticks.
+     */
+    static boolean openingMeasured(Result r) {
+        return measured(r.openingCpuSeconds()) && (r.run().latencyAllOpen().count() == 0
+                || measured(r.cpuSeconds() - r.openingCpuSeconds()));
+    }
+
+    /** An own cost: "≈ 0" where the difference is below zero, which is noise. */
+    private static String own(double value, int decimals) {
+        return Double.isNaN(value) ? LITTLE_CPU : value < 0
+                ? "≈ 0 (" + fixed(value, decimals) + ")" : fixed(value, decimals);
+    }
+
+    private static String pauses(List<Pauses.Pause> pauses) {
+        Pauses.Pause longest = Pauses.longest(pauses);
+        return pauses.size() + (longest == null ? "" : ", " + ms(longest.millis()) + " ("
+                + longest.operation() + ")");
     }
 
     private static String cpu(double seconds, double value, int decimals) {
@@ -402,6 +490,7 @@ final class Report {
             entry.put("goal", goal.goal());
             entry.put("target", goal.target());
             entry.put("measured", goal.got());
+            entry.put("ratio", goal.ratio());
             entry.put("met", goal.met());
             list.add(entry);
         }
@@ -437,6 +526,19 @@ final class Report {
         m.put("cpu_percent", r.cpuPercent());
         m.put("system_cpu_s", r.systemCpuSeconds());
         m.put("context_switches", r.contextSwitches());
+        m.put("opening_cpu_s", r.openingCpuSeconds());
+        m.put("cpu_us_per_new_stream", r.cpuMicrosPerNewStream());
+        m.put("cpu_per_new_stream_measurable", openingMeasured(r));
+        if (sluice(r)) {
+            m.put("own_cpu_us_per_event", results.ownCpuPerEvent(r));
+            m.put("own_cpu_us_per_new_stream", results.ownCpuPerNewStream(r));
+        }
+        if (r.pauses() != null) {
+            Pauses.Pause longest = Pauses.longest(r.pauses());
+            m.put("pauses", r.pauses().size());
+            m.put("longest_pause_ms", longest == null ? 0 : longest.millis());
+            m.put("longest_pause_operation", longest == null ? null : longest.operation());
+        }
         m.put("upstream_cpu_s", r.upstreamCpuSeconds());
         m.put("client_cpu_percent", r.clientCpuPercent());
         m.put("other_machine_cores", r.otherCores());
@@ -493,6 +595,10 @@ final class Report {
                     + " workers), proxy_buffering off, HTTP/1.1 keep-alive upstream";
         }
         return target.setup();
+    }
+
+    private static boolean sluice(Result result) {
+        return result.target().startsWith("sluice");
     }
 
     private static boolean direct(Result result) {

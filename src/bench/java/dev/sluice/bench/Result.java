@@ -1,5 +1,7 @@
 package dev.sluice.bench;
 
+import java.util.List;
+
 /**
  * One scenario run against one target: what the load client received, and what the target, the
  * upstream and the load client spent meanwhile according to the kernel.
@@ -9,15 +11,32 @@ package dev.sluice.bench;
  *     {@code openAtSample} streams open
  * @param peakRssKib the highest resident memory sampled during the run
  * @param hwmKib the target's peak resident memory since it started ({@code VmHWM})
+ * @param openingCpuSeconds the target's CPU time until every stream had its first byte
+ * @param pauses the target's stop-the-world pauses during the run, or null when it logs none
  */
 record Result(Scenario scenario, String target, LoadClient.Run run, double cpuSeconds,
         double systemCpuSeconds, double upstreamCpuSeconds, double clientCpuSeconds,
         double otherCpuSeconds, long rssIdleKib, long rssStartedKib, int openAtSample,
-        long peakRssKib, long hwmKib, long threadsIdle, long threadsPeak, long contextSwitches) {
+        long peakRssKib, long hwmKib, long threadsIdle, long threadsPeak, long contextSwitches,
+        double openingCpuSeconds, List<Pauses.Pause> pauses) {
 
     /** CPU microseconds per event received, which is also CPU seconds per million events. */
     double cpuMicrosPerEvent() {
         return run.events() == 0 ? Double.NaN : cpuSeconds * 1e6 / run.events();
+    }
+
+    /**
+     * CPU microseconds per stream opened: the CPU time of the opening (until every stream had its
+     * first byte) less the events relayed meanwhile, at the per-event cost of the rest of the run.
+     */
+    double cpuMicrosPerNewStream() {
+        long after = run.latencyAllOpen().count();
+        if (after == 0) {
+            return openingCpuSeconds * 1e6 / run.streams();
+        }
+        double perEvent = (cpuSeconds - openingCpuSeconds) / after;
+        long during = Math.max(0, run.events() - after);
+        return (openingCpuSeconds - during * perEvent) * 1e6 / run.streams();
     }
 
     double upstreamCpuMicrosPerEvent() {

@@ -19,7 +19,8 @@ final class Svg {
     private static final int TOP = 40;
     private static final int BOTTOM = 45;
     private static final double FLOOR_MS = 0.01;
-    private static final String[] COLORS = {"#1f77b4", "#d95f02", "#1b9e77", "#7570b3"};
+    private static final String[] COLORS = {"#1f77b4", "#d95f02", "#1b9e77", "#7570b3",
+        "#e7298a", "#66a61e", "#a6761d"};
     private static final String[] TICKS = {"p50", "p90", "p99", "p99.9", "p99.99", "p99.999"};
     /** The curve position of p50, where every axis starts. */
     private static final double X0 = 0.30103;

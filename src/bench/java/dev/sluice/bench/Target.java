@@ -1,5 +1,6 @@
 package dev.sluice.bench;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -16,19 +17,22 @@ final class Target implements AutoCloseable {
     private final Process process;
     private final List<Long> pids;
     private final double startupMillis;
+    private final Path pauseLog;
 
     /**
      * @param process null when the target is missing; {@code setup} then says how to get it
      * @param workers the child processes that do its work, such as nginx's workers
      * @param startupMillis process start to first served request, or NaN when not measured
+     * @param pauseLog where a JVM logs its pauses ({@link Pauses#flag}), or null
      */
     Target(String name, String setup, int port, Process process, List<Long> workers,
-            double startupMillis) {
+            double startupMillis, Path pauseLog) {
         this.name = name;
         this.setup = setup;
         this.port = port;
         this.process = process;
         this.startupMillis = startupMillis;
+        this.pauseLog = pauseLog;
         List<Long> all = new ArrayList<>();
         if (process != null) {
             all.add(process.pid());
@@ -38,7 +42,7 @@ final class Target implements AutoCloseable {
     }
 
     static Target missing(String name, String howToGet) {
-        return new Target(name, howToGet, 0, null, List.of(), Double.NaN);
+        return new Target(name, howToGet, 0, null, List.of(), Double.NaN, null);
     }
 
     String name() {
@@ -55,6 +59,11 @@ final class Target implements AutoCloseable {
 
     double startupMillis() {
         return startupMillis;
+    }
+
+    /** Where the target logs its pauses, or null when it logs none. */
+    Path pauseLog() {
+        return pauseLog;
     }
 
     boolean available() {

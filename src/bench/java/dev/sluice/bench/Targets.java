@@ -1,6 +1,7 @@
 package dev.sluice.bench;
 
 import java.io.BufferedReader;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
@@ -35,12 +36,29 @@ final class Targets implements AutoCloseable {
         this.dir = dir;
     }
 
-    /** The upstream first ("direct"), then nginx (perhaps missing), then Sluice with each GC. */
-    static Targets start(Path dir, Path jar, List<String> gcs) throws IOException {
+    /**
+     * The upstream first ("direct"), then nginx (perhaps missing), the byte pump and Jetty's
+     * proxy, then Sluice with each GC.
+     *
+     * @param classpath the jar's runtime dependencies and Jetty's proxy, for the JVM peers
+     */
+    static Targets start(Path dir, Path jar, List<String> gcs, String classpath)
+            throws IOException {
         Targets targets = new Targets(dir);
         try {
             Target upstream = targets.add(targets.upstream());
             targets.add(targets.nginx(upstream.port()));
+            // By name: this process has the JDK alone on its class path, not Jetty.
+            targets.add(targets.peer("pump", "dev.sluice.bench.BytePump", "the shape's floor: "
+                    + "Jetty as Sluice sets it up, a blocking servlet per request on a virtual "
+                    + "thread, the JDK HttpClient with ofInputStream(), bytes copied and flushed "
+                    + "per read, no parsing", classpath, upstream.port()));
+            targets.add(targets.peer("jetty-proxy", "dev.sluice.bench.JettyProxy", "Jetty "
+                    + jettyVersion(classpath) + " ProxyServlet.Transparent "
+                    + "(jetty-client, asynchronous) with HttpConfiguration"
+                    + ".setOutputAggregationSize(0): with the default it holds an event stream "
+                    + "until its end; Jetty set up as Sluice sets it up", classpath,
+                    upstream.port()));
             for (String gc : gcs) {
                 targets.add(targets.sluice(jar, gc, upstream.port()));
             }
@@ -102,7 +120,7 @@ final class Targets implements AutoCloseable {
         int port = Integer.parseInt(line.substring("listening on ".length()).trim());
         // Its standard input stays open: the upstream exits when this process does.
         return new Target("direct", "the pacing upstream itself (one NIO thread)", port,
-                process, List.of(), Double.NaN);
+                process, List.of(), Double.NaN, null);
     }
 
     private Target nginx(int upstreamPort) throws IOException {
@@ -129,7 +147,7 @@ final class Targets implements AutoCloseable {
             pause();
             workers = Proc.children(process.pid());
         }
-        return new Target("nginx", version(), port, process, workers, Double.NaN);
+        return new Target("nginx", version(), port, process, workers, Double.NaN, null);
     }
 
     private static String nginxConf(Path prefix, int port, int upstreamPort) {
@@ -177,7 +195,10 @@ final class Targets implements AutoCloseable {
             train(jar, flags, cache, upstreamPort);
             flags.add("-XX:AOTCache=" + cache);
         }
-        ProcessBuilder builder = sluiceProcess(jar, flags, port, upstreamPort)
+        Path pauses = dir.resolve("sluice-" + gc + "-pauses.log").toAbsolutePath();
+        List<String> logged = new ArrayList<>(flags);
+        logged.add(Pauses.flag(pauses));
+        ProcessBuilder builder = sluiceProcess(jar, logged, port, upstreamPort)
                 .redirectOutput(dir.resolve("sluice-" + gc + ".log").toFile());
         long start = System.nanoTime();
         Process process = builder.start();
@@ -190,7 +211,39 @@ final class Targets implements AutoCloseable {
         }
         double startup = (System.nanoTime() - start) / 1e6;
         return new Target("sluice-" + gc, String.join(" ", flags), port, process, List.of(),
-                startup);
+                startup, pauses);
+    }
+
+    /**
+     * A JVM peer from the benchmark's classes, run with Sluice's G1 flags and with its pauses
+     * logged as Sluice's are.
+     */
+    private Target peer(String name, String main, String setup, String classpath,
+            int upstreamPort) throws IOException {
+        int port = freePort();
+        Path pauses = dir.resolve(name + "-pauses.log").toAbsolutePath();
+        List<String> command = new ArrayList<>(List.of(JAVA));
+        command.addAll(sluiceFlags("g1"));
+        command.addAll(List.of(Pauses.flag(pauses),
+                // Jetty logs through SLF4J; logback, on the classpath for Sluice, would log
+                // everything at debug level without Sluice's configuration.
+                "-Dslf4j.provider=org.slf4j.helpers.NOP_FallbackServiceProvider",
+                "-cp", System.getProperty("java.class.path") + File.pathSeparator + classpath,
+                main, Integer.toString(port),
+                Integer.toString(upstreamPort)));
+        long start = System.nanoTime();
+        Process process = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(dir.resolve(name + ".log").toFile()).start();
+        while (!healthy(port)) {
+            if (!process.isAlive() || System.nanoTime() - start > START_LIMIT_NANOS) {
+                process.destroyForcibly();
+                throw new IOException(name + " did not start; see " + name + ".log");
+            }
+            pause();
+        }
+        double startup = (System.nanoTime() - start) / 1e6;
+        return new Target(name, setup + "; " + String.join(" ", sluiceFlags("g1")), port,
+                process, List.of(), startup, pauses);
     }
 
     private void train(Path jar, List<String> flags, Path cache, int upstreamPort)
@@ -227,6 +280,17 @@ final class Targets implements AutoCloseable {
         env.put("SLUICE_HOST", "127.0.0.1");
         env.put("SLUICE_PORT", Integer.toString(port));
         return builder;
+    }
+
+    /** The version in the name of the jetty-ee10-proxy jar on {@code classpath}. */
+    private static String jettyVersion(String classpath) {
+        for (String entry : classpath.split(File.pathSeparator)) {
+            String file = Path.of(entry).getFileName().toString();
+            if (file.startsWith("jetty-ee10-proxy-") && file.endsWith(".jar")) {
+                return file.substring("jetty-ee10-proxy-".length(), file.length() - 4);
+            }
+        }
+        return "(version unknown)";
     }
 
     /** True when {@code GET /healthz} answers 200. */
