@@ -24,17 +24,10 @@ class WarBootstrapTest {
     @Test
     void aSettingItRefusesIsLoggedAsOneLineNamingIt() throws Exception {
         Logger logger = (Logger) LoggerFactory.getLogger(WarBootstrap.class);
-        ListAppender<ILoggingEvent> appender = new ListAppender<>();
-        appender.start();
-        logger.addAppender(appender);
-        Server server = new Server();
-        ServerConnector connector = new ServerConnector(server);
-        connector.setHost("127.0.0.1");
-        server.addConnector(connector);
+        ListAppender<ILoggingEvent> appender = listen(logger);
         ServletContextHandler context = new ServletContextHandler("/sluice");
         context.setInitParameter("sluice.config", "/nonexistent/sluice.properties");
-        context.addEventListener(new WarBootstrap());
-        server.setHandler(context);
+        Server server = container(context);
         try {
             assertThrows(ConfigException.class, server::start, "the deployment fails");
             List<String> errors = appender.list.stream()
@@ -52,19 +45,12 @@ class WarBootstrapTest {
     @Test
     void undeployingLogsTheStopAndHowItEnded() throws Exception {
         Logger logger = (Logger) LoggerFactory.getLogger(Endpoints.class);
-        ListAppender<ILoggingEvent> appender = new ListAppender<>();
-        appender.start();
-        logger.addAppender(appender);
-        Server server = new Server();
-        ServerConnector connector = new ServerConnector(server);
-        connector.setHost("127.0.0.1");
-        server.addConnector(connector);
-        ServletContextHandler context = new ServletContextHandler("/sluice");
-        context.addEventListener(new WarBootstrap());
-        server.setHandler(context);
+        ListAppender<ILoggingEvent> appender = listen(logger);
+        Server server = container(new ServletContextHandler("/sluice"));
         try (TestClient client = new TestClient()) {
             server.start();
-            URI health = URI.create("http://127.0.0.1:" + connector.getLocalPort()
+            int port = ((ServerConnector) server.getConnectors()[0]).getLocalPort();
+            URI health = URI.create("http://127.0.0.1:" + port
                     + "/sluice/healthz");
             assertEquals(200, client.get(health).getStatus());
             server.stop();
@@ -80,5 +66,23 @@ class WarBootstrapTest {
             server.stop();
             logger.detachAppender(appender);
         }
+    }
+
+    private static ListAppender<ILoggingEvent> listen(Logger logger) {
+        ListAppender<ILoggingEvent> appender = new ListAppender<>();
+        appender.start();
+        logger.addAppender(appender);
+        return appender;
+    }
+
+    /** A Jetty on a loopback port that deploys {@code context} as the WAR's bootstrap would. */
+    private static Server container(ServletContextHandler context) {
+        Server server = new Server();
+        ServerConnector connector = new ServerConnector(server);
+        connector.setHost("127.0.0.1");
+        server.addConnector(connector);
+        context.addEventListener(new WarBootstrap());
+        server.setHandler(context);
+        return server;
     }
 }
