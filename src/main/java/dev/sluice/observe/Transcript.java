@@ -103,9 +103,7 @@ public final class Transcript {
      * event, adds nothing to the answer or the usage, and leaves a kept answer incomplete.
      */
     public void passed() {
-        if (eventCount++ == 0) {
-            firstEventNanos = System.nanoTime();
-        }
+        count(0); // its bytes are counted piece by piece, by passedBytes
         passed++;
         if (maxBytes > 0) {
             truncated = true;
