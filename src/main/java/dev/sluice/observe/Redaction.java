@@ -23,7 +23,7 @@ public final class Redaction {
      * named credential: any after {@code =}, quoted after {@code :}, or with a digit after
      * {@code :} ("password: required" is prose, "api-key: abc123" is not).
      */
-    private static final Pattern KEY_LIKE = Pattern.compile(
+    static final Pattern KEY_LIKE = Pattern.compile(
             "\\b(?i:sk|rk|pk)-(?:(?=[A-Za-z0-9_*-]*[0-9*])[A-Za-z0-9_*-]{6,}|[A-Za-z0-9_*-]{16,})"
                     + "|(?i)\\bBearer\\s+(?!(?:token|tokens|auth|authentication|authorization"
                     + "|scheme|header|credentials?)\\b)[A-Za-z0-9._~+/-]+=*"
@@ -77,11 +77,59 @@ public final class Redaction {
         for (Secret key : keys) {
             scrubbed = scrubbed.replace(key.value(), mark(key.value()));
         }
+        if (!mayLookLikeKey(scrubbed)) {
+            return scrubbed; // most text: one pass over its characters instead of the pattern
+        }
         return KEY_LIKE.matcher(scrubbed).replaceAll(m -> {
             String named = m.group(1);
             String secret = named == null ? m.group() : m.group().substring(named.length());
             return Matcher.quoteReplacement((named == null ? "" : named) + mark(secret));
         });
+    }
+
+    /**
+     * Whether {@link #KEY_LIKE} could match: each of its forms holds a sign that this looks for
+     * (a {@code -} after sk, rk or pk; white space after "bearer"; an {@code =} or {@code :}
+     * after a credential's name, a quote and white space). It may say yes wrongly, never no.
+     * Without {@code UNICODE_CASE} the pattern folds only ASCII letters, as this does.
+     */
+    static boolean mayLookLikeKey(String text) {
+        for (int i = 2; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '-' && (endsWith(text, i, "sk") || endsWith(text, i, "rk")
+                    || endsWith(text, i, "pk"))) {
+                return true;
+            }
+            if (isSpace(c) && endsWith(text, i, "bearer")) {
+                return true;
+            }
+            if (c == '=' || c == ':') {
+                int end = i;
+                while (end > 0 && isSpace(text.charAt(end - 1))) {
+                    end--;
+                }
+                if (end > 0 && (text.charAt(end - 1) == '"' || text.charAt(end - 1) == '\'')) {
+                    end--;
+                }
+                if (endsWith(text, end, "token") || endsWith(text, end, "secret")
+                        || endsWith(text, end, "password") || endsWith(text, end, "apikey")
+                        || endsWith(text, end, "api_key") || endsWith(text, end, "api-key")) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** Whether the characters just before {@code end} are {@code word}, in any ASCII case. */
+    private static boolean endsWith(String text, int end, String word) {
+        return end >= word.length()
+                && text.regionMatches(true, end - word.length(), word, 0, word.length());
+    }
+
+    /** The pattern's {@code \s}: ASCII white space only. */
+    private static boolean isSpace(char c) {
+        return c == ' ' || c == '\t' || c == '\n' || c == '\u000b' || c == '\f' || c == '\r';
     }
 
     /** What stands in for a secret: a short hash, so that two mentions can be told apart. */

@@ -162,6 +162,39 @@ class RedactionTest {
         assertFalse(marks[0].equals(marks[1]));
     }
 
+    @Test
+    void theQuickLookNeverMissesWhatThePatternTakes() {
+        String[] parts = {"sk", "SK", "rk", "Pk", "-", "_", "bearer", "BeArEr", " ", "\t", "\n",
+            "\u000b", "=", ":", "\"", "'", "token", "TOKEN", "secret", "password", "api", "key",
+            "Key", "abc123", "0", "x", "*", "\u017f", "\u212a", "\u00e9", "/", ".", "scheme"};
+        java.util.Random random = new java.util.Random(16);
+        int matched = 0;
+        for (int n = 0; n < 300_000; n++) {
+            StringBuilder text = new StringBuilder();
+            for (int k = random.nextInt(12); k >= 0; k--) {
+                text.append(parts[random.nextInt(parts.length)]);
+            }
+            String s = text.toString();
+            if (Redaction.KEY_LIKE.matcher(s).find()) {
+                matched++;
+                assertTrue(Redaction.mayLookLikeKey(s), s);
+            }
+        }
+        assertTrue(matched > 1_000, "too few texts with a key-like part to prove much: " + matched);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "{\"request_id\":\"5f1c2a\",\"route\":\"openai\",\"model\":\"gpt-4o-mini\","
+            + "\"status\":200,\"outcome\":\"done\",\"ttfb_ms\":3,\"prompt_tokens\":12,"
+            + "\"completion_tokens\":40,\"key\":\"sha256:1a2b3c4d\"}",
+        "Sluice 0.1.0 listening on http://127.0.0.1:8080 (simulated upstream for 3 routes)",
+        "openai 429 refused: too many open streams for client 'web': 2 of 2",
+    })
+    void sluicesOwnLogLinesSkipThePattern(String line) {
+        assertFalse(Redaction.mayLookLikeKey(line), line);
+    }
+
     /** The scrubbed text with each mark's hash dropped: the tests check where marks go. */
     private static String shown(String scrubbed) {
         return scrubbed == null ? null : scrubbed.replaceAll("\\[redacted [0-9a-f]{8}]", "[redacted]");
