@@ -1,10 +1,16 @@
 package dev.sluice.observe;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sluice.config.Secret;
 import dev.sluice.dialect.Dialect;
 import dev.sluice.dialect.Json;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -20,6 +26,8 @@ final class TranscriptLog implements TranscriptListener {
     private static final ObjectMapper JSON = Json.mapper();
 
     private final boolean withContent;
+    /** Each route's key's fingerprint, a hash, worked out once instead of once per line. */
+    private final Map<Secret, String> fingerprints = new ConcurrentHashMap<>();
 
     TranscriptLog(boolean withContent) {
         this.withContent = withContent;
@@ -27,37 +35,65 @@ final class TranscriptLog implements TranscriptListener {
 
     @Override
     public void ended(Transcript t) {
-        ObjectNode line = JSON.createObjectNode()
-                .put("request_id", MDC.get("request_id"))
-                .put("route", t.route().name())
-                .put("model", LogText.of(t.model()))
-                .put("status", t.status())
-                .put("outcome", t.outcome().name().toLowerCase(Locale.ROOT))
-                .put("ttfb_ms", t.ttfbMillis())
-                .put("duration_ms", t.durationMillis())
-                .put("events", t.events())
-                .put("bytes", t.bytes());
-        Dialect.Usage usage = t.usage();
-        line.put("prompt_tokens", usage.input());
-        line.put("completion_tokens", usage.output());
-        line.put("key", t.route().key() == null ? null : t.route().key().fingerprint());
-        if (t.failure() != null) {
-            line.put("failure", LogText.of(t.failure()));
-        }
-        if (t.truncated()) {
-            line.put("truncated", true);
-        }
-        if (t.passedUnread() > 0) {
-            line.put("unread_events", t.passedUnread());
-        }
-        if (withContent) {
-            line.set("answer", t.answer());
-        }
+        String line = line(t);
         if (t.outcome() == Transcript.Outcome.DONE
                 || t.outcome() == Transcript.Outcome.UPSTREAM_CLOSED) {
             LOG.info("{}", line);
         } else {
             LOG.warn("{}", line);
+        }
+    }
+
+    /** The line, written field by field: no tree of nodes is built for it. */
+    private String line(Transcript t) {
+        StringWriter text = new StringWriter(256);
+        try (JsonGenerator line = JSON.createGenerator(text)) {
+            line.writeStartObject();
+            line.writeStringField("request_id", MDC.get("request_id"));
+            line.writeStringField("route", t.route().name());
+            line.writeStringField("model", LogText.of(t.model()));
+            line.writeNumberField("status", t.status());
+            line.writeStringField("outcome", t.outcome().name().toLowerCase(Locale.ROOT));
+            line.writeNumberField("ttfb_ms", t.ttfbMillis());
+            line.writeNumberField("duration_ms", t.durationMillis());
+            line.writeNumberField("events", t.events());
+            line.writeNumberField("bytes", t.bytes());
+            Dialect.Usage usage = t.usage();
+            writeNumberOrNull(line, "prompt_tokens", usage.input());
+            writeNumberOrNull(line, "completion_tokens", usage.output());
+            Secret key = t.route().key();
+            line.writeStringField("key", key == null ? null
+                    : fingerprints.computeIfAbsent(key, Secret::fingerprint));
+            if (t.failure() != null) {
+                line.writeStringField("failure", LogText.of(t.failure()));
+            }
+            if (t.truncated()) {
+                line.writeBooleanField("truncated", true);
+            }
+            if (t.passedUnread() > 0) {
+                line.writeNumberField("unread_events", t.passedUnread());
+            }
+            if (withContent) {
+                line.writeFieldName("answer");
+                if (t.answer() == null) {
+                    line.writeNull();
+                } else {
+                    JSON.writeTree(line, t.answer());
+                }
+            }
+            line.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException("a StringWriter does not fail", e);
+        }
+        return text.toString();
+    }
+
+    private static void writeNumberOrNull(JsonGenerator line, String name, Long value)
+            throws IOException {
+        if (value == null) {
+            line.writeNullField(name);
+        } else {
+            line.writeNumberField(name, value);
         }
     }
 }
