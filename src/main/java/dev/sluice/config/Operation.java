@@ -71,6 +71,9 @@ public record Operation(String method, String path) {
      * path's shape; the comparison is exact, so case, encodings and slashes cannot stretch it.
      */
     public boolean matches(String rest) {
+        if (path.indexOf('{') < 0 && path.indexOf('*') < 0) {
+            return rest.equals(path); // all literal, and the constructor checked each segment
+        }
         String[] want = path.split("/", -1);
         String[] got = rest.split("/", -1);
         if (want.length != got.length) {

@@ -4,6 +4,7 @@ import dev.sluice.dialect.Dialect;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -12,9 +13,12 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.time.Duration;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
+import java.util.function.Supplier;
 
 /**
  * Sluice's counters, in a Prometheus registry: streams in flight and by outcome, upstream
@@ -26,6 +30,8 @@ public final class Metrics implements TranscriptListener {
 
     private final PrometheusMeterRegistry registry =
             new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+
+    private final Map<String, Meter> meters = new ConcurrentHashMap<>();
 
     /** Binds the JVM's meters: they start JMX, a third of start-up, so it runs beside it. */
     private final Thread jvmMeters;
@@ -46,23 +52,28 @@ public final class Metrics implements TranscriptListener {
     public void ended(Transcript t) {
         String route = t.route().name();
         String outcome = t.outcome().name().toLowerCase(Locale.ROOT);
-        Counter.builder("sluice.streams").description("streams relayed, by how they ended")
-                .tag("route", route).tag("outcome", outcome).register(registry).increment();
+        meter("streams " + route + " " + outcome, () -> Counter.builder("sluice.streams")
+                .description("streams relayed, by how they ended")
+                .tag("route", route).tag("outcome", outcome).register(registry)).increment();
         if (t.ttfbMillis() >= 0) {
-            Timer.builder("sluice.time.to.first.event").description("request to first event")
-                    .tag("route", route).publishPercentileHistogram()
-                    .register(registry).record(Duration.ofMillis(t.ttfbMillis()));
+            meter("ttfb " + route, () -> Timer.builder("sluice.time.to.first.event")
+                    .description("request to first event").tag("route", route)
+                    .publishPercentileHistogram().register(registry))
+                    .record(t.ttfbMillis(), TimeUnit.MILLISECONDS);
         }
-        Timer.builder("sluice.stream.duration").description("whole streams")
-                .tag("route", route).publishPercentileHistogram()
-                .register(registry).record(Duration.ofMillis(t.durationMillis()));
-        Counter.builder("sluice.events").description("events relayed").tag("route", route)
-                .register(registry).increment(t.events());
-        Counter.builder("sluice.event.data").baseUnit("bytes").description("event bytes relayed")
-                .tag("route", route).register(registry).increment(t.bytes());
+        meter("duration " + route, () -> Timer.builder("sluice.stream.duration")
+                .description("whole streams").tag("route", route).publishPercentileHistogram()
+                .register(registry)).record(t.durationMillis(), TimeUnit.MILLISECONDS);
+        meter("events " + route, () -> Counter.builder("sluice.events")
+                .description("events relayed").tag("route", route).register(registry))
+                .increment(t.events());
+        meter("bytes " + route, () -> Counter.builder("sluice.event.data").baseUnit("bytes")
+                .description("event bytes relayed").tag("route", route).register(registry))
+                .increment(t.bytes());
         if (t.outcome() == Transcript.Outcome.CLIENT_CLOSED) {
-            Counter.builder("sluice.client.disconnects").description("clients that left early")
-                    .tag("route", route).register(registry).increment();
+            meter("disconnects " + route, () -> Counter.builder("sluice.client.disconnects")
+                    .description("clients that left early").tag("route", route)
+                    .register(registry)).increment();
         }
         Dialect.Usage usage = t.usage();
         if (usage.input() != null) {
@@ -74,25 +85,40 @@ public final class Metrics implements TranscriptListener {
     }
 
     private DistributionSummary tokens(String route, String kind) {
-        return DistributionSummary.builder("sluice.tokens").description("tokens per stream")
-                .tag("route", route).tag("kind", kind).register(registry);
+        return meter("tokens " + route + " " + kind, () -> DistributionSummary
+                .builder("sluice.tokens").description("tokens per stream")
+                .tag("route", route).tag("kind", kind).register(registry));
     }
 
     public void upstreamAnswered(String route, int status) {
-        Counter.builder("sluice.upstream.responses").description("upstream answers by status")
-                .tag("route", route).tag("status", Integer.toString(status)).register(registry)
+        meter("responses " + route + " " + status, () -> Counter
+                .builder("sluice.upstream.responses").description("upstream answers by status")
+                .tag("route", route).tag("status", Integer.toString(status)).register(registry))
                 .increment();
     }
 
     public void retried(String route) {
-        Counter.builder("sluice.upstream.retries").description("upstream calls tried again")
-                .tag("route", route).register(registry).increment();
+        meter("retries " + route, () -> Counter.builder("sluice.upstream.retries")
+                .description("upstream calls tried again").tag("route", route)
+                .register(registry)).increment();
     }
 
     public void refused(String route, int status, String reason) {
-        Counter.builder("sluice.refused").description("requests refused before any stream")
+        meter("refused " + route + " " + status + " " + reason, () -> Counter
+                .builder("sluice.refused").description("requests refused before any stream")
                 .tag("route", route).tag("status", Integer.toString(status)).tag("reason", reason)
-                .register(registry).increment();
+                .register(registry)).increment();
+    }
+
+    /**
+     * The meter registered under {@code key} (its name and tag values, which route names and
+     * reasons cannot make ambiguous: they hold no space), built once: a builder's registration
+     * sorts its tags and looks them up on every call.
+     */
+    @SuppressWarnings("unchecked")
+    private <M extends Meter> M meter(String key, Supplier<M> register) {
+        Meter meter = meters.get(key);
+        return (M) (meter != null ? meter : meters.computeIfAbsent(key, k -> register.get()));
     }
 
     /** The Prometheus text exposition of everything above. */

@@ -74,10 +74,12 @@ final class UpstreamTarget {
     private static void allow(Route route, HttpServletRequest request, String rest,
             HttpServletResponse response) throws Refusal {
         String method = request.getMethod();
-        List<Operation> here = route.operations().stream().filter(o -> o.matches(rest)).toList();
-        if (here.stream().anyMatch(o -> o.method().equals(method))) {
-            return;
+        for (Operation operation : route.operations()) {
+            if (operation.method().equals(method) && operation.matches(rest)) {
+                return;
+            }
         }
+        List<Operation> here = route.operations().stream().filter(o -> o.matches(rest)).toList();
         String base = request.getContextPath() + route.prefix();
         String relays = "route " + route.name() + " relays only " + String.join(", ",
                 route.operations().stream().map(o -> o.method() + " " + base + o.path()).toList());
