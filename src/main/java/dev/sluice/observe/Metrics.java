@@ -14,6 +14,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
 
 /**
@@ -93,6 +94,47 @@ public final class Metrics implements TranscriptListener {
         Counter.builder("sluice.refused").description("requests refused before any stream")
                 .tag("route", route).tag("status", Integer.toString(status)).tag("reason", reason)
                 .register(registry).increment();
+    }
+
+    /** A call to Redis, by what it was (a script's name, ping) and whether it worked. */
+    public void redisCall(String what, long nanos, boolean worked) {
+        Timer.builder("sluice.redis.calls").description("calls to Redis, by outcome")
+                .tag("call", what).tag("outcome", worked ? "ok" : "failed")
+                .publishPercentileHistogram().register(registry)
+                .record(nanos, TimeUnit.NANOSECONDS);
+        if (!worked) {
+            Counter.builder("sluice.redis.errors").description("calls to Redis that failed "
+                    + "or timed out").tag("call", what).register(registry).increment();
+        }
+    }
+
+    /** A request admitted or refused by the limits shared through Redis. */
+    public void sharedAdmission(String outcome) {
+        Counter.builder("sluice.shared.admissions").description("requests counted against "
+                + "limits shared through Redis").tag("outcome", outcome).register(registry)
+                .increment();
+    }
+
+    /**
+     * A request that Redis could not count: {@code what} is limits or budget, {@code action}
+     * local (counted by this instance alone) or refused (503).
+     */
+    public void sharedFallback(String what, String action) {
+        Counter.builder("sluice.shared.fallbacks").description("requests counted without "
+                + "Redis while it did not answer").tag("quota", what).tag("action", action)
+                .register(registry).increment();
+    }
+
+    /** Tokens spent that Redis did not take, kept to be added when it answers again. */
+    public void sharedSpendDeferred() {
+        Counter.builder("sluice.shared.spend.deferred").description("budget spends that Redis "
+                + "did not take at once").register(registry).increment();
+    }
+
+    /** A renewal of open-stream leases that Redis did not take; the streams go on. */
+    public void leaseRenewalFailed() {
+        Counter.builder("sluice.shared.lease.renewal.failures").description("lease renewals "
+                + "that failed; the streams went on").register(registry).increment();
     }
 
     /** The Prometheus text exposition of everything above. */
