@@ -13,9 +13,9 @@ import java.util.function.LongSupplier;
 /**
  * What each caller has used: open streams, a token bucket of requests per minute, and tokens
  * today (UTC). In memory, so per Sluice instance; {@link SharedQuotas} shares them across
- * instances through Redis. A caller is forgotten once it has had nothing open for a minute and spent nothing
- * today, when its counters are those of a new caller anyway: callers named by address or token
- * subject would otherwise pile up for as long as Sluice runs. Thread-safe.
+ * instances through Redis. A caller is forgotten once it has had nothing open for a minute and
+ * spent nothing today, when its counters are those of a new caller anyway: callers named by
+ * address or token subject would otherwise pile up for as long as Sluice runs. Thread-safe.
  */
 public final class LocalQuotas implements Quotas {
 

@@ -147,9 +147,9 @@ public final class RedisLink implements AutoCloseable {
                 .withSsl(sharing.tls()).withDatabase(sharing.database())
                 .withTimeout(sharing.timeout()).withClientName("sluice");
         if (sharing.password() != null) {
-            uri = sharing.user() == null ? uri.withPassword(sharing.password().value().toCharArray())
-                    : uri.withAuthentication(sharing.user(),
-                            sharing.password().value().toCharArray());
+            char[] password = sharing.password().value().toCharArray();
+            uri = sharing.user() == null ? uri.withPassword(password)
+                    : uri.withAuthentication(sharing.user(), password);
         }
         return uri.build();
     }

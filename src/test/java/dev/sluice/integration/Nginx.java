@@ -13,8 +13,8 @@ import java.util.regex.Pattern;
 
 /**
  * Debian's nginx in front of Sluice, configured by {@code etc/nginx/sluice.conf} (or, for three
- * instances, {@code sluice-instances.conf}) with only its addresses changed, inside an {@code nginx.conf} whose prefix, pid file, logs and temporary files
- * are all under target/. The surrounding {@code http} block turns gzip on for event streams, as an
+ * instances, {@code sluice-instances.conf}) with only its addresses changed, inside an
+ * {@code nginx.conf} whose prefix, pid file, logs and temporary files are all under target/. The surrounding {@code http} block turns gzip on for event streams, as an
  * eager site configuration might, so that the snippet must turn it off.
  */
 final class Nginx implements AutoCloseable {
