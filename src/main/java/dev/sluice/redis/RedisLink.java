@@ -145,7 +145,8 @@ public final class RedisLink implements AutoCloseable {
     private static RedisURI uri(Sharing sharing) {
         RedisURI.Builder uri = RedisURI.Builder.redis(sharing.host(), sharing.port())
                 .withSsl(sharing.tls()).withDatabase(sharing.database())
-                .withTimeout(sharing.timeout()).withClientName("sluice");
+                // The handshake's limit (and start-up's check); each call has its own, shorter.
+                .withTimeout(CONNECT_TIMEOUT).withClientName("sluice");
         if (sharing.password() != null) {
             char[] password = sharing.password().value().toCharArray();
             uri = sharing.user() == null ? uri.withPassword(password)
