@@ -25,6 +25,8 @@ import java.util.TreeSet;
  * @param logContent whether the stream's log line carries the assembled answer
  * @param metrics who may read {@code GET /metrics}
  * @param connections the embedded server's bounds on client connections
+ * @param sharing how limits and budgets are shared with other instances through Redis, or null
+ *     when each instance counts them in its own memory
  */
 public record Config(
         String host,
@@ -43,7 +45,8 @@ public record Config(
         MetricsAccess metrics,
         Duration simulatedTokenDelay,
         String demoModel,
-        Connections connections) {
+        Connections connections,
+        Sharing sharing) {
 
     private static final String CONFIG = "SLUICE_CONFIG";
     private static final String HOST = "SLUICE_HOST";
@@ -71,6 +74,13 @@ public record Config(
     private static final String MAX_CONNECTIONS = "SLUICE_MAX_CONNECTIONS";
     private static final String MIN_REQUEST_RATE = "SLUICE_MIN_REQUEST_RATE";
     private static final String HEADER_TIMEOUT = "SLUICE_HEADER_TIMEOUT";
+    private static final String REDIS_URL = "SLUICE_REDIS_URL";
+    private static final String REDIS_PASSWORD = "SLUICE_REDIS_PASSWORD";
+    private static final String REDIS_PREFIX = "SLUICE_REDIS_PREFIX";
+    private static final String REDIS_TIMEOUT = "SLUICE_REDIS_TIMEOUT";
+    private static final String REDIS_LEASE = "SLUICE_REDIS_LEASE";
+    private static final String REDIS_LIMITS_FAIL_OPEN = "SLUICE_REDIS_LIMITS_FAIL_OPEN";
+    private static final String REDIS_BUDGETS_FAIL_OPEN = "SLUICE_REDIS_BUDGETS_FAIL_OPEN";
     private static final String LOG_FORMAT = "SLUICE_LOG_FORMAT";
     private static final Set<String> LOG_FORMATS = Set.of("text", "json");
     private static final Set<String> KNOWN = Set.of(HOST, PORT, ROUTES, ACCESS, CORS_ORIGINS,
@@ -78,7 +88,8 @@ public record Config(
             RESPONSE_TIMEOUT, FIRST_EVENT_TIMEOUT, IDLE_TIMEOUT, STREAM_TIMEOUT, HEARTBEAT, RETRIES,
             RETRY_MAX_WAIT, SHUTDOWN_GRACE, MAX_DRAINS, MAX_LINE_BYTES, MAX_BODY_BYTES,
             TRANSCRIPT_BYTES, LOG_CONTENT, METRICS, SIMULATED_TOKEN_DELAY, DEMO_MODEL, MAX_CONNECTIONS,
-            MIN_REQUEST_RATE, HEADER_TIMEOUT);
+            MIN_REQUEST_RATE, HEADER_TIMEOUT, REDIS_URL, REDIS_PREFIX, REDIS_TIMEOUT, REDIS_LEASE,
+            REDIS_LIMITS_FAIL_OPEN, REDIS_BUDGETS_FAIL_OPEN);
 
     /** Who may read the metrics: this machine only, anyone, or nobody (not served). */
     public enum MetricsAccess { LOOPBACK, ANYONE, OFF }
@@ -102,6 +113,17 @@ public record Config(
         Objects.requireNonNull(simulatedTokenDelay, "simulatedTokenDelay");
         Objects.requireNonNull(demoModel, "demoModel");
         Objects.requireNonNull(connections, "connections");
+    }
+
+    /** Settings without sharing: each instance counts limits and budgets on its own. */
+    public Config(String host, int port, List<Route> routes, Access access,
+            Set<String> corsOrigins, Timeouts timeouts, Retries retries, Duration shutdownGrace,
+            int maxDrains, int maxLineBytes, int maxBodyBytes, int transcriptBytes,
+            boolean logContent, MetricsAccess metrics, Duration simulatedTokenDelay,
+            String demoModel, Connections connections) {
+        this(host, port, routes, access, corsOrigins, timeouts, retries, shutdownGrace, maxDrains,
+                maxLineBytes, maxBodyBytes, transcriptBytes, logContent, metrics,
+                simulatedTokenDelay, demoModel, connections, null);
     }
 
     /** A client limited to a route that does not exist would be refused everything, silently. */
@@ -130,7 +152,7 @@ public record Config(
     public static Config load(Map<String, String> env, Properties system) {
         checkLogFormat(env, system);
         Settings s = Settings.load(env, system, CONFIG, KNOWN,
-                Set.of("OPENAI_API_KEY", "ANTHROPIC_API_KEY"));
+                Set.of("OPENAI_API_KEY", "ANTHROPIC_API_KEY", REDIS_PASSWORD));
         return new Config(
                 s.string(HOST, "127.0.0.1"),
                 s.integer(PORT, 8080, 0, 65535),
@@ -150,7 +172,26 @@ public record Config(
                 s.choice(METRICS, MetricsAccess.LOOPBACK),
                 s.duration(SIMULATED_TOKEN_DELAY, Duration.ofMillis(30), true),
                 s.string(DEMO_MODEL, "gpt-4o-mini"),
-                connections(s));
+                connections(s),
+                sharing(s));
+    }
+
+    /** Null without SLUICE_REDIS_URL: then nothing is shared, as before there was Redis. */
+    private static Sharing sharing(Settings s) {
+        String url = s.raw(REDIS_URL);
+        if (url == null) {
+            return null;
+        }
+        String password = s.raw(REDIS_PASSWORD);
+        try {
+            return Sharing.parse(url, password == null ? null : new Secret(password),
+                    s.string(REDIS_PREFIX, "sluice:"),
+                    s.duration(REDIS_TIMEOUT, Duration.ofMillis(250), false),
+                    s.duration(REDIS_LEASE, Duration.ofSeconds(30), false),
+                    s.bool(REDIS_LIMITS_FAIL_OPEN, true), s.bool(REDIS_BUDGETS_FAIL_OPEN, false));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(e.getMessage());
+        }
     }
 
     private static Connections connections(Settings s) {
@@ -261,6 +302,21 @@ public record Config(
                 ? Integer.toString(connections.minRequestRate()) : container);
         lines.put(Settings.describe(HEADER_TIMEOUT), embedded
                 ? Settings.format(connections.headerTimeout()) : container);
+        if (sharing == null) {
+            lines.put(Settings.describe(REDIS_URL), "(none: limits and budgets are counted by "
+                    + "this instance alone)");
+        } else {
+            lines.put(Settings.describe(REDIS_URL), sharing.toString());
+            lines.put(Settings.describe(REDIS_PREFIX), sharing.prefix());
+            lines.put(Settings.describe(REDIS_TIMEOUT), Settings.format(sharing.timeout()));
+            lines.put(Settings.describe(REDIS_LEASE), Settings.format(sharing.lease()));
+            lines.put(Settings.describe(REDIS_LIMITS_FAIL_OPEN), sharing.limitsFailOpen()
+                    + (sharing.limitsFailOpen() ? " (while Redis is away, counted per instance)"
+                            : " (while Redis is away, limited clients get 503)"));
+            lines.put(Settings.describe(REDIS_BUDGETS_FAIL_OPEN), sharing.budgetsFailOpen()
+                    + (sharing.budgetsFailOpen() ? " (while Redis is away, counted per instance)"
+                            : " (while Redis is away, budgeted clients get 503)"));
+        }
         return lines;
     }
 }

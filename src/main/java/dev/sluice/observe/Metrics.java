@@ -121,6 +121,49 @@ public final class Metrics implements TranscriptListener {
         return (M) (meter != null ? meter : meters.computeIfAbsent(key, k -> register.get()));
     }
 
+    /** A call to Redis, by what it was (a script's name, ping) and whether it worked. */
+    public void redisCall(String what, long nanos, boolean worked) {
+        String outcome = worked ? "ok" : "failed";
+        meter("redis " + what + " " + outcome, () -> Timer.builder("sluice.redis.calls")
+                .description("calls to Redis, by outcome").tag("call", what)
+                .tag("outcome", outcome).publishPercentileHistogram().register(registry))
+                .record(nanos, TimeUnit.NANOSECONDS);
+        if (!worked) {
+            meter("redis-errors " + what, () -> Counter.builder("sluice.redis.errors")
+                    .description("calls to Redis that failed or timed out").tag("call", what)
+                    .register(registry)).increment();
+        }
+    }
+
+    /** A request admitted or refused by the limits shared through Redis. */
+    public void sharedAdmission(String outcome) {
+        meter("shared " + outcome, () -> Counter.builder("sluice.shared.admissions")
+                .description("requests counted against limits shared through Redis")
+                .tag("outcome", outcome).register(registry)).increment();
+    }
+
+    /**
+     * A request that Redis could not count: {@code what} is limits or budget, {@code action}
+     * local (counted by this instance alone) or refused (503).
+     */
+    public void sharedFallback(String what, String action) {
+        Counter.builder("sluice.shared.fallbacks").description("requests counted without "
+                + "Redis while it did not answer").tag("quota", what).tag("action", action)
+                .register(registry).increment();
+    }
+
+    /** Tokens spent that Redis did not take, kept to be added when it answers again. */
+    public void sharedSpendDeferred() {
+        Counter.builder("sluice.shared.spend.deferred").description("budget spends that Redis "
+                + "did not take at once").register(registry).increment();
+    }
+
+    /** A renewal of open-stream leases that Redis did not take; the streams go on. */
+    public void leaseRenewalFailed() {
+        Counter.builder("sluice.shared.lease.renewal.failures").description("lease renewals "
+                + "that failed; the streams went on").register(registry).increment();
+    }
+
     /** The Prometheus text exposition of everything above. */
     public String scrape() {
         try {

@@ -4,7 +4,9 @@ import dev.sluice.access.Admission;
 import dev.sluice.access.CallerAddress;
 import dev.sluice.access.Cors;
 import dev.sluice.access.LoopbackOnly;
+import dev.sluice.access.LocalQuotas;
 import dev.sluice.access.Quotas;
+import dev.sluice.access.SharedQuotas;
 import dev.sluice.config.Config;
 import dev.sluice.config.Route;
 import dev.sluice.config.Secret;
@@ -12,6 +14,7 @@ import dev.sluice.observe.Metrics;
 import dev.sluice.observe.Redaction;
 import dev.sluice.observe.TranscriptListener;
 import dev.sluice.observe.Transcripts;
+import dev.sluice.redis.RedisLink;
 import dev.sluice.relay.RelayServlet;
 import dev.sluice.relay.Retry;
 import dev.sluice.relay.StreamRelay;
@@ -53,15 +56,20 @@ public final class Endpoints implements AutoCloseable {
     private final Upstream upstream;
     private final Config config;
     private final AtomicBoolean stopping;
+    private final Quotas quotas;
+    private final RedisLink redis;
 
     private Endpoints(List<Endpoint> all, List<Filtering> filters, Watchdog watchdog,
-            Upstream upstream, Config config, AtomicBoolean stopping) {
+            Upstream upstream, Config config, AtomicBoolean stopping, Quotas quotas,
+            RedisLink redis) {
         this.all = all;
         this.filters = filters;
         this.watchdog = watchdog;
         this.upstream = upstream;
         this.config = config;
         this.stopping = stopping;
+        this.quotas = quotas;
+        this.redis = redis;
     }
 
     public static Endpoints of(Config config) {
@@ -77,21 +85,29 @@ public final class Endpoints implements AutoCloseable {
         Watchdog watchdog = new Watchdog(config.timeouts());
         Metrics metrics = new Metrics(watchdog::openStreams);
         Transcripts transcripts = new Transcripts(config, metrics, listener);
-        List<Secret> keys = config.routes().stream().map(Route::key).filter(Objects::nonNull)
-                .toList();
+        List<Secret> keys = new ArrayList<>(config.routes().stream().map(Route::key)
+                .filter(Objects::nonNull).toList());
+        if (config.sharing() != null && config.sharing().password() != null) {
+            keys.add(config.sharing().password()); // nor may Redis's password leave anywhere
+        }
         Redaction redaction = new Redaction(keys);
         // Log lines and the container's own error pages are written by objects that Logback and
         // Jetty create: they learn the keys here, once, before any request.
         Redaction.learnEverywhere(keys);
         Admission admission = new Admission(config.access());
         CallerAddress callers = new CallerAddress(config.access().trustedProxies());
-        Quotas quotas = new Quotas();
+        // Checks Redis at once: a Sluice that cannot count as configured does not start.
+        RedisLink redis = config.sharing() == null ? null
+                : RedisLink.open(config.sharing(), metrics);
+        Quotas quotas = redis == null ? new LocalQuotas()
+                : new SharedQuotas(redis, config.sharing(), metrics);
         Upstream upstream = new Upstream(config.timeouts().connect());
         Retry retry = new Retry(config.retries());
         StreamRelay relay = new StreamRelay(redaction, config.timeouts(), config.maxLineBytes(),
                 new Semaphore(config.maxDrains()));
         AtomicBoolean stopping = new AtomicBoolean();
-        InfoServlet info = new InfoServlet(config, () -> !stopping.get());
+        InfoServlet info = new InfoServlet(config, () -> !stopping.get(),
+                redis == null ? null : quotas::trouble);
         List<Endpoint> endpoints = new ArrayList<>();
         for (Route route : config.routes()) {
             endpoints.add(new Endpoint(route.prefix() + "/*",
@@ -117,7 +133,7 @@ public final class Endpoints implements AutoCloseable {
         filters.add(new Filtering("/*", new PageHeaders()));
         filters.add(new Filtering("/*", new Cors(config.corsOrigins())));
         return new Endpoints(List.copyOf(endpoints), List.copyOf(filters), watchdog, upstream,
-                config, stopping);
+                config, stopping, quotas, redis);
     }
 
     public List<Endpoint> all() {
@@ -174,9 +190,18 @@ public final class Endpoints implements AutoCloseable {
                 + "s";
     }
 
+    /** Why limits and budgets cannot be shared right now, or null when they can (or are not). */
+    public String sharingTrouble() {
+        return quotas.trouble();
+    }
+
     @Override
     public void close() {
         watchdog.close();
         upstream.close();
+        quotas.close();
+        if (redis != null) {
+            redis.close();
+        }
     }
 }

@@ -8,9 +8,11 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
- * {@code GET /healthz} (liveness), {@code GET /readyz} (503 once stopping) and
+ * {@code GET /healthz} (liveness), {@code GET /readyz} (503 once stopping; says whether Redis
+ * answers when limits are shared through it) and
  * {@code GET /sluice/info} (what the demo page needs to know:
  * whether its route, {@code /v1}, answers from the simulated upstream, and which model to ask
  * for). Neither says where an upstream is.
@@ -24,11 +26,24 @@ final class InfoServlet extends HttpServlet {
     private final byte[] health = "{\"status\":\"ok\"}".getBytes(StandardCharsets.UTF_8);
     private final byte[] stopping = "{\"status\":\"stopping\"}".getBytes(StandardCharsets.UTF_8);
     private final byte[] info;
+    private final byte[] readyShared = "{\"status\":\"ok\",\"redis\":\"ok\"}"
+            .getBytes(StandardCharsets.UTF_8);
+    /**
+     * Still ready: every instance shares the one Redis, so failing readiness on it would take
+     * them all out of the load balancer at once, while each can go on counting by itself.
+     */
+    private final byte[] readyAlone = "{\"status\":\"ok\",\"redis\":\"unavailable\"}"
+            .getBytes(StandardCharsets.UTF_8);
     private final BooleanSupplier ready;
+    private final Supplier<String> sharingTrouble;
 
-    /** @param ready false once the server is shutting down */
-    InfoServlet(Config config, BooleanSupplier ready) {
+    /**
+     * @param ready false once the server is shutting down
+     * @param sharingTrouble why Redis cannot be used now, else null; null when not shared
+     */
+    InfoServlet(Config config, BooleanSupplier ready, Supplier<String> sharingTrouble) {
         this.ready = ready;
+        this.sharingTrouble = sharingTrouble;
         this.info = new ObjectMapper().createObjectNode()
                 .put("simulated", config.routes().stream()
                         .anyMatch(route -> route.prefix().equals("/v1") && route.simulated()))
@@ -41,7 +56,9 @@ final class InfoServlet extends HttpServlet {
             throws IOException {
         byte[] body = switch (request.getServletPath()) {
             case HEALTH_PATH -> health;
-            case READY_PATH -> ready.getAsBoolean() ? health : stopping;
+            case READY_PATH -> !ready.getAsBoolean() ? stopping
+                    : sharingTrouble == null ? health
+                    : sharingTrouble.get() == null ? readyShared : readyAlone;
             default -> info;
         };
         if (body == stopping) {

@@ -39,7 +39,12 @@ public final class WarBootstrap implements ServletContextListener {
         for (Map.Entry<String, String> line : config.describe(false).entrySet()) {
             LOG.info("{} = {}", line.getKey(), line.getValue());
         }
-        endpoints = Endpoints.of(config);
+        try {
+            endpoints = Endpoints.of(config);
+        } catch (ConfigException e) {
+            LOG.error("sluice: {}", e.getMessage()); // Redis unreachable, or its password wrong
+            throw e;
+        }
         for (Endpoints.Filtering filtering : endpoints.filters()) {
             FilterRegistration.Dynamic added = context.addFilter(
                     filtering.filter().getClass().getSimpleName(), filtering.filter());

@@ -12,9 +12,9 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * Debian's nginx in front of Sluice, configured by {@code etc/nginx/sluice.conf} with only its two
- * addresses changed, inside an {@code nginx.conf} whose prefix, pid file, logs and temporary files
- * are all under target/. The surrounding {@code http} block turns gzip on for event streams, as an
+ * Debian's nginx in front of Sluice, configured by {@code etc/nginx/sluice.conf} (or, for three
+ * instances, {@code sluice-instances.conf}) with only its addresses changed, inside an
+ * {@code nginx.conf} whose prefix, pid file, logs and temporary files are all under target/. The surrounding {@code http} block turns gzip on for event streams, as an
  * eager site configuration might, so that the snippet must turn it off.
  */
 final class Nginx implements AutoCloseable {
@@ -22,6 +22,7 @@ final class Nginx implements AutoCloseable {
     private static final Path BINARY = Path.of(System.getProperty("sluice.it.nginx",
             "/usr/sbin/nginx"));
     private static final Path SNIPPET = Path.of("etc/nginx/sluice.conf");
+    private static final Path INSTANCES = Path.of("etc/nginx/sluice-instances.conf");
     private static final String SLUICE_ADDRESS = "server 127.0.0.1:8080;";
     private static final String LISTEN = "listen 80;";
 
@@ -35,17 +36,36 @@ final class Nginx implements AutoCloseable {
 
     /** Starts nginx in a new directory {@code name}, proxying to Sluice on {@code sluicePort}. */
     static Nginx start(String name, int sluicePort) throws Exception {
+        int port = freePort();
+        String snippet = Files.readString(SNIPPET);
+        return start(name, port, replaceOnce(SNIPPET, replaceOnce(SNIPPET, snippet,
+                SLUICE_ADDRESS, "server 127.0.0.1:" + sluicePort + ";"),
+                LISTEN, "listen 127.0.0.1:" + port + ";"));
+    }
+
+    /**
+     * Starts nginx configured by {@code etc/nginx/sluice-instances.conf}, proxying round-robin
+     * to the three Sluice instances on {@code sluicePorts}.
+     */
+    static Nginx startInstances(String name, List<Integer> sluicePorts) throws Exception {
+        int port = freePort();
+        String snippet = Files.readString(INSTANCES);
+        for (int i = 0; i < 3; i++) {
+            snippet = replaceOnce(INSTANCES, snippet, "server 10.0.0.1" + (i + 1) + ":8080;",
+                    "server 127.0.0.1:" + sluicePorts.get(i) + ";");
+        }
+        return start(name, port, replaceOnce(INSTANCES, snippet, LISTEN,
+                "listen 127.0.0.1:" + port + ";"));
+    }
+
+    private static Nginx start(String name, int port, String site) throws Exception {
         if (!Files.isExecutable(BINARY)) {
             throw new AssertionError("nginx is not installed at " + BINARY
                     + " (Debian: apt-get install nginx)");
         }
         Path dir = Workspace.fresh(name);
         Files.createDirectories(dir.resolve("temp"));
-        int port = freePort();
-        String snippet = Files.readString(SNIPPET);
-        Files.writeString(dir.resolve("sluice.conf"), replaceOnce(replaceOnce(snippet,
-                SLUICE_ADDRESS, "server 127.0.0.1:" + sluicePort + ";"),
-                LISTEN, "listen 127.0.0.1:" + port + ";"));
+        Files.writeString(dir.resolve("sluice.conf"), site);
         Path temp = dir.resolve("temp");
         Files.writeString(dir.resolve("nginx.conf"), """
                 daemon off;
@@ -81,10 +101,10 @@ final class Nginx implements AutoCloseable {
         }
     }
 
-    private static String replaceOnce(String text, String line, String replacement) {
+    private static String replaceOnce(Path file, String text, String line, String replacement) {
         int at = text.indexOf(line);
         if (at < 0 || text.indexOf(line, at + 1) >= 0) {
-            throw new AssertionError(SNIPPET + " must contain '" + line + "' exactly once");
+            throw new AssertionError(file + " must contain '" + line + "' exactly once");
         }
         return text.replace(line, replacement);
     }

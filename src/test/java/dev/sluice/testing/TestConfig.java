@@ -7,6 +7,7 @@ import dev.sluice.config.Policy;
 import dev.sluice.config.Retries;
 import dev.sluice.config.Route;
 import dev.sluice.config.Secret;
+import dev.sluice.config.Sharing;
 import dev.sluice.config.Timeouts;
 import java.net.URI;
 import java.time.Duration;
@@ -31,6 +32,7 @@ public final class TestConfig {
     private Access access = Access.NONE;
     private Set<String> corsOrigins = Set.of();
     private Connections connections = Connections.DEFAULTS;
+    private Sharing sharing;
     private final List<Route> routes = new ArrayList<>();
 
     private TestConfig(URI upstream, Secret key) {
@@ -96,12 +98,18 @@ public final class TestConfig {
         return this;
     }
 
+    /** Limits and budgets shared through Redis. */
+    public TestConfig sharing(Sharing sharing) {
+        this.sharing = sharing;
+        return this;
+    }
+
     public Config build() {
         List<Route> all = new ArrayList<>(routes);
         all.addFirst(new Route("openai", "/v1", upstream, "openai-chat", key, policy));
         return new Config("127.0.0.1", 0, all, access, corsOrigins, timeouts, retries,
                 shutdownGrace, 2,
                 maxLineBytes, 1 << 20, 1 << 20, logContent, Config.MetricsAccess.LOOPBACK,
-                Duration.ofMillis(1), "gpt-test", connections);
+                Duration.ofMillis(1), "gpt-test", connections, sharing);
     }
 }

@@ -13,14 +13,14 @@ import org.junit.jupiter.api.Test;
  * A caller's counters, and forgetting callers that have gone quiet, on a clock the test moves:
  * a forgotten caller must be one whose counters a new caller would have anyway.
  */
-class QuotasTest {
+class LocalQuotasTest {
 
     private static final long MINUTE = 60_000_000_000L;
     private static final Client LIMITED = new Client("app", Set.of(), Set.of(), 1, 2, 0);
     private static final Client BUDGETED = new Client("app", Set.of(), Set.of(), 0, 0, 1_000);
 
     private final AtomicLong clock = new AtomicLong(1_000_000_000L);
-    private final Quotas quotas = new Quotas(clock::get);
+    private final LocalQuotas quotas = new LocalQuotas(clock::get);
 
     private static Caller caller(String address, Client client) {
         return new Caller("address:" + address, client);

@@ -1,0 +1,34 @@
+package dev.sluice.redis;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/**
+ * A Lua script run atomically by Redis, known there by its SHA-1 (EVALSHA) and sent whole only
+ * when Redis has forgotten it (a restart, a new cluster node).
+ *
+ * @param name what logs and metrics call it
+ */
+public record Script(String name, String text, String sha) {
+
+    /** The script in the class-path resource {@code resource}, next to {@code owner}. */
+    public static Script of(Class<?> owner, String name, String resource) {
+        try (InputStream in = owner.getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IllegalStateException("the script " + resource + " is missing");
+            }
+            String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            return new Script(name, text, HexFormat.of().formatHex(MessageDigest
+                    .getInstance("SHA-1").digest(text.getBytes(StandardCharsets.UTF_8))));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-1", e);
+        }
+    }
+}
