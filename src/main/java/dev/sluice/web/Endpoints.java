@@ -15,6 +15,9 @@ import dev.sluice.observe.Transcripts;
 import dev.sluice.relay.RelayServlet;
 import dev.sluice.relay.Retry;
 import dev.sluice.relay.StreamRelay;
+import dev.sluice.relay.StreamsEndpoint;
+import dev.sluice.resume.Resumables;
+import dev.sluice.resume.StreamTickets;
 import dev.sluice.relay.Watchdog;
 import dev.sluice.simulated.SimulatedUpstreamServlet;
 import dev.sluice.upstream.Upstream;
@@ -53,15 +56,17 @@ public final class Endpoints implements AutoCloseable {
     private final Upstream upstream;
     private final Config config;
     private final AtomicBoolean stopping;
+    private final Resumables resumables;
 
     private Endpoints(List<Endpoint> all, List<Filtering> filters, Watchdog watchdog,
-            Upstream upstream, Config config, AtomicBoolean stopping) {
+            Upstream upstream, Config config, AtomicBoolean stopping, Resumables resumables) {
         this.all = all;
         this.filters = filters;
         this.watchdog = watchdog;
         this.upstream = upstream;
         this.config = config;
         this.stopping = stopping;
+        this.resumables = resumables;
     }
 
     public static Endpoints of(Config config) {
@@ -90,13 +95,19 @@ public final class Endpoints implements AutoCloseable {
         Retry retry = new Retry(config.retries());
         StreamRelay relay = new StreamRelay(redaction, config.timeouts(), config.maxLineBytes(),
                 new Semaphore(config.maxDrains()));
+        Resumables resumables = new Resumables(config.resume(), metrics::resume);
+        // A stream's URL lasts as long as the stream may run and its log be kept.
+        StreamsEndpoint streams = new StreamsEndpoint(resumables,
+                new StreamTickets(config.resume().secret(), config.timeouts().stream()
+                        .plus(config.resume().retention())), admission, metrics,
+                config.timeouts().heartbeat());
         AtomicBoolean stopping = new AtomicBoolean();
         InfoServlet info = new InfoServlet(config, () -> !stopping.get());
         List<Endpoint> endpoints = new ArrayList<>();
         for (Route route : config.routes()) {
             endpoints.add(new Endpoint(route.prefix() + "/*",
                     new RelayServlet(route, config, admission, quotas, upstream, retry, watchdog,
-                            relay, redaction, metrics, transcripts)));
+                            relay, redaction, metrics, transcripts, streams)));
         }
         endpoints.add(new Endpoint(InfoServlet.HEALTH_PATH, info));
         endpoints.add(new Endpoint(InfoServlet.INFO_PATH, info));
@@ -117,7 +128,7 @@ public final class Endpoints implements AutoCloseable {
         filters.add(new Filtering("/*", new PageHeaders()));
         filters.add(new Filtering("/*", new Cors(config.corsOrigins())));
         return new Endpoints(List.copyOf(endpoints), List.copyOf(filters), watchdog, upstream,
-                config, stopping);
+                config, stopping, resumables);
     }
 
     public List<Endpoint> all() {
@@ -131,6 +142,11 @@ public final class Endpoints implements AutoCloseable {
     /** False once shutdown has begun: what {@code GET /readyz} says. */
     public boolean ready() {
         return !stopping.get();
+    }
+
+    /** This process's resumable streams and their replay logs. */
+    public Resumables resumables() {
+        return resumables;
     }
 
     /** Streams (and non-streamed answers) being relayed right now. */
@@ -177,6 +193,7 @@ public final class Endpoints implements AutoCloseable {
     @Override
     public void close() {
         watchdog.close();
+        resumables.close();
         upstream.close();
     }
 }

@@ -227,7 +227,7 @@ class ConfigTest {
                         d.stream(), d.heartbeat()),
                 Retries.DEFAULTS, Duration.ofSeconds(30), 100, 4096, 8192, 1 << 20, false,
                 Config.MetricsAccess.LOOPBACK, Duration.ofMillis(5), "llama-3",
-                Connections.DEFAULTS), config);
+                Connections.DEFAULTS, Resume.DEFAULTS), config);
     }
 
     // Derived property names
