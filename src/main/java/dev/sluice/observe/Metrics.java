@@ -97,8 +97,8 @@ public final class Metrics implements TranscriptListener {
 
     /**
      * Something that happened to a resumable stream: {@code resumed}, {@code takeover},
-     * {@code stopped}, {@code grace_expired}, {@code evicted}, {@code trimmed}, {@code gone}
-     * (a resume answered 410).
+     * {@code stopped}, {@code grace_expired}, {@code evicted}, {@code trimmed}, {@code expired}
+     * (a finished stream's retention passed), {@code gone} (a resume answered 410).
      */
     public void resume(String kind) {
         Counter.builder("sluice.resume").description("resumable streams: resumes, takeovers, "

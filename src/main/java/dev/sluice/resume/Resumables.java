@@ -88,11 +88,16 @@ public final class Resumables implements AutoCloseable {
                 TimeUnit.MILLISECONDS);
     }
 
-    /** On an append: over the bound, make room. */
-    void added(long bytes) {
-        if (used.addAndGet(bytes) > settings.memoryBytes()) {
-            shrink();
+    /**
+     * On an append: over the bound, make room at once. Under the one lock, so that appends on
+     * many threads cannot together overshoot the bound by more than the events being added.
+     */
+    synchronized void added(long bytes) {
+        // Room is made before the bytes are counted, so the count never passes the bound.
+        if (used.get() + bytes > settings.memoryBytes()) {
+            shrink(bytes);
         }
+        used.addAndGet(bytes);
     }
 
     void freed(long bytes) {
@@ -101,11 +106,12 @@ public final class Resumables implements AutoCloseable {
 
     /** The stream's log is closed: it is kept for the retention period, then dropped. */
     void finished(Resumable stream) {
-        MemoryLog log = live.remove(stream);
-        if (log == null) {
-            return;
-        }
         synchronized (this) {
+            // Both at once: a shrink never finds the log in neither.
+            MemoryLog log = live.remove(stream);
+            if (log == null) {
+                return;
+            }
             finished.addLast(log);
         }
         timer.schedule(() -> expire(stream), settings.retention().toMillis(),
@@ -118,14 +124,16 @@ public final class Resumables implements AutoCloseable {
             finished.remove(log);
         }
         used.addAndGet(-log.drop("expired"));
+        noted("expired");
         // Remembered as expired (410) for as long again, then unknown (404).
         timer.schedule(() -> streams.remove(stream.id()), settings.retention().toMillis(),
                 TimeUnit.MILLISECONDS);
     }
 
-    private synchronized void shrink() {
+    /** Frees room until {@code adding} more bytes (already in their log) fit the bound. */
+    private void shrink(long adding) {
         long bound = settings.memoryBytes();
-        while (used.get() > bound) {
+        while (used.get() + adding > bound) {
             MemoryLog oldest = finished.pollFirst();
             if (oldest != null) {
                 long freed = oldest.drop("evicted");

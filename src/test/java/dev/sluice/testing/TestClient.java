@@ -60,6 +60,13 @@ public final class TestClient implements AutoCloseable {
         return request.timeout(30, TimeUnit.SECONDS).send();
     }
 
+    /** Sends an OPTIONS request (a CORS preflight) and returns the whole response. */
+    public ContentResponse options(URI uri, String... headerPairs) throws Exception {
+        Request request = jetty.newRequest(uri).method("OPTIONS");
+        headers(request, headerPairs);
+        return request.timeout(30, TimeUnit.SECONDS).send();
+    }
+
     /** Sends a DELETE and returns the whole response. */
     public ContentResponse delete(URI uri, String... headerPairs) throws Exception {
         Request request = jetty.newRequest(uri).method("DELETE");
