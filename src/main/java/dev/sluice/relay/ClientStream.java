@@ -28,6 +28,8 @@ final class ClientStream {
     private boolean textEndsLine = true;
     /** Part of an event has been written and the rest is to come: no heartbeat now (lock held). */
     private boolean inEvent;
+    /** The request is over and the response no longer ours (lock held). */
+    private boolean released;
 
     /** Runs once when a resumable stream's client leaves; null on a plain stream. */
     private final Runnable gone;
@@ -150,9 +152,26 @@ final class ClientStream {
         abandoned = true;
         lock.lock();
         try {
+            if (released) {
+                return;
+            }
             response.getOutputStream().close();
         } catch (IOException | RuntimeException e) {
             // the client is gone already: ended either way
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The request is over: from now on nothing touches the response, which the container may
+     * already be reusing for the connection's next request.
+     */
+    void release() {
+        abandoned = true;
+        lock.lock();
+        try {
+            released = true;
         } finally {
             lock.unlock();
         }

@@ -349,7 +349,11 @@ public final class RelayServlet extends HttpServlet {
             // may wait for the relay thread's write to a slow client.
             reader.set(stream.attach(() -> Thread.ofVirtual().name("sluice-takeover")
                     .start(client::end)));
-            replay(stream, client, true, body, encoding, sent, caller, transcript);
+            try {
+                replay(stream, client, true, body, encoding, sent, caller, transcript);
+            } finally {
+                client.release();
+            }
             return;
         }
         ClientStream client = new ClientStream(response, textOnly);
