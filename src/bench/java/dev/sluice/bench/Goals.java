@@ -55,6 +55,10 @@ final class Goals {
         if (paced != null) {
             paced(name, paced);
         }
+        Result resumable = results.find("paced-1000-resumable", name);
+        if (paced != null && resumable != null) {
+            resumable(name, paced, resumable);
+        }
         Result held = results.find("held-8k", name);
         if (held != null) {
             held(name, held);
@@ -120,6 +124,33 @@ final class Goals {
             relativeP99(scenario, "added p99 per event < jetty-proxy's", paced,
                     r -> r.run().latency(), results::added, "jetty-proxy", 1);
         }
+    }
+
+    /**
+     * What a resumable stream costs beside a plain one, the same load: each event appended to
+     * the replay log and carrying an id line.
+     */
+    private void resumable(String name, Result plain, Result resumable) {
+        String scenario = "paced-1000-resumable";
+        boolean measured = Report.measured(plain.cpuSeconds())
+                && Report.measured(resumable.cpuSeconds());
+        double more = resumable.cpuMicrosPerEvent() - plain.cpuMicrosPerEvent();
+        add(scenario, "CPU per event <= 2 us above paced-1000's", name, measured
+                ? us(resumable.cpuMicrosPerEvent()) + " vs plain " + us(plain.cpuMicrosPerEvent())
+                        + " (" + (more < 0 ? "≈ 0" : "+" + us(more)) + ")" : LITTLE_CPU,
+                measured ? times(Math.max(more, 0) / 2, "the limit") : "-",
+                measured ? more <= 2 : null);
+        Result direct = results.find(scenario, "direct");
+        boolean resolved = direct != null
+                && Report.resolved(resumable.run().latency(), P99_COMPARED)
+                && Report.resolved(plain.run().latency(), P99_COMPARED);
+        double p99 = results.added(resumable).p99();
+        double base = results.added(plain).p99();
+        add(scenario, "added p99 per event <= 1 ms above paced-1000's", name, resolved
+                ? ms(p99) + " vs plain " + ms(base) : FEW_EVENTS, resolved ? times(
+                        Math.max(p99, Report.LATENCY_FLOOR_MS)
+                        / Math.max(base, Report.LATENCY_FLOOR_MS), "plain") : "-",
+                resolved ? p99 <= base + 1 : null);
     }
 
     private void held(String name, Result held) {

@@ -219,6 +219,7 @@ final class LoadClient {
                 + "Content-Type: application/json\r\n"
                 + "Accept: text/event-stream\r\n"
                 + "Authorization: Bearer sk-client-placeholder\r\n"
+                + (scenario.resumable() ? "X-Sluice-Resumable: true\r\n" : "")
                 + "Content-Length: " + body.length() + "\r\n\r\n";
         return (head + body).getBytes(StandardCharsets.UTF_8);
     }

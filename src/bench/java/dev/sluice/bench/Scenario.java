@@ -5,16 +5,28 @@ import java.util.List;
 /**
  * One load shape: how many streams, how many events each, the upstream's pause between events,
  * how long the opening of the streams is spread over, and how many may be open at once.
+ *
+ * @param resumable the requests ask for resumable streams ({@code X-Sluice-Resumable: true}),
+ *     which only Sluice reads: every other target relays them as plain streams
  */
-record Scenario(String name, int streams, int events, int gapMs, int rampMs, int concurrency) {
+record Scenario(String name, int streams, int events, int gapMs, int rampMs, int concurrency,
+        boolean resumable) {
+
+    /** A plain scenario. */
+    Scenario(String name, int streams, int events, int gapMs, int rampMs, int concurrency) {
+        this(name, streams, events, gapMs, rampMs, concurrency, false);
+    }
 
     /** The presets run by {@code all}, in order. */
     static final List<Scenario> ALL = List.of(
             new Scenario("paced-100", 100, 200, 20, 200, 100),
             new Scenario("paced-1000", 1_000, 100, 50, 1_000, 1_000),
+            new Scenario("paced-1000-resumable", 1_000, 100, 50, 1_000, 1_000, true),
             new Scenario("held-8k", 8_000, 60, 1_000, 4_000, 8_000),
             new Scenario("firehose", 50, 20_000, 0, 0, 50));
     static final Scenario SMOKE = new Scenario("smoke", 10, 20, 10, 0, 10);
+    static final Scenario SMOKE_RESUMABLE = new Scenario("smoke-resumable", 10, 20, 10, 0, 10,
+            true);
     /** Not reported: bring every process's JIT to speed, per event, per request and paced. */
     static final List<Scenario> WARM_UP = warmUp();
     /** Time to first byte with one stream at a time. */
@@ -25,7 +37,7 @@ record Scenario(String name, int streams, int events, int gapMs, int rampMs, int
             return ALL;
         }
         if (name.equals(SMOKE.name())) {
-            return List.of(SMOKE);
+            return List.of(SMOKE, SMOKE_RESUMABLE);
         }
         for (Scenario scenario : ALL) {
             if (scenario.name().equals(name)) {

@@ -21,9 +21,10 @@ public final class Cors extends HttpFilter {
             + "anthropic-beta, anthropic-dangerous-direct-browser-access, x-api-key, "
             + "X-Stainless-Lang, X-Stainless-Package-Version, X-Stainless-OS, X-Stainless-Arch, "
             + "X-Stainless-Runtime, X-Stainless-Runtime-Version, X-Stainless-Retry-Count, "
-            + "X-Stainless-Timeout, X-Stainless-Helper-Method, X-Stainless-Async";
+            + "X-Stainless-Timeout, X-Stainless-Helper-Method, X-Stainless-Async, "
+            + "Last-Event-ID, X-Sluice-Resumable";
     private static final String EXPOSED_HEADERS = "X-Request-Id, X-Upstream-Request-Id, "
-            + "request-id, Retry-After, openai-processing-ms";
+            + "request-id, Retry-After, openai-processing-ms, X-Sluice-Stream-Id";
 
     private final Set<String> origins;
 
@@ -43,7 +44,7 @@ public final class Cors extends HttpFilter {
         if ("OPTIONS".equals(request.getMethod())
                 && request.getHeader("Access-Control-Request-Method") != null) {
             if (allowed) {
-                response.setHeader("Access-Control-Allow-Methods", "POST, GET, OPTIONS");
+                response.setHeader("Access-Control-Allow-Methods", "POST, GET, DELETE, OPTIONS");
                 response.setHeader("Access-Control-Allow-Headers", ALLOWED_HEADERS);
                 response.setHeader("Access-Control-Max-Age", "600");
             }

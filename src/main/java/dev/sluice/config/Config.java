@@ -25,6 +25,7 @@ import java.util.TreeSet;
  * @param logContent whether the stream's log line carries the assembled answer
  * @param metrics who may read {@code GET /metrics}
  * @param connections the embedded server's bounds on client connections
+ * @param resume how resumable streams are kept
  * @param sharing how limits and budgets are shared with other instances through Redis, or null
  *     when each instance counts them in its own memory
  */
@@ -46,6 +47,7 @@ public record Config(
         Duration simulatedTokenDelay,
         String demoModel,
         Connections connections,
+        Resume resume,
         Sharing sharing) {
 
     private static final String CONFIG = "SLUICE_CONFIG";
@@ -82,6 +84,10 @@ public record Config(
     private static final String REDIS_LIMITS_FAIL_OPEN = "SLUICE_REDIS_LIMITS_FAIL_OPEN";
     private static final String REDIS_BUDGETS_FAIL_OPEN = "SLUICE_REDIS_BUDGETS_FAIL_OPEN";
     private static final String LOG_FORMAT = "SLUICE_LOG_FORMAT";
+    private static final String RESUME_RETENTION = "SLUICE_RESUME_RETENTION";
+    private static final String RESUME_MEMORY = "SLUICE_RESUME_MEMORY";
+    private static final String RESUME_GRACE = "SLUICE_RESUME_GRACE";
+    private static final String RESUME_SECRET = "SLUICE_RESUME_SECRET";
     private static final Set<String> LOG_FORMATS = Set.of("text", "json");
     private static final Set<String> KNOWN = Set.of(HOST, PORT, ROUTES, ACCESS, CORS_ORIGINS,
             CONNECT_TIMEOUT,
@@ -89,7 +95,8 @@ public record Config(
             RETRY_MAX_WAIT, SHUTDOWN_GRACE, MAX_DRAINS, MAX_LINE_BYTES, MAX_BODY_BYTES,
             TRANSCRIPT_BYTES, LOG_CONTENT, METRICS, SIMULATED_TOKEN_DELAY, DEMO_MODEL, MAX_CONNECTIONS,
             MIN_REQUEST_RATE, HEADER_TIMEOUT, REDIS_URL, REDIS_PREFIX, REDIS_TIMEOUT, REDIS_LEASE,
-            REDIS_LIMITS_FAIL_OPEN, REDIS_BUDGETS_FAIL_OPEN);
+            REDIS_LIMITS_FAIL_OPEN, REDIS_BUDGETS_FAIL_OPEN, RESUME_RETENTION, RESUME_MEMORY,
+            RESUME_GRACE);
 
     /** Who may read the metrics: this machine only, anyone, or nobody (not served). */
     public enum MetricsAccess { LOOPBACK, ANYONE, OFF }
@@ -113,6 +120,14 @@ public record Config(
         Objects.requireNonNull(simulatedTokenDelay, "simulatedTokenDelay");
         Objects.requireNonNull(demoModel, "demoModel");
         Objects.requireNonNull(connections, "connections");
+        Objects.requireNonNull(resume, "resume");
+    }
+
+    /** The settings as they were, with resumable streams kept as {@code resume} says. */
+    public Config withResume(Resume resume) {
+        return new Config(host, port, routes, access, corsOrigins, timeouts, retries,
+                shutdownGrace, maxDrains, maxLineBytes, maxBodyBytes, transcriptBytes, logContent,
+                metrics, simulatedTokenDelay, demoModel, connections, resume, sharing);
     }
 
     /** Settings without sharing: each instance counts limits and budgets on its own. */
@@ -120,10 +135,10 @@ public record Config(
             Set<String> corsOrigins, Timeouts timeouts, Retries retries, Duration shutdownGrace,
             int maxDrains, int maxLineBytes, int maxBodyBytes, int transcriptBytes,
             boolean logContent, MetricsAccess metrics, Duration simulatedTokenDelay,
-            String demoModel, Connections connections) {
+            String demoModel, Connections connections, Resume resume) {
         this(host, port, routes, access, corsOrigins, timeouts, retries, shutdownGrace, maxDrains,
                 maxLineBytes, maxBodyBytes, transcriptBytes, logContent, metrics,
-                simulatedTokenDelay, demoModel, connections, null);
+                simulatedTokenDelay, demoModel, connections, resume, null);
     }
 
     /** A client limited to a route that does not exist would be refused everything, silently. */
@@ -152,7 +167,7 @@ public record Config(
     public static Config load(Map<String, String> env, Properties system) {
         checkLogFormat(env, system);
         Settings s = Settings.load(env, system, CONFIG, KNOWN,
-                Set.of("OPENAI_API_KEY", "ANTHROPIC_API_KEY", REDIS_PASSWORD));
+                Set.of("OPENAI_API_KEY", "ANTHROPIC_API_KEY", REDIS_PASSWORD, RESUME_SECRET));
         return new Config(
                 s.string(HOST, "127.0.0.1"),
                 s.integer(PORT, 8080, 0, 65535),
@@ -173,6 +188,7 @@ public record Config(
                 s.duration(SIMULATED_TOKEN_DELAY, Duration.ofMillis(30), true),
                 s.string(DEMO_MODEL, "gpt-4o-mini"),
                 connections(s),
+                resume(s),
                 sharing(s));
     }
 
@@ -192,6 +208,19 @@ public record Config(
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage());
         }
+    }
+
+    private static Resume resume(Settings s) {
+        Resume d = Resume.DEFAULTS;
+        String secret = s.raw(RESUME_SECRET);
+        if (secret != null && secret.length() < 32) {
+            throw new ConfigException(Settings.describe(RESUME_SECRET) + " must be at least 32 "
+                    + "characters (e.g. head -c 32 /dev/urandom | base64); it was shorter");
+        }
+        return new Resume(s.duration(RESUME_RETENTION, d.retention(), false),
+                s.integer(RESUME_MEMORY, (int) d.memoryBytes(), 1024, Integer.MAX_VALUE),
+                s.duration(RESUME_GRACE, d.grace(), false),
+                secret == null ? null : new Secret(secret));
     }
 
     private static Connections connections(Settings s) {
@@ -266,7 +295,8 @@ public record Config(
                     + "; relays " + String.join(", ", route.operations().stream()
                             .map(o -> o.method() + " " + route.prefix() + o.path()).toList())
                     + (policy.isEmpty() ? "" : "; " + policy)
-                    + (route.drain() ? "; drains the upstream when its client leaves" : ""));
+                    + (route.drain() ? "; drains the upstream when its client leaves" : "")
+                    + (route.resumable() ? "; every stream resumable" : ""));
         }
         lines.put(Settings.describe(ACCESS), (!access.configured()
                 ? "(none: only this machine may call; callers from other addresses, and "
@@ -317,6 +347,12 @@ public record Config(
                     + (sharing.budgetsFailOpen() ? " (while Redis is away, counted per instance)"
                             : " (while Redis is away, budgeted clients get 503)"));
         }
+        lines.put(Settings.describe(RESUME_RETENTION), Settings.format(resume.retention()));
+        lines.put(Settings.describe(RESUME_MEMORY), Long.toString(resume.memoryBytes()));
+        lines.put(Settings.describe(RESUME_GRACE), Settings.format(resume.grace()));
+        lines.put(Settings.describe(RESUME_SECRET), resume.secret() == null
+                ? "(unset: a random key per process, so a stream URL works on this instance only)"
+                : "(set)");
         return lines;
     }
 }

@@ -18,9 +18,14 @@ import java.util.regex.Pattern;
  * @param operations the requests relayed with the key; any other is refused before it is sent
  * @param missingKey the environment variable that should hold the key of an upstream that needs
  *     one and is unset, so the route answers 503 instead of calling out keyless; else null
+ * @param resumable every stream of the route is resumable (ids, a replay log, resume by id)
  */
 public record Route(String name, String prefix, URI url, String dialect, Secret key,
-        Policy policy, boolean drain, List<Operation> operations, String missingKey) {
+        Policy policy, boolean drain, List<Operation> operations, String missingKey,
+        boolean resumable) {
+
+    /** Sluice's own endpoints for resumable streams under every prefix; never relayed. */
+    public static final String STREAMS = "/streams";
 
     /** The dialects Sluice speaks. */
     public static final Set<String> DIALECTS = Set.of(
@@ -54,6 +59,19 @@ public record Route(String name, String prefix, URI url, String dialect, Secret 
         if (new LinkedHashSet<>(operations).size() != operations.size()) {
             throw new IllegalArgumentException("an operation is listed twice: " + operations);
         }
+        for (Operation operation : operations) {
+            // A placeholder that could match them is shadowed by them, as the README says.
+            if (operation.path().equals(STREAMS) || operation.path().startsWith(STREAMS + "/")) {
+                throw new IllegalArgumentException("'" + operation + "': " + STREAMS + " and "
+                        + STREAMS + "/{id} are Sluice's own (resumable streams), never relayed");
+            }
+        }
+    }
+
+    /** A route whose streams are resumable only when a request asks. */
+    public Route(String name, String prefix, URI url, String dialect, Secret key, Policy policy,
+            boolean drain, List<Operation> operations, String missingKey) {
+        this(name, prefix, url, dialect, key, policy, drain, operations, missingKey, false);
     }
 
     /** A route that has its key, or needs none, and relays the given operations. */
@@ -71,6 +89,21 @@ public record Route(String name, String prefix, URI url, String dialect, Secret 
     /** The same, cancelling the upstream as soon as its client leaves. */
     public Route(String name, String prefix, URI url, String dialect, Secret key, Policy policy) {
         this(name, prefix, url, dialect, key, policy, false);
+    }
+
+    /** The same route with every stream resumable, or only those that ask. */
+    public Route resumable(boolean all) {
+        return new Route(name, prefix, url, dialect, key, policy, drain, operations, missingKey,
+                all);
+    }
+
+    /**
+     * The operation {@code POST <prefix>/streams} starts: the first {@code POST} the route
+     * relays whose path has no placeholder, or null when it has none.
+     */
+    public Operation streamingOperation() {
+        return operations.stream().filter(o -> o.method().equals("POST")
+                && !o.path().contains("{") && !o.path().contains("*")).findFirst().orElse(null);
     }
 
     public boolean simulated() {

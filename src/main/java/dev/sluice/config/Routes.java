@@ -33,7 +33,7 @@ final class Routes {
 
     private static final Set<String> SCALARS = Set.of("prefix", "dialect", "url", "url-env",
             "key-env", "fallback", "enabled", "models", "max-tokens", "on-client-close",
-            "operations");
+            "operations", "resumable");
     private static final Set<String> MAPS = Set.of("force", "default", "query", "header");
     private static final Set<String> SECRET_HEADERS = Set.of("authorization", "x-api-key",
             "api-key", "cookie", "proxy-authorization");
@@ -130,10 +130,15 @@ final class Routes {
                     + onClose + "'");
         }
         String dialect = value(name, "dialect", "openai-chat");
+        String resumable = value(name, "resumable", "false");
+        if (!resumable.equals("true") && !resumable.equals("false")) {
+            throw fail("route." + name + ".resumable", "must be true or false, got '"
+                    + resumable + "'");
+        }
         try {
             return new Route(name, prefix, upstream, dialect, key == null ? null
                     : new Secret(key), policy(name), onClose.equals("drain"),
-                    operations(name, dialect), missingKey);
+                    operations(name, dialect), missingKey, resumable.equals("true"));
         } catch (IllegalArgumentException e) {
             throw new ConfigException(source + ": route " + name + ": " + e.getMessage());
         }

@@ -37,6 +37,11 @@ public final class AnthropicMessages implements Dialect {
     }
 
     @Override
+    public List<SseEvent> stopEvents() {
+        return List.of(SseEvent.of("message_stop", "{\"type\":\"message_stop\"}"));
+    }
+
+    @Override
     public List<SseEvent> errorEvents(String message, String type) {
         return List.of(SseEvent.of("error", envelope(message, type).toString()));
     }

@@ -34,6 +34,15 @@ public interface Dialect {
     /** What ends a stream in-band after a failure: an error event, and the terminal if any. */
     List<SseEvent> errorEvents(String message, String type);
 
+    /**
+     * What ends a stream that Sluice stopped, as the provider ends a stream (OpenAI's
+     * {@code [DONE]}), so that a client finishes as it would at a normal end; empty for a
+     * dialect whose end cannot be written without the provider's own content.
+     */
+    default List<SseEvent> stopEvents() {
+        return List.of();
+    }
+
     /** A JSON error body in this provider's shape, for a refusal before any stream. */
     byte[] errorBody(int status, String message, String type);
 

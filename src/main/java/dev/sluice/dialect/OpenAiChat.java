@@ -43,6 +43,11 @@ public final class OpenAiChat implements Dialect {
     }
 
     @Override
+    public List<SseEvent> stopEvents() {
+        return List.of(SseEvent.of(DONE));
+    }
+
+    @Override
     public byte[] errorBody(int status, String message, String type) {
         return Json.bytes(envelope(message, type));
     }

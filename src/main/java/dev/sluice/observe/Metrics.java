@@ -164,6 +164,18 @@ public final class Metrics implements TranscriptListener {
                 + "that failed; the streams went on").register(registry).increment();
     }
 
+    /**
+     * Something that happened to a resumable stream: {@code resumed}, {@code takeover},
+     * {@code stopped}, {@code grace_expired}, {@code evicted}, {@code trimmed}, {@code expired}
+     * (a finished stream's retention passed), {@code gone} (a resume answered 410).
+     */
+    public void resume(String kind) {
+        meter("resume " + kind, () -> Counter.builder("sluice.resume")
+                .description("resumable streams: resumes, takeovers, stops, grace expiries, log "
+                        + "evictions and trims, resumes too late")
+                .tag("kind", kind).register(registry)).increment();
+    }
+
     /** The Prometheus text exposition of everything above. */
     public String scrape() {
         try {

@@ -12,6 +12,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * The client's side of one stream. The relay thread writes events and the watchdog writes
  * heartbeats, one at a time under a lock, so a heartbeat always falls between two events. Nothing
  * is committed until the first flush, so until then the stream can still become an HTTP error.
+ * On a resumable stream a client that leaves is not an error: writes stop, and the relay reads
+ * on into the replay log.
  */
 final class ClientStream {
 
@@ -26,12 +28,37 @@ final class ClientStream {
     private boolean textEndsLine = true;
     /** Part of an event has been written and the rest is to come: no heartbeat now (lock held). */
     private boolean inEvent;
+    /** The request is over and the response no longer ours (lock held). */
+    private boolean released;
+
+    /** Runs once when a resumable stream's client leaves; null on a plain stream. */
+    private final Runnable gone;
 
     /** @param textOnly the client asked for plain text: only text is written, no events */
     ClientStream(HttpServletResponse response, boolean textOnly) throws IOException {
+        this(response, textOnly, null);
+    }
+
+    /**
+     * A resumable stream's client: when it leaves, nothing more is written and {@code gone}
+     * runs, instead of a {@link ClientGoneException}.
+     */
+    ClientStream(HttpServletResponse response, Runnable gone) throws IOException {
+        this(response, false, gone);
+    }
+
+    private ClientStream(HttpServletResponse response, boolean textOnly, Runnable gone)
+            throws IOException {
         this.response = response;
-        this.writer = new SseWriter(response.getOutputStream());
+        this.writer = response == null ? null : new SseWriter(response.getOutputStream());
         this.textOnly = textOnly;
+        this.gone = gone;
+        this.abandoned = response == null;
+    }
+
+    /** A stream with no client from its start (one started by {@code POST .../streams}). */
+    static ClientStream none() throws IOException {
+        return new ClientStream(null, false, () -> { });
     }
 
     boolean textOnly() {
@@ -55,7 +82,7 @@ final class ClientStream {
                 textEndsLine = text.endsWith("\n");
             }
         } catch (IOException e) {
-            throw new ClientGoneException(e);
+            left(e);
         } finally {
             lock.unlock();
         }
@@ -70,7 +97,7 @@ final class ClientStream {
         try {
             writer.write(item);
         } catch (IOException e) {
-            throw new ClientGoneException(e);
+            left(e);
         } finally {
             lock.unlock();
         }
@@ -90,9 +117,74 @@ final class ClientStream {
             inEvent = more;
             writer.raw(bytes, offset, length);
         } catch (IOException e) {
-            throw new ClientGoneException(e);
+            left(e);
         } finally {
             lock.unlock();
+        }
+    }
+
+    /**
+     * Writes an event's field lines and then {@code end} (its id line and the blank line, or
+     * the blank line alone), without flushing them: one write under the lock, as one event.
+     */
+    void event(byte[] fields, int offset, int length, byte[] end) throws ClientGoneException {
+        if (abandoned) {
+            return;
+        }
+        lock.lock();
+        try {
+            inEvent = false;
+            writer.raw(fields, offset, length);
+            writer.raw(end, 0, end.length);
+        } catch (IOException e) {
+            left(e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Ends the response now, for a resumable stream whose newer reader took over: the client
+     * sees the end of the body, and nothing more is written. May block on a slow client, so
+     * it runs on a thread of its own.
+     */
+    void end() {
+        abandoned = true;
+        lock.lock();
+        try {
+            if (released) {
+                return;
+            }
+            response.getOutputStream().close();
+        } catch (IOException | RuntimeException e) {
+            // the client is gone already: ended either way
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The request is over: from now on nothing touches the response, which the container may
+     * already be reusing for the connection's next request.
+     */
+    void release() {
+        abandoned = true;
+        lock.lock();
+        try {
+            released = true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A write failed: the client left. A resumable stream goes on without it. */
+    private void left(IOException e) throws ClientGoneException {
+        if (gone == null) {
+            throw new ClientGoneException(e);
+        }
+        if (!abandoned) {
+            abandoned = true;
+            gone.run();
         }
     }
 
@@ -107,7 +199,7 @@ final class ClientStream {
                 flushes.setOpaque(flushes.getPlain() + 1);
             }
         } catch (IOException e) {
-            throw new ClientGoneException(e);
+            left(e);
         } finally {
             lock.unlock();
         }
@@ -158,7 +250,12 @@ final class ClientStream {
             flushes.setOpaque(flushes.getPlain() + 1);
             return true;
         } catch (IOException e) {
-            return false;
+            if (gone == null) {
+                return false;
+            }
+            abandoned = true;
+            gone.run(); // the lock is held: the relay thread cannot be running it too
+            return true;
         } finally {
             lock.unlock();
         }
@@ -170,6 +267,9 @@ final class ClientStream {
      * @return false when the stream is already committed and the error must go in-band
      */
     boolean refuse(int status, byte[] json) throws ClientGoneException {
+        if (response == null) {
+            return false;
+        }
         lock.lock();
         try {
             if (response.isCommitted()) {
@@ -179,7 +279,8 @@ final class ClientStream {
             Refusal.sendJson(response, status, json);
             return true;
         } catch (IOException e) {
-            throw new ClientGoneException(e);
+            left(e);
+            return false;
         } finally {
             lock.unlock();
         }

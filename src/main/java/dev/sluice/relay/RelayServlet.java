@@ -5,6 +5,7 @@ import dev.sluice.access.Caller;
 import dev.sluice.access.Quotas;
 import dev.sluice.access.Refusal;
 import dev.sluice.config.Config;
+import dev.sluice.config.Operation;
 import dev.sluice.config.Route;
 import dev.sluice.dialect.Dialect;
 import dev.sluice.dialect.Dialects;
@@ -14,6 +15,8 @@ import dev.sluice.observe.Redaction;
 import dev.sluice.observe.RequestIds;
 import dev.sluice.observe.Transcript;
 import dev.sluice.observe.Transcripts;
+import dev.sluice.resume.ReplayLog;
+import dev.sluice.resume.Resumable;
 import dev.sluice.upstream.Upstream;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServlet;
@@ -33,6 +36,7 @@ import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,7 +45,9 @@ import org.slf4j.MDC;
 /**
  * One route's requests (the operations it relays under its prefix): forwards them to the route's
  * upstream with the route's key and policy, and relays the answer, a stream event by event or a
- * JSON body as is. Each request runs start to end on its own (virtual) thread.
+ * JSON body as is. Each request runs start to end on its own (virtual) thread; a stream started
+ * by {@code POST <prefix>/streams} runs on a virtual thread of its own. Resuming and stopping
+ * are {@link StreamsEndpoint}'s.
  */
 public final class RelayServlet extends HttpServlet {
 
@@ -65,11 +71,13 @@ public final class RelayServlet extends HttpServlet {
     private final Redaction redaction;
     private final Metrics metrics;
     private final Transcripts transcripts;
+    private final StreamsEndpoint streams;
 
     /** The collaborators are shared by every route; {@code config} gives limits and timeouts. */
     public RelayServlet(Route route, Config config, Admission admission, Quotas quotas,
             Upstream upstream, Retry retry, Watchdog watchdog, StreamRelay relay,
-            Redaction redaction, Metrics metrics, Transcripts transcripts) {
+            Redaction redaction, Metrics metrics, Transcripts transcripts,
+            StreamsEndpoint streams) {
         this.route = route;
         this.dialect = Dialects.of(route.dialect());
         this.config = config;
@@ -82,6 +90,7 @@ public final class RelayServlet extends HttpServlet {
         this.redaction = redaction;
         this.metrics = metrics;
         this.transcripts = transcripts;
+        this.streams = streams;
     }
 
     @Override
@@ -92,7 +101,16 @@ public final class RelayServlet extends HttpServlet {
         response.setHeader("X-Request-Id", id);
         MDC.put("request_id", id);
         try {
+            String own = StreamsEndpoint.path(route, request);
+            if (own != null && !own.equals(Route.STREAMS)) {
+                streams.serve(request, response, route, dialect, own);
+                return;
+            }
             Caller caller = admission.admit(request, route);
+            if (own != null) {
+                start(request, response, caller);
+                return;
+            }
             URI target = UpstreamTarget.of(route, request, response);
             ClientRequest sent = ClientRequest.read(request, config.maxBodyBytes(), route.policy(),
                     dialect);
@@ -109,6 +127,81 @@ public final class RelayServlet extends HttpServlet {
                     LogText.of(refusal.getMessage()));
         } finally {
             MDC.remove("request_id");
+        }
+    }
+
+    /**
+     * {@code POST <prefix>/streams}: opens the route's streaming operation with the body as the
+     * chat endpoint takes it, answers 201 with the stream's id and a signed URL to read it by,
+     * and relays the stream into its replay log on a thread of its own. An upstream that fails
+     * before its stream begins is answered as on the chat endpoint.
+     */
+    private void start(HttpServletRequest request, HttpServletResponse response, Caller caller)
+            throws Refusal, IOException {
+        if (!"POST".equals(request.getMethod())) {
+            response.setHeader("Allow", "POST");
+            throw new Refusal(405, "invalid_request_error", request.getMethod() + " is not "
+                    + "allowed on " + route.prefix() + Route.STREAMS + "; POST starts a stream");
+        }
+        Operation operation = route.streamingOperation();
+        if (operation == null) {
+            throw new Refusal(404, "not_found_error", "route " + route.name() + " relays no "
+                    + "POST without placeholders, so " + route.prefix() + Route.STREAMS
+                    + " has nothing to start");
+        }
+        URI target = UpstreamTarget.at(route, request, operation.path());
+        ClientRequest sent = ClientRequest.read(request, config.maxBodyBytes(), route.policy(),
+                dialect);
+        Admission.checkModel(caller, sent.model());
+        if (!sent.stream()) {
+            throw new Refusal(400, "invalid_request_error", route.prefix() + Route.STREAMS
+                    + " starts a stream: send \"stream\": true");
+        }
+        Quotas.Slot slot = quotas.enter(caller);
+        boolean handedOn = false;
+        try {
+            HttpResponse<InputStream> answer = open(target, UpstreamTarget.headers(route, dialect,
+                    request), sent);
+            InputStream body = answer.body();
+            try {
+                int status = answer.statusCode();
+                forwardHeaders(answer.headers(), response);
+                if (status < 200 || status > 299) {
+                    Refusal.sendJson(response, status, upstreamError(status, body,
+                            answer.headers().firstValue("content-encoding").orElse(null)));
+                    return;
+                }
+                if (!isEventStream(answer)) {
+                    throw new Refusal(502, "upstream_error", "the upstream answered "
+                            + route.prefix() + Route.STREAMS + " without an event stream");
+                }
+                Resumable stream = streams.open(route, caller);
+                String encoding = answer.headers().firstValue("content-encoding").orElse(null);
+                Transcript transcript = transcripts.start(route, dialect, sent.model());
+                streams.started(request, response, route, stream);
+                String requestId = MDC.get("request_id");
+                Thread.ofVirtual().name("sluice-stream").start(() -> {
+                    MDC.put("request_id", requestId);
+                    try (slot; body) {
+                        replay(stream, ClientStream.none(), false, body, encoding, sent, caller,
+                                transcript);
+                    } catch (IOException | RuntimeException e) {
+                        LOG.warn("{} stream {} failed: {}", route.name(), stream.id(),
+                                LogText.of(redaction.scrub(String.valueOf(e.getMessage()))));
+                    } finally {
+                        MDC.remove("request_id");
+                    }
+                });
+                handedOn = true;
+            } finally {
+                if (!handedOn) {
+                    body.close();
+                }
+            }
+        } finally {
+            if (!handedOn) {
+                slot.close();
+            }
         }
     }
 
@@ -244,14 +337,71 @@ public final class RelayServlet extends HttpServlet {
                 : "text/event-stream; charset=utf-8");
         response.setHeader("Cache-Control", "no-cache, no-transform");
         response.setHeader("X-Accel-Buffering", "no");
-        ClientStream client = new ClientStream(response, textOnly);
         Transcript transcript = transcripts.start(route, dialect, sent.model());
+        // Plain text has no ids to resume by.
+        if (!textOnly && (route.resumable() || StreamsEndpoint.asked(request))) {
+            Resumable stream = streams.open(route, caller);
+            response.setHeader(StreamsEndpoint.STREAM_ID, stream.id());
+            AtomicReference<Resumable.Reader> reader = new AtomicReference<>();
+            ClientStream client = new ClientStream(response,
+                    () -> stream.detach(reader.get()));
+            // A newer reader ends this client's response, on a thread of its own: the close
+            // may wait for the relay thread's write to a slow client.
+            reader.set(stream.attach(() -> Thread.ofVirtual().name("sluice-takeover")
+                    .start(client::end)));
+            try {
+                replay(stream, client, true, body, encoding, sent, caller, transcript);
+            } finally {
+                client.release();
+            }
+            return;
+        }
+        ClientStream client = new ClientStream(response, textOnly);
         try (Watch watch = watchdog.watch(client, body, route.drain())) {
             relay.run(body, encoding, new StreamRelay.Stream(dialect, client, watch, transcript,
-                    sent.usageRequested(), route.drain()));
+                    sent.usageRequested(), route.drain(), null));
             charge(caller, transcript); // while the stream still counts as open: then it is done
         }
         transcripts.ended(transcript);
+    }
+
+    /**
+     * Relays a resumable stream into its replay log, and to {@code client} while it is there,
+     * until the upstream ends, the stream is stopped or nobody has read it for the grace
+     * period; the log is closed on every way out. One transcript, however many readers came.
+     *
+     * @param attached the client was there from the start: it gets the priming id first
+     */
+    private void replay(Resumable stream, ClientStream client, boolean attached,
+            InputStream body, String encoding, ClientRequest sent, Caller caller,
+            Transcript transcript) throws IOException {
+        ReplayWriter writer = new ReplayWriter(stream, client, config.resume().memoryBytes());
+        ReplayLog.Ending ending = ReplayLog.Ending.FAILED;
+        try (Watch watch = watchdog.watch(attached ? client : null, body, route.drain())) {
+            stream.bind(() -> watch.expire(Watch.Expiry.ABANDONED),
+                    () -> watch.expire(Watch.Expiry.STOPPED));
+            if (attached) {
+                writer.prime();
+            }
+            relay.run(body, encoding, new StreamRelay.Stream(dialect, client, watch, transcript,
+                    sent.usageRequested(), false, writer));
+            charge(caller, transcript);
+            ending = ending(watch.expiry(), transcript.outcome());
+        } finally {
+            stream.close(ending);
+        }
+        transcripts.ended(transcript);
+    }
+
+    private static ReplayLog.Ending ending(Watch.Expiry why, Transcript.Outcome outcome) {
+        if (why == Watch.Expiry.STOPPED) {
+            return ReplayLog.Ending.STOPPED;
+        }
+        if (why == Watch.Expiry.ABANDONED) {
+            return ReplayLog.Ending.ABANDONED;
+        }
+        return outcome == Transcript.Outcome.DONE || outcome == Transcript.Outcome.UPSTREAM_CLOSED
+                ? ReplayLog.Ending.DONE : ReplayLog.Ending.FAILED;
     }
 
     /** Adds the usage the upstream reported to the caller's day, whatever the answer's path. */

@@ -19,7 +19,8 @@ import java.util.concurrent.Semaphore;
  * usage report the relay itself asked for and an error event, which is scrubbed of secrets; one
  * too long to hold passes in pieces, unread. Until the first event is written the response
  * stays uncommitted, so a failure or an error event up to then becomes a plain HTTP error; after
- * it, failures end the stream in-band in the dialect's shape.
+ * it, failures end the stream in-band in the dialect's shape. A resumable stream's events go
+ * through its {@link ReplayWriter} instead, into the replay log and then to the client.
  */
 public final class StreamRelay {
 
@@ -44,9 +45,10 @@ public final class StreamRelay {
      * One stream's parts.
      *
      * @param drain the route drains an upstream whose client left, while permits last
+     * @param replay a resumable stream's log writer, or null for a plain stream
      */
     record Stream(Dialect dialect, ClientStream client, Watch watch, Transcript transcript,
-            boolean usageRequested, boolean drain) {}
+            boolean usageRequested, boolean drain, ReplayWriter replay) {}
 
     /**
      * Relays until the stream ends and records how in the transcript; the caller closes
@@ -132,7 +134,11 @@ public final class StreamRelay {
                 && !s.dialect().mayMatter(bytes, offset, length)) {
             s.transcript().count(length);
             p.written++;
-            s.client().forward(bytes, offset, length, false);
+            if (s.replay() == null) {
+                s.client().forward(bytes, offset, length, false);
+            } else {
+                s.replay().event(bytes, offset, length);
+            }
             return false;
         }
         SseEvent read = blocks.event();
@@ -153,6 +159,12 @@ public final class StreamRelay {
             String text = s.dialect().text(event);
             if (text != null) {
                 s.client().text(text);
+            }
+        } else if (s.replay() != null) {
+            if (event == read) {
+                s.replay().event(bytes, offset, length);
+            } else {
+                s.replay().event(event);
             }
         } else if (event == read) {
             s.client().forward(bytes, offset, length, false);
@@ -180,7 +192,10 @@ public final class StreamRelay {
             s.transcript().passed();
         }
         s.transcript().passedBytes(blocks.length());
-        if (!s.client().textOnly()) {
+        if (s.replay() != null) {
+            s.replay().piece(blocks.array(), blocks.offset(), blocks.length(),
+                    part == BlockScanner.Part.LAST_PIECE);
+        } else if (!s.client().textOnly()) {
             s.client().forward(blocks.array(), blocks.offset(), blocks.length(),
                     part == BlockScanner.Part.PIECE);
         }
@@ -246,6 +261,15 @@ public final class StreamRelay {
             s.transcript().end(Transcript.Outcome.CLIENT_CLOSED, 200, null);
             return;
         }
+        if (why == Watch.Expiry.STOPPED && s.replay() != null) {
+            if (p.passing) {
+                s.replay().dropPiece();
+            }
+            s.replay().stopped(s.dialect());
+            s.client().flush();
+            s.transcript().end(why.outcome(), 200, why.message(timeouts));
+            return;
+        }
         String message = why != null ? why.message(timeouts) : describe(e);
         String type = why != null ? why.type : "upstream_error";
         int status = why != null ? why.status : 502;
@@ -257,7 +281,14 @@ public final class StreamRelay {
             s.transcript().end(outcome, status, message);
             return;
         }
-        if (s.client().textOnly()) {
+        if (s.replay() != null) {
+            if (p.passing) {
+                s.replay().dropPiece();
+            }
+            for (SseEvent event : s.dialect().errorEvents(message, type)) {
+                s.replay().event(event);
+            }
+        } else if (s.client().textOnly()) {
             s.client().text("\n[error: " + message + "]\n");
         } else if (p.passing) {
             // The client holds part of an event: anything written now would join it, and a

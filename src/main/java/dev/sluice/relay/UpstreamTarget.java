@@ -57,6 +57,11 @@ final class UpstreamTarget {
                     + "only plain path segments may follow " + route.prefix());
         }
         allow(route, request, rest, response);
+        return at(route, request, rest);
+    }
+
+    /** The upstream URI of {@code rest}, one of the route's own operations' paths. */
+    static URI at(Route route, HttpServletRequest request, String rest) throws Refusal {
         if (route.missingKey() != null) {
             throw new Refusal(503, "upstream_not_configured", "no " + route.missingKey()
                     + " is set: route '" + route.name() + "' has no key for its upstream, so "

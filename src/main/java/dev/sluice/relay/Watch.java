@@ -23,7 +23,12 @@ final class Watch implements AutoCloseable {
         IDLE(504, "upstream_timeout", "upstream sent nothing for "),
         STREAM(504, "upstream_timeout", "stream exceeded its time limit of "),
         SHUTDOWN(503, "server_shutting_down", "Sluice is shutting down; retry the request"),
-        CLIENT_GONE(499, "client_closed", "client went away");
+        CLIENT_GONE(499, "client_closed", "client went away"),
+        /** A resumable stream that nobody read for the grace period. */
+        ABANDONED(499, "stream_abandoned", "nobody read the stream within the resume grace "
+                + "period, so Sluice cancelled it"),
+        /** A resumable stream stopped by {@code DELETE .../streams/{id}}. */
+        STOPPED(499, "stream_stopped", "the stream was stopped");
 
         final int status;
         final String type;
@@ -39,7 +44,7 @@ final class Watch implements AutoCloseable {
         Transcript.Outcome outcome() {
             return switch (this) {
                 case SHUTDOWN -> Transcript.Outcome.SHUTDOWN;
-                case CLIENT_GONE -> Transcript.Outcome.CLIENT_CLOSED;
+                case CLIENT_GONE, ABANDONED, STOPPED -> Transcript.Outcome.CLIENT_CLOSED;
                 default -> Transcript.Outcome.TIMEOUT;
             };
         }

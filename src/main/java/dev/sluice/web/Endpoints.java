@@ -18,6 +18,9 @@ import dev.sluice.redis.RedisLink;
 import dev.sluice.relay.RelayServlet;
 import dev.sluice.relay.Retry;
 import dev.sluice.relay.StreamRelay;
+import dev.sluice.relay.StreamsEndpoint;
+import dev.sluice.resume.Resumables;
+import dev.sluice.resume.StreamTickets;
 import dev.sluice.relay.Watchdog;
 import dev.sluice.simulated.SimulatedUpstreamServlet;
 import dev.sluice.upstream.Upstream;
@@ -58,10 +61,11 @@ public final class Endpoints implements AutoCloseable {
     private final AtomicBoolean stopping;
     private final Quotas quotas;
     private final RedisLink redis;
+    private final Resumables resumables;
 
     private Endpoints(List<Endpoint> all, List<Filtering> filters, Watchdog watchdog,
             Upstream upstream, Config config, AtomicBoolean stopping, Quotas quotas,
-            RedisLink redis) {
+            RedisLink redis, Resumables resumables) {
         this.all = all;
         this.filters = filters;
         this.watchdog = watchdog;
@@ -70,6 +74,7 @@ public final class Endpoints implements AutoCloseable {
         this.stopping = stopping;
         this.quotas = quotas;
         this.redis = redis;
+        this.resumables = resumables;
     }
 
     public static Endpoints of(Config config) {
@@ -105,6 +110,12 @@ public final class Endpoints implements AutoCloseable {
         Retry retry = new Retry(config.retries());
         StreamRelay relay = new StreamRelay(redaction, config.timeouts(), config.maxLineBytes(),
                 new Semaphore(config.maxDrains()));
+        Resumables resumables = new Resumables(config.resume(), metrics::resume);
+        // A stream's URL lasts as long as the stream may run and its log be kept.
+        StreamsEndpoint streams = new StreamsEndpoint(resumables,
+                new StreamTickets(config.resume().secret(), config.timeouts().stream()
+                        .plus(config.resume().retention())), admission, metrics,
+                config.timeouts().heartbeat());
         AtomicBoolean stopping = new AtomicBoolean();
         InfoServlet info = new InfoServlet(config, () -> !stopping.get(),
                 redis == null ? null : quotas::trouble);
@@ -112,7 +123,7 @@ public final class Endpoints implements AutoCloseable {
         for (Route route : config.routes()) {
             endpoints.add(new Endpoint(route.prefix() + "/*",
                     new RelayServlet(route, config, admission, quotas, upstream, retry, watchdog,
-                            relay, redaction, metrics, transcripts)));
+                            relay, redaction, metrics, transcripts, streams)));
         }
         endpoints.add(new Endpoint(InfoServlet.HEALTH_PATH, info));
         endpoints.add(new Endpoint(InfoServlet.INFO_PATH, info));
@@ -133,7 +144,7 @@ public final class Endpoints implements AutoCloseable {
         filters.add(new Filtering("/*", new PageHeaders()));
         filters.add(new Filtering("/*", new Cors(config.corsOrigins())));
         return new Endpoints(List.copyOf(endpoints), List.copyOf(filters), watchdog, upstream,
-                config, stopping, quotas, redis);
+                config, stopping, quotas, redis, resumables);
     }
 
     public List<Endpoint> all() {
@@ -147,6 +158,11 @@ public final class Endpoints implements AutoCloseable {
     /** False once shutdown has begun: what {@code GET /readyz} says. */
     public boolean ready() {
         return !stopping.get();
+    }
+
+    /** This process's resumable streams and their replay logs. */
+    public Resumables resumables() {
+        return resumables;
     }
 
     /** Streams (and non-streamed answers) being relayed right now. */
@@ -198,6 +214,7 @@ public final class Endpoints implements AutoCloseable {
     @Override
     public void close() {
         watchdog.close();
+        resumables.close();
         upstream.close();
         quotas.close();
         if (redis != null) {

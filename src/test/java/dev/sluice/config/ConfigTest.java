@@ -227,7 +227,27 @@ class ConfigTest {
                         d.stream(), d.heartbeat()),
                 Retries.DEFAULTS, Duration.ofSeconds(30), 100, 4096, 8192, 1 << 20, false,
                 Config.MetricsAccess.LOOPBACK, Duration.ofMillis(5), "llama-3",
-                Connections.DEFAULTS), config);
+                Connections.DEFAULTS, Resume.DEFAULTS), config);
+    }
+
+    @Test
+    void resumableStreamSettingsAreReadAndTheSigningKeyIsASecret(@TempDir Path dir)
+            throws IOException {
+        Config config = load(Map.of("SLUICE_RESUME_GRACE", "5s", "SLUICE_RESUME_RETENTION", "2m",
+                "SLUICE_RESUME_MEMORY", "4096",
+                "SLUICE_RESUME_SECRET", "0123456789abcdef0123456789abcdef"));
+        assertEquals(new Resume(Duration.ofMinutes(2), 4096, Duration.ofSeconds(5),
+                new Secret("0123456789abcdef0123456789abcdef")), config.resume());
+        assertEquals("(set)", config.describe().get(
+                "SLUICE_RESUME_SECRET (-Dsluice.resume-secret)"));
+        ConfigException shortKey = assertThrows(ConfigException.class,
+                () -> load(Map.of("SLUICE_RESUME_SECRET", "short")));
+        assertFalse(shortKey.getMessage().contains("short'"), shortKey.getMessage());
+        Path file = dir.resolve("s.properties");
+        Files.writeString(file, "sluice.resume-secret = 0123456789abcdef0123456789abcdef\n");
+        ConfigException inFile = assertThrows(ConfigException.class,
+                () -> load(Map.of("SLUICE_CONFIG", file.toString())));
+        assertTrue(inFile.getMessage().contains("is a secret"), inFile.getMessage());
     }
 
     // Derived property names

@@ -53,6 +53,10 @@ public final class Relay implements AfterEachCallback {
         sluice.assertNoStreamLeftOpen();
     }
 
+    public RunningSluice sluice() {
+        return sluice;
+    }
+
     public TestClient client() {
         return client;
     }

@@ -53,9 +53,48 @@ public final class TestClient implements AutoCloseable {
         return jetty.newRequest(uri).timeout(30, TimeUnit.SECONDS).send();
     }
 
+    /** GETs with headers and returns the whole response. */
+    public ContentResponse getWith(URI uri, String... headerPairs) throws Exception {
+        Request request = jetty.newRequest(uri);
+        headers(request, headerPairs);
+        return request.timeout(30, TimeUnit.SECONDS).send();
+    }
+
+    /** Sends an OPTIONS request (a CORS preflight) and returns the whole response. */
+    public ContentResponse options(URI uri, String... headerPairs) throws Exception {
+        Request request = jetty.newRequest(uri).method("OPTIONS");
+        headers(request, headerPairs);
+        return request.timeout(30, TimeUnit.SECONDS).send();
+    }
+
+    /** Sends a DELETE and returns the whole response. */
+    public ContentResponse delete(URI uri, String... headerPairs) throws Exception {
+        Request request = jetty.newRequest(uri).method("DELETE");
+        headers(request, headerPairs);
+        return request.timeout(30, TimeUnit.SECONDS).send();
+    }
+
+    /** GETs {@code uri} and returns once the response headers arrive, the body streaming. */
+    public Stream streamGet(URI uri, String... headerPairs) throws Exception {
+        Request request = jetty.newRequest(uri);
+        headers(request, headerPairs);
+        return open(request);
+    }
+
     /** POSTs JSON and returns once the response headers arrive, with the body still streaming. */
     public Stream stream(URI uri, String json, String... headerPairs) throws Exception {
-        Request request = request(uri, json, headerPairs);
+        return open(request(uri, json, headerPairs));
+    }
+
+    private static void headers(Request request, String... headerPairs) {
+        for (int i = 0; i < headerPairs.length; i += 2) {
+            String name = headerPairs[i];
+            String value = headerPairs[i + 1];
+            request.headers(headers -> headers.put(name, value));
+        }
+    }
+
+    private Stream open(Request request) throws Exception {
         InputStreamResponseListener listener = new InputStreamResponseListener();
         request.send(listener);
         Response response = listener.get(30, TimeUnit.SECONDS);
@@ -117,6 +156,23 @@ public final class TestClient implements AutoCloseable {
                 items.add(item);
             }
             return items;
+        }
+
+        /**
+         * The next block as raw text, up to and including its blank line: read byte by byte,
+         * before any other read of this stream, so nothing is buffered past it.
+         */
+        public String rawBlock() throws IOException {
+            java.io.ByteArrayOutputStream block = new java.io.ByteArrayOutputStream();
+            int previous = -1;
+            for (int b = body.read(); b >= 0; b = body.read()) {
+                block.write(b);
+                if (b == '\n' && previous == '\n') {
+                    break;
+                }
+                previous = b;
+            }
+            return block.toString(java.nio.charset.StandardCharsets.UTF_8);
         }
 
         /** Reads the rest of the body as raw bytes. */

@@ -4,6 +4,7 @@ import dev.sluice.config.Access;
 import dev.sluice.config.Config;
 import dev.sluice.config.Connections;
 import dev.sluice.config.Policy;
+import dev.sluice.config.Resume;
 import dev.sluice.config.Retries;
 import dev.sluice.config.Route;
 import dev.sluice.config.Secret;
@@ -33,6 +34,8 @@ public final class TestConfig {
     private Set<String> corsOrigins = Set.of();
     private Connections connections = Connections.DEFAULTS;
     private Sharing sharing;
+    private Resume resume = Resume.DEFAULTS;
+    private boolean resumable;
     private final List<Route> routes = new ArrayList<>();
 
     private TestConfig(URI upstream, Secret key) {
@@ -104,12 +107,25 @@ public final class TestConfig {
         return this;
     }
 
+    /** How resumable streams are kept (short grace and retention for tests that wait). */
+    public TestConfig resume(Resume resume) {
+        this.resume = resume;
+        return this;
+    }
+
+    /** Makes every stream of the default route resumable. */
+    public TestConfig resumable() {
+        this.resumable = true;
+        return this;
+    }
+
     public Config build() {
         List<Route> all = new ArrayList<>(routes);
-        all.addFirst(new Route("openai", "/v1", upstream, "openai-chat", key, policy));
+        all.addFirst(new Route("openai", "/v1", upstream, "openai-chat", key, policy)
+                .resumable(resumable));
         return new Config("127.0.0.1", 0, all, access, corsOrigins, timeouts, retries,
                 shutdownGrace, 2,
                 maxLineBytes, 1 << 20, 1 << 20, logContent, Config.MetricsAccess.LOOPBACK,
-                Duration.ofMillis(1), "gpt-test", connections, sharing);
+                Duration.ofMillis(1), "gpt-test", connections, resume, sharing);
     }
 }
