@@ -75,7 +75,9 @@ public final class Redaction {
         }
         String scrubbed = text;
         for (Secret key : keys) {
-            scrubbed = scrubbed.replace(key.value(), mark(key.value()));
+            if (scrubbed.contains(key.value())) { // its mark is a hash: made only when needed
+                scrubbed = scrubbed.replace(key.value(), mark(key.value()));
+            }
         }
         if (!mayLookLikeKey(scrubbed)) {
             return scrubbed; // most text: one pass over its characters instead of the pattern
