@@ -26,15 +26,20 @@ const HINT_BUSY = 'Esc to stop';
 // HTTP/2 responses carry no reason phrase; these read better than a bare number.
 const REASON = {
   400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found',
-  405: 'Method Not Allowed', 413: 'Payload Too Large', 429: 'Too Many Requests',
+  405: 'Method Not Allowed', 410: 'Gone', 413: 'Payload Too Large', 429: 'Too Many Requests',
   500: 'Internal Server Error', 501: 'Not Implemented', 502: 'Bad Gateway',
   503: 'Service Unavailable', 504: 'Gateway Timeout',
 };
 const touch = matchMedia('(pointer: coarse)');
+// Answers are resumable streams: a connection that breaks mid-answer is picked up where it broke,
+// tried this many times, waiting 0.25 s, 0.5 s, 1 s, ... (at most 8 s) before each try.
+const RESUME_TRIES = 6;
+const RESUME_FIRST_WAIT = 250;
+const RESUME_LONGEST_WAIT = 8000;
 
 let conversation = [];   // OpenAI messages; replaced, never cleared, so a late answer can't leak in
 let model = null;        // from sluice/info; null leaves the choice to the relay
-let current = null;      // { controller } while a request is in flight
+let current = null;      // { controller, stream, sent } while a request is in flight
 let pinned = true;       // follow new text unless the reader scrolled up
 let lastScrollTop = 0;
 
@@ -361,10 +366,113 @@ async function httpError(res) {
   return new RelayError(title, 'The relay gave no further detail.', '', res.status);
 }
 
+/** Auth headers for `sent`, the token a request goes out with (null: none). */
+const bearer = (sent) => (sent !== null ? { Authorization: `Bearer ${sent}` } : {});
+
+/** The response's body as text, fed to `parser` until `finished()` or the end of the body. */
+async function drain(res, parser, finished) {
+  // Keep the byte order mark: the parser drops exactly one, as the format requires.
+  const reader = res.body
+    .pipeThrough(new TextDecoderStream('utf-8', { ignoreBOM: true }))
+    .getReader();
+  try {
+    while (!finished()) {
+      const { value, done: eof } = await reader.read();
+      if (eof) break;
+      parser.feed(value);
+    }
+  } finally {
+    // An event cut off by a broken connection is dropped whole; a resume sends it again.
+    parser.end();
+  }
+  if (finished()) reader.cancel().catch(() => {});
+}
+
+function expectEvents(res) {
+  const type = res.headers.get('content-type') ?? '';
+  if (!type.toLowerCase().startsWith('text/event-stream') || !res.body) {
+    throw new RelayError('Unexpected response', `Expected an event stream, got ${type || 'no content type'}.`);
+  }
+}
+
+/** Waits before resume try `attempt`, less when the browser comes back online; rejects on Stop. */
+function backoff(attempt, signal) {
+  const base = Math.min(RESUME_LONGEST_WAIT, RESUME_FIRST_WAIT * 2 ** (attempt - 1));
+  const ms = base * (0.8 + Math.random() * 0.4); // jitter: pages cut off together come back apart
+  return new Promise((resolve, reject) => {
+    const go = () => {
+      clearTimeout(timer);
+      removeEventListener('online', go);
+      signal.removeEventListener('abort', go);
+      if (signal.aborted) reject(signal.reason);
+      else resolve();
+    };
+    const timer = setTimeout(go, ms);
+    addEventListener('online', go);
+    signal.addEventListener('abort', go);
+  });
+}
+
+/**
+ * Reopens stream `id` after `lastEventId` (GET v1/streams/{id}): the response that continues
+ * it, or a RelayError when Sluice no longer has it or every try failed.
+ */
+async function resume(id, lastEventId, signal, sent) {
+  for (let attempt = 1; attempt <= RESUME_TRIES; attempt++) {
+    setState('reconnecting', `Connection lost · reconnecting (try ${attempt} of ${RESUME_TRIES})…`);
+    await backoff(attempt, signal);
+    let res;
+    try {
+      res = await fetch(`v1/streams/${encodeURIComponent(id)}`, {
+        headers: {
+          Accept: 'text/event-stream',
+          ...(lastEventId && { 'Last-Event-ID': lastEventId }),
+          ...bearer(sent),
+        },
+        cache: 'no-store',
+        signal,
+      });
+    } catch (err) {
+      if (signal.aborted) throw err;
+      continue; // still no network: try again
+    }
+    if (res.ok) {
+      expectEvents(res);
+      return res;
+    }
+    if (res.status === 404 || res.status === 410) {
+      res.body?.cancel().catch(() => {});
+      throw new RelayError('The answer could not be resumed', res.status === 410
+        ? 'Sluice no longer holds the rest of this answer. The part shown is kept.'
+        : 'Sluice no longer knows this answer (it may have restarted). The part shown is kept.',
+      `HTTP ${res.status}`, res.status);
+    }
+    if (res.status === 429 || res.status >= 500) {
+      res.body?.cancel().catch(() => {});
+      continue; // a proxy or Sluice itself not ready yet
+    }
+    throw await httpError(res);
+  }
+  throw new RelayError('The connection was lost', `Sluice could not be reached again after `
+    + `${RESUME_TRIES} tries. The part shown is kept.`);
+}
+
+/** Stops stream `id` at Sluice: aborting the fetch alone would leave it running for a resume. */
+function cancelStream(id, sent) {
+  fetch(`v1/streams/${encodeURIComponent(id)}`, {
+    method: 'DELETE',
+    headers: bearer(sent),
+    keepalive: true, // sent even if the page is closing
+  }).catch(() => {
+    // Unreachable: Sluice cancels it anyway once its grace period passes with no reader.
+  });
+}
+
 async function ask() {
   const history = conversation;
   const controller = new AbortController();
-  current = { controller };
+  const sent = token;
+  current = { controller, stream: null, sent };
   const view = answerView();
   for (const old of ui.turns.querySelectorAll('.retry')) old.remove();
   // An unanswered token form holds no answer: the next question asks again if need be.
@@ -382,16 +490,16 @@ async function ask() {
   let inBand = null;
   let done = false;
   let outcome;
-  const sent = token;
 
   try {
     if (model === null) await loadInfo();
-    const res = await fetch('v1/chat/completions', {
+    let res = await fetch('v1/chat/completions', {
       method: 'POST',
       headers: {
         'Content-Type': 'application/json',
         Accept: 'text/event-stream',
-        ...(sent !== null && { Authorization: `Bearer ${sent}` }),
+        'X-Sluice-Resumable': 'true',
+        ...bearer(sent),
       },
       body: JSON.stringify({
         ...(model && { model }),
@@ -403,10 +511,9 @@ async function ask() {
       signal: controller.signal,
     });
     if (!res.ok) throw await httpError(res);
-    const type = res.headers.get('content-type') ?? '';
-    if (!type.toLowerCase().startsWith('text/event-stream') || !res.body) {
-      throw new RelayError('Unexpected response', `Expected an event stream, got ${type || 'no content type'}.`);
-    }
+    expectEvents(res);
+    const stream = res.headers.get('X-Sluice-Stream-Id');
+    if (current?.controller === controller) current.stream = stream;
 
     const parser = new SseParser((event) => {
       if (done || event.type !== 'message') return;
@@ -438,17 +545,18 @@ async function ask() {
       if (chunk?.usage) usage = chunk.usage;
     });
 
-    // Keep the byte order mark: the parser drops exactly one, as the format requires.
-    const reader = res.body
-      .pipeThrough(new TextDecoderStream('utf-8', { ignoreBOM: true }))
-      .getReader();
-    while (!done) {
-      const { value, done: eof } = await reader.read();
-      if (eof) break;
-      parser.feed(value);
+    for (;;) {
+      try {
+        await drain(res, parser, () => done);
+        break; // the answer's end, or a body that ended without one (said below)
+      } catch (err) {
+        // Only a broken connection is resumed: not Stop, not a stream Sluice did not name.
+        if (controller.signal.aborted || stream === null) throw err;
+      }
+      res = await resume(stream, parser.lastEventId, controller.signal, sent);
+      setState(firstToken === null ? 'waiting' : 'streaming',
+        firstToken === null ? 'Waiting for the first token…' : 'Streaming…');
     }
-    parser.end();
-    if (done) reader.cancel().catch(() => {});
 
     if (inBand) {
       const message = typeof inBand === 'object' ? String(inBand.message ?? '') : String(inBand);
@@ -529,7 +637,9 @@ function submit(text) {
 }
 
 function stop() {
-  current?.controller.abort();
+  if (!current) return;
+  current.controller.abort();
+  if (current.stream !== null) cancelStream(current.stream, current.sent);
 }
 
 function newChat() {

@@ -37,30 +37,33 @@ function sdk(relay = sluice) {
 
 const event = (type, data) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
 
+/** A whole streamed message, each of TOKENS a text delta. */
+function writeMessage(exchange) {
+  exchange.startStream();
+  exchange.write(event('message_start', {
+    message: {
+      id: 'msg_fake', type: 'message', role: 'assistant', model: 'claude-test', content: [],
+      stop_reason: null, stop_sequence: null, usage: { input_tokens: 12, output_tokens: 1 },
+    },
+  }));
+  exchange.write(event('content_block_start', {
+    index: 0, content_block: { type: 'text', text: '' },
+  }));
+  exchange.write(event('ping', {}));
+  for (const text of TOKENS) {
+    exchange.write(event('content_block_delta', {
+      index: 0, delta: { type: 'text_delta', text },
+    }));
+  }
+  exchange.write(event('content_block_stop', { index: 0 }));
+  exchange.write(event('message_delta', {
+    delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 9 },
+  }));
+  exchange.end(event('message_stop', {}));
+}
+
 test('messages.stream() yields the text and the final message', async () => {
-  const served = fake.on('claude-test', (exchange) => {
-    exchange.startStream();
-    exchange.write(event('message_start', {
-      message: {
-        id: 'msg_fake', type: 'message', role: 'assistant', model: 'claude-test', content: [],
-        stop_reason: null, stop_sequence: null, usage: { input_tokens: 12, output_tokens: 1 },
-      },
-    }));
-    exchange.write(event('content_block_start', {
-      index: 0, content_block: { type: 'text', text: '' },
-    }));
-    exchange.write(event('ping', {}));
-    for (const text of TOKENS) {
-      exchange.write(event('content_block_delta', {
-        index: 0, delta: { type: 'text_delta', text },
-      }));
-    }
-    exchange.write(event('content_block_stop', { index: 0 }));
-    exchange.write(event('message_delta', {
-      delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 9 },
-    }));
-    exchange.end(event('message_stop', {}));
-  });
+  const served = fake.on('claude-test', writeMessage);
   const stream = sdk().messages.stream({
     model: 'claude-test',
     max_tokens: 256,
@@ -126,3 +129,38 @@ test('with no key, the README example streams a simulated answer', async () => {
     await keyless.stop();
   }
 });
+
+test('on a resumable route messages.stream() reads the same events: ids and priming unseen',
+  async () => {
+    fake.on('claude-resumable', writeMessage);
+    const resumable = await startSluice({
+      ANTHROPIC_BASE_URL: fake.origin,
+      ANTHROPIC_API_KEY: SLUICE_KEY,
+      SLUICE_ROUTE_ANTHROPIC_RESUMABLE: 'true',
+    });
+    try {
+      const read = async (relay) => {
+        const stream = sdk(relay).messages.stream({
+          model: 'claude-resumable',
+          max_tokens: 256,
+          messages: [{ role: 'user', content: 'Hello' }],
+        });
+        const events = [];
+        const texts = [];
+        stream.on('streamEvent', (streamEvent) => events.push(streamEvent));
+        stream.on('text', (text) => texts.push(text));
+        const { response } = await stream.withResponse();
+        const message = await stream.finalMessage();
+        return { id: response.headers.get('x-sluice-stream-id'), events, texts, message };
+      };
+      const plain = await read(sluice);
+      const resumed = await read(resumable);
+      assert.equal(plain.id, null, 'the plain route is not resumable');
+      assert.match(resumed.id ?? '', /^[A-Za-z0-9_-]{16,}$/, 'the stream was resumable');
+      assert.deepEqual(resumed.events, plain.events, 'the same events, no more');
+      assert.deepEqual(resumed.texts, TOKENS);
+      assert.deepEqual(resumed.message, plain.message);
+    } finally {
+      await resumable.stop();
+    }
+  });

@@ -1,6 +1,7 @@
 // The demo page in headless Chromium (Debian's, driven by playwright-core): answers grow token by
-// token, Stop ends one and closes the provider's connection, errors read as sentences, and
-// behind an access file the page asks for a token and retries with it.
+// token, Stop ends one and closes the provider's connection, errors read as sentences, behind an
+// access file the page asks for a token and retries with it, and an answer whose connection
+// breaks is resumed where it broke.
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -9,7 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before, beforeEach, test } from 'node:test';
 import { chromium } from 'playwright-core';
-import { chunk, FakeProvider } from './support/fake-provider.js';
+import { CutProxy } from './support/cut-proxy.js';
+import { chunk, DONE, FakeProvider } from './support/fake-provider.js';
 import { pause, teardown, within } from './support/flow.js';
 import { ROOT, startSluice, stopAll } from './support/sluice.js';
 
@@ -19,6 +21,7 @@ const SHOTS = path.join(ROOT, 'target');
 let fake;
 let simulated;  // Sluice with its simulated upstream, paced so streaming can be watched
 let relay;      // Sluice relaying to the fake provider
+let proxy;      // a proxy in front of relay that the tests cut like a dropped network
 let browser;
 let page;
 let pageErrors;
@@ -37,11 +40,13 @@ before(async () => {
         '--disable-component-update', '--no-first-run', '--disable-sync'],
     }),
   ]);
+  proxy = await CutProxy.start(relay.url);
   mkdirSync(SHOTS, { recursive: true });
 });
 
 after(() => teardown(
   () => browser?.close(),
+  () => proxy?.close(),
   stopAll,
   () => fake?.close(),
   () => assert.deepEqual(fake?.failures ?? [], [], 'a fake provider script failed'),
@@ -65,6 +70,39 @@ async function ask(sluice, question) {
   await page.locator('#upstream:not([data-kind="pending"])').waitFor();
   await page.locator('#prompt').fill(question);
   await page.locator('#prompt').press('Enter');
+}
+
+/** A promise and the function that settles it: a step a fake provider's script waits for. */
+function gate() {
+  let open;
+  const opened = new Promise((resolve) => { open = resolve; });
+  return { open, opened };
+}
+
+/** Resolves once the last answer's text is `text`. */
+const shows = (text) => page.waitForFunction(
+  (want) => document.querySelector('.turn.assistant:last-child .text')?.textContent === want,
+  text, { timeout: 10_000 });
+
+/**
+ * Every request the page sends from now on to a path under /v1/, and the stream ids Sluice gave
+ * its answers (X-Sluice-Stream-Id).
+ */
+function requestsToRelay() {
+  const sent = [];
+  const streams = [];
+  page.on('request', (request) => {
+    const { pathname } = new URL(request.url());
+    if (pathname.startsWith('/v1/')) {
+      sent.push({ method: request.method(), path: pathname, headers: request.headers() });
+    }
+  });
+  page.on('response', (response) => {
+    if (new URL(response.url()).pathname === '/v1/chat/completions') {
+      streams.push(response.headers()['x-sluice-stream-id']);
+    }
+  });
+  return { sent, streams };
 }
 
 const answerText = () => page.locator('.turn.assistant .text').last().textContent();
@@ -114,6 +152,7 @@ test('Stop ends the answer and the provider sees its connection close', async ()
       await pause(30, exchange.gone);
     }
   });
+  const { sent, streams } = requestsToRelay();
   await ask(relay, 'Keep talking until I stop you.');
   await page.waitForFunction(
     () => (document.querySelector('.turn.assistant:last-child .text')?.textContent ?? '')
@@ -125,6 +164,11 @@ test('Stop ends the answer and the provider sees its connection close', async ()
   const { complete } = await within(5_000, exchange.closed, 'the provider to see the close');
   assert.equal(complete, false, 'the provider saw the connection close mid-answer');
   assert.ok(written < 1000, `the provider stopped after ${written} words`);
+  // The answer was resumable, so leaving alone would not have stopped it: DELETE did.
+  const [post, ...others] = sent;
+  assert.equal(post.headers['x-sluice-resumable'], 'true');
+  assert.equal(streams.length, 1);
+  assert.deepEqual(others.map((r) => `${r.method} ${r.path}`), [`DELETE /v1/streams/${streams[0]}`]);
   await page.locator('body[data-state="stopped"]').waitFor({ timeout: 5_000 });
   assert.equal(await page.locator('.turn.assistant .tag.stopped').textContent(), 'Stopped');
   assert.equal(await page.locator('#status-text').textContent(),
@@ -241,4 +285,113 @@ test('behind an access file the page asks for a token, retries with it and can f
     await page.waitForFunction(() => document.querySelectorAll('.turn.user').length === 3);
     await page.locator('.turn.assistant .token-form').waitFor({ timeout: 10_000 });
     assert.equal(await page.locator('.token-form').count(), 1, 'the unanswered form gave way');
+  });
+
+// Chromium's network emulation (playwright's setOffline, CDP Network.emulateNetworkConditions and
+// emulateNetworkConditionsByRule) fails new requests but leaves a response body that is already
+// streaming untouched (Chromium 156), so these tests break the connection where a network
+// breaks it: in a TCP proxy between the page and Sluice, which resets it on both sides.
+
+test('a connection cut mid-answer is resumed: the whole answer once, after "reconnecting"',
+  async () => {
+    const question = 'Tell me a story that survives a dropped connection.';
+    const words = ['Once', ' upon', ' a', ' time', ' the', ' network', ' dropped,', ' and',
+      ' the', ' story', ' went', ' on.'];
+    const cut = gate();
+    const resumed = gate();
+    const served = fake.on(question, async (exchange) => {
+      exchange.startStream();
+      exchange.write(chunk({ role: 'assistant', content: '' }));
+      for (const word of words.slice(0, 4)) exchange.write(chunk({ content: word }));
+      await within(20_000, cut.opened, 'the page to lose its connection');
+      // Written while the page has no connection: Sluice keeps them for its resume.
+      for (const word of words.slice(4, 8)) exchange.write(chunk({ content: word }));
+      await within(20_000, resumed.opened, 'the page to resume');
+      for (const word of words.slice(8)) exchange.write(chunk({ content: word }));
+      exchange.write(chunk({}, { finish: 'stop' }));
+      exchange.write(chunk(null, {
+        usage: { prompt_tokens: 9, completion_tokens: 12, total_tokens: 21 },
+      }));
+      exchange.end(DONE);
+    });
+    const { sent, streams } = requestsToRelay();
+    await ask(proxy, question);
+    await shows(words.slice(0, 4).join(''));
+
+    proxy.cut({ down: true });
+    await page.locator('body[data-state="reconnecting"]').waitFor({ timeout: 10_000 });
+    const status = await page.locator('#status').evaluate((el) => ({
+      role: el.getAttribute('role'), text: el.textContent.trim(),
+    }));
+    assert.equal(status.role, 'status');
+    assert.match(status.text, /^Connection lost · reconnecting \(try \d of \d\)…$/);
+    await page.screenshot({ path: path.join(SHOTS, 'demo-page-reconnecting.png') });
+    cut.open();
+    // One more try refused after the provider wrote: the page keeps trying, with a wait between.
+    const refusedSoFar = await proxy.refusedCount;
+    await within(20_000, proxy.refused(refusedSoFar + 1), 'the page to try again');
+    proxy.up();
+
+    await shows(words.slice(0, 8).join(''));
+    assert.equal(await state(), 'streaming');
+    resumed.open();
+    await page.locator('body[data-state="idle"]').waitFor({ timeout: 10_000 });
+    assert.equal(await answerText(), words.join(''), 'every word once, in order');
+    assert.match(await page.locator('.turn.assistant .meta').last().textContent(), /12 tokens/);
+    assert.equal(await page.locator('.turn.assistant .error').count(), 0);
+    assert.equal(served.count, 1, 'the question was asked once');
+
+    // The page asked for a resumable stream, and resumed after the last event it had: the role
+    // chunk and four words are events 1 to 5.
+    const [id] = streams;
+    assert.match(id, /^[A-Za-z0-9_-]+$/);
+    assert.equal(sent[0].method, 'POST');
+    assert.equal(sent[0].headers['x-sluice-resumable'], 'true');
+    const resumes = sent.filter((r) => r.method === 'GET');
+    assert.ok(resumes.length >= 2, `tried ${resumes.length} times`);
+    assert.deepEqual(new Set(resumes.map((r) => `${r.path} ${r.headers['last-event-id']}`)),
+      new Set([`/v1/streams/${id} ${id}:5`]));
+    assert.equal(sent.length, 1 + resumes.length, 'no other request, no DELETE');
+  });
+
+test('a resume that Sluice can no longer serve (410) ends the answer with a clear message',
+  async () => {
+    // Logs that hold 1 KiB in all: the event after the cut is larger, so it is relayed but not
+    // kept, and a resume from before it cannot be served.
+    const small = await startSluice({
+      OPENAI_BASE_URL: fake.baseUrl, SLUICE_DEMO_MODEL: 'page-model', SLUICE_RESUME_MEMORY: '1024',
+    });
+    const cutOff = await CutProxy.start(small.url);
+    try {
+      const question = 'Tell me something too long to keep.';
+      const cut = gate();
+      fake.on(question, async (exchange) => {
+        exchange.startStream();
+        exchange.write(chunk({ content: 'The start' }));
+        await within(20_000, cut.opened, 'the page to lose its connection');
+        exchange.write(chunk({ content: ` and then ${'much more '.repeat(150)}` }));
+        exchange.end(DONE);
+      });
+      await ask(cutOff, question);
+      await shows('The start');
+      cutOff.cut({ down: true });
+      await page.locator('body[data-state="reconnecting"]').waitFor({ timeout: 10_000 });
+      cut.open();
+      // The stream's transcript is logged when Sluice has relayed it to its end, into the log.
+      await within(20_000, small.logged(/"outcome":"done"/), 'Sluice to finish the stream');
+      cutOff.up();
+
+      const error = page.locator('.turn.assistant .error');
+      await error.waitFor({ timeout: 20_000 });
+      assert.equal(await error.locator('.error-title').textContent(),
+        'The answer could not be resumed');
+      assert.equal(await error.locator('.error-detail').textContent(),
+        'HTTP 410 · Sluice no longer holds the rest of this answer. The part shown is kept.');
+      assert.equal(await answerText(), 'The start');
+      assert.equal(await state(), 'error');
+      assert.equal(await page.locator('#status-text').textContent(),
+        'The answer could not be resumed');
+    } finally {
+      await teardown(() => cutOff.close(), () => small.stop());
+    }
   });

@@ -1,10 +1,12 @@
 // A standard EventSource (the `eventsource` package, WHATWG-conformant) reads Sluice's stream:
-// every event type, id and data arrives as the provider sent it.
+// every event type, id and data arrives as the provider sent it, and through a resumable
+// stream's signed URL its own reconnection resumes a cut stream.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { EventSource } from 'eventsource';
-import { FakeProvider } from './support/fake-provider.js';
+import { CutProxy } from './support/cut-proxy.js';
+import { DONE, FakeProvider } from './support/fake-provider.js';
 import { teardown, within } from './support/flow.js';
 import { startSluice, stopAll } from './support/sluice.js';
 
@@ -109,3 +111,79 @@ test('every event type, id and data comes through as the provider sent it', asyn
   assert.equal(exchange.headers.accept, 'text/event-stream');
   assert.equal(served.count, 2, 'one request each, no reconnect');
 });
+
+test('through its signed URL, EventSource resumes a cut stream by itself: every event once',
+  async () => {
+    // Written before and after the cut; the provider holds the second half until the client has
+    // seen the first and lost its connection.
+    const first = ['{"n":0}', '{"n":1}', '{"n":2}'];
+    const second = ['{"n":3}', '{"n":4}', '{"n":5}'];
+    let broken;
+    const cut = new Promise((resolve) => { broken = resolve; });
+    const served = fake.on('resumed-events', async (exchange) => {
+      exchange.startStream();
+      for (const data of first) exchange.write(`data: ${data}\n\n`);
+      await within(20_000, cut, 'the client to lose its connection');
+      for (const data of second) exchange.write(`data: ${data}\n\n`);
+      exchange.end(DONE);
+    });
+    // The client reaches Sluice through a proxy that resets its connection, as a dropped
+    // network would; Sluice's connection to the provider is untouched.
+    const proxy = await CutProxy.start(sluice.url);
+    try {
+      const started = await fetch(`${proxy.url}v1/streams`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({
+          model: 'resumed-events', stream: true, messages: [{ role: 'user', content: 'Hi' }],
+        }),
+      });
+      assert.equal(started.status, 201);
+      const { id, url } = await started.json();
+      assert.ok(url.startsWith(`${proxy.url}v1/streams/${id}?token=`), url);
+
+      const requests = [];
+      const source = new EventSource(url, {
+        // Only to watch what it sends: the reconnection and its Last-Event-ID are its own.
+        fetch: (input, init) => {
+          requests.push({ url: String(input), lastEventId: init.headers['Last-Event-ID'] });
+          return fetch(input, init);
+        },
+      });
+      const events = [];
+      let errors = 0;
+      const finished = new Promise((resolve) => {
+        source.onmessage = (event) => {
+          events.push({ data: event.data, lastEventId: event.lastEventId });
+          if (events.length === first.length) proxy.cut();
+          if (event.data === '[DONE]') {
+            source.close();
+            resolve();
+          }
+        };
+        source.onerror = () => {
+          errors += 1;
+          // The package reconnects on its own after an error: the stream is not closed.
+          assert.equal(source.readyState, EventSource.CONNECTING);
+          broken();
+        };
+      });
+      try {
+        await within(20_000, finished, 'the resumed stream to reach [DONE]');
+      } finally {
+        source.close();
+      }
+
+      const all = [...first, ...second, '[DONE]'];
+      assert.deepEqual(events, all.map((data, i) => ({ data, lastEventId: `${id}:${i + 1}` })),
+        'every event once, in order, each with its own id');
+      assert.equal(errors, 1, 'one break');
+      assert.deepEqual(requests, [
+        { url, lastEventId: undefined },
+        { url, lastEventId: `${id}:${first.length}` },
+      ]);
+      assert.equal(served.count, 1, 'one upstream request: the second read was a resume');
+    } finally {
+      await proxy.close();
+    }
+  });

@@ -58,20 +58,23 @@ const ask = (model, extra = {}) => ({
   ...extra,
 });
 
+/** A whole streamed answer, each of TOKENS a chunk. */
+function writeTokens(exchange) {
+  exchange.startStream();
+  exchange.write(chunk({ role: 'assistant', content: '' }));
+  for (const token of TOKENS) {
+    const event = chunk({ content: token });
+    // Each event in two writes, so Sluice and the SDK both see events split across reads.
+    const cut = Math.floor(event.length / 2);
+    exchange.write(event.slice(0, cut));
+    exchange.write(event.slice(cut));
+  }
+  exchange.write(chunk({}, { finish: 'stop' }));
+  exchange.end(DONE);
+}
+
 test('a stream iterated to the end gives exactly the upstream text', async () => {
-  const served = fake.on('stream-text', (exchange) => {
-    exchange.startStream();
-    exchange.write(chunk({ role: 'assistant', content: '' }));
-    for (const token of TOKENS) {
-      const event = chunk({ content: token });
-      // Each event in two writes, so Sluice and the SDK both see events split across reads.
-      const cut = Math.floor(event.length / 2);
-      exchange.write(event.slice(0, cut));
-      exchange.write(event.slice(cut));
-    }
-    exchange.write(chunk({}, { finish: 'stop' }));
-    exchange.end(DONE);
-  });
+  const served = fake.on('stream-text', writeTokens);
   const stream = await sdk(relay).chat.completions.create(ask('stream-text', { stream: true }));
   let text = '';
   let finish = null;
@@ -86,6 +89,32 @@ test('a stream iterated to the end gives exactly the upstream text', async () =>
     "the provider gets Sluice's key, never the client's token");
   assert.equal(exchange.body.stream, true);
 });
+
+test('a resumable stream (X-Sluice-Resumable) reads as the plain one: ids and priming unseen',
+  async () => {
+    fake.on('stream-resumable', writeTokens);
+    const read = async (client) => {
+      const { data: stream, response } = await client.chat.completions
+        .create(ask('stream-resumable', { stream: true }))
+        .withResponse();
+      const parts = [];
+      for await (const part of stream) parts.push(part);
+      return { id: response.headers.get('x-sluice-stream-id'), parts };
+    };
+    const plain = await read(sdk(relay));
+    const resumable = await read(new OpenAI({
+      baseURL: `${relay.url}v1`,
+      apiKey: 'client-token-not-forwarded',
+      defaultHeaders: { 'X-Sluice-Resumable': 'true' },
+      maxRetries: 0,
+      timeout: 20_000,
+    }));
+    assert.equal(plain.id, null, 'a plain stream is not resumable');
+    assert.match(resumable.id ?? '', /^[A-Za-z0-9_-]{16,}$/, 'the stream was resumable');
+    assert.deepEqual(resumable.parts, plain.parts, 'the same chunks, no more');
+    assert.equal(resumable.parts.map((p) => p.choices[0]?.delta?.content ?? '').join(''),
+      TOKENS.join(''));
+  });
 
 test('stream_options.include_usage delivers usage, and the stream matches stream:false',
   async () => {

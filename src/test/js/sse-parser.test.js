@@ -118,3 +118,22 @@ test('a parser reused after end() starts clean', () => {
   parser.end();
   assert.deepEqual(seen, ['whole']);
 });
+
+test('ids: a block with an id and no data sets the last event id and dispatches nothing', () => {
+  const seen = [];
+  const parser = new SseParser((event) => seen.push(event));
+  // A resumable stream's priming block: an id to resume from before any event.
+  parser.feed('id: s:0\n\n');
+  assert.deepEqual(seen, []);
+  assert.equal(parser.lastEventId, 's:0');
+  parser.feed('data: a\nid: s:1\n\n: keep-alive\n\ndata: b\n\n');
+  assert.deepEqual(seen.map((e) => [e.data, e.lastEventId]), [['a', 's:1'], ['b', 's:1']],
+    'an id is kept across events and comments until another sets it');
+  parser.feed('id: s:2\u0000x\ndata: c\n\n');
+  assert.equal(seen.at(-1).lastEventId, 's:1', 'an id with NUL is ignored');
+  parser.feed('data: d\nid: s:3\n');
+  parser.end();
+  assert.equal(parser.lastEventId, 's:1', "an unfinished block's id is not committed");
+  parser.feed('data: e\n\n');
+  assert.equal(seen.at(-1).lastEventId, 's:1', 'the last event id outlives end(), for a resume');
+});

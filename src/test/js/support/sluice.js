@@ -36,11 +36,17 @@ export async function startSluice(env = {}) {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
+  let watches = [];  // { pattern, resolve } until the log matches pattern
   const exited = new Promise((resolve) => child.once('exit', resolve));
   const sluice = {
     url: null,
     /** Everything Sluice has logged so far. */
     log: () => log,
+    /** Resolves once the log matches `pattern`: Sluice said it did something. */
+    logged(pattern) {
+      if (pattern.test(log)) return Promise.resolve();
+      return new Promise((resolve) => watches.push({ pattern, resolve }));
+    },
     kill: () => child.kill('SIGKILL'),
     async stop() {
       running.delete(sluice);
@@ -55,6 +61,7 @@ export async function startSluice(env = {}) {
   const listening = new Promise((resolve, reject) => {
     const read = (text) => {
       log += text;
+      watches = watches.filter((w) => !w.pattern.test(log) || w.resolve());
       const found = LISTENING.exec(log);
       if (found) resolve(found[1]);
     };

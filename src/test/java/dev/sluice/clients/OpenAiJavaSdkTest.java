@@ -2,6 +2,7 @@ package dev.sluice.clients;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.core.http.HttpResponseFor;
 import com.openai.core.http.StreamResponse;
 import com.openai.errors.OpenAIServiceException;
 import com.openai.errors.RateLimitException;
@@ -58,16 +60,7 @@ class OpenAiJavaSdkTest {
 
     @Test
     void streamedTextIsExactlyTheUpstreamText() throws Exception {
-        URI chat = relay.start(exchange -> {
-            exchange.startStream();
-            exchange.write(chunk(role(), null));
-            for (String token : TOKENS) {
-                exchange.write(chunk(content(token), null));
-            }
-            exchange.write(chunk(JSON.createObjectNode(), "stop"));
-            exchange.write("data: [DONE]\n\n");
-            exchange.end();
-        });
+        URI chat = relay.start(OpenAiJavaSdkTest::writeTokens);
         StringBuilder text = new StringBuilder();
         String finish = null;
         try (StreamResponse<ChatCompletionChunk> stream =
@@ -86,6 +79,51 @@ class OpenAiJavaSdkTest {
         FakeUpstream.Request request = relay.upstream().takeRequest();
         assertEquals("Bearer " + RunningSluice.KEY, request.headers().get("authorization"),
                 "the upstream gets Sluice's key, never the client's token");
+    }
+
+    @Test
+    void resumableStreamReadsAsThePlainOneWithoutItsIdsOrPrimingBlock() throws Exception {
+        URI chat = relay.start(OpenAiJavaSdkTest::writeTokens);
+        List<ChatCompletionChunk> plain = new ArrayList<>();
+        String plainId = read(sdk(chat), plain);
+        List<ChatCompletionChunk> resumable = new ArrayList<>();
+        String resumableId;
+        OpenAIClient client = builder(chat).putHeader("X-Sluice-Resumable", "true").build();
+        try {
+            resumableId = read(client, resumable);
+        } finally {
+            client.close();
+        }
+        assertNull(plainId, "a plain stream is not resumable");
+        assertTrue(resumableId != null && resumableId.matches("[A-Za-z0-9_-]{16,}"),
+                "the stream was resumable: " + resumableId);
+        assertEquals(plain, resumable, "the same chunks, no more");
+        StringBuilder text = new StringBuilder();
+        resumable.forEach(c -> c.choices().forEach(ch -> ch.delta().content()
+                .ifPresent(text::append)));
+        assertEquals(String.join("", TOKENS), text.toString());
+    }
+
+    /** Reads a streamed answer to its end into {@code chunks}; its X-Sluice-Stream-Id or null. */
+    private static String read(OpenAIClient client, List<ChatCompletionChunk> chunks) {
+        HttpResponseFor<StreamResponse<ChatCompletionChunk>> response =
+                client.chat().completions().withRawResponse().createStreaming(question("Hi"));
+        try (StreamResponse<ChatCompletionChunk> stream = response.parse()) {
+            stream.stream().forEach(chunks::add);
+        }
+        return response.headers().values("X-Sluice-Stream-Id").stream().findFirst().orElse(null);
+    }
+
+    /** A whole streamed answer, each of TOKENS a chunk. */
+    private static void writeTokens(FakeUpstream.Exchange exchange) throws IOException {
+        exchange.startStream();
+        exchange.write(chunk(role(), null));
+        for (String token : TOKENS) {
+            exchange.write(chunk(content(token), null));
+        }
+        exchange.write(chunk(JSON.createObjectNode(), "stop"));
+        exchange.write("data: [DONE]\n\n");
+        exchange.end();
     }
 
     @Test
@@ -209,13 +247,16 @@ class OpenAiJavaSdkTest {
     }
 
     private OpenAIClient sdk(URI chat) {
-        sdk = OpenAIOkHttpClient.builder()
+        sdk = builder(chat).build();
+        return sdk;
+    }
+
+    private static OpenAIOkHttpClient.Builder builder(URI chat) {
+        return OpenAIOkHttpClient.builder()
                 .baseUrl(chat.resolve("/v1").toString())
                 .apiKey("client-token-not-forwarded")
                 .maxRetries(0) // Sluice's own retries are the subject here, not the SDK's
-                .timeout(Duration.ofSeconds(20))
-                .build();
-        return sdk;
+                .timeout(Duration.ofSeconds(20));
     }
 
     private static Iterable<ChatCompletionChunk> chunks(StreamResponse<ChatCompletionChunk> s) {
