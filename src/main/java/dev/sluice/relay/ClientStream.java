@@ -70,6 +70,11 @@ final class ClientStream {
         abandoned = true;
     }
 
+    /** Whether nothing more is written: the client left, was taken over, or never was. */
+    boolean abandoned() {
+        return abandoned;
+    }
+
     /** Writes plain text without flushing it (text mode). */
     void text(String text) throws ClientGoneException {
         if (abandoned) {
@@ -242,8 +247,10 @@ final class ClientStream {
             return true;
         }
         try {
-            if (inEvent) {
-                return true; // a comment inside a line would become part of it
+            if (abandoned || inEvent) {
+                // Released meanwhile (the response may be the next request's), or a comment
+                // would land inside a line and become part of it.
+                return true;
             }
             writer.comment("keep-alive");
             writer.flush();

@@ -361,6 +361,8 @@ public final class RelayServlet extends HttpServlet {
             relay.run(body, encoding, new StreamRelay.Stream(dialect, client, watch, transcript,
                     sent.usageRequested(), route.drain(), null));
             charge(caller, transcript); // while the stream still counts as open: then it is done
+        } finally {
+            client.release(); // a heartbeat the watchdog started last writes nothing now
         }
         transcripts.ended(transcript);
     }

@@ -153,7 +153,7 @@ final class Watch implements AutoCloseable {
             expire(Expiry.FIRST_EVENT);
         } else if (sawEvent && now - lastItemNanos > timeouts.idle().toNanos()) {
             expire(Expiry.IDLE);
-        } else if (client != null && !client.textOnly()
+        } else if (client != null && !client.textOnly() && !client.abandoned()
                 && now - lastFlushNanos >= timeouts.heartbeat().toNanos()
                 && heartbeatPending.compareAndSet(false, true)) {
             // A write can block on a slow client, so it never runs on the watchdog thread.
