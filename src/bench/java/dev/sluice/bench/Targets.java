@@ -25,7 +25,7 @@ final class Targets implements AutoCloseable {
 
     static final String NGINX = "/usr/sbin/nginx";
     /** The garbage collectors Sluice can be run with. */
-    static final List<String> GCS = List.of("g1", "zgc");
+    static final List<String> GCS = List.of("g1", "zgc", "serial");
     private static final String JAVA = ProcessHandle.current().info().command().orElse("java");
     private static final long START_LIMIT_NANOS = 30_000_000_000L;
 
@@ -88,6 +88,9 @@ final class Targets implements AutoCloseable {
     static List<String> sluiceFlags(String gc) {
         if (gc.equals("g1")) {
             return List.of("-Xmx1g", "-XX:+UseG1GC");
+        }
+        if (gc.equals("serial")) {
+            return List.of("-Xmx1g", "-XX:+UseSerialGC");
         }
         // Generational ZGC is the default mode of ZGC from JDK 23 on, and the only one from 24.
         return Runtime.version().feature() >= 23 ? List.of("-Xmx1g", "-XX:+UseZGC")
