@@ -107,7 +107,7 @@ clean:
 	$(MVN) -q clean
 
 # make bench [SCENARIO=all|smoke|paced-100|paced-1000|paced-1000-resumable|held-8k|firehose]
-# [GC=g1,zgc]
+# [GC=g1,zgc,serial]
 # [SLUICE_OPTS='more JVM flags']: Sluice beside a direct connection, nginx, a byte pump (the
 # shape's floor) and Jetty's proxy; writes target/bench/report.md, report.json and latency.svg.
 SCENARIO ?= all
