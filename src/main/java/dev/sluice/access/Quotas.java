@@ -1,5 +1,7 @@
 package dev.sluice.access;
 
+import dev.sluice.dialect.Dialect;
+
 /**
  * What each caller may still do: open streams, requests per minute and tokens today, counted by
  * this instance alone ({@link LocalQuotas}) or shared with others ({@link SharedQuotas}).
@@ -18,6 +20,12 @@ public interface Quotas extends AutoCloseable {
 
     /** Adds a finished stream's tokens to the caller's day. */
     void spent(Caller caller, long tokens);
+
+    /** Adds the tokens an upstream reported, whatever the answer's path, to the caller's day. */
+    default void charge(Caller caller, Dialect.Usage usage) {
+        spent(caller, (usage.input() == null ? 0 : usage.input())
+                + (usage.output() == null ? 0 : usage.output()));
+    }
 
     /** Whether the quotas can be counted as configured; a reason when not, else null. */
     default String trouble() {

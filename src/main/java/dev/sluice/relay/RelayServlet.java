@@ -24,20 +24,10 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.ConnectException;
 import java.net.URI;
-import java.net.http.HttpConnectTimeoutException;
-import java.net.http.HttpHeaders;
 import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
-import java.time.Duration;
-import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeParseException;
-import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -52,26 +42,20 @@ import org.slf4j.MDC;
 public final class RelayServlet extends HttpServlet {
 
     private static final Logger LOG = LoggerFactory.getLogger(RelayServlet.class);
-    /** Upstream headers worth passing on; never hop-by-hop, length, encoding or account headers. */
-    private static final List<String> FORWARDED_HEADERS = List.of(
-            "request-id", "openai-processing-ms", "openai-version", "retry-after");
-    private static final Pattern RETRY_SECONDS = Pattern.compile("[0-9]{1,10}");
-    private static final int MAX_ERROR_BYTES = 64 * 1024;
-    private static final int MAX_JSON_BYTES = 32 << 20;
 
     private final Route route;
     private final Dialect dialect;
     private final Config config;
     private final Admission admission;
     private final Quotas quotas;
-    private final Upstream upstream;
-    private final Retry retry;
     private final Watchdog watchdog;
     private final StreamRelay relay;
     private final Redaction redaction;
     private final Metrics metrics;
     private final Transcripts transcripts;
     private final StreamsEndpoint streams;
+    private final UpstreamCall call;
+    private final WholeAnswer whole;
 
     /** The collaborators are shared by every route; {@code config} gives limits and timeouts. */
     public RelayServlet(Route route, Config config, Admission admission, Quotas quotas,
@@ -83,14 +67,16 @@ public final class RelayServlet extends HttpServlet {
         this.config = config;
         this.admission = admission;
         this.quotas = quotas;
-        this.upstream = upstream;
-        this.retry = retry;
         this.watchdog = watchdog;
         this.relay = relay;
         this.redaction = redaction;
         this.metrics = metrics;
         this.transcripts = transcripts;
         this.streams = streams;
+        this.call = new UpstreamCall(route, dialect, config, upstream, retry, watchdog,
+                redaction, metrics);
+        this.whole = new WholeAnswer(route, dialect, config, watchdog, redaction, quotas,
+                transcripts);
     }
 
     @Override
@@ -160,14 +146,14 @@ public final class RelayServlet extends HttpServlet {
         Quotas.Slot slot = quotas.enter(caller);
         boolean handedOn = false;
         try {
-            HttpResponse<InputStream> answer = open(target, UpstreamTarget.headers(route, dialect,
-                    request), sent);
+            HttpResponse<InputStream> answer = call.open(target,
+                    UpstreamTarget.headers(route, dialect, request), sent);
             InputStream body = answer.body();
             try {
                 int status = answer.statusCode();
-                forwardHeaders(answer.headers(), response);
+                call.forwardHeaders(answer.headers(), response);
                 if (status < 200 || status > 299) {
-                    Refusal.sendJson(response, status, upstreamError(status, body,
+                    Refusal.sendJson(response, status, call.errorBody(status, body,
                             answer.headers().firstValue("content-encoding").orElse(null)));
                     return;
                 }
@@ -207,124 +193,24 @@ public final class RelayServlet extends HttpServlet {
 
     private void relay(HttpServletRequest request, HttpServletResponse response, URI target,
             ClientRequest sent, Caller caller, long started) throws Refusal, IOException {
-        HttpResponse<InputStream> answer = open(target, UpstreamTarget.headers(route, dialect,
-                request), sent);
+        HttpResponse<InputStream> answer = call.open(target,
+                UpstreamTarget.headers(route, dialect, request), sent);
         try (InputStream body = answer.body()) {
             int status = answer.statusCode();
-            forwardHeaders(answer.headers(), response);
+            call.forwardHeaders(answer.headers(), response);
             String encoding = answer.headers().firstValue("content-encoding").orElse(null);
             if (status < 200 || status > 299) {
-                Refusal.sendJson(response, status, upstreamError(status, body, encoding));
+                Refusal.sendJson(response, status, call.errorBody(status, body, encoding));
                 LOG.info("{} {} upstream error in {} ms", route.name(), status,
                         millisSince(started));
             } else if (isEventStream(answer)) {
                 stream(request, response, body, encoding, sent, caller);
             } else {
-                whole(response, answer, body, encoding, sent, caller, started);
+                whole.send(response, answer, body, encoding, sent, caller, started);
             }
         }
     }
 
-    /**
-     * The upstream headers worth passing on, scrubbed like its error bodies (a provider may echo
-     * anything in them); a {@code Retry-After} that is neither seconds nor an HTTP date is dropped.
-     */
-    private void forwardHeaders(HttpHeaders headers, HttpServletResponse response) {
-        for (String name : FORWARDED_HEADERS) {
-            headers.firstValue(name).map(redaction::scrub)
-                    .filter(value -> !"retry-after".equals(name) || isRetryAfter(value))
-                    .ifPresent(value -> response.setHeader(name, value));
-        }
-        // The provider's own id, for its support desk; X-Request-Id is Sluice's.
-        headers.firstValue("x-request-id").map(redaction::scrub)
-                .ifPresent(value -> response.setHeader("X-Upstream-Request-Id", value));
-    }
-
-    /** RFC 9110 section 10.2.3: delay-seconds or an HTTP-date. */
-    private static boolean isRetryAfter(String value) {
-        if (RETRY_SECONDS.matcher(value).matches()) {
-            return true;
-        }
-        try {
-            DateTimeFormatter.RFC_1123_DATE_TIME.parse(value);
-            return true;
-        } catch (DateTimeParseException e) {
-            return false;
-        }
-    }
-
-    /**
-     * The body for an upstream's error status: its own, scrubbed, or, when it cannot be read (an
-     * encoding that does not decode, a connection that breaks, a body that stalls past the time
-     * limits of an answer), one that says so.
-     */
-    private byte[] upstreamError(int status, InputStream body, String encoding) {
-        try (Watch watch = watchdog.watch(null, body)) {
-            try {
-                byte[] error = Decoding.of(body, encoding).readNBytes(MAX_ERROR_BYTES);
-                return dialect.upstreamErrorBody(status, error, redaction::scrub);
-            } catch (IOException e) {
-                Watch.Expiry why = watch.expiry();
-                String detail = why != null ? why.message(config.timeouts())
-                        : e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-                return dialect.errorBody(status, "upstream answered HTTP " + status + " with an "
-                        + "error body that could not be read: " + redaction.scrub(detail),
-                        "upstream_error");
-            }
-        }
-    }
-
-    /** Calls the upstream, retrying what failed before any byte of an answer. */
-    private HttpResponse<InputStream> open(URI target, Map<String, String> headers,
-            ClientRequest sent) throws Refusal {
-        for (int attempt = 0; ; attempt++) {
-            Duration wait;
-            try {
-                HttpResponse<InputStream> answer = upstream.send(target, headers,
-                        sent.body(), sent.stream(), config.timeouts().response());
-                metrics.upstreamAnswered(route.name(), answer.statusCode());
-                wait = retry.after(attempt, answer);
-                if (wait == null) {
-                    return answer;
-                }
-                metrics.retried(route.name());
-                answer.body().close();
-                LOG.info("{} upstream answered {}; retrying in {} ms", route.name(),
-                        answer.statusCode(), wait.toMillis());
-            } catch (HttpConnectTimeoutException | ConnectException e) {
-                wait = retry.afterConnectFailure(attempt);
-                if (wait == null) {
-                    throw unreachable(e);
-                }
-                metrics.retried(route.name());
-                LOG.info("{} upstream unreachable; retrying in {} ms", route.name(),
-                        wait.toMillis());
-            } catch (HttpTimeoutException e) {
-                throw new Refusal(504, "upstream_timeout", "upstream sent no response headers "
-                        + "within " + config.timeouts().response().toMillis() + " ms");
-            } catch (IOException e) {
-                throw new Refusal(502, "upstream_unreachable", "upstream request failed: "
-                        + redaction.scrub(String.valueOf(e.getMessage())));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new Refusal(503, "server_shutting_down", "request interrupted");
-            }
-            try {
-                Thread.sleep(wait);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new Refusal(503, "server_shutting_down", "request interrupted");
-            }
-        }
-    }
-
-    private Refusal unreachable(IOException e) {
-        if (e instanceof HttpConnectTimeoutException) {
-            return new Refusal(504, "upstream_timeout", "upstream did not accept the connection in "
-                    + config.timeouts().connect().toMillis() + " ms");
-        }
-        return new Refusal(502, "upstream_unreachable", "upstream refused the connection");
-    }
 
     private void stream(HttpServletRequest request, HttpServletResponse response,
             InputStream body, String encoding, ClientRequest sent, Caller caller)
@@ -360,7 +246,8 @@ public final class RelayServlet extends HttpServlet {
         try (Watch watch = watchdog.watch(client, body, route.drain())) {
             relay.run(body, encoding, new StreamRelay.Stream(dialect, client, watch, transcript,
                     sent.usageRequested(), route.drain(), null));
-            charge(caller, transcript); // while the stream still counts as open: then it is done
+            // While the stream still counts as open: then it is done.
+            quotas.charge(caller, transcript.usage());
         } finally {
             client.release(); // a heartbeat the watchdog started last writes nothing now
         }
@@ -387,7 +274,7 @@ public final class RelayServlet extends HttpServlet {
             }
             relay.run(body, encoding, new StreamRelay.Stream(dialect, client, watch, transcript,
                     sent.usageRequested(), false, writer));
-            charge(caller, transcript);
+            quotas.charge(caller, transcript.usage());
             ending = ending(watch.expiry(), transcript.outcome());
         } finally {
             stream.close(ending);
@@ -406,13 +293,6 @@ public final class RelayServlet extends HttpServlet {
                 ? ReplayLog.Ending.DONE : ReplayLog.Ending.FAILED;
     }
 
-    /** Adds the usage the upstream reported to the caller's day, whatever the answer's path. */
-    private void charge(Caller caller, Transcript transcript) {
-        Dialect.Usage usage = transcript.usage();
-        quotas.spent(caller, (usage.input() == null ? 0 : usage.input())
-                + (usage.output() == null ? 0 : usage.output()));
-    }
-
     /** Plain text when the client asks for it and not for an event stream. */
     private static boolean wantsText(HttpServletRequest request) {
         String accept = request.getHeader("Accept");
@@ -420,62 +300,6 @@ public final class RelayServlet extends HttpServlet {
                 && !accept.contains("text/event-stream");
     }
 
-    /**
-     * A non-streamed answer: read whole under the same watch, so it too fails cleanly; charged
-     * and logged with its usage as a stream is.
-     */
-    private void whole(HttpServletResponse response, HttpResponse<InputStream> answer,
-            InputStream body, String encoding, ClientRequest sent, Caller caller, long started)
-            throws IOException {
-        Transcript transcript = transcripts.start(route, dialect, sent.model());
-        byte[] bytes;
-        try (Watch watch = watchdog.watch(null, body)) {
-            try {
-                bytes = Decoding.of(body, encoding).readNBytes(MAX_JSON_BYTES + 1);
-            } catch (IOException e) {
-                Watch.Expiry why = watch.expiry();
-                String message = why != null ? why.message(config.timeouts())
-                        : "upstream answer failed: "
-                                + redaction.scrub(String.valueOf(e.getMessage()));
-                int status = why != null ? why.status : 502;
-                Refusal.sendJson(response, status, dialect.errorBody(status, message,
-                        why != null ? why.type : "upstream_error"));
-                LOG.warn("{} json failed after {} ms: {}", route.name(), millisSince(started),
-                        LogText.of(message));
-                ended(transcript, why != null ? why.outcome()
-                        : Transcript.Outcome.UPSTREAM_FAILED, status, message);
-                return;
-            }
-        }
-        if (bytes.length > MAX_JSON_BYTES) {
-            String message = "upstream answer is larger than " + MAX_JSON_BYTES + " bytes";
-            Refusal.sendJson(response, 502, dialect.errorBody(502, message, "upstream_error"));
-            ended(transcript, Transcript.Outcome.UPSTREAM_FAILED, 502, message);
-            return;
-        }
-        transcript.answered(bytes);
-        charge(caller, transcript); // before the answer goes out: its tokens are spent already
-        response.setStatus(answer.statusCode());
-        response.setContentType(answer.headers().firstValue("content-type")
-                .map(redaction::scrub).orElse("application/json"));
-        response.setContentLength(bytes.length);
-        try {
-            response.getOutputStream().write(bytes);
-            LOG.info("{} {} json in {} ms", route.name(), answer.statusCode(),
-                    millisSince(started));
-            ended(transcript, Transcript.Outcome.DONE, answer.statusCode(), null);
-        } catch (IOException e) {
-            LOG.info("{} {} json: client went away after {} ms", route.name(),
-                    answer.statusCode(), millisSince(started));
-            ended(transcript, Transcript.Outcome.CLIENT_CLOSED, answer.statusCode(), null);
-        }
-    }
-
-    private void ended(Transcript transcript, Transcript.Outcome outcome, int status,
-            String failure) {
-        transcript.end(outcome, status, failure);
-        transcripts.ended(transcript);
-    }
 
     private static boolean isEventStream(HttpResponse<?> answer) {
         return answer.headers().firstValue("content-type")
