@@ -12,8 +12,11 @@ import dev.sluice.testing.TestClient;
 import dev.sluice.testing.WholeBodyClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.eclipse.jetty.client.ContentResponse;
 import org.junit.jupiter.api.AfterAll;
@@ -113,6 +116,38 @@ class TomcatTest {
             OneByOne next = new OneByOne();
             script.set(next::answer);
             next.check(client, tomcat.uri("provider/v1/chat/completions"));
+        }
+    }
+
+    @Test
+    void aResumableStreamDroppedMidAnswerResumesWhole() throws Exception {
+        // On Tomcat the stream runs on a virtual thread handed off with startAsync: the resume
+        // must find the stream, take it over from the dropped connection and follow it live.
+        CountDownLatch dropped = new CountDownLatch(1);
+        script.set(exchange -> {
+            exchange.startStream().write("data: {\"n\":1}\n\n");
+            assertTrue(dropped.await(10, TimeUnit.SECONDS), "the client never dropped");
+            exchange.write("data: {\"n\":2}\n\ndata: [DONE]\n\n").end();
+        });
+        String id;
+        try (TestClient.Stream stream = client.stream(tomcat.uri("provider/v1/chat/completions"),
+                OneByOne.CHAT, "X-Sluice-Resumable", "true")) {
+            id = stream.response().getHeaders().get("X-Sluice-Stream-Id");
+            assertEquals("id: " + id + ":0\n\n", stream.rawBlock());
+            SseEvent first = stream.nextEvent();
+            assertEquals(List.of("{\"n\":1}", id + ":1"), List.of(first.data(), first.id()));
+            stream.abort();
+        }
+        dropped.countDown();
+        try (TestClient.Stream resumed = client.streamGet(
+                tomcat.uri("provider/v1/streams/" + id), "Last-Event-ID", id + ":1")) {
+            List<String> rest = new ArrayList<>();
+            for (SseItem item : resumed.rest()) {
+                if (item instanceof SseEvent event && event.data() != null) {
+                    rest.add(event.data() + " " + event.id());
+                }
+            }
+            assertEquals(List.of("{\"n\":2} " + id + ":2", "[DONE] " + id + ":3"), rest);
         }
     }
 
