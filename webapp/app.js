@@ -36,10 +36,12 @@ const touch = matchMedia('(pointer: coarse)');
 const RESUME_TRIES = 6;
 const RESUME_FIRST_WAIT = 250;
 const RESUME_LONGEST_WAIT = 8000;
+// Stop before Sluice has answered waits this long for the stream's id, to stop it there.
+const STOP_WAIT = 3000;
 
 let conversation = [];   // OpenAI messages; replaced, never cleared, so a late answer can't leak in
 let model = null;        // from sluice/info; null leaves the choice to the relay
-let current = null;      // { controller, stream, sent } while a request is in flight
+let current = null;      // { controller, stream, sent, named, stopping } while one is in flight
 let pinned = true;       // follow new text unless the reader scrolled up
 let lastScrollTop = 0;
 
@@ -472,7 +474,7 @@ async function ask() {
   const history = conversation;
   const controller = new AbortController();
   const sent = token;
-  current = { controller, stream: null, sent };
+  current = { controller, stream: null, sent, named: false, stopping: null };
   const view = answerView();
   for (const old of ui.turns.querySelectorAll('.retry')) old.remove();
   // An unanswered token form holds no answer: the next question asks again if need be.
@@ -513,7 +515,11 @@ async function ask() {
     if (!res.ok) throw await httpError(res);
     expectEvents(res);
     const stream = res.headers.get('X-Sluice-Stream-Id');
-    if (current?.controller === controller) current.stream = stream;
+    if (current?.controller === controller) {
+      current.stream = stream;
+      current.named = true;
+      if (current.stopping !== null) stop(); // Stop came first: now it can reach the stream
+    }
 
     const parser = new SseParser((event) => {
       if (done || event.type !== 'message') return;
@@ -638,9 +644,22 @@ function submit(text) {
 
 function stop() {
   if (!current) return;
+  if (!current.named && current.stopping === null) {
+    // Sluice names a stream with its answer's headers; aborting before them would leave it
+    // generating for a resume nobody can make. Wait for them a little, unless asked again.
+    current.stopping = setTimeout(() => current?.controller.abort(), STOP_WAIT);
+    setState('waiting', 'Stopping…');
+    return;
+  }
+  clearTimeout(current.stopping ?? undefined);
   current.controller.abort();
   if (current.stream !== null) cancelStream(current.stream, current.sent);
 }
+
+// Closing or reloading the page mid-answer stops the stream: no page will resume it.
+window.addEventListener('pagehide', () => {
+  if (current?.stream) cancelStream(current.stream, current.sent);
+});
 
 function newChat() {
   stop();

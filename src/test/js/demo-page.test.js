@@ -177,6 +177,35 @@ test('Stop ends the answer and the provider sees its connection close', async ()
   assert.ok(await page.getByRole('button', { name: 'Send message' }).isVisible());
 });
 
+test('Stop before the first token still stops the provider: the page waits for the stream id',
+  async () => {
+    const answering = gate();
+    const served = fake.on('Stop me before you begin.', async (exchange) => {
+      await answering.opened; // no headers yet: Sluice has not named the stream to the page
+      exchange.startStream();
+      exchange.write(chunk({ role: 'assistant', content: '' }));
+      for (let i = 0; i < 1000 && exchange.write(chunk({ content: `word${i} ` })); i++) {
+        await pause(30, exchange.gone);
+      }
+    });
+    const { sent } = requestsToRelay();
+    await ask(relay, 'Stop me before you begin.');
+    const exchange = await served.next();
+    const deleted = page.waitForRequest((r) => r.method() === 'DELETE', { timeout: 10_000 });
+    await page.getByRole('button', { name: 'Stop generating' }).click();
+    await page.waitForFunction(
+      () => document.querySelector('#status-text')?.textContent === 'Stopping…');
+    answering.open();
+
+    // Well within the 60 s grace period that an abort alone would leave the provider running.
+    const { complete } = await within(5_000, exchange.closed, 'the provider to see the close');
+    assert.equal(complete, false, 'the provider saw the connection close mid-answer');
+    // The page learnt the id from the headers only: the DELETE names a stream of Sluice's.
+    assert.match(new URL((await deleted).url()).pathname, /^\/v1\/streams\/[A-Za-z0-9_-]{22,}$/);
+    await page.locator('body[data-state="stopped"]').waitFor({ timeout: 5_000 });
+    assert.deepEqual(sent.map((r) => r.method), ['POST', 'DELETE']);
+  });
+
 test('an upstream error status shows a readable message', async () => {
   fake.on('Is the provider up?', (exchange) => exchange.json(503, {
     error: {
