@@ -108,15 +108,17 @@ clean:
 
 # make bench [SCENARIO=all|smoke|paced-100|paced-1000|paced-1000-resumable|held-8k|firehose]
 # [GC=g1,zgc,serial]
-# [SLUICE_OPTS='more JVM flags']: Sluice beside a direct connection, nginx, a byte pump (the
-# shape's floor) and Jetty's proxy; writes target/bench/report.md, report.json and latency.svg.
+# [SLUICE_OPTS='more JVM flags'] [REDIS=1]: Sluice beside a direct connection, nginx, a byte pump
+# (the shape's floor) and Jetty's proxy; REDIS=1 adds sluice-g1-redis, Sluice sharing its streams
+# through a redis-server the bench starts; writes target/bench/report.md, report.json, latency.svg.
 SCENARIO ?= all
 GC ?= g1,zgc
+REDIS ?=
 bench: build
 	$(MVN) -q -Pbench compiler:compile@bench dependency:build-classpath@bench-classpath
 	ulimit -n 20000 2>/dev/null || { echo "make bench needs 20000 open files per process:" \
 	  "'ulimit -n 20000' failed (hard limit $$(ulimit -Hn)); raise the hard limit" >&2; exit 1; }; \
-	BENCH_SLUICE_OPTS="$(SLUICE_OPTS)" "$(JDK)/bin/java" -Xmx2g -cp target/bench-classes \
+	BENCH_SLUICE_OPTS="$(SLUICE_OPTS)" BENCH_REDIS="$(REDIS)" "$(JDK)/bin/java" -Xmx2g -cp target/bench-classes \
 	  dev.sluice.bench.BenchMain "$(SCENARIO)" $(JAR) target/bench "$(GC)" \
 	  target/bench-classpath.txt
 

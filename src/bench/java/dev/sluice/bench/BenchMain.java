@@ -53,7 +53,9 @@ public final class BenchMain {
         String classpath = Files.readString(classpathFile).trim();
         long began = System.nanoTime();
         String load = Report.loadAverage();
-        try (Targets targets = Targets.start(dir, jar, gcs, classpath)) {
+        // make bench REDIS=1: Sluice with G1 also runs sharing its streams through Redis.
+        boolean withRedis = "1".equals(System.getenv("BENCH_REDIS"));
+        try (Targets targets = Targets.start(dir, jar, gcs, classpath, withRedis)) {
             Runtime.getRuntime().addShutdownHook(new Thread(targets::close));
             List<Target> live = targets.all().stream().filter(Target::available).toList();
             for (Target target : targets.all()) {

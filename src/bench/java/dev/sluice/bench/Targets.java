@@ -19,11 +19,13 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Starts the processes of a run, each on its own loopback port (the pacing upstream, nginx in
- * front of it, Sluice in front of it with each garbage collector), and stops them all at the end.
+ * front of it, Sluice in front of it with each garbage collector, and, when asked, Sluice with
+ * G1 sharing its resumable streams through a local redis-server), and stops them all at the end.
  */
 final class Targets implements AutoCloseable {
 
     static final String NGINX = "/usr/sbin/nginx";
+    static final String REDIS = "/usr/bin/redis-server";
     /** The garbage collectors Sluice can be run with. */
     static final List<String> GCS = List.of("g1", "zgc", "serial");
     private static final String JAVA = ProcessHandle.current().info().command().orElse("java");
@@ -31,6 +33,8 @@ final class Targets implements AutoCloseable {
 
     private final Path dir;
     private final List<Target> all = new ArrayList<>();
+    /** The redis-server that {@code sluice-g1-redis} shares its streams through, or null. */
+    private Process redis;
 
     private Targets(Path dir) {
         this.dir = dir;
@@ -42,8 +46,8 @@ final class Targets implements AutoCloseable {
      *
      * @param classpath the jar's runtime dependencies and Jetty's proxy, for the JVM peers
      */
-    static Targets start(Path dir, Path jar, List<String> gcs, String classpath)
-            throws IOException {
+    static Targets start(Path dir, Path jar, List<String> gcs, String classpath,
+            boolean withRedis) throws IOException {
         Targets targets = new Targets(dir);
         try {
             Target upstream = targets.add(targets.upstream());
@@ -60,7 +64,10 @@ final class Targets implements AutoCloseable {
                     + "until its end; Jetty set up as Sluice sets it up", classpath,
                     upstream.port()));
             for (String gc : gcs) {
-                targets.add(targets.sluice(jar, gc, upstream.port()));
+                targets.add(targets.sluice(jar, gc, upstream.port(), null));
+            }
+            if (withRedis) {
+                targets.add(targets.sluice(jar, "g1", upstream.port(), targets.redis()));
             }
             return targets;
         } catch (IOException | RuntimeException e) {
@@ -188,32 +195,65 @@ final class Targets implements AutoCloseable {
                 """.formatted(prefix, port, upstreamPort);
     }
 
-    private Target sluice(Path jar, String gc, int upstreamPort) throws IOException {
+    /**
+     * A redis-server on a free loopback port, without persistence, stopped with the run; its
+     * URL.
+     */
+    private String redis() throws IOException {
+        if (!Files.isExecutable(Path.of(REDIS))) {
+            throw new IOException("make bench REDIS=1 needs redis-server: apt-get install "
+                    + "redis-server");
+        }
+        Path home = Files.createDirectories(dir.resolve("redis")).toAbsolutePath();
+        int port = freePort();
+        redis = new ProcessBuilder(REDIS, "--port", Integer.toString(port), "--bind", "127.0.0.1",
+                "--save", "", "--appendonly", "no", "--dir", home.toString())
+                .redirectErrorStream(true).redirectOutput(home.resolve("redis.log").toFile())
+                .start();
+        long start = System.nanoTime();
+        while (!accepts(port)) {
+            if (!redis.isAlive() || System.nanoTime() - start > START_LIMIT_NANOS) {
+                redis.destroyForcibly();
+                throw new IOException("redis-server did not start; see redis/redis.log");
+            }
+            pause();
+        }
+        return "redis://127.0.0.1:" + port;
+    }
+
+    /** @param redisUrl streams shared through this Redis, or null for none */
+    private Target sluice(Path jar, String gc, int upstreamPort, String redisUrl)
+            throws IOException {
         int port = freePort();
         List<String> flags = new ArrayList<>(sluiceFlags(gc));
         flags.addAll(extraFlags());
-        Path cache = dir.resolve("sluice-" + gc + ".aot");
+        String name = "sluice-" + gc + (redisUrl == null ? "" : "-redis");
+        Path cache = dir.resolve(name + ".aot");
         if (Runtime.version().feature() >= 25) {
             // As make run starts it: with an AOT cache from a training run (start, one request).
             train(jar, flags, cache, upstreamPort);
             flags.add("-XX:AOTCache=" + cache);
         }
-        Path pauses = dir.resolve("sluice-" + gc + "-pauses.log").toAbsolutePath();
+        Path pauses = dir.resolve(name + "-pauses.log").toAbsolutePath();
         List<String> logged = new ArrayList<>(flags);
         logged.add(Pauses.flag(pauses));
         ProcessBuilder builder = sluiceProcess(jar, logged, port, upstreamPort)
-                .redirectOutput(dir.resolve("sluice-" + gc + ".log").toFile());
+                .redirectOutput(dir.resolve(name + ".log").toFile());
+        if (redisUrl != null) {
+            builder.environment().put("SLUICE_REDIS_URL", redisUrl);
+        }
         long start = System.nanoTime();
         Process process = builder.start();
         while (!healthy(port)) {
             if (!process.isAlive() || System.nanoTime() - start > START_LIMIT_NANOS) {
                 process.destroyForcibly();
-                throw new IOException("Sluice did not start; see sluice-" + gc + ".log");
+                throw new IOException("Sluice did not start; see " + name + ".log");
             }
             pause();
         }
         double startup = (System.nanoTime() - start) / 1e6;
-        return new Target("sluice-" + gc, String.join(" ", flags), port, process, List.of(),
+        return new Target(name, String.join(" ", flags) + (redisUrl == null ? ""
+                : "; SLUICE_REDIS_URL: a local redis-server"), port, process, List.of(),
                 startup, pauses);
     }
 
@@ -348,6 +388,17 @@ final class Targets implements AutoCloseable {
     public void close() {
         for (Target target : all.reversed()) {
             target.close();
+        }
+        if (redis != null) {
+            redis.destroy();
+            try {
+                if (!redis.waitFor(10, TimeUnit.SECONDS)) {
+                    redis.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                redis.destroyForcibly();
+                Thread.currentThread().interrupt();
+            }
         }
     }
 }

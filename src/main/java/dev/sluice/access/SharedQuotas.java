@@ -28,7 +28,8 @@ import org.slf4j.LoggerFactory;
 public final class SharedQuotas implements Quotas {
 
     private static final Logger LOG = LoggerFactory.getLogger(SharedQuotas.class);
-    private static final Script ADMIT = Script.of(SharedQuotas.class, "admit", "admit.lua");
+    private static final Script ADMIT = Script.listOf(SharedQuotas.class, "admit",
+            "admit.lua");
     private static final Script RENEW = Script.of(SharedQuotas.class, "renew", "renew.lua");
     private static final Script SPEND = Script.of(SharedQuotas.class, "spend", "spend.lua");
 

@@ -88,6 +88,7 @@ public record Config(
     private static final String RESUME_MEMORY = "SLUICE_RESUME_MEMORY";
     private static final String RESUME_GRACE = "SLUICE_RESUME_GRACE";
     private static final String RESUME_SECRET = "SLUICE_RESUME_SECRET";
+    private static final String RESUME_EVENTS = "SLUICE_RESUME_EVENTS";
     private static final Set<String> LOG_FORMATS = Set.of("text", "json");
     private static final Set<String> KNOWN = Set.of(HOST, PORT, ROUTES, ACCESS, CORS_ORIGINS,
             CONNECT_TIMEOUT,
@@ -96,7 +97,7 @@ public record Config(
             TRANSCRIPT_BYTES, LOG_CONTENT, METRICS, SIMULATED_TOKEN_DELAY, DEMO_MODEL, MAX_CONNECTIONS,
             MIN_REQUEST_RATE, HEADER_TIMEOUT, REDIS_URL, REDIS_PREFIX, REDIS_TIMEOUT, REDIS_LEASE,
             REDIS_LIMITS_FAIL_OPEN, REDIS_BUDGETS_FAIL_OPEN, RESUME_RETENTION, RESUME_MEMORY,
-            RESUME_GRACE);
+            RESUME_GRACE, RESUME_EVENTS);
 
     /** Who may read the metrics: this machine only, anyone, or nobody (not served). */
     public enum MetricsAccess { LOOPBACK, ANYONE, OFF }
@@ -220,7 +221,8 @@ public record Config(
         return new Resume(s.duration(RESUME_RETENTION, d.retention(), false),
                 s.integer(RESUME_MEMORY, (int) d.memoryBytes(), 1024, Integer.MAX_VALUE),
                 s.duration(RESUME_GRACE, d.grace(), false),
-                secret == null ? null : new Secret(secret));
+                secret == null ? null : new Secret(secret),
+                s.integer(RESUME_EVENTS, (int) d.maxEvents(), 10, Integer.MAX_VALUE));
     }
 
     private static Connections connections(Settings s) {
@@ -350,6 +352,10 @@ public record Config(
         lines.put(Settings.describe(RESUME_RETENTION), Settings.format(resume.retention()));
         lines.put(Settings.describe(RESUME_MEMORY), Long.toString(resume.memoryBytes()));
         lines.put(Settings.describe(RESUME_GRACE), Settings.format(resume.grace()));
+        if (sharing != null) {
+            lines.put(Settings.describe(RESUME_EVENTS), resume.maxEvents()
+                    + " (about, per stream log in Redis)");
+        }
         lines.put(Settings.describe(RESUME_SECRET), resume.secret() == null
                 ? "(unset: a random key per process, so a stream URL works on this instance only)"
                 : "(set)");

@@ -12,11 +12,20 @@ import java.util.Objects;
  * @param grace how long an upstream goes on with no reader before it is cancelled
  * @param secret signs the URLs that {@code POST .../streams} hands out; null draws a random key
  *     at start-up, good for one instance only
+ * @param maxEvents with Redis, about how many events each stream's log keeps (XADD MAXLEN ~)
  */
-public record Resume(Duration retention, long memoryBytes, Duration grace, Secret secret) {
+public record Resume(Duration retention, long memoryBytes, Duration grace, Secret secret,
+        long maxEvents) {
 
+    /** Events a stream's log in Redis keeps by default: far more than an answer has. */
+    public static final long MAX_EVENTS = 100_000;
     public static final Resume DEFAULTS = new Resume(Duration.ofMinutes(5), 64L << 20,
             Duration.ofSeconds(60), null);
+
+    /** With the default bound on each log in Redis. */
+    public Resume(Duration retention, long memoryBytes, Duration grace, Secret secret) {
+        this(retention, memoryBytes, grace, secret, MAX_EVENTS);
+    }
 
     public Resume {
         Objects.requireNonNull(retention, "retention");
@@ -27,6 +36,9 @@ public record Resume(Duration retention, long memoryBytes, Duration grace, Secre
         }
         if (memoryBytes < 1024) {
             throw new IllegalArgumentException("the replay memory must be at least 1024 bytes");
+        }
+        if (maxEvents < 10) {
+            throw new IllegalArgumentException("a log in Redis must keep at least 10 events");
         }
     }
 }

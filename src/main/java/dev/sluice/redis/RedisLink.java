@@ -12,6 +12,7 @@ import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.XAddArgs;
 import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.cluster.ClusterClientOptions;
@@ -19,6 +20,8 @@ import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.Delay;
 import java.time.Duration;
@@ -30,6 +33,9 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,7 +43,9 @@ import org.slf4j.LoggerFactory;
  * Sluice's one connection to Redis, a single server or a cluster, shared by every thread: Lettuce
  * multiplexes the calls of all virtual threads on it and reconnects by itself. Every call has the
  * configured time limit and fails as a {@link RedisFailure}; whether the last one worked is what
- * {@link #trouble()} reports. Thread-safe.
+ * {@link #trouble()} reports. A second connection, from the same client, carries the pub/sub
+ * messages that resumable streams wait on, since a subscribed connection can send nothing else.
+ * Thread-safe.
  */
 public final class RedisLink implements AutoCloseable {
 
@@ -54,19 +62,24 @@ public final class RedisLink implements AutoCloseable {
     private final AutoCloseable client;
     private final StatefulConnection<String, String> connection;
     private final RedisClusterAsyncCommands<String, String> commands;
+    private final Supplier<StatefulRedisPubSubConnection<String, String>> pubSubs;
+    /** Opened by the first {@link #listen}; null before. */
+    private StatefulRedisPubSubConnection<String, String> pubSub;
     private final long timeoutNanos;
     /** Why the last call failed, or null when it worked. */
     private final AtomicReference<String> trouble = new AtomicReference<>();
 
     private RedisLink(Sharing sharing, Metrics metrics, ClientResources resources,
             AutoCloseable client, StatefulConnection<String, String> connection,
-            RedisClusterAsyncCommands<String, String> commands) {
+            RedisClusterAsyncCommands<String, String> commands,
+            Supplier<StatefulRedisPubSubConnection<String, String>> pubSubs) {
         this.sharing = sharing;
         this.metrics = metrics;
         this.resources = resources;
         this.client = client;
         this.connection = connection;
         this.commands = commands;
+        this.pubSubs = pubSubs;
         this.timeoutNanos = sharing.timeout().toNanos();
     }
 
@@ -101,7 +114,7 @@ public final class RedisLink implements AutoCloseable {
             }
             if (!cluster) {
                 return new RedisLink(sharing, metrics, resources, single::shutdown, connection,
-                        connection.async());
+                        connection.async(), single::connectPubSub);
             }
             connection.close();
             single.shutdown();
@@ -130,7 +143,7 @@ public final class RedisLink implements AutoCloseable {
         try {
             StatefulRedisClusterConnection<String, String> connection = cluster.connect();
             return new RedisLink(sharing, metrics, resources, cluster::shutdown, connection,
-                    connection.async());
+                    connection.async(), cluster::connectPubSub);
         } catch (RuntimeException e) {
             cluster.shutdown();
             throw e;
@@ -244,6 +257,101 @@ public final class RedisLink implements AutoCloseable {
                         System.nanoTime() - start, failure == null));
     }
 
+    /**
+     * Runs {@code script} once per call, all sent at once (pipelined) and then awaited.
+     *
+     * @return each call's answer, in order, or null for a call that failed
+     */
+    public List<Object> runEach(Script script, List<Call> calls) {
+        long start = System.nanoTime();
+        List<RedisFuture<Object>> sent = new ArrayList<>(calls.size());
+        for (Call call : calls) {
+            sent.add(evalsha(script, call.keys().toArray(String[]::new),
+                    call.args().toArray(String[]::new)));
+        }
+        List<Object> answers = new ArrayList<>(calls.size());
+        RedisFailure first = null;
+        for (int i = 0; i < sent.size(); i++) {
+            try {
+                answers.add(await(script, sent.get(i), calls.get(i).keys()
+                        .toArray(String[]::new), calls.get(i).args().toArray(String[]::new)));
+            } catch (RedisFailure e) {
+                answers.add(null);
+                first = first == null ? e : first;
+            }
+        }
+        if (first != null) {
+            failed(script.name(), start, first);
+        } else if (!calls.isEmpty()) {
+            succeeded(script.name(), start);
+        }
+        return answers;
+    }
+
+    /**
+     * Adds an entry with the explicit id {@code id} and one field to the stream {@code key},
+     * trimmed to about {@code maxLength} entries (XADD MAXLEN ~), then publishes {@code note}
+     * on {@code channel}; neither is awaited: commands on the one connection run in the order
+     * sent, so entries land in order, and {@code done} hears whether the entry was taken.
+     */
+    public void append(String key, String id, long maxLength, String field, String value,
+            String channel, String note, Consumer<Boolean> done) {
+        commands.xadd(key, new XAddArgs().id(id).maxlen(maxLength).approximateTrimming(),
+                field, value).toCompletableFuture()
+                .orTimeout(timeoutNanos, TimeUnit.NANOSECONDS)
+                .whenComplete((added, failure) -> done.accept(failure == null));
+        commands.publish(channel, note);
+    }
+
+    /** The values of {@code fields} in the hash {@code key}, null for each one missing. */
+    public List<String> fields(String key, String... fields) throws RedisFailure {
+        long start = System.nanoTime();
+        var future = commands.hmget(key, fields);
+        try {
+            var found = future.get(timeoutNanos, TimeUnit.NANOSECONDS);
+            succeeded("hmget", start);
+            List<String> values = new ArrayList<>(found.size());
+            found.forEach(value -> values.add(value.hasValue() ? value.getValue() : null));
+            return values;
+        } catch (TimeoutException | ExecutionException | InterruptedException e) {
+            throw failed("hmget", start, failure(future, "hmget", e));
+        }
+    }
+
+    /**
+     * Sends each message on a channel this instance {@linkplain #subscribe subscribes} to
+     * {@code listener} (channel, message), on Lettuce's own thread: it must not block.
+     */
+    public synchronized void listen(BiConsumer<String, String> listener) {
+        if (pubSub != null) {
+            throw new IllegalStateException("one listener per link");
+        }
+        pubSub = pubSubs.get();
+        pubSub.addListener(new RedisPubSubAdapter<>() {
+            @Override
+            public void message(String channel, String message) {
+                listener.accept(channel, message);
+            }
+        });
+    }
+
+    /** Subscribes to {@code channel} and waits until Redis has taken the subscription. */
+    public void subscribe(String channel) throws RedisFailure {
+        long start = System.nanoTime();
+        RedisFuture<Void> future = pubSub.async().subscribe(channel);
+        try {
+            future.get(timeoutNanos, TimeUnit.NANOSECONDS);
+            succeeded("subscribe", start);
+        } catch (TimeoutException | ExecutionException | InterruptedException e) {
+            throw failed("subscribe", start, failure(future, "subscribe", e));
+        }
+    }
+
+    /** Ends the subscription to {@code channel}, without waiting for it. */
+    public void unsubscribe(String channel) {
+        pubSub.async().unsubscribe(channel);
+    }
+
     /** Checks that Redis answers. */
     public void ping() throws RedisFailure {
         long start = System.nanoTime();
@@ -270,9 +378,8 @@ public final class RedisLink implements AutoCloseable {
         return commands.evalsha(script.sha(), outputType(script), keys, args);
     }
 
-    /** Admission answers a list; the others one number. */
     private static ScriptOutputType outputType(Script script) {
-        return script.name().equals("admit") ? ScriptOutputType.MULTI : ScriptOutputType.INTEGER;
+        return script.list() ? ScriptOutputType.MULTI : ScriptOutputType.INTEGER;
     }
 
     private Object await(Script script, RedisFuture<Object> sent, String[] keys, String[] args)
@@ -314,8 +421,8 @@ public final class RedisLink implements AutoCloseable {
         metrics.redisCall(what, System.nanoTime() - start, true);
         String was = trouble.getAndSet(null);
         if (was != null) {
-            LOG.info("Redis at {} answers again: limits and budgets are shared again",
-                    sharing.address());
+            LOG.info("Redis at {} answers again: limits, budgets and stream logs are "
+                    + "shared again", sharing.address());
         }
     }
 
@@ -337,6 +444,11 @@ public final class RedisLink implements AutoCloseable {
 
     @Override
     public void close() {
+        synchronized (this) {
+            if (pubSub != null) {
+                pubSub.close();
+            }
+        }
         connection.close();
         try {
             client.close();

@@ -13,18 +13,28 @@ import java.util.HexFormat;
  * when Redis has forgotten it (a restart, a new cluster node).
  *
  * @param name what logs and metrics call it
+ * @param list it answers a list (of numbers, strings and lists); otherwise one number
  */
-public record Script(String name, String text, String sha) {
+public record Script(String name, String text, String sha, boolean list) {
 
-    /** The script in the class-path resource {@code resource}, next to {@code owner}. */
+    /** The script in the class-path resource {@code resource}, next to {@code owner}: a number. */
     public static Script of(Class<?> owner, String name, String resource) {
+        return load(owner, name, resource, false);
+    }
+
+    /** The script in the class-path resource {@code resource}: it answers a list. */
+    public static Script listOf(Class<?> owner, String name, String resource) {
+        return load(owner, name, resource, true);
+    }
+
+    private static Script load(Class<?> owner, String name, String resource, boolean list) {
         try (InputStream in = owner.getResourceAsStream(resource)) {
             if (in == null) {
                 throw new IllegalStateException("the script " + resource + " is missing");
             }
             String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
             return new Script(name, text, HexFormat.of().formatHex(MessageDigest
-                    .getInstance("SHA-1").digest(text.getBytes(StandardCharsets.UTF_8))));
+                    .getInstance("SHA-1").digest(text.getBytes(StandardCharsets.UTF_8))), list);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (NoSuchAlgorithmException e) {

@@ -161,7 +161,7 @@ public final class RelayServlet extends HttpServlet {
                     throw new Refusal(502, "upstream_error", "the upstream answered "
                             + route.prefix() + Route.STREAMS + " without an event stream");
                 }
-                Resumable stream = streams.open(route, caller);
+                Resumable stream = streams.open(route, caller, false);
                 String encoding = answer.headers().firstValue("content-encoding").orElse(null);
                 Transcript transcript = transcripts.start(route, dialect, sent.model());
                 streams.started(request, response, route, stream);
@@ -226,7 +226,7 @@ public final class RelayServlet extends HttpServlet {
         Transcript transcript = transcripts.start(route, dialect, sent.model());
         // Plain text has no ids to resume by.
         if (!textOnly && (route.resumable() || StreamsEndpoint.asked(request))) {
-            Resumable stream = streams.open(route, caller);
+            Resumable stream = streams.open(route, caller, true);
             response.setHeader(StreamsEndpoint.STREAM_ID, stream.id());
             AtomicReference<Resumable.Reader> reader = new AtomicReference<>();
             ClientStream client = new ClientStream(response,

@@ -55,6 +55,17 @@ final class ReplayWriter {
     }
 
     private void event(byte[] before, SseEvent event) throws ClientGoneException {
+        byte[] fields = fields(before, event);
+        long n = stream.appendFields(fields);
+        client.event(fields, 0, fields.length, stream.idBlock(n));
+    }
+
+    /** An event Sluice writes anew as the field lines a log keeps, without any id it has. */
+    static byte[] fields(SseEvent event) {
+        return fields(NO_FIELDS, event);
+    }
+
+    private static byte[] fields(byte[] before, SseEvent event) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(256);
         out.writeBytes(before);
         try {
@@ -64,9 +75,7 @@ final class ReplayWriter {
             throw new UncheckedIOException(e); // a byte array does not fail
         }
         byte[] block = out.toByteArray();
-        byte[] fields = Arrays.copyOf(block, block.length - 1); // without the blank line
-        long n = stream.appendFields(fields);
-        client.event(fields, 0, fields.length, stream.idBlock(n));
+        return Arrays.copyOf(block, block.length - 1); // without the blank line
     }
 
     /**

@@ -7,6 +7,7 @@ import dev.sluice.access.Refusal;
 import dev.sluice.config.Route;
 import dev.sluice.dialect.Dialect;
 import dev.sluice.observe.Metrics;
+import dev.sluice.resume.LogUnavailable;
 import dev.sluice.resume.ReplayLog;
 import dev.sluice.resume.Resumable;
 import dev.sluice.resume.Resumables;
@@ -17,8 +18,11 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Sluice's own endpoints for resumable streams under each route's prefix, never relayed:
@@ -33,6 +37,7 @@ public final class StreamsEndpoint {
     public static final String STREAM_ID = "X-Sluice-Stream-Id";
     /** The request header that asks for a resumable stream on any route. */
     public static final String RESUMABLE = "X-Sluice-Resumable";
+    private static final Logger LOG = LoggerFactory.getLogger(StreamsEndpoint.class);
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
     private static final Pattern LAST_EVENT = Pattern.compile("([A-Za-z0-9_-]{1,64}):([0-9]{1,18})");
     private static final byte[] KEEP_ALIVE = ": keep-alive\n".getBytes(StandardCharsets.US_ASCII);
@@ -73,9 +78,22 @@ public final class StreamsEndpoint {
         return "true".equalsIgnoreCase(request.getHeader(RESUMABLE));
     }
 
-    /** A new resumable stream of {@code caller}'s on {@code route}. */
-    Resumable open(Route route, Caller caller) {
-        return resumables.open(route.name(), owner(caller));
+    /**
+     * A new resumable stream of {@code caller}'s on {@code route}; {@code attached}: its client
+     * is there from the start.
+     */
+    Resumable open(Route route, Caller caller, boolean attached) {
+        return resumables.open(route.name(), owner(caller), attached);
+    }
+
+    /**
+     * What ends the log of a stream whose relay went away without ending it (with Redis, an
+     * instance that died): an error event in the dialect's shape, then its end, as field lines.
+     */
+    public static List<byte[]> lostEnd(Dialect dialect) {
+        return dialect.errorEvents("the stream was lost with the Sluice instance that relayed "
+                + "it, which stopped without ending it; start a new stream", "stream_lost")
+                .stream().map(ReplayWriter::fields).toList();
     }
 
     /**
@@ -103,16 +121,27 @@ public final class StreamsEndpoint {
         if (!ID.matcher(id).matches()) {
             throw unknown(route);
         }
-        switch (request.getMethod()) {
-            case "GET" -> resume(request, response, route, id);
-            case "DELETE" -> stop(request, response, route, id);
-            default -> {
-                response.setHeader("Allow", "GET, DELETE");
-                throw new Refusal(405, "invalid_request_error", request.getMethod()
-                        + " is not allowed on " + route.prefix() + Route.STREAMS
-                        + "/{id}; GET resumes a stream, DELETE stops it");
+        try {
+            switch (request.getMethod()) {
+                case "GET" -> resume(request, response, route, id);
+                case "DELETE" -> stop(request, response, route, id);
+                default -> refuseMethod(request, response, route);
             }
+        } catch (LogUnavailable e) {
+            metrics.resume("unavailable");
+            LOG.warn("{} stream {}: the shared stream logs do not answer: {}", route.name(), id,
+                    e.getMessage());
+            throw new Refusal(503, "service_unavailable", "the stream cannot be reached now: "
+                    + "the shared store of stream logs does not answer; retry shortly", 1);
         }
+    }
+
+    private static void refuseMethod(HttpServletRequest request, HttpServletResponse response,
+            Route route) throws Refusal {
+        response.setHeader("Allow", "GET, DELETE");
+        throw new Refusal(405, "invalid_request_error", request.getMethod() + " is not allowed "
+                + "on " + route.prefix() + Route.STREAMS + "/{id}; GET resumes a stream, DELETE "
+                + "stops it");
     }
 
     private void resume(HttpServletRequest request, HttpServletResponse response, Route route,
@@ -149,12 +178,13 @@ public final class StreamsEndpoint {
                     + stream.eventId(Math.max(after, 0)) + " are no longer held (the stream's "
                     + "log was " + gone.reason() + "); start a new stream");
         }
+        // Before the answer begins: with Redis, attaching asks it, and may be refused with 503.
+        Resumable.Reader reader = stream.attach(() -> { });
         response.setStatus(200);
         response.setContentType("text/event-stream; charset=utf-8");
         response.setHeader("Cache-Control", "no-cache, no-transform");
         response.setHeader("X-Accel-Buffering", "no");
         response.setHeader(STREAM_ID, stream.id());
-        Resumable.Reader reader = stream.attach(() -> { });
         if (after >= 0) {
             metrics.resume("resumed");
         }
@@ -162,6 +192,10 @@ public final class StreamsEndpoint {
             follow(response.getOutputStream(), stream, reader, after);
         } catch (IOException e) {
             // the reader left: expected, and the stream goes on for the next one
+        } catch (LogUnavailable e) {
+            // Redis went away mid-answer: the response ends, and a resume gets 503 until it is
+            // back; the stream goes on for its holder.
+            metrics.resume("unavailable");
         } finally {
             stream.detach(reader);
         }

@@ -28,8 +28,11 @@ public interface ReplayLog {
     /** Events after the one asked for are no longer held; {@code reason} says why. */
     record Gone(String reason) implements Read {}
 
-    /** How a stream ended, as its log records it. */
-    enum Ending { DONE, FAILED, STOPPED, ABANDONED }
+    /**
+     * How a stream ended, as its log records it; {@code LOST}: with Redis, the instance that
+     * relayed it went away without closing it.
+     */
+    enum Ending { DONE, FAILED, STOPPED, ABANDONED, LOST }
 
     /**
      * Appends an event (the log keeps {@code fields}, which the caller no longer changes).

@@ -7,22 +7,30 @@ import java.util.Arrays;
  * One resumable stream: its id, whose it is, its replay log and who reads it. One reader at a
  * time: a new one takes over and the older is ended. With no reader for the grace period, or on
  * a stop, the stream's upstream is cancelled through what the relay {@linkplain #bind bound}.
- * Thread-safe.
+ * With Redis, readers anywhere are numbered there, the newest takes over from an older one on
+ * any instance, and a stream relayed by another instance is a view of its log whose stop is
+ * sent to that instance. Thread-safe.
  */
 public final class Resumable {
 
     /** A reader's hold on the stream, ended when a newer reader takes over. */
     public static final class Reader {
         private final Runnable end;
+        private final Resumable stream;
+        /** Its number among the stream's readers on every instance (with Redis), else 0. */
+        private final long number;
         private volatile boolean ended;
 
-        private Reader(Runnable end) {
+        private Reader(Runnable end, Resumable stream, long number) {
             this.end = end;
+            this.stream = stream;
+            this.number = number;
         }
 
-        /** True once a newer reader took over. */
+        /** True once a newer reader took over, on this instance or another. */
         public boolean ended() {
-            return ended;
+            return ended || stream.shared != null
+                    && stream.shared.newestReader(stream.id) > number;
         }
     }
 
@@ -33,6 +41,12 @@ public final class Resumable {
     private final String route;
     private final ReplayLog log;
     private final Resumables home;
+    /** The streams shared through Redis, or null when streams live in memory. */
+    private final SharedStreams shared;
+    /** This instance relays the stream (always so in memory). */
+    private final boolean held;
+    /** The first reader was counted when the stream was opened (with Redis). */
+    private boolean firstCounted;
     /** {@code id: <stream>:}, the start of every id line. */
     private final byte[] idPrefix;
     private Reader reader;
@@ -44,11 +58,18 @@ public final class Resumable {
     private boolean closed;
 
     Resumable(String id, String owner, String route, ReplayLog log, Resumables home) {
+        this(id, owner, route, log, home, null, true);
+    }
+
+    Resumable(String id, String owner, String route, ReplayLog log, Resumables home,
+            SharedStreams shared, boolean held) {
         this.id = id;
         this.owner = owner;
         this.route = route;
         this.log = log;
         this.home = home;
+        this.shared = shared;
+        this.held = held;
         this.idPrefix = ("id: " + id + ":").getBytes(StandardCharsets.US_ASCII);
     }
 
@@ -115,7 +136,17 @@ public final class Resumable {
      */
     public Reader attach(Runnable end) {
         Reader older;
-        Reader newer = new Reader(end);
+        long number = 0;
+        if (shared != null) {
+            synchronized (this) {
+                number = firstCounted ? 1 : 0;
+                firstCounted = false;
+            }
+            if (number == 0) {
+                number = shared.attach(id); // numbered before it can hear of itself
+            }
+        }
+        Reader newer = new Reader(end, this, number);
         synchronized (this) {
             older = reader;
             reader = newer;
@@ -132,12 +163,56 @@ public final class Resumable {
 
     /** The reader has gone; with nobody else reading, the grace period starts. */
     public void detach(Reader gone) {
+        if (shared != null) {
+            shared.detach(id, gone.number);
+        }
         long at;
         synchronized (this) {
             if (reader != gone) {
                 return;
             }
             reader = null;
+            at = ++epoch;
+        }
+        if (held) {
+            home.graceFrom(this, at);
+        }
+    }
+
+    /** With Redis, opened with a client: that client is reader 1 without asking Redis. */
+    synchronized void countFirst() {
+        firstCounted = true;
+    }
+
+    /**
+     * Reader {@code number} attached on some instance: an older reader here is ended, as by
+     * {@link #attach}, and, with nobody else reading here, the grace period starts.
+     */
+    void takenOver(long number) {
+        Reader older;
+        long at;
+        synchronized (this) {
+            if (reader == null || reader.number >= number) {
+                return;
+            }
+            older = reader;
+            reader = null;
+            at = ++epoch;
+        }
+        older.ended = true;
+        home.noted("takeover");
+        older.end.run();
+        log.wake();
+        home.graceFrom(this, at);
+    }
+
+    /** A reader on another instance is there: the grace period starts again from now. */
+    void seenReader() {
+        long at;
+        synchronized (this) {
+            if (reader != null || closed) {
+                return;
+            }
             at = ++epoch;
         }
         home.graceFrom(this, at);
@@ -159,8 +234,15 @@ public final class Resumable {
         }
     }
 
-    /** Cancels the upstream at once; the log then ends with a stopped end. */
+    /**
+     * Cancels the upstream at once; the log then ends with a stopped end. A stream relayed by
+     * another instance is asked to stop there.
+     */
     public void stop() {
+        if (!held) {
+            shared.stop(id);
+            return;
+        }
         Runnable action;
         synchronized (this) {
             if (stopped || closed) {

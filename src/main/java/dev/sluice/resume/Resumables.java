@@ -18,7 +18,9 @@ import java.util.function.Consumer;
  * logs outgrow it, finished streams lose theirs first, oldest first, then each live stream over
  * its share loses its oldest events. A finished stream's log is kept for the retention period;
  * its id is then remembered as expired for as long again. One timer thread runs retention and
- * grace periods. Thread-safe.
+ * grace periods. With Redis ({@link SharedStreams}), the logs live there instead, bounded per
+ * stream and expired by Redis, and a stream relayed by another instance is found there.
+ * Thread-safe.
  */
 public final class Resumables implements AutoCloseable {
 
@@ -26,6 +28,8 @@ public final class Resumables implements AutoCloseable {
 
     private final Resume settings;
     private final Consumer<String> noted;
+    /** The logs shared through Redis, or null when they are kept here. */
+    private final SharedStreams shared;
     private final Map<String, Resumable> streams = new ConcurrentHashMap<>();
     private final Map<Resumable, MemoryLog> live = new ConcurrentHashMap<>();
     /** Finished streams whose logs still hold events, oldest first (guarded by this). */
@@ -37,8 +41,14 @@ public final class Resumables implements AutoCloseable {
 
     /** @param noted told of each resume event worth counting: takeover, evicted, trimmed, ... */
     public Resumables(Resume settings, Consumer<String> noted) {
+        this(settings, noted, null);
+    }
+
+    /** @param shared the logs shared through Redis, or null to keep them in memory */
+    public Resumables(Resume settings, Consumer<String> noted, SharedStreams shared) {
         this.settings = settings;
         this.noted = noted;
+        this.shared = shared;
     }
 
     public Resume settings() {
@@ -52,9 +62,28 @@ public final class Resumables implements AutoCloseable {
      * @param owner the caller's identity, or null when the id alone is to be the capability
      */
     public Resumable open(String route, String owner) {
+        return open(route, owner, false);
+    }
+
+    /**
+     * A new stream, as {@link #open(String, String)}; {@code attached}: its client is there
+     * from the start and attaches at once.
+     */
+    public Resumable open(String route, String owner, boolean attached) {
         byte[] random = new byte[16];
         RANDOM.nextBytes(random);
         String id = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
+        if (shared != null) {
+            Resumable stream = new Resumable(id, owner, route,
+                    new RedisLog(shared, id, route, true), this, shared, true);
+            if (attached) {
+                stream.countFirst();
+            }
+            streams.put(id, stream);
+            shared.opened(stream, owner, attached);
+            graceFrom(stream, 0);
+            return stream;
+        }
         MemoryLog log = new MemoryLog(this);
         Resumable stream = new Resumable(id, owner, route, log, this);
         logs.put(stream, log);
@@ -64,9 +93,18 @@ public final class Resumables implements AutoCloseable {
         return stream;
     }
 
-    /** The stream of that id, live, finished or expired, or null when there is none. */
+    /**
+     * The stream of that id, live, finished or expired, or null when there is none; with
+     * Redis, one relayed here or, from Redis, by another instance.
+     *
+     * @throws LogUnavailable when Redis must be asked and does not answer
+     */
     public Resumable find(String id) {
-        return id == null ? null : streams.get(id);
+        if (id == null) {
+            return null;
+        }
+        Resumable here = streams.get(id);
+        return here != null || shared == null ? here : shared.find(id, this);
     }
 
     /** Bytes all logs hold now, with each event's overhead. */
@@ -106,6 +144,10 @@ public final class Resumables implements AutoCloseable {
 
     /** The stream's log is closed: it is kept for the retention period, then dropped. */
     void finished(Resumable stream) {
+        if (shared != null) {
+            streams.remove(stream.id()); // Redis keeps the log, and expires it
+            return;
+        }
         synchronized (this) {
             // Both at once: a shrink never finds the log in neither.
             MemoryLog log = live.remove(stream);
@@ -167,5 +209,8 @@ public final class Resumables implements AutoCloseable {
     @Override
     public void close() {
         timer.shutdownNow();
+        if (shared != null) {
+            shared.close();
+        }
     }
 }

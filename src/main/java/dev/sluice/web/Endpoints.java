@@ -19,7 +19,9 @@ import dev.sluice.relay.RelayServlet;
 import dev.sluice.relay.Retry;
 import dev.sluice.relay.StreamRelay;
 import dev.sluice.relay.StreamsEndpoint;
+import dev.sluice.dialect.Dialects;
 import dev.sluice.resume.Resumables;
+import dev.sluice.resume.SharedStreams;
 import dev.sluice.resume.StreamTickets;
 import dev.sluice.relay.Watchdog;
 import dev.sluice.simulated.SimulatedUpstreamServlet;
@@ -29,7 +31,9 @@ import jakarta.servlet.http.HttpServlet;
 import java.math.BigDecimal;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
@@ -110,7 +114,8 @@ public final class Endpoints implements AutoCloseable {
         Retry retry = new Retry(config.retries());
         StreamRelay relay = new StreamRelay(redaction, config.timeouts(), config.maxLineBytes(),
                 new Semaphore(config.maxDrains()));
-        Resumables resumables = new Resumables(config.resume(), metrics::resume);
+        Resumables resumables = new Resumables(config.resume(), metrics::resume,
+                redis == null ? null : sharedStreams(config, redis, metrics));
         // A stream's URL lasts as long as the stream may run and its log be kept.
         StreamsEndpoint streams = new StreamsEndpoint(resumables,
                 new StreamTickets(config.resume().secret(), config.timeouts().stream()
@@ -145,6 +150,27 @@ public final class Endpoints implements AutoCloseable {
         filters.add(new Filtering("/*", new Cors(config.corsOrigins())));
         return new Endpoints(List.copyOf(endpoints), List.copyOf(filters), watchdog, upstream,
                 config, stopping, quotas, redis, resumables);
+    }
+
+    /**
+     * Resumable streams' logs in Redis, readable and stoppable from every instance. The key
+     * that signs stream URLs must then be the same everywhere: without one, each process draws
+     * its own, and a URL works on the instance that made it only. That is said at start-up
+     * rather than refused, since a deployment that shares only limits, or resumes only with
+     * tokens and Last-Event-ID, needs no key.
+     */
+    private static SharedStreams sharedStreams(Config config, RedisLink redis,
+            Metrics metrics) {
+        if (config.resume().secret() == null) {
+            LOG.warn("SLUICE_RESUME_SECRET is not set while streams are shared through Redis: "
+                    + "the stream URLs of POST .../streams will work only on the instance that "
+                    + "made them (401 elsewhere); set the same secret on every instance");
+        }
+        Map<String, List<byte[]>> lostEnds = new HashMap<>();
+        for (Route route : config.routes()) {
+            lostEnds.put(route.name(), StreamsEndpoint.lostEnd(Dialects.of(route.dialect())));
+        }
+        return new SharedStreams(redis, config.resume(), lostEnds::get, metrics::resume);
     }
 
     public List<Endpoint> all() {

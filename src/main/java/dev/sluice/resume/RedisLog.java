@@ -1,0 +1,173 @@
+package dev.sluice.resume;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+
+/**
+ * A replay log in a Redis stream, one entry per event with the id {@code <n>-0}: the holder's
+ * log appends without waiting for Redis and numbers events itself; any instance reads it,
+ * waking on the stream's channel and looking again at least once a {@link SharedStreams#POLL}.
+ * Reads fail as {@link LogUnavailable} while Redis does not answer. Thread-safe.
+ */
+final class RedisLog implements ReplayLog {
+
+    /** Entries handed to a reader at once, so a long replay is written in a few flushes. */
+    private static final int BATCH = 256;
+
+    private final SharedStreams shared;
+    private final String id;
+    private final String route;
+    /** This instance relays the stream and appends to the log. */
+    private final boolean holder;
+    private final AtomicLong last = new AtomicLong();
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final CountDownLatch closed = new CountDownLatch(1);
+
+    RedisLog(SharedStreams shared, String id, String route, boolean holder) {
+        this.shared = shared;
+        this.id = id;
+        this.route = route;
+        this.holder = holder;
+    }
+
+    @Override
+    public long append(byte[] fields) {
+        if (closed.getCount() == 0) {
+            throw new IllegalStateException("the log is closed");
+        }
+        long n = last.incrementAndGet();
+        shared.append(id, n, fields, inFlight);
+        return n;
+    }
+
+    @Override
+    public long appendLost() {
+        return last.incrementAndGet(); // the gap it leaves reads as a trimmed range
+    }
+
+    /**
+     * The holder's last number; elsewhere, a closed stream's last event, and for one running,
+     * as far as appends still on their way to Redis might reach.
+     */
+    @Override
+    public long last() {
+        if (holder) {
+            return last.get();
+        }
+        SharedStreams.Look look = shared.look(id, 0, 1);
+        if (look == null) {
+            return 0;
+        }
+        return look.running() ? Long.MAX_VALUE : look.last();
+    }
+
+    @Override
+    public Read read(long after, Duration wait, BooleanSupplier done)
+            throws InterruptedException {
+        long end = System.nanoTime() + wait.toNanos();
+        while (true) {
+            SharedStreams.Listening listening = shared.listening(id);
+            long seen = listening == null ? 0 : listening.version();
+            SharedStreams.Look look = shared.look(id, after, BATCH);
+            if (look == null) {
+                return new Gone("expired");
+            }
+            if (!look.entries().isEmpty()) {
+                return entries(after, look.entries());
+            }
+            if (!look.running()) {
+                if (look.last() > after) {
+                    return new Gone(look.logThere() ? "trimmed" : "expired");
+                }
+                return new Closed(ending(look.state()));
+            }
+            if (!look.alive()) {
+                shared.lose(id, route);
+                continue;
+            }
+            long left = end - System.nanoTime();
+            if (left <= 0 || done.getAsBoolean()) {
+                return new Entries(List.of());
+            }
+            shared.await(listening, seen, Math.min(left, SharedStreams.POLL.toNanos()));
+        }
+    }
+
+    /**
+     * The entries that follow {@code after} without a gap; a first entry past the next number
+     * means the events between were trimmed, or never reached Redis.
+     */
+    private static Read entries(long after, List<Entry> found) {
+        if (found.getFirst().n() != after + 1) {
+            return new Gone("trimmed");
+        }
+        List<Entry> run = new ArrayList<>(found.size());
+        long next = after + 1;
+        for (Entry entry : found) {
+            if (entry.n() != next++) {
+                break; // the next read finds the gap
+            }
+            run.add(entry);
+        }
+        return new Entries(run);
+    }
+
+    private static Ending ending(String state) {
+        return switch (state) {
+            case "done" -> Ending.DONE;
+            case "stopped" -> Ending.STOPPED;
+            case "abandoned" -> Ending.ABANDONED;
+            case "lost" -> Ending.LOST;
+            default -> Ending.FAILED;
+        };
+    }
+
+    @Override
+    public void close(Ending ending) {
+        if (holder && closed.getCount() > 0) {
+            closed.countDown();
+            shared.closed(id, ending, last.get());
+        }
+    }
+
+    /** The holder waits for its own close; elsewhere, for Redis to say the stream ended. */
+    @Override
+    public boolean awaitClosed(Duration limit) throws InterruptedException {
+        if (holder) {
+            return closed.await(limit.toNanos(), TimeUnit.NANOSECONDS);
+        }
+        long end = System.nanoTime() + limit.toNanos();
+        SharedStreams.Listening listening = shared.listen(id);
+        try {
+            while (true) {
+                long seen = listening.version();
+                SharedStreams.Look look = shared.look(id, 0, 1);
+                if (look == null || !look.running()) {
+                    return true;
+                }
+                if (!look.alive()) {
+                    shared.lose(id, route);
+                    continue;
+                }
+                long left = end - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                shared.await(listening, seen, Math.min(left, SharedStreams.POLL.toNanos()));
+            }
+        } finally {
+            shared.leave(id);
+        }
+    }
+
+    @Override
+    public void wake() {
+        shared.wake(id);
+    }
+}

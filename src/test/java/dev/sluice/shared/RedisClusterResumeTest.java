@@ -1,0 +1,67 @@
+package dev.sluice.shared;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.sluice.config.Resume;
+import dev.sluice.config.Secret;
+import dev.sluice.config.Sharing;
+import dev.sluice.testing.FakeUpstream;
+import dev.sluice.testing.RedisServer;
+import dev.sluice.testing.RunningSluice;
+import dev.sluice.testing.TestClient;
+import dev.sluice.testing.TestConfig;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * On a Redis Cluster of three masters made of local redis-server processes, a resumable stream
+ * relayed by one instance resumes through another unchanged: each stream's keys share a hash
+ * tag, so each script touches one slot, and a publish reaches a subscriber on any node.
+ */
+class RedisClusterResumeTest {
+
+    @Test
+    void aStreamResumesThroughTheOtherInstanceOnAClusterOfThreeMasters() throws Exception {
+        List<RedisServer> nodes = new ArrayList<>();
+        SharedResumeTest.Generator script = new SharedResumeTest.Generator(
+                SharedResumeTest.EVENTS);
+        try (FakeUpstream upstream = new FakeUpstream(script);
+                TestClient client = new TestClient()) {
+            for (int i = 0; i < 3; i++) {
+                nodes.add(RedisServer.startClusterNode());
+            }
+            RedisServer.createCluster(nodes);
+            Sharing sharing = new Sharing("127.0.0.1", nodes.get(2).port(), false, 0, null,
+                    null, "sluice:", Duration.ofMillis(250), Duration.ofSeconds(30), true, false);
+            TestConfig config = TestConfig.relayingTo(upstream.baseUrl(),
+                    new Secret(RunningSluice.KEY)).resumable().resume(Resume.DEFAULTS)
+                    .sharing(sharing);
+            try (RunningSluice a = new RunningSluice(config.build());
+                    RunningSluice b = new RunningSluice(config.build())) {
+                TestClient.Stream first = client.stream(a.uri("/v1/chat/completions"),
+                        SharedResumeTest.CHAT);
+                String id = first.response().getHeaders().get("X-Sluice-Stream-Id");
+                script.release(2);
+                List<String> seen = new ArrayList<>(SharedResumeTest.take(first, id, 0, 2));
+                first.abort();
+                script.release(1);
+                TestClient.Stream resumed = client.streamGet(b.uri("/v1/streams/" + id),
+                        "Last-Event-ID", id + ":2");
+                assertEquals(200, resumed.response().getStatus());
+                seen.addAll(SharedResumeTest.take(resumed, id, 2, 1));
+                // Live through the other instance, woken by a message published on the cluster.
+                for (int n = 4; n <= SharedResumeTest.EVENTS + 1; n++) {
+                    script.release(1);
+                    seen.addAll(SharedResumeTest.take(resumed, id, n - 1, 1));
+                }
+                assertEquals(SharedResumeTest.whole(SharedResumeTest.EVENTS), seen);
+            }
+        } finally {
+            for (RedisServer node : nodes) {
+                node.close();
+            }
+        }
+    }
+}

@@ -1,0 +1,371 @@
+package dev.sluice.shared;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sluice.config.Access;
+import dev.sluice.config.Client;
+import dev.sluice.config.Resume;
+import dev.sluice.config.Secret;
+import dev.sluice.config.Sharing;
+import dev.sluice.config.Timeouts;
+import dev.sluice.sse.SseEvent;
+import dev.sluice.sse.SseItem;
+import dev.sluice.testing.FakeUpstream;
+import dev.sluice.testing.RedisServer;
+import dev.sluice.testing.RunningSluice;
+import dev.sluice.testing.TestClient;
+import dev.sluice.testing.TestConfig;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.jetty.client.ContentResponse;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Two Sluice instances sharing one real redis-server: a resumable stream relayed by one is
+ * resumed, taken over, stopped and kept alive through the other, exactly as in memory.
+ */
+class SharedResumeTest {
+
+    static final String CHAT = "{\"model\":\"m\",\"stream\":true,\"messages\":[]}";
+    private static final String ALICE = "slc_shared-alice-0123456789";
+    private static final String BOB = "slc_shared-bob-0123456789";
+    static final int EVENTS = 6;
+
+    private final List<AutoCloseable> closing = new ArrayList<>();
+    private RedisServer redis;
+    private TestClient client;
+
+    /** An upstream that writes each event when the test releases it, then [DONE]. */
+    static final class Generator implements FakeUpstream.Script {
+        final Semaphore permits = new Semaphore(0);
+        final CountDownLatch cancelled = new CountDownLatch(1);
+        private final int events;
+
+        Generator(int events) {
+            this.events = events;
+        }
+
+        @Override
+        public void answer(FakeUpstream.Exchange exchange) throws Exception {
+            exchange.startStream();
+            for (int i = 1; i <= events + 1; i++) {
+                while (!permits.tryAcquire(20, TimeUnit.MILLISECONDS)) {
+                    if (exchange.awaitPeerClosed(1, TimeUnit.MILLISECONDS)) {
+                        cancelled.countDown();
+                        return;
+                    }
+                }
+                try {
+                    exchange.write(i <= events ? event(i) : "data: [DONE]\n\n");
+                } catch (IOException e) {
+                    cancelled.countDown();
+                    return;
+                }
+            }
+            exchange.end();
+        }
+
+        void release(int n) {
+            permits.release(n);
+        }
+    }
+
+    static String event(int i) {
+        return "data: {\"choices\":[{\"delta\":{\"content\":\"t" + i + "\"}}]}\n\n";
+    }
+
+    /** The data of the whole stream of {@code events} events: what every client must get. */
+    static List<String> whole(int events) {
+        List<String> data = new ArrayList<>();
+        for (int i = 1; i <= events; i++) {
+            String e = event(i);
+            data.add(e.substring("data: ".length(), e.length() - 2));
+        }
+        data.add("[DONE]");
+        return data;
+    }
+
+    @BeforeEach
+    void start() throws Exception {
+        redis = RedisServer.start();
+        client = new TestClient();
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        client.close();
+        for (AutoCloseable each : closing.reversed()) {
+            each.close();
+        }
+        redis.close();
+    }
+
+    private static String sha256(String token) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                .digest(token.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    private RunningSluice sluice(FakeUpstream upstream, Resume resume) throws Exception {
+        Timeouts d = Timeouts.DEFAULTS;
+        RunningSluice sluice = new RunningSluice(TestConfig.relayingTo(upstream.baseUrl(),
+                new Secret(RunningSluice.KEY)).resumable().resume(resume)
+                .access(new Access(Map.of(
+                        sha256(ALICE), new Client("alice", Set.of(), Set.of(), 0, 0, 0),
+                        sha256(BOB), new Client("bob", Set.of(), Set.of(), 0, 0, 0)),
+                        null, null, Set.of()))
+                .timeouts(new Timeouts(d.connect(), d.response(), d.firstEvent(), d.idle(),
+                        d.stream(), Duration.ofMillis(100)))
+                .sharing(new Sharing("127.0.0.1", redis.port(), false, 0, null, null, "sluice:",
+                        Duration.ofMillis(250), Duration.ofSeconds(30), true, false))
+                .build());
+        closing.add(sluice);
+        return sluice;
+    }
+
+    private FakeUpstream upstream(Generator script) throws Exception {
+        FakeUpstream upstream = new FakeUpstream(script);
+        closing.add(upstream);
+        return upstream;
+    }
+
+    private static URI streamUri(RunningSluice sluice, String id) {
+        return sluice.uri("/v1/streams/" + id);
+    }
+
+    private TestClient.Stream open(RunningSluice sluice) throws Exception {
+        TestClient.Stream stream = client.stream(sluice.uri("/v1/chat/completions"), CHAT,
+                "Authorization", "Bearer " + ALICE);
+        assertEquals(200, stream.response().getStatus());
+        return stream;
+    }
+
+    private TestClient.Stream resume(RunningSluice sluice, String id, long after)
+            throws Exception {
+        TestClient.Stream stream = client.streamGet(streamUri(sluice, id), "Authorization",
+                "Bearer " + ALICE, "Last-Event-ID", id + ":" + after);
+        assertEquals(200, stream.response().getStatus());
+        return stream;
+    }
+
+    /** The next {@code n} events' data, checking each carries the next id after {@code after}. */
+    static List<String> take(TestClient.Stream stream, String id, long after, int n)
+            throws IOException {
+        List<String> data = new ArrayList<>();
+        while (data.size() < n) {
+            SseEvent event = stream.nextEvent();
+            if (event.data() == null) {
+                continue; // the priming block
+            }
+            assertEquals(id + ":" + (after + data.size() + 1), event.id());
+            data.add(event.data());
+        }
+        return data;
+    }
+
+    /** Everything left, as event data, checking the ids go on from {@code after}. */
+    static List<String> rest(TestClient.Stream stream, String id, long after) throws IOException {
+        List<String> data = new ArrayList<>();
+        for (SseItem item : stream.rest()) {
+            if (item instanceof SseEvent event && event.data() != null) {
+                assertEquals(id + ":" + (after + data.size() + 1), event.id());
+                data.add(event.data());
+            }
+        }
+        return data;
+    }
+
+    @Test
+    void aStreamRelayedByOneInstanceResumesThroughTheOtherOnceInOrderThenLive()
+            throws Exception {
+        Generator script = new Generator(EVENTS);
+        FakeUpstream upstream = upstream(script);
+        RunningSluice a = sluice(upstream, Resume.DEFAULTS);
+        RunningSluice b = sluice(upstream, Resume.DEFAULTS);
+        TestClient.Stream first = open(a);
+        String id = first.response().getHeaders().get("X-Sluice-Stream-Id");
+        script.release(2);
+        List<String> seen = new ArrayList<>(take(first, id, 0, 2));
+        first.abort();
+        script.release(1); // relayed into the log with nobody reading
+
+        TestClient.Stream resumed = resume(b, id, 2);
+        seen.addAll(take(resumed, id, 2, 1));
+        // Live through the other instance: each next event is written only once the last came.
+        for (int n = 4; n <= EVENTS + 1; n++) {
+            script.release(1);
+            seen.addAll(take(resumed, id, n - 1, 1));
+        }
+        assertEquals(whole(EVENTS), seen);
+        assertTrue(rest(resumed, id, EVENTS + 1).isEmpty());
+    }
+
+    @Test
+    void aReaderOnOneInstanceEndsTheOlderReaderOnTheOther() throws Exception {
+        Generator script = new Generator(EVENTS);
+        FakeUpstream upstream = upstream(script);
+        RunningSluice a = sluice(upstream, Resume.DEFAULTS);
+        RunningSluice b = sluice(upstream, Resume.DEFAULTS);
+        TestClient.Stream original = open(a);
+        String id = original.response().getHeaders().get("X-Sluice-Stream-Id");
+        script.release(1);
+        take(original, id, 0, 1);
+
+        // The reader on B takes over from the original client on A...
+        TestClient.Stream onB = resume(b, id, 1);
+        assertTrue(ended(original), "the original connection on A was not ended");
+        script.release(1);
+        assertEquals(whole(EVENTS).subList(1, 2), take(onB, id, 1, 1));
+        // ... and a reader on A takes over from the one on B. On a connection of its own: the
+        // original one stays busy while A's relay thread goes on with its request.
+        TestClient other = new TestClient();
+        closing.add(other);
+        TestClient.Stream onA = other.streamGet(streamUri(a, id), "Authorization",
+                "Bearer " + ALICE, "Last-Event-ID", id + ":2");
+        assertEquals(200, onA.response().getStatus());
+        assertTrue(ended(onB), "the reader on B was not ended");
+        script.release(EVENTS + 1 - 2);
+        assertEquals(whole(EVENTS).subList(2, EVENTS + 1), rest(onA, id, 2));
+    }
+
+    /** True when the stream's response ends, with no event more, within 10 s. */
+    private static boolean ended(TestClient.Stream stream) throws InterruptedException {
+        BlockingQueue<List<SseItem>> left = new LinkedBlockingQueue<>();
+        Thread.ofVirtual().start(() -> {
+            try {
+                left.add(stream.rest());
+            } catch (IOException e) {
+                left.add(List.of());
+            }
+        });
+        List<SseItem> items = left.poll(10, TimeUnit.SECONDS);
+        return items != null && items.stream().noneMatch(item -> item instanceof SseEvent e
+                && e.data() != null);
+    }
+
+    @Test
+    void aStopSentToTheOtherInstanceCancelsTheUpstreamAndTheLogEndsStopped() throws Exception {
+        Generator script = new Generator(EVENTS);
+        FakeUpstream upstream = upstream(script);
+        RunningSluice a = sluice(upstream, Resume.DEFAULTS);
+        RunningSluice b = sluice(upstream, Resume.DEFAULTS);
+        TestClient.Stream first = open(a);
+        String id = first.response().getHeaders().get("X-Sluice-Stream-Id");
+        script.release(2);
+        take(first, id, 0, 2);
+        first.abort();
+
+        ContentResponse stopped = client.delete(streamUri(b, id), "Authorization",
+                "Bearer " + ALICE);
+        assertEquals(204, stopped.getStatus());
+        assertTrue(script.cancelled.await(10, TimeUnit.SECONDS), "the upstream on A goes on");
+        TestClient.Stream resumed = resume(b, id, 2);
+        assertEquals(": stopped\ndata: [DONE]\nid: " + id + ":3\n\n",
+                new String(resumed.restBytes(), StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void aReaderOnTheOtherInstanceKeepsTheStreamPastTheGraceAndItsLeavingEndsIt()
+            throws Exception {
+        Generator script = new Generator(EVENTS);
+        FakeUpstream upstream = upstream(script);
+        Resume resume = new Resume(Duration.ofMinutes(5), 64L << 20, Duration.ofMillis(1500),
+                null);
+        RunningSluice a = sluice(upstream, resume);
+        RunningSluice b = sluice(upstream, resume);
+        TestClient.Stream first = open(a);
+        String id = first.response().getHeaders().get("X-Sluice-Stream-Id");
+        script.release(1);
+        take(first, id, 0, 1);
+        TestClient.Stream onB = resume(b, id, 1);
+        assertTrue(ended(first));
+        // Read on B for twice the grace: A sees the reader there and keeps the upstream.
+        assertFalse(script.cancelled.await(3, TimeUnit.SECONDS),
+                "the upstream was cancelled while a reader on B was reading");
+        script.release(1);
+        assertEquals(whole(EVENTS).subList(1, 2), take(onB, id, 1, 1));
+        onB.abort();
+        assertTrue(script.cancelled.await(10, TimeUnit.SECONDS),
+                "nobody read anywhere for the grace, and the upstream went on");
+        TestClient.Stream late = resume(b, id, 2);
+        List<String> end = rest(late, id, 2);
+        assertEquals(2, end.size(), end.toString());
+        assertTrue(end.get(0).contains("stream_abandoned"), end.get(0));
+        assertEquals("[DONE]", end.get(1));
+    }
+
+    @Test
+    void anotherCallersStreamAndAnUnknownIdAre404OnEveryInstance() throws Exception {
+        Generator script = new Generator(EVENTS);
+        FakeUpstream upstream = upstream(script);
+        RunningSluice a = sluice(upstream, Resume.DEFAULTS);
+        RunningSluice b = sluice(upstream, Resume.DEFAULTS);
+        TestClient.Stream first = open(a);
+        String id = first.response().getHeaders().get("X-Sluice-Stream-Id");
+        script.release(1);
+        take(first, id, 0, 1);
+        for (RunningSluice sluice : List.of(a, b)) {
+            assertEquals(404, client.getWith(streamUri(sluice, id), "Authorization",
+                    "Bearer " + BOB, "Last-Event-ID", id + ":1").getStatus());
+            assertEquals(404, client.delete(streamUri(sluice, id), "Authorization",
+                    "Bearer " + BOB).getStatus());
+            assertEquals(404, client.getWith(streamUri(sluice, "AAAAAAAAAAAAAAAAAAAAAA"),
+                    "Authorization", "Bearer " + ALICE).getStatus());
+        }
+        script.release(EVENTS);
+        assertEquals(whole(EVENTS).subList(1, EVENTS + 1), rest(first, id, 1));
+    }
+
+    @Test
+    void aResumeAfterTheRetentionOrIntoATrimmedRangeIs410() throws Exception {
+        int events = 300;
+        Generator script = new Generator(events);
+        FakeUpstream upstream = upstream(script);
+        // Kept about 10 events: Redis trims whole nodes of 100 entries, the oldest first.
+        Resume resume = new Resume(Duration.ofSeconds(2), 64L << 20, Duration.ofMinutes(1),
+                null, 10);
+        RunningSluice a = sluice(upstream, resume);
+        RunningSluice b = sluice(upstream, resume);
+        TestClient.Stream first = open(a);
+        String id = first.response().getHeaders().get("X-Sluice-Stream-Id");
+        script.release(events + 1);
+        assertEquals(whole(events), rest(first, id, 0));
+
+        ContentResponse trimmed = client.getWith(streamUri(b, id), "Authorization",
+                "Bearer " + ALICE, "Last-Event-ID", id + ":1");
+        assertEquals(410, trimmed.getStatus(), trimmed.getContentAsString());
+        assertTrue(trimmed.getContentAsString().contains("trimmed"));
+        // The last events are still there, to the end.
+        assertEquals(List.of("[DONE]"), rest(resume(b, id, events), id, events));
+
+        ContentResponse expired = null;
+        for (int i = 0; i < 100; i++) {
+            expired = client.getWith(streamUri(b, id), "Authorization", "Bearer " + ALICE,
+                    "Last-Event-ID", id + ":" + events);
+            if (expired.getStatus() != 200) {
+                break;
+            }
+            Thread.sleep(50); // a poll's pace, until the retention passes
+        }
+        assertEquals(410, expired.getStatus(), expired.getContentAsString());
+        assertTrue(expired.getContentAsString().contains("expired"));
+        assertNotNull(id);
+    }
+}
