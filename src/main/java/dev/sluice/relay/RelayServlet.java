@@ -228,6 +228,9 @@ public final class RelayServlet extends HttpServlet {
         if (!textOnly && (route.resumable() || StreamsEndpoint.asked(request))) {
             Resumable stream = streams.open(route, caller, true);
             response.setHeader(StreamsEndpoint.STREAM_ID, stream.id());
+            // A newer reader ends this response while this thread reads on into the log: the
+            // connection must not carry the client's next request, which would wait for that.
+            response.setHeader("Connection", "close");
             AtomicReference<Resumable.Reader> reader = new AtomicReference<>();
             ClientStream client = new ClientStream(response,
                     () -> stream.detach(reader.get()));

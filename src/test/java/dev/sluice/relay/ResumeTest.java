@@ -210,6 +210,10 @@ class ResumeTest {
         List<SseItem> left = oldRest.poll(10, TimeUnit.SECONDS);
         assertNotNull(left, "the older connection was not ended");
         assertTrue(left.stream().noneMatch(item -> item instanceof SseEvent), left.toString());
+        // The ended response's connection, free in the client's pool now, must not hold a next
+        // request until the stream it came from is over.
+        ContentResponse health = relay.client().get(URI.create(relay.sluiceUrl() + "/healthz"));
+        assertEquals(200, health.getStatus());
         upstream.release(EVENTS + 1 - 2);
         seen.addAll(rest(newer, id, 2));
         assertEquals(WHOLE, seen);
