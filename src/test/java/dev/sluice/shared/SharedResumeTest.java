@@ -33,6 +33,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.eclipse.jetty.client.ContentResponse;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -165,6 +166,20 @@ class SharedResumeTest {
         return stream;
     }
 
+    /** Polls readiness until the instance has Redis again: Lettuce reconnects in its own time. */
+    private void awaitRedisReady(RunningSluice sluice) throws Exception {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        String ready = "";
+        while (System.nanoTime() < end) {
+            ready = client.get(sluice.uri("/readyz")).getContentAsString();
+            if (ready.contains("\"redis\":\"ok\"")) {
+                return;
+            }
+            TimeUnit.MILLISECONDS.sleep(50); // a poll of another process's state, not a wait
+        }
+        throw new AssertionError("Redis is back, but Sluice still says: " + ready);
+    }
+
     /** The next {@code n} events' data, checking each carries the next id after {@code after}. */
     static List<String> take(TestClient.Stream stream, String id, long after, int n)
             throws IOException {
@@ -279,6 +294,46 @@ class SharedResumeTest {
         TestClient.Stream resumed = resume(b, id, 2);
         assertEquals(": stopped\ndata: [DONE]\nid: " + id + ":3\n\n",
                 new String(resumed.restBytes(), StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void redisGoneMidStreamLeavesTheLiveClientAloneAndResumesAre503UntilItIsBack()
+            throws Exception {
+        Generator script = new Generator(EVENTS);
+        AtomicReference<FakeUpstream.Script> scripts = new AtomicReference<>(script);
+        FakeUpstream upstream = new FakeUpstream(exchange -> scripts.get().answer(exchange));
+        closing.add(upstream);
+        RunningSluice a = sluice(upstream, Resume.DEFAULTS);
+        TestClient.Stream first = open(a);
+        String id = first.response().getHeaders().get("X-Sluice-Stream-Id");
+        script.release(2);
+        List<String> seen = new ArrayList<>(take(first, id, 0, 2));
+
+        redis.kill();
+        // Each next event is written only once the last one came: the client is live throughout.
+        for (int n = 3; n <= EVENTS + 1; n++) {
+            script.release(1);
+            seen.addAll(take(first, id, n - 1, 1));
+        }
+        assertEquals(whole(EVENTS), seen);
+        ContentResponse refused = client.getWith(streamUri(a, id), "Authorization",
+                "Bearer " + ALICE, "Last-Event-ID", id + ":2");
+        assertEquals(503, refused.getStatus(), refused.getContentAsString());
+        assertTrue(refused.getContentAsString().contains("\"service_unavailable\""),
+                refused.getContentAsString());
+
+        // Back on its port (empty: it kept nothing), it serves new streams without a restart.
+        redis.startAgain();
+        Generator again = new Generator(1);
+        scripts.set(again);
+        awaitRedisReady(a);
+        TestClient.Stream next = open(a);
+        String nextId = next.response().getHeaders().get("X-Sluice-Stream-Id");
+        again.release(1);
+        assertEquals(List.of(whole(1).get(0)), take(next, nextId, 0, 1));
+        next.abort();
+        again.release(1);
+        assertEquals(List.of("[DONE]"), rest(resume(a, nextId, 1), nextId, 1));
     }
 
     @Test
