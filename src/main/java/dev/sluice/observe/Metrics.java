@@ -167,7 +167,9 @@ public final class Metrics implements TranscriptListener {
     /**
      * Something that happened to a resumable stream: {@code resumed}, {@code takeover},
      * {@code stopped}, {@code grace_expired}, {@code evicted}, {@code trimmed}, {@code expired}
-     * (a finished stream's retention passed), {@code gone} (a resume answered 410).
+     * (a finished stream's retention passed), {@code gone} (a resume answered 410); shared
+     * through Redis also {@code append_failed} (an event not logged), {@code lost} (a stream
+     * whose relaying instance died) and {@code unavailable} (a resume or stop answered 503).
      */
     public void resume(String kind) {
         meter("resume " + kind, () -> Counter.builder("sluice.resume")

@@ -39,7 +39,8 @@ public final class StreamsEndpoint {
     public static final String RESUMABLE = "X-Sluice-Resumable";
     private static final Logger LOG = LoggerFactory.getLogger(StreamsEndpoint.class);
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
-    private static final Pattern LAST_EVENT = Pattern.compile("([A-Za-z0-9_-]{1,64}):([0-9]{1,18})");
+    private static final Pattern LAST_EVENT =
+            Pattern.compile("([A-Za-z0-9_-]{1,64}):([0-9]{1,18})");
     private static final byte[] KEEP_ALIVE = ": keep-alive\n".getBytes(StandardCharsets.US_ASCII);
     private static final Duration STOP_WAIT = Duration.ofSeconds(10);
 

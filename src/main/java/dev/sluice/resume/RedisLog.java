@@ -3,7 +3,9 @@ package dev.sluice.resume;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -11,8 +13,9 @@ import java.util.function.BooleanSupplier;
 
 /**
  * A replay log in a Redis stream, one entry per event with the id {@code <n>-0}: the holder's
- * log appends without waiting for Redis and numbers events itself; any instance reads it,
- * waking on the stream's channel and looking again at least once a {@link SharedStreams#POLL}.
+ * log numbers events itself and has Redis take each before its client gets it (while Redis
+ * answers); any instance reads it, waking on the stream's channel and looking again at least
+ * once a {@link SharedStreams#POLL}.
  * Reads fail as {@link LogUnavailable} while Redis does not answer. Thread-safe.
  */
 final class RedisLog implements ReplayLog {
@@ -27,6 +30,11 @@ final class RedisLog implements ReplayLog {
     private final boolean holder;
     private final AtomicLong last = new AtomicLong();
     private final AtomicInteger inFlight = new AtomicInteger();
+    /**
+     * Appends wait until Redis has each one, until one fails; then they go without waiting, so
+     * that a Redis away never holds a live client back, until one lands again.
+     */
+    private volatile boolean waiting = true;
     private final CountDownLatch closed = new CountDownLatch(1);
 
     RedisLog(SharedStreams shared, String id, String route, boolean holder) {
@@ -42,8 +50,28 @@ final class RedisLog implements ReplayLog {
             throw new IllegalStateException("the log is closed");
         }
         long n = last.incrementAndGet();
-        shared.append(id, n, fields, inFlight);
+        CompletableFuture<Boolean> landed = shared.append(id, n, fields, inFlight);
+        if (waiting) {
+            waiting = landed(landed);
+        } else {
+            landed.thenAccept(taken -> waiting = taken);
+        }
         return n;
+    }
+
+    /**
+     * Whether Redis took an append, waiting for it: the log comes before the client, so that an
+     * event a client saw survives its holder's death. The wait is bounded by the Redis timeout.
+     */
+    private static boolean landed(CompletableFuture<Boolean> landed) {
+        try {
+            return landed.get();
+        } catch (ExecutionException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     @Override

@@ -12,6 +12,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -183,22 +184,28 @@ public final class SharedStreams implements AutoCloseable {
     }
 
     /**
-     * Sends event {@code n} of a held stream, without waiting; with too many unanswered, it is
-     * not sent: the log then has a gap, which a reader finds as a trimmed range (410).
+     * Sends event {@code n} of a held stream; with too many unanswered, it is not sent: the log
+     * then has a gap, which a reader finds as a trimmed range (410).
+     *
+     * @return completes with whether Redis took it, within the Redis timeout
      */
-    void append(String id, long n, byte[] fields, AtomicInteger inFlight) {
+    CompletableFuture<Boolean> append(String id, long n, byte[] fields,
+            AtomicInteger inFlight) {
         if (inFlight.incrementAndGet() > MAX_IN_FLIGHT) {
             inFlight.decrementAndGet();
             noted.accept("append_failed");
-            return;
+            return CompletableFuture.completedFuture(false);
         }
+        CompletableFuture<Boolean> landed = new CompletableFuture<>();
         redis.append(key(id, "log"), n + "-0", settings.maxEvents(), "f", text(fields),
                 channel(id), "e", taken -> {
                     inFlight.decrementAndGet();
                     if (!taken) {
                         noted.accept("append_failed");
                     }
+                    landed.complete(taken);
                 });
+        return landed;
     }
 
     /** The holder closed the log: recorded once the appends before it have landed. */
