@@ -7,6 +7,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
@@ -22,6 +23,8 @@ final class RedisLog implements ReplayLog {
 
     /** Entries handed to a reader at once, so a long replay is written in a few flushes. */
     private static final int BATCH = 256;
+    /** The longest an event waits for Redis to take it before it goes on to the client. */
+    static final Duration LANDING = Duration.ofMillis(10);
 
     private final SharedStreams shared;
     private final String id;
@@ -60,12 +63,17 @@ final class RedisLog implements ReplayLog {
     }
 
     /**
-     * Whether Redis took an append, waiting for it: the log comes before the client, so that an
-     * event a client saw survives its holder's death. The wait is bounded by the Redis timeout.
+     * Waits a moment for Redis to take an append: the log comes before the client, so that an
+     * event a client saw survives its holder's death. A Redis slower than {@link #LANDING}
+     * (a loaded one) does not hold the stream back: the event goes on and lands a moment later.
+     *
+     * @return false once Redis refused an append or did not answer in its timeout
      */
     private static boolean landed(CompletableFuture<Boolean> landed) {
         try {
-            return landed.get();
+            return landed.get(LANDING.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            return true; // slow, not failed: the next append waits again
         } catch (ExecutionException e) {
             return false;
         } catch (InterruptedException e) {
