@@ -300,7 +300,14 @@ public final class RedisLink implements AutoCloseable {
                 field, value).toCompletableFuture()
                 .orTimeout(timeoutNanos, TimeUnit.NANOSECONDS)
                 .whenComplete((added, failure) -> done.accept(failure == null));
-        commands.publish(channel, note);
+        if (channel != null) {
+            commands.publish(channel, note);
+        }
+    }
+
+    /** Sends {@code message} on {@code channel}, without waiting: a wake-up, worth no retry. */
+    public void publish(String channel, String message) {
+        commands.publish(channel, message);
     }
 
     /** The values of {@code fields} in the hash {@code key}, null for each one missing. */

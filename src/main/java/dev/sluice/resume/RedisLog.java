@@ -38,6 +38,11 @@ final class RedisLog implements ReplayLog {
      * that a Redis away never holds a live client back, until one lands again.
      */
     private volatile boolean waiting = true;
+    /**
+     * Some reader, on any instance, follows the stream: only then is each append announced on
+     * its channel, which halves what a stream nobody resumes costs Redis.
+     */
+    private volatile boolean followed;
     private final CountDownLatch closed = new CountDownLatch(1);
 
     RedisLog(SharedStreams shared, String id, String route, boolean holder) {
@@ -53,7 +58,7 @@ final class RedisLog implements ReplayLog {
             throw new IllegalStateException("the log is closed");
         }
         long n = last.incrementAndGet();
-        CompletableFuture<Boolean> landed = shared.append(id, n, fields, inFlight);
+        CompletableFuture<Boolean> landed = shared.append(id, n, fields, inFlight, followed);
         if (waiting) {
             waiting = landed(landed);
         } else {
@@ -80,6 +85,17 @@ final class RedisLog implements ReplayLog {
             Thread.currentThread().interrupt();
             return false;
         }
+    }
+
+    /**
+     * Notes whether some reader follows the stream (told by a reader's arrival and by each beat).
+     *
+     * @return whether one did before
+     */
+    boolean followed(boolean now) {
+        boolean before = followed;
+        followed = now;
+        return before;
     }
 
     @Override

@@ -190,7 +190,7 @@ public final class SharedStreams implements AutoCloseable {
      * @return completes with whether Redis took it, within the Redis timeout
      */
     CompletableFuture<Boolean> append(String id, long n, byte[] fields,
-            AtomicInteger inFlight) {
+            AtomicInteger inFlight, boolean followed) {
         if (inFlight.incrementAndGet() > MAX_IN_FLIGHT) {
             inFlight.decrementAndGet();
             noted.accept("append_failed");
@@ -198,7 +198,7 @@ public final class SharedStreams implements AutoCloseable {
         }
         CompletableFuture<Boolean> landed = new CompletableFuture<>();
         redis.append(key(id, "log"), n + "-0", settings.maxEvents(), "f", text(fields),
-                channel(id), "e", taken -> {
+                followed ? channel(id) : null, "e", taken -> {
                     inFlight.decrementAndGet();
                     if (!taken) {
                         noted.accept("append_failed");
@@ -399,6 +399,10 @@ public final class SharedStreams implements AutoCloseable {
             }
             if (stream != null) {
                 stream.takenOver(number);
+                if (stream.log() instanceof RedisLog log && !log.followed(true)) {
+                    // Appends since the reader looked were not announced: wake it to look again.
+                    redis.publish(channel, "e");
+                }
             }
         } else if (kind == 's' && stream != null) {
             stream.stop();
@@ -438,8 +442,12 @@ public final class SharedStreams implements AutoCloseable {
                 if ((Long) answer.get(0) == 1) {
                     stream.stop();
                 }
-                if ((Long) answer.get(1) == 1) {
+                boolean reading = (Long) answer.get(1) == 1;
+                if (reading) {
                     stream.seenReader();
+                }
+                if (stream.log() instanceof RedisLog log) {
+                    log.followed(reading);
                 }
                 stream.takenOver((Long) answer.get(2));
             }
