@@ -14,13 +14,21 @@ import dev.sluice.testing.FakeUpstream;
 import dev.sluice.testing.TestClient;
 import dev.sluice.testing.TestConfig;
 import dev.sluice.web.Endpoints;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
 import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.eclipse.jetty.client.ContentResponse;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
@@ -68,6 +76,59 @@ class ShutdownTest {
         } finally {
             log.close();
         }
+    }
+
+    @Test
+    void aRequestOnAConnectionKeptAliveIntoTheShutdownIsRefusedWithJson() throws Exception {
+        CountDownLatch stopping = new CountDownLatch(1);
+        try (FakeUpstream upstream = new FakeUpstream(exchange -> {
+                    exchange.startStream().write("data: {\"n\":1}\n\n");
+                    assertTrue(stopping.await(10, TimeUnit.SECONDS));
+                    exchange.write("data: [DONE]\n\n").end();
+                });
+                TestClient client = new TestClient();
+                Socket kept = new Socket()) {
+            Server server = SluiceServer.createServer(TestConfig.relayingTo(upstream.baseUrl(), null)
+                    .shutdownGrace(Duration.ofSeconds(10)).build());
+            server.start();
+            URI base = URI.create(SluiceServer.url(server));
+            TestClient.Stream stream = client.stream(base.resolve("/v1/chat/completions"), STREAM);
+            assertEquals("{\"n\":1}", stream.nextEvent().data());
+            kept.connect(new InetSocketAddress("127.0.0.1", base.getPort()));
+            kept.setSoTimeout(10_000);
+            assertTrue(exchange(kept, "GET /healthz HTTP/1.1\r\nHost: sluice\r\n\r\n")
+                    .startsWith("HTTP/1.1 200"));
+
+            Thread stopper = Thread.ofVirtual().start(() -> stopQuietly(server));
+            awaitShutdownBegun(server);
+            String refused = exchange(kept, "POST /v1/chat/completions HTTP/1.1\r\nHost: sluice"
+                    + "\r\nContent-Type: application/json\r\nContent-Length: "
+                    + STREAM.length() + "\r\n\r\n" + STREAM);
+
+            assertTrue(refused.startsWith("HTTP/1.1 503"), refused);
+            assertTrue(refused.contains("\"type\":\"server_shutting_down\""), refused);
+            stopping.countDown();
+            stream.rest();
+            stopper.join(Duration.ofSeconds(15));
+        }
+    }
+
+    /** Writes one request on {@code socket} and reads its answer, head and body (by length). */
+    private static String exchange(Socket socket, String request) throws IOException {
+        socket.getOutputStream().write(request.getBytes(StandardCharsets.UTF_8));
+        InputStream in = socket.getInputStream();
+        ByteArrayOutputStream head = new ByteArrayOutputStream();
+        while (!head.toString(StandardCharsets.UTF_8).endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) {
+                return head.toString(StandardCharsets.UTF_8) + "[connection closed]";
+            }
+            head.write(b);
+        }
+        String text = head.toString(StandardCharsets.UTF_8);
+        Matcher length = Pattern.compile("(?i)content-length: *([0-9]+)").matcher(text);
+        int n = length.find() ? Integer.parseInt(length.group(1)) : 0;
+        return text + new String(in.readNBytes(n), StandardCharsets.UTF_8);
     }
 
     @Test
@@ -170,9 +231,9 @@ class ShutdownTest {
         }
     }
 
-    /** Polls Jetty's own state: there is no event to wait on for "shutdown has begun". */
     /**
-     * Until the handler refuses new requests and the connector has stopped listening. A
+     * Polls Jetty's own state (there is no event to wait on for "shutdown has begun") until the
+     * handler refuses new requests and the connector has stopped listening. A
      * connection made in the instant between the two could be accepted by the kernel and then
      * never served (seen twice under load: the client waited out its 30 s), which is Jetty's
      * shutdown race, not what this test is about.
