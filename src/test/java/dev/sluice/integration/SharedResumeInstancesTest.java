@@ -1,12 +1,14 @@
 package dev.sluice.integration;
 
+import static dev.sluice.testing.ReleasedEvents.data;
+import static dev.sluice.testing.ReleasedEvents.take;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.sluice.sse.SseEvent;
 import dev.sluice.sse.SseItem;
 import dev.sluice.testing.FakeUpstream;
+import dev.sluice.testing.ReleasedEvents;
 import dev.sluice.testing.RedisServer;
 import dev.sluice.testing.SluiceProcess;
 import dev.sluice.testing.TestClient;
@@ -21,9 +23,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Tag;
@@ -42,37 +42,11 @@ class SharedResumeInstancesTest {
     private static final String CHAT = "{\"model\":\"m\",\"stream\":true,\"messages\":[]}";
     private static final int EVENTS = 8;
 
-    /** The upstream's script for one stream: each event when the test releases it. */
-    static final class Generator implements FakeUpstream.Script {
-        final Semaphore permits = new Semaphore(0);
-        final CountDownLatch cancelled = new CountDownLatch(1);
-
-        @Override
-        public void answer(FakeUpstream.Exchange exchange) throws Exception {
-            exchange.startStream();
-            for (int i = 1; i <= EVENTS + 1; i++) {
-                while (!permits.tryAcquire(20, TimeUnit.MILLISECONDS)) {
-                    if (exchange.awaitPeerClosed(1, TimeUnit.MILLISECONDS)) {
-                        cancelled.countDown();
-                        return;
-                    }
-                }
-                try {
-                    exchange.write(i <= EVENTS ? "data: {\"choices\":[{\"delta\":{\"content\":"
-                            + "\"w" + i + "\"}}]}\n\n" : "data: [DONE]\n\n");
-                } catch (IOException e) {
-                    cancelled.countDown();
-                    return;
-                }
-            }
-            exchange.end();
-        }
-    }
 
     @Test
     void aStreamOfOneInstanceResumesStopsAndOutlivesItsRelayThroughTheOthers()
             throws Exception {
-        AtomicReference<Generator> current = new AtomicReference<>();
+        AtomicReference<ReleasedEvents> current = new AtomicReference<>();
         Path dir = Workspace.fresh("shared-resume-instances");
         Path access = dir.resolve("access.properties");
         Files.writeString(access, "client.app.token-sha256 = " + sha256(TOKEN)
@@ -99,40 +73,40 @@ class SharedResumeInstancesTest {
                 Instances on = new Instances(client, bases, nginx);
 
                 // The stream as it is when nothing interrupts it.
-                Generator whole = new Generator();
+                ReleasedEvents whole = new ReleasedEvents(EVENTS);
                 current.set(whole);
                 TestClient.Stream uninterrupted = on.open(nginx.uri("/"));
                 String wholeId = id(uninterrupted);
-                whole.permits.release(EVENTS + 1);
+                whole.release(EVENTS + 1);
                 List<String> expected = data(uninterrupted.rest());
                 assertEquals(EVENTS + 1, expected.size(), expected.toString());
                 assertTrue(wholeId != null);
 
                 // Started on A, dropped, resumed through nginx on each instance in turn.
-                Generator resumed = new Generator();
+                ReleasedEvents resumed = new ReleasedEvents(EVENTS);
                 current.set(resumed);
                 TestClient.Stream first = on.open(bases.get(0));
                 String id = id(first);
-                resumed.permits.release(2);
+                resumed.release(2);
                 List<String> seen = new ArrayList<>(take(first, id, 0, 2));
                 first.abort();
                 for (int n = 3; n <= 5; n++) {
                     TestClient.Stream again = on.resume(nginx.uri("/"), id, n - 1);
-                    resumed.permits.release(1);
+                    resumed.release(1);
                     seen.addAll(take(again, id, n - 1, 1));
                     again.abort();
                 }
                 TestClient.Stream last = on.resume(nginx.uri("/"), id, 5);
-                resumed.permits.release(EVENTS + 1 - 5);
+                resumed.release(EVENTS + 1 - 5);
                 seen.addAll(data(last.rest()));
                 assertEquals(expected, seen);
 
                 // A stop sent to C reaches the upstream held by A.
-                Generator stopped = new Generator();
+                ReleasedEvents stopped = new ReleasedEvents(EVENTS);
                 current.set(stopped);
                 TestClient.Stream held = on.open(bases.get(0));
                 String stoppedId = id(held);
-                stopped.permits.release(1);
+                stopped.release(1);
                 take(held, stoppedId, 0, 1);
                 assertEquals(204, client.delete(on.stream(bases.get(2), stoppedId),
                         "Authorization", "Bearer " + TOKEN).getStatus());
@@ -140,11 +114,11 @@ class SharedResumeInstancesTest {
                         "the upstream held by A was not stopped");
 
                 // A dies: a resume through B gets what was logged, then the error and the end.
-                Generator orphan = new Generator();
+                ReleasedEvents orphan = new ReleasedEvents(EVENTS);
                 current.set(orphan);
                 TestClient.Stream doomed = on.open(bases.get(0));
                 String doomedId = id(doomed);
-                orphan.permits.release(3);
+                orphan.release(3);
                 take(doomed, doomedId, 0, 3);
                 sluices.get(0).kill();
                 TestClient.Stream afterDeath = on.resume(bases.get(1), doomedId, 1);
@@ -195,29 +169,6 @@ class SharedResumeInstancesTest {
 
     private static String id(TestClient.Stream stream) {
         return stream.response().getHeaders().get("X-Sluice-Stream-Id");
-    }
-
-    private static List<String> take(TestClient.Stream stream, String id, long after, int n)
-            throws IOException {
-        List<String> data = new ArrayList<>();
-        while (data.size() < n) {
-            SseEvent event = stream.nextEvent();
-            if (event.data() != null) {
-                assertEquals(id + ":" + (after + data.size() + 1), event.id());
-                data.add(event.data());
-            }
-        }
-        return data;
-    }
-
-    private static List<String> data(List<SseItem> items) {
-        List<String> data = new ArrayList<>();
-        for (SseItem item : items) {
-            if (item instanceof SseEvent event && event.data() != null) {
-                data.add(event.data());
-            }
-        }
-        return data;
     }
 
     private static String sha256(String token) throws Exception {

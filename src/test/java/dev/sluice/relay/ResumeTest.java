@@ -13,8 +13,8 @@ import dev.sluice.resume.ReplayLog;
 import dev.sluice.resume.Resumables;
 import dev.sluice.sse.SseEvent;
 import dev.sluice.sse.SseItem;
-import dev.sluice.testing.FakeUpstream;
 import dev.sluice.testing.Relay;
+import dev.sluice.testing.ReleasedEvents;
 import dev.sluice.testing.RunningSluice;
 import dev.sluice.testing.TestClient;
 import dev.sluice.testing.TestConfig;
@@ -27,7 +27,6 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.client.ContentResponse;
 import org.junit.jupiter.api.Test;
@@ -45,56 +44,12 @@ class ResumeTest {
     static final String CHAT = "{\"model\":\"m\",\"stream\":true,\"messages\":[]}";
     static final int EVENTS = 6;
     /** The data of the upstream's events, in order: what every client must end up with. */
-    static final List<String> WHOLE = whole();
+    static final List<String> WHOLE = ReleasedEvents.whole(EVENTS);
 
     @RegisterExtension
     final Relay relay = new Relay();
 
-    /** An upstream that writes each event when the test releases it, then [DONE]. */
-    static final class Generator implements FakeUpstream.Script {
-        final Semaphore permits = new Semaphore(0);
-        final CountDownLatch cancelled = new CountDownLatch(1);
-
-        @Override
-        public void answer(FakeUpstream.Exchange exchange) throws Exception {
-            exchange.startStream();
-            for (int i = 1; i <= EVENTS + 1; i++) {
-                while (!permits.tryAcquire(20, TimeUnit.MILLISECONDS)) {
-                    if (exchange.awaitPeerClosed(1, TimeUnit.MILLISECONDS)) {
-                        cancelled.countDown();
-                        return;
-                    }
-                }
-                try {
-                    exchange.write(i <= EVENTS ? event(i) : "data: [DONE]\n\n");
-                } catch (IOException e) {
-                    cancelled.countDown();
-                    return;
-                }
-            }
-            exchange.end();
-        }
-
-        void release(int events) {
-            permits.release(events);
-        }
-    }
-
-    static String event(int i) {
-        return "data: {\"choices\":[{\"delta\":{\"content\":\"t" + i + "\"}}]}\n\n";
-    }
-
-    private static List<String> whole() {
-        List<String> data = new ArrayList<>();
-        for (int i = 1; i <= EVENTS; i++) {
-            String e = event(i);
-            data.add(e.substring("data: ".length(), e.length() - 2));
-        }
-        data.add("[DONE]");
-        return List.copyOf(data);
-    }
-
-    private URI start(Generator upstream, Resume resume) throws Exception {
+    private URI start(ReleasedEvents upstream, Resume resume) throws Exception {
         relay.upstream(upstream);
         // Heartbeats are how a silent stream finds out that its client left: often, here.
         Timeouts d = Timeouts.DEFAULTS;
@@ -150,7 +105,7 @@ class ResumeTest {
     @ParameterizedTest
     @ValueSource(ints = {0, 3, EVENTS + 1})
     void aDropAfterAnyEventResumesToTheWholeStreamOnce(int k) throws Exception {
-        Generator upstream = new Generator();
+        ReleasedEvents upstream = new ReleasedEvents(EVENTS);
         URI chat = start(upstream, Resume.DEFAULTS);
         TestClient.Stream first = relay.client().stream(chat, CHAT);
         String id = first.response().getHeaders().get("X-Sluice-Stream-Id");
@@ -173,7 +128,7 @@ class ResumeTest {
 
     @Test
     void anEventWrittenButNotReadArrivesOnceWhenThePreviousIdIsSentAgain() throws Exception {
-        Generator upstream = new Generator();
+        ReleasedEvents upstream = new ReleasedEvents(EVENTS);
         URI chat = start(upstream, Resume.DEFAULTS);
         TestClient.Stream first = relay.client().stream(chat, CHAT);
         String id = first.response().getHeaders().get("X-Sluice-Stream-Id");
@@ -190,7 +145,7 @@ class ResumeTest {
 
     @Test
     void aReconnectWhileTheOldConnectionIsOpenEndsTheOldOne() throws Exception {
-        Generator upstream = new Generator();
+        ReleasedEvents upstream = new ReleasedEvents(EVENTS);
         URI chat = start(upstream, Resume.DEFAULTS);
         TestClient.Stream old = relay.client().stream(chat, CHAT);
         String id = old.response().getHeaders().get("X-Sluice-Stream-Id");
@@ -221,7 +176,7 @@ class ResumeTest {
 
     @Test
     void aResumeCatchesUpThenFollowsTheUpstreamLive() throws Exception {
-        Generator upstream = new Generator();
+        ReleasedEvents upstream = new ReleasedEvents(EVENTS);
         URI chat = start(upstream, Resume.DEFAULTS);
         TestClient.Stream first = relay.client().stream(chat, CHAT);
         String id = first.response().getHeaders().get("X-Sluice-Stream-Id");
@@ -248,7 +203,7 @@ class ResumeTest {
 
     @Test
     void nobodyResumingWithinTheGraceCancelsTheUpstream() throws Exception {
-        Generator upstream = new Generator();
+        ReleasedEvents upstream = new ReleasedEvents(EVENTS);
         URI chat = start(upstream, new Resume(Duration.ofMinutes(5), 64L << 20,
                 Duration.ofMillis(200), null));
         TestClient.Stream first = relay.client().stream(chat, CHAT);
@@ -275,7 +230,7 @@ class ResumeTest {
 
     @Test
     void aStopDuringTheGraceEndsTheStreamAndItReplaysToItsStoppedEnd() throws Exception {
-        Generator upstream = new Generator();
+        ReleasedEvents upstream = new ReleasedEvents(EVENTS);
         URI chat = start(upstream, Resume.DEFAULTS);
         TestClient.Stream first = relay.client().stream(chat, CHAT);
         String id = first.response().getHeaders().get("X-Sluice-Stream-Id");
@@ -295,7 +250,7 @@ class ResumeTest {
 
     @Test
     void aStopDuringALiveResumeEndsTheReaderWithTheStoppedEnd() throws Exception {
-        Generator upstream = new Generator();
+        ReleasedEvents upstream = new ReleasedEvents(EVENTS);
         URI chat = start(upstream, Resume.DEFAULTS);
         TestClient.Stream first = relay.client().stream(chat, CHAT);
         String id = first.response().getHeaders().get("X-Sluice-Stream-Id");
@@ -316,7 +271,7 @@ class ResumeTest {
 
     @Test
     void anUnknownIdIs404AndAnIdForAnEventNotSentIs400() throws Exception {
-        Generator upstream = new Generator();
+        ReleasedEvents upstream = new ReleasedEvents(EVENTS);
         URI chat = start(upstream, Resume.DEFAULTS);
         ContentResponse unknown = relay.client().get(resumeUri("AAAAAAAAAAAAAAAAAAAAAA"));
         assertEquals(404, unknown.getStatus());
@@ -337,12 +292,12 @@ class ResumeTest {
     void plainStreamsGetNoIdsAndCancelAtOnce() throws Exception {
         CountDownLatch closed = new CountDownLatch(1);
         URI chat = relay.start(exchange -> {
-            exchange.startStream().write(event(1));
+            exchange.startStream().write(ReleasedEvents.event(1));
             // A provider generating: the relay finds out the client left at its next write.
             for (int i = 2; i < 500 && !exchange.awaitPeerClosed(20, TimeUnit.MILLISECONDS);
                     i++) {
                 try {
-                    exchange.write(event(i));
+                    exchange.write(ReleasedEvents.event(i));
                 } catch (IOException e) {
                     break;
                 }
@@ -353,7 +308,7 @@ class ResumeTest {
         });
         TestClient.Stream stream = relay.client().stream(chat, CHAT);
         assertNull(stream.response().getHeaders().get("X-Sluice-Stream-Id"));
-        assertEquals(event(1), stream.rawBlock());
+        assertEquals(ReleasedEvents.event(1), stream.rawBlock());
         stream.abort();
         assertTrue(closed.await(10, TimeUnit.SECONDS));
     }
@@ -379,7 +334,7 @@ class ResumeTest {
 
     @Test
     void aStandardParserSeesThePrimingBlockAsNoEvent() throws Exception {
-        Generator upstream = new Generator();
+        ReleasedEvents upstream = new ReleasedEvents(EVENTS);
         URI chat = start(upstream, Resume.DEFAULTS);
         TestClient.Stream stream = relay.client().stream(chat, CHAT);
         upstream.release(EVENTS + 1);

@@ -7,6 +7,7 @@ import dev.sluice.config.Secret;
 import dev.sluice.config.Sharing;
 import dev.sluice.testing.FakeUpstream;
 import dev.sluice.testing.RedisServer;
+import dev.sluice.testing.ReleasedEvents;
 import dev.sluice.testing.RunningSluice;
 import dev.sluice.testing.TestClient;
 import dev.sluice.testing.TestConfig;
@@ -25,8 +26,7 @@ class RedisClusterResumeTest {
     @Test
     void aStreamResumesThroughTheOtherInstanceOnAClusterOfThreeMasters() throws Exception {
         List<RedisServer> nodes = new ArrayList<>();
-        SharedResumeTest.Generator script = new SharedResumeTest.Generator(
-                SharedResumeTest.EVENTS);
+        ReleasedEvents script = new ReleasedEvents(SharedResumeTest.EVENTS);
         try (FakeUpstream upstream = new FakeUpstream(script);
                 TestClient client = new TestClient()) {
             for (int i = 0; i < 3; i++) {
@@ -44,19 +44,19 @@ class RedisClusterResumeTest {
                         SharedResumeTest.CHAT);
                 String id = first.response().getHeaders().get("X-Sluice-Stream-Id");
                 script.release(2);
-                List<String> seen = new ArrayList<>(SharedResumeTest.take(first, id, 0, 2));
+                List<String> seen = new ArrayList<>(ReleasedEvents.take(first, id, 0, 2));
                 first.abort();
                 script.release(1);
                 TestClient.Stream resumed = client.streamGet(b.uri("/v1/streams/" + id),
                         "Last-Event-ID", id + ":2");
                 assertEquals(200, resumed.response().getStatus());
-                seen.addAll(SharedResumeTest.take(resumed, id, 2, 1));
+                seen.addAll(ReleasedEvents.take(resumed, id, 2, 1));
                 // Live through the other instance, woken by a message published on the cluster.
                 for (int n = 4; n <= SharedResumeTest.EVENTS + 1; n++) {
                     script.release(1);
-                    seen.addAll(SharedResumeTest.take(resumed, id, n - 1, 1));
+                    seen.addAll(ReleasedEvents.take(resumed, id, n - 1, 1));
                 }
-                assertEquals(SharedResumeTest.whole(SharedResumeTest.EVENTS), seen);
+                assertEquals(ReleasedEvents.whole(SharedResumeTest.EVENTS), seen);
             }
         } finally {
             for (RedisServer node : nodes) {

@@ -1,5 +1,7 @@
 package dev.sluice.shared;
 
+import static dev.sluice.testing.ReleasedEvents.take;
+import static dev.sluice.testing.ReleasedEvents.whole;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -15,6 +17,7 @@ import dev.sluice.sse.SseEvent;
 import dev.sluice.sse.SseItem;
 import dev.sluice.testing.FakeUpstream;
 import dev.sluice.testing.RedisServer;
+import dev.sluice.testing.ReleasedEvents;
 import dev.sluice.testing.RunningSluice;
 import dev.sluice.testing.TestClient;
 import dev.sluice.testing.TestConfig;
@@ -29,9 +32,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.eclipse.jetty.client.ContentResponse;
@@ -53,56 +54,6 @@ class SharedResumeTest {
     private final List<AutoCloseable> closing = new ArrayList<>();
     private RedisServer redis;
     private TestClient client;
-
-    /** An upstream that writes each event when the test releases it, then [DONE]. */
-    static final class Generator implements FakeUpstream.Script {
-        final Semaphore permits = new Semaphore(0);
-        final CountDownLatch cancelled = new CountDownLatch(1);
-        private final int events;
-
-        Generator(int events) {
-            this.events = events;
-        }
-
-        @Override
-        public void answer(FakeUpstream.Exchange exchange) throws Exception {
-            exchange.startStream();
-            for (int i = 1; i <= events + 1; i++) {
-                while (!permits.tryAcquire(20, TimeUnit.MILLISECONDS)) {
-                    if (exchange.awaitPeerClosed(1, TimeUnit.MILLISECONDS)) {
-                        cancelled.countDown();
-                        return;
-                    }
-                }
-                try {
-                    exchange.write(i <= events ? event(i) : "data: [DONE]\n\n");
-                } catch (IOException e) {
-                    cancelled.countDown();
-                    return;
-                }
-            }
-            exchange.end();
-        }
-
-        void release(int n) {
-            permits.release(n);
-        }
-    }
-
-    static String event(int i) {
-        return "data: {\"choices\":[{\"delta\":{\"content\":\"t" + i + "\"}}]}\n\n";
-    }
-
-    /** The data of the whole stream of {@code events} events: what every client must get. */
-    static List<String> whole(int events) {
-        List<String> data = new ArrayList<>();
-        for (int i = 1; i <= events; i++) {
-            String e = event(i);
-            data.add(e.substring("data: ".length(), e.length() - 2));
-        }
-        data.add("[DONE]");
-        return data;
-    }
 
     @BeforeEach
     void start() throws Exception {
@@ -141,7 +92,7 @@ class SharedResumeTest {
         return sluice;
     }
 
-    private FakeUpstream upstream(Generator script) throws Exception {
+    private FakeUpstream upstream(ReleasedEvents script) throws Exception {
         FakeUpstream upstream = new FakeUpstream(script);
         closing.add(upstream);
         return upstream;
@@ -180,21 +131,6 @@ class SharedResumeTest {
         throw new AssertionError("Redis is back, but Sluice still says: " + ready);
     }
 
-    /** The next {@code n} events' data, checking each carries the next id after {@code after}. */
-    static List<String> take(TestClient.Stream stream, String id, long after, int n)
-            throws IOException {
-        List<String> data = new ArrayList<>();
-        while (data.size() < n) {
-            SseEvent event = stream.nextEvent();
-            if (event.data() == null) {
-                continue; // the priming block
-            }
-            assertEquals(id + ":" + (after + data.size() + 1), event.id());
-            data.add(event.data());
-        }
-        return data;
-    }
-
     /** Everything left, as event data, checking the ids go on from {@code after}. */
     static List<String> rest(TestClient.Stream stream, String id, long after) throws IOException {
         List<String> data = new ArrayList<>();
@@ -210,7 +146,7 @@ class SharedResumeTest {
     @Test
     void aStreamRelayedByOneInstanceResumesThroughTheOtherOnceInOrderThenLive()
             throws Exception {
-        Generator script = new Generator(EVENTS);
+        ReleasedEvents script = new ReleasedEvents(EVENTS);
         FakeUpstream upstream = upstream(script);
         RunningSluice a = sluice(upstream, Resume.DEFAULTS);
         RunningSluice b = sluice(upstream, Resume.DEFAULTS);
@@ -234,7 +170,7 @@ class SharedResumeTest {
 
     @Test
     void aReaderOnOneInstanceEndsTheOlderReaderOnTheOther() throws Exception {
-        Generator script = new Generator(EVENTS);
+        ReleasedEvents script = new ReleasedEvents(EVENTS);
         FakeUpstream upstream = upstream(script);
         RunningSluice a = sluice(upstream, Resume.DEFAULTS);
         RunningSluice b = sluice(upstream, Resume.DEFAULTS);
@@ -277,7 +213,7 @@ class SharedResumeTest {
 
     @Test
     void aStopSentToTheOtherInstanceCancelsTheUpstreamAndTheLogEndsStopped() throws Exception {
-        Generator script = new Generator(EVENTS);
+        ReleasedEvents script = new ReleasedEvents(EVENTS);
         FakeUpstream upstream = upstream(script);
         RunningSluice a = sluice(upstream, Resume.DEFAULTS);
         RunningSluice b = sluice(upstream, Resume.DEFAULTS);
@@ -299,7 +235,7 @@ class SharedResumeTest {
     @Test
     void redisGoneMidStreamLeavesTheLiveClientAloneAndResumesAre503UntilItIsBack()
             throws Exception {
-        Generator script = new Generator(EVENTS);
+        ReleasedEvents script = new ReleasedEvents(EVENTS);
         AtomicReference<FakeUpstream.Script> scripts = new AtomicReference<>(script);
         FakeUpstream upstream = new FakeUpstream(exchange -> scripts.get().answer(exchange));
         closing.add(upstream);
@@ -324,7 +260,7 @@ class SharedResumeTest {
 
         // Back on its port (empty: it kept nothing), it serves new streams without a restart.
         redis.startAgain();
-        Generator again = new Generator(1);
+        ReleasedEvents again = new ReleasedEvents(1);
         scripts.set(again);
         awaitRedisReady(a);
         TestClient.Stream next = open(a);
@@ -339,7 +275,7 @@ class SharedResumeTest {
     @Test
     void aReaderOnTheOtherInstanceKeepsTheStreamPastTheGraceAndItsLeavingEndsIt()
             throws Exception {
-        Generator script = new Generator(EVENTS);
+        ReleasedEvents script = new ReleasedEvents(EVENTS);
         FakeUpstream upstream = upstream(script);
         Resume resume = new Resume(Duration.ofMinutes(5), 64L << 20, Duration.ofMillis(1500),
                 null);
@@ -368,7 +304,7 @@ class SharedResumeTest {
 
     @Test
     void anotherCallersStreamAndAnUnknownIdAre404OnEveryInstance() throws Exception {
-        Generator script = new Generator(EVENTS);
+        ReleasedEvents script = new ReleasedEvents(EVENTS);
         FakeUpstream upstream = upstream(script);
         RunningSluice a = sluice(upstream, Resume.DEFAULTS);
         RunningSluice b = sluice(upstream, Resume.DEFAULTS);
@@ -391,7 +327,7 @@ class SharedResumeTest {
     @Test
     void aResumeAfterTheRetentionOrIntoATrimmedRangeIs410() throws Exception {
         int events = 300;
-        Generator script = new Generator(events);
+        ReleasedEvents script = new ReleasedEvents(events);
         FakeUpstream upstream = upstream(script);
         // Kept about 10 events: Redis trims whole nodes of 100 entries, the oldest first.
         Resume resume = new Resume(Duration.ofSeconds(2), 64L << 20, Duration.ofMinutes(1),
