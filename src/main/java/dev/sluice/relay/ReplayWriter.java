@@ -102,7 +102,8 @@ final class ReplayWriter {
         byte[] fields = pieces == null ? NO_FIELDS : pieces.toByteArray();
         long n = piecesLost ? stream.log().appendLost() : stream.appendFields(fields);
         pieces = null;
-        client.forward(stream.idBlock(n), 0, stream.idBlock(n).length, false);
+        byte[] end = stream.idBlock(n);
+        client.forward(end, 0, end.length, false);
     }
 
     /**
