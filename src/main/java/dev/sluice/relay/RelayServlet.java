@@ -310,7 +310,8 @@ public final class RelayServlet extends HttpServlet {
                 .orElse(false);
     }
 
-    private static long millisSince(long started) {
+    /** Milliseconds since {@code started}, a {@link System#nanoTime()}, for log lines. */
+    static long millisSince(long started) {
         return (System.nanoTime() - started) / 1_000_000;
     }
 }

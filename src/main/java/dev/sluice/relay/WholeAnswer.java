@@ -63,8 +63,8 @@ final class WholeAnswer {
                 int status = why != null ? why.status : 502;
                 Refusal.sendJson(response, status, dialect.errorBody(status, message,
                         why != null ? why.type : "upstream_error"));
-                LOG.warn("{} json failed after {} ms: {}", route.name(), millisSince(started),
-                        LogText.of(message));
+                LOG.warn("{} json failed after {} ms: {}", route.name(),
+                        RelayServlet.millisSince(started), LogText.of(message));
                 ended(transcript, why != null ? why.outcome()
                         : Transcript.Outcome.UPSTREAM_FAILED, status, message);
                 return;
@@ -86,11 +86,11 @@ final class WholeAnswer {
         try {
             response.getOutputStream().write(bytes);
             LOG.info("{} {} json in {} ms", route.name(), answer.statusCode(),
-                    millisSince(started));
+                    RelayServlet.millisSince(started));
             ended(transcript, Transcript.Outcome.DONE, answer.statusCode(), null);
         } catch (IOException e) {
             LOG.info("{} {} json: client went away after {} ms", route.name(),
-                    answer.statusCode(), millisSince(started));
+                    answer.statusCode(), RelayServlet.millisSince(started));
             ended(transcript, Transcript.Outcome.CLIENT_CLOSED, answer.statusCode(), null);
         }
     }
@@ -99,9 +99,5 @@ final class WholeAnswer {
             String failure) {
         transcript.end(outcome, status, failure);
         transcripts.ended(transcript);
-    }
-
-    private static long millisSince(long started) {
-        return (System.nanoTime() - started) / 1_000_000;
     }
 }
