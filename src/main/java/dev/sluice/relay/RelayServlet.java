@@ -56,6 +56,7 @@ public final class RelayServlet extends HttpServlet {
     private final StreamsEndpoint streams;
     private final UpstreamCall call;
     private final WholeAnswer whole;
+    private final UpstreamEnd ends;
 
     /** The collaborators are shared by every route; {@code config} gives limits and timeouts. */
     public RelayServlet(Route route, Config config, Admission admission, Quotas quotas,
@@ -77,6 +78,7 @@ public final class RelayServlet extends HttpServlet {
                 redaction, metrics);
         this.whole = new WholeAnswer(route, dialect, config, watchdog, redaction, quotas,
                 transcripts);
+        this.ends = new UpstreamEnd(watchdog);
     }
 
     @Override
@@ -168,13 +170,15 @@ public final class RelayServlet extends HttpServlet {
                 String requestId = MDC.get("request_id");
                 Thread.ofVirtual().name("sluice-stream").start(() -> {
                     MDC.put("request_id", requestId);
-                    try (slot; body) {
-                        replay(stream, ClientStream.none(), false, body, encoding, sent, caller,
-                                transcript);
+                    boolean ended = false;
+                    try (slot) {
+                        ended = replay(stream, ClientStream.none(), false, body, encoding, sent,
+                                caller, transcript);
                     } catch (IOException | RuntimeException e) {
                         LOG.warn("{} stream {} failed: {}", route.name(), stream.id(),
                                 LogText.of(redaction.scrub(String.valueOf(e.getMessage()))));
                     } finally {
+                        finish(body, ended);
                         MDC.remove("request_id");
                     }
                 });
@@ -195,7 +199,9 @@ public final class RelayServlet extends HttpServlet {
             ClientRequest sent, Caller caller, long started) throws Refusal, IOException {
         HttpResponse<InputStream> answer = call.open(target,
                 UpstreamTarget.headers(route, dialect, request), sent);
-        try (InputStream body = answer.body()) {
+        InputStream body = answer.body();
+        boolean ended = false;
+        try {
             int status = answer.statusCode();
             call.forwardHeaders(answer.headers(), response);
             String encoding = answer.headers().firstValue("content-encoding").orElse(null);
@@ -204,15 +210,31 @@ public final class RelayServlet extends HttpServlet {
                 LOG.info("{} {} upstream error in {} ms", route.name(), status,
                         millisSince(started));
             } else if (isEventStream(answer)) {
-                stream(request, response, body, encoding, sent, caller);
+                ended = stream(request, response, body, encoding, sent, caller);
             } else {
                 whole.send(response, answer, body, encoding, sent, caller, started);
             }
+        } finally {
+            finish(body, ended);
+        }
+    }
+
+    /**
+     * Lets go of an upstream body: after the stream's terminal event its end is read first, so
+     * that the connection can carry the next request; otherwise it is closed at once, which
+     * cancels the exchange (a client that left stops the provider generating).
+     */
+    private void finish(InputStream body, boolean ended) {
+        if (ended) {
+            ends.finish(body);
+        } else {
+            UpstreamEnd.close(body);
         }
     }
 
 
-    private void stream(HttpServletRequest request, HttpServletResponse response,
+    /** @return true when the stream ended with the upstream's terminal event */
+    private boolean stream(HttpServletRequest request, HttpServletResponse response,
             InputStream body, String encoding, ClientRequest sent, Caller caller)
             throws IOException {
         boolean textOnly = wantsText(request);
@@ -239,11 +261,10 @@ public final class RelayServlet extends HttpServlet {
             reader.set(stream.attach(() -> Thread.ofVirtual().name("sluice-takeover")
                     .start(client::end)));
             try {
-                replay(stream, client, true, body, encoding, sent, caller, transcript);
+                return replay(stream, client, true, body, encoding, sent, caller, transcript);
             } finally {
                 client.release();
             }
-            return;
         }
         ClientStream client = new ClientStream(response, textOnly);
         try (Watch watch = watchdog.watch(client, body, route.drain())) {
@@ -255,6 +276,7 @@ public final class RelayServlet extends HttpServlet {
             client.release(); // a heartbeat the watchdog started last writes nothing now
         }
         transcripts.ended(transcript);
+        return transcript.outcome() == Transcript.Outcome.DONE;
     }
 
     /**
@@ -263,8 +285,9 @@ public final class RelayServlet extends HttpServlet {
      * period; the log is closed on every way out. One transcript, however many readers came.
      *
      * @param attached the client was there from the start: it gets the priming id first
+     * @return true when the stream ended with the upstream's terminal event
      */
-    private void replay(Resumable stream, ClientStream client, boolean attached,
+    private boolean replay(Resumable stream, ClientStream client, boolean attached,
             InputStream body, String encoding, ClientRequest sent, Caller caller,
             Transcript transcript) throws IOException {
         ReplayWriter writer = new ReplayWriter(stream, client, config.resume().memoryBytes());
@@ -283,6 +306,7 @@ public final class RelayServlet extends HttpServlet {
             stream.close(ending);
         }
         transcripts.ended(transcript);
+        return transcript.outcome() == Transcript.Outcome.DONE;
     }
 
     private static ReplayLog.Ending ending(Watch.Expiry why, Transcript.Outcome outcome) {

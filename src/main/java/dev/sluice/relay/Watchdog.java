@@ -8,6 +8,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -45,6 +46,14 @@ public final class Watchdog implements AutoCloseable {
         watch.scheduled(timer.scheduleAtFixedRate(
                 watch::check, tickNanos, tickNanos, TimeUnit.NANOSECONDS));
         return watch;
+    }
+
+    /**
+     * Runs {@code task} once after {@code delay}, unless cancelled first, on the timer thread:
+     * it must not block.
+     */
+    ScheduledFuture<?> after(Duration delay, Runnable task) {
+        return timer.schedule(task, delay.toNanos(), TimeUnit.NANOSECONDS);
     }
 
     /**

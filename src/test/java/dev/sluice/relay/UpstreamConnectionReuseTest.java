@@ -1,0 +1,201 @@
+package dev.sluice.relay;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sluice.sse.SseEvent;
+import dev.sluice.testing.RunningSluice;
+import dev.sluice.testing.TestClient;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A stream that ended with its terminal event leaves its upstream connection to the next
+ * request: Sluice reads the body's last chunk, which comes after the terminal event, instead of
+ * cancelling the exchange. The upstream here keeps connections alive and sends each last chunk
+ * only once the client has seen the terminal event, so a relay that lets go at the terminal event
+ * closes the connection every time.
+ */
+class UpstreamConnectionReuseTest {
+
+    private static final String BODY = """
+            {"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"hi"}]}""";
+
+    private KeepAliveUpstream upstream;
+    private RunningSluice sluice;
+    private TestClient client;
+
+    @BeforeEach
+    void start() throws Exception {
+        upstream = new KeepAliveUpstream();
+        sluice = RunningSluice.relayingTo(upstream.baseUrl());
+        client = new TestClient();
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        client.close();
+        try {
+            sluice.assertNoStreamLeftOpen();
+        } finally {
+            sluice.close();
+            upstream.close();
+        }
+        assertNull(upstream.failures.peek(), "the upstream failed");
+    }
+
+    @Test
+    void aStreamThatEndedLeavesItsConnectionToTheNextRequest() throws Exception {
+        upstream.endsAfterDone = true;
+        for (int i = 0; i < 3; i++) {
+            try (TestClient.Stream stream = client.stream(uri(), BODY)) {
+                assertEquals("{\"n\":1}", stream.nextEvent().data());
+                assertEquals("[DONE]", stream.nextEvent().data());
+                upstream.lastChunk.release(); // only now: after the terminal event
+                assertEquals(0, stream.rest().size());
+            }
+            // Written, so the next request finds the connection back in the client's pool.
+            assertTrue(upstream.lastChunkWritten.tryAcquire(10, TimeUnit.SECONDS));
+        }
+        assertEquals(1, upstream.connections.get(), "three streams, one upstream connection");
+    }
+
+    @Test
+    void anUpstreamThatDoesNotEndAfterItsTerminalEventIsClosedAfterAMoment() throws Exception {
+        upstream.endsAfterDone = false;
+        try (TestClient.Stream stream = client.stream(uri(), BODY)) {
+            stream.nextEvent();
+            assertEquals("[DONE]", stream.nextEvent().data());
+            // The client's response ends at once, while the upstream still holds its end back.
+            assertEquals(0, stream.rest().size());
+            assertEquals(1, upstream.closedBySluice.getCount(), "closed before the client's end");
+        }
+        assertTrue(upstream.closedBySluice.await(10, TimeUnit.SECONDS),
+                "Sluice lets go of an upstream that never ends");
+    }
+
+    private URI uri() {
+        return sluice.uri("/v1/chat/completions");
+    }
+
+    /**
+     * An HTTP/1.1 upstream on a loopback port that serves requests one after another on each
+     * connection it accepts, and counts the connections.
+     */
+    private static final class KeepAliveUpstream implements AutoCloseable {
+        final AtomicInteger connections = new AtomicInteger();
+        final Semaphore lastChunk = new Semaphore(0);
+        final Semaphore lastChunkWritten = new Semaphore(0);
+        final CountDownLatch closedBySluice = new CountDownLatch(1);
+        final BlockingQueue<Throwable> failures = new LinkedBlockingQueue<>();
+        volatile boolean endsAfterDone;
+        private final ServerSocket server;
+
+        KeepAliveUpstream() throws IOException {
+            server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+            Thread.ofVirtual().start(() -> {
+                while (!server.isClosed()) {
+                    try {
+                        Socket socket = server.accept();
+                        connections.incrementAndGet();
+                        Thread.ofVirtual().start(() -> serve(socket));
+                    } catch (IOException e) {
+                        return; // closed
+                    }
+                }
+            });
+        }
+
+        URI baseUrl() {
+            return URI.create("http://127.0.0.1:" + server.getLocalPort() + "/v1");
+        }
+
+        private void serve(Socket socket) {
+            try (socket) {
+                InputStream in = socket.getInputStream();
+                OutputStream out = socket.getOutputStream();
+                while (readRequest(in)) {
+                    out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                            + "Transfer-Encoding: chunked\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                    chunk(out, "data: {\"n\":1}\n\n");
+                    chunk(out, "data: [DONE]\n\n");
+                    out.flush();
+                    if (!endsAfterDone) {
+                        if (in.read() < 0) {
+                            closedBySluice.countDown();
+                        }
+                        return;
+                    }
+                    lastChunk.acquire();
+                    out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                    lastChunkWritten.release();
+                }
+            } catch (IOException e) {
+                closedBySluice.countDown(); // a reset is a close too
+            } catch (Throwable e) {
+                failures.add(e);
+            }
+        }
+
+        private static void chunk(OutputStream out, String text) throws IOException {
+            byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+            out.write((Integer.toHexString(bytes.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(bytes);
+            out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+        }
+
+        /** Reads a request's head and body; false when the connection ended between requests. */
+        private static boolean readRequest(InputStream in) throws IOException {
+            int length = 0;
+            String line = readLine(in);
+            if (line == null) {
+                return false;
+            }
+            for (line = readLine(in); line != null && !line.isEmpty(); line = readLine(in)) {
+                String lower = line.toLowerCase(Locale.ROOT);
+                if (lower.startsWith("content-length:")) {
+                    length = Integer.parseInt(lower.substring(15).strip());
+                }
+            }
+            in.readNBytes(length);
+            return true;
+        }
+
+        private static String readLine(InputStream in) throws IOException {
+            ByteArrayOutputStream line = new ByteArrayOutputStream();
+            for (int b = in.read(); b != '\n'; b = in.read()) {
+                if (b < 0) {
+                    return null;
+                }
+                if (b != '\r') {
+                    line.write(b);
+                }
+            }
+            return line.toString(StandardCharsets.ISO_8859_1);
+        }
+
+        @Override
+        public void close() throws IOException {
+            server.close();
+        }
+    }
+}
