@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.access.Refusal;
 import dev.sluice.dialect.Json;
@@ -31,6 +32,8 @@ final class StrictJson {
                     .maxNestingDepth(64).maxNumberLength(64).maxNameLength(1024).build())
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .build());
+    /** Reads trees with the mapper's settings, its deserializer found once, not per body. */
+    private static final ObjectReader TREE = MAPPER.readerFor(JsonNode.class);
     private static final Pattern DUPLICATE = Pattern.compile("Duplicate field '(.*)'",
             Pattern.DOTALL);
 
@@ -57,8 +60,8 @@ final class StrictJson {
             throw invalid("request body is not valid UTF-8");
         }
         JsonNode root;
-        try (JsonParser parser = MAPPER.createParser(text)) {
-            root = MAPPER.readTree(parser);
+        try (JsonParser parser = TREE.createParser(text)) {
+            root = TREE.readTree(parser);
             if (root != null && hasMore(parser)) {
                 throw invalid("request body has more after its JSON object; send one object");
             }
