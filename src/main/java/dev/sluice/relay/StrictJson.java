@@ -83,6 +83,31 @@ final class StrictJson {
         return object;
     }
 
+    /**
+     * A body that {@link #parse} read, with {@code member} ({@code "name":value}) added last to
+     * its object; the rest stays the client's bytes. As {@link #parse} checked, the last byte that
+     * is not JSON whitespace closes the object, and a UTF-8 sequence holds no ASCII byte.
+     */
+    static byte[] append(byte[] body, String member) {
+        int close = before(body, body.length);
+        boolean empty = body[before(body, close)] == '{';
+        byte[] added = ((empty ? "" : ",") + member).getBytes(StandardCharsets.UTF_8);
+        byte[] joined = new byte[body.length + added.length];
+        System.arraycopy(body, 0, joined, 0, close);
+        System.arraycopy(added, 0, joined, close, added.length);
+        System.arraycopy(body, close, joined, close + added.length, body.length - close);
+        return joined;
+    }
+
+    /** The index of the last byte before {@code end} that is not JSON whitespace (RFC 8259, 2). */
+    private static int before(byte[] body, int end) {
+        int i = end - 1;
+        while (body[i] == ' ' || body[i] == '\t' || body[i] == '\n' || body[i] == '\r') {
+            i--;
+        }
+        return i;
+    }
+
     private static boolean hasMore(JsonParser parser) {
         try {
             return parser.nextToken() != null;

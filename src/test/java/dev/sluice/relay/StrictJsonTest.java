@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.access.Refusal;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
@@ -59,6 +60,38 @@ class StrictJsonTest {
         StrictJson.parse(bytes("{\"" + "k".repeat(1024) + "\":1}"));
         assertRefused("{\"" + "k".repeat(1025) + "\":1}",
                 "request body is not valid JSON: Name length (1025) exceeds");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "{\"model\":\"m\",\"stream\":true}",
+        "{\"model\":\"m\",\"stream\":true}\n",
+        "{\"model\":\"m\",\"stream\":true} \r\n\t\r\n",
+        "{ \"model\" : \"m\" ,\n  \"stream\" : true\n}\n",
+        "{}",
+        "{ }",
+        "{\n}\n ",
+        "{\"a\":{}}",
+        "{\"stream\":true,\"a\":{\"b\":{\"c\":{\"d\":1}}}}",
+        "{\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"} {, }\"}]}",
+        "{\"stream\":true,\"content\":\"h\u00e9llo \ud83d\ude00 \u2028 \\u00e9 \\ud83d\\ude00\"}",
+        "{\"a\":[],\"b\":null,\"c\":1.50,\"d\":\"\\\"}\\\"\",\"e\":-0}"})
+    void aMemberAppendedToTheClientsBytesReadsAsTheTreeWrittenAnew(String text)
+            throws Exception {
+        byte[] body = bytes(text);
+        ObjectNode rewritten = StrictJson.parse(body);
+        rewritten.putObject("stream_options").put("include_usage", true);
+
+        byte[] appended = StrictJson.append(body, "\"stream_options\":{\"include_usage\":true}");
+
+        ObjectNode read = StrictJson.parse(appended);
+        assertEquals(rewritten, read);
+        assertEquals(StrictJson.MAPPER.writeValueAsString(rewritten),
+                StrictJson.MAPPER.writeValueAsString(read), "the member is last");
+        String out = new String(appended, StandardCharsets.UTF_8);
+        int close = text.lastIndexOf('}');
+        assertEquals(text.substring(0, close), out.substring(0, close), "the client's bytes");
+        assertTrue(out.endsWith(text.substring(close)), out);
     }
 
     private static void assertRefused(String body, String start) {
