@@ -8,7 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
-import java.util.Map;
+import java.util.List;
 
 /**
  * Step 1 of a request: who is calling, and may they use this route? A static token (compared by
@@ -18,11 +18,18 @@ import java.util.Map;
 public final class Admission {
 
     private final Access access;
+    /** The configured tokens' hashes, decoded once: each request compares against them all. */
+    private final List<Token> tokens;
     private final JwtVerifier jwt;
     private final CallerAddress callers;
 
+    private record Token(byte[] hash, Client client) {}
+
     public Admission(Access access) {
         this.access = access;
+        this.tokens = access.tokens().entrySet().stream()
+                .map(entry -> new Token(HexFormat.of().parseHex(entry.getKey()), entry.getValue()))
+                .toList();
         this.callers = new CallerAddress(access.trustedProxies());
         this.jwt = access.jwt() == null ? null : new JwtVerifier(access.jwt());
     }
@@ -88,9 +95,9 @@ public final class Admission {
     private Client byToken(String token) {
         byte[] hash = sha256(token);
         Client found = null;
-        for (Map.Entry<String, Client> entry : access.tokens().entrySet()) {
-            if (MessageDigest.isEqual(hash, HexFormat.of().parseHex(entry.getKey()))) {
-                found = entry.getValue();
+        for (Token known : tokens) {
+            if (MessageDigest.isEqual(hash, known.hash())) {
+                found = known.client();
             }
         }
         return found;

@@ -2,6 +2,7 @@ package dev.sluice.config;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -14,6 +15,13 @@ public final class Loopback {
     private static final Pattern IPV4 = Pattern.compile(
             "(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}");
     private static final Pattern IPV6 = Pattern.compile("[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*");
+    /**
+     * Loopback as servlet containers report a peer's address, checked on every request without
+     * the parse: Jetty 12 writes {@code 127.0.0.1} and {@code [0:0:0:0:0:0:0:1]}, Tomcat the
+     * IPv6 one without brackets.
+     */
+    private static final Set<String> COMMON = Set.of("127.0.0.1", "0:0:0:0:0:0:0:1",
+            "[0:0:0:0:0:0:0:1]", "::1", "[::1]");
 
     private Loopback() {}
 
@@ -48,8 +56,16 @@ public final class Loopback {
      * JDK reads {@code ::ffff:127.0.0.1} as {@code 127.0.0.1}); false for any name.
      */
     public static boolean literal(String address) {
+        if (common(address)) {
+            return true;
+        }
         InetAddress parsed = parse(address);
         return parsed != null && parsed.isLoopbackAddress();
+    }
+
+    /** True for a loopback literal written the way containers write it; false says nothing. */
+    static boolean common(String address) {
+        return address != null && COMMON.contains(address);
     }
 
     /**

@@ -32,6 +32,13 @@ record ClientRequest(byte[] body, boolean stream, String model, boolean usageReq
     /** A refused body is read and dropped up to this, or four times the limit if that is more. */
     private static final long DISCARD_BYTES = 16L << 20;
     private static final Logger LOG = LoggerFactory.getLogger(ClientRequest.class);
+    /**
+     * The stream options a dialect adds to ask for usage; a body without any gets them as this
+     * member added to its own bytes, not written anew.
+     */
+    private static final ObjectNode USAGE = StrictJson.MAPPER.createObjectNode()
+            .put("include_usage", true);
+    private static final String USAGE_MEMBER = "\"stream_options\":" + USAGE;
     /** The body fields Sluice reads whatever the route's policy. */
     private static final List<String> READ_FIELDS = List.of("model", "stream", "stream_options",
             "max_tokens", "max_completion_tokens", "max_output_tokens");
@@ -55,8 +62,14 @@ record ClientRequest(byte[] body, boolean stream, String model, boolean usageReq
         if (!stream.isMissingNode() && !stream.isNull() && !stream.isBoolean()) {
             throw new Refusal(400, "invalid_request_error", "'stream' must be true or false");
         }
+        boolean hadOptions = root.has("stream_options");
         boolean usage = dialect.requestUsage(root);
-        byte[] sent = changed || usage ? StrictJson.MAPPER.writeValueAsBytes(root) : body;
+        byte[] sent = body;
+        if (usage && !changed && !hadOptions && USAGE.equals(root.get("stream_options"))) {
+            sent = StrictJson.append(body, USAGE_MEMBER);
+        } else if (changed || usage) {
+            sent = StrictJson.MAPPER.writeValueAsBytes(root);
+        }
         return new ClientRequest(sent, stream.asBoolean(false), root.path("model").textValue(),
                 usage);
     }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.access.Refusal;
 import dev.sluice.dialect.Json;
@@ -31,6 +32,8 @@ final class StrictJson {
                     .maxNestingDepth(64).maxNumberLength(64).maxNameLength(1024).build())
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .build());
+    /** Reads trees with the mapper's settings, its deserializer found once, not per body. */
+    private static final ObjectReader TREE = MAPPER.readerFor(JsonNode.class);
     private static final Pattern DUPLICATE = Pattern.compile("Duplicate field '(.*)'",
             Pattern.DOTALL);
 
@@ -57,8 +60,8 @@ final class StrictJson {
             throw invalid("request body is not valid UTF-8");
         }
         JsonNode root;
-        try (JsonParser parser = MAPPER.createParser(text)) {
-            root = MAPPER.readTree(parser);
+        try (JsonParser parser = TREE.createParser(text)) {
+            root = TREE.readTree(parser);
             if (root != null && hasMore(parser)) {
                 throw invalid("request body has more after its JSON object; send one object");
             }
@@ -78,6 +81,31 @@ final class StrictJson {
             throw invalid("request body must be a JSON object");
         }
         return object;
+    }
+
+    /**
+     * A body that {@link #parse} read, with {@code member} ({@code "name":value}) added last to
+     * its object; the rest stays the client's bytes. As {@link #parse} checked, the last byte that
+     * is not JSON whitespace closes the object, and a UTF-8 sequence holds no ASCII byte.
+     */
+    static byte[] append(byte[] body, String member) {
+        int close = before(body, body.length);
+        boolean empty = body[before(body, close)] == '{';
+        byte[] added = ((empty ? "" : ",") + member).getBytes(StandardCharsets.UTF_8);
+        byte[] joined = new byte[body.length + added.length];
+        System.arraycopy(body, 0, joined, 0, close);
+        System.arraycopy(added, 0, joined, close, added.length);
+        System.arraycopy(body, close, joined, close + added.length, body.length - close);
+        return joined;
+    }
+
+    /** The index of the last byte before {@code end} that is not JSON whitespace (RFC 8259, 2). */
+    private static int before(byte[] body, int end) {
+        int i = end - 1;
+        while (body[i] == ' ' || body[i] == '\t' || body[i] == '\n' || body[i] == '\r') {
+            i--;
+        }
+        return i;
     }
 
     private static boolean hasMore(JsonParser parser) {

@@ -61,11 +61,14 @@ class LogRedactionTest {
     void aTextLineShowsTheRequestIdApartFromTheLoggerName() throws Exception {
         String with = logged("text", "route openai 200 json in 3 ms", null, "4aae604d2a835ab5");
         String without = logged("text", "route openai ready");
+        String empty = logged("text", "route openai ready", null, "");
 
         assertTrue(with.matches("\\d\\d:\\d\\d:\\d\\d\\.\\d{3} WARN  LogRedactionTest "
                 + "\\[4aae604d2a835ab5] - route openai 200 json in 3 ms\\R"), with);
         assertTrue(without.matches("\\d\\d:\\d\\d:\\d\\d\\.\\d{3} WARN  LogRedactionTest "
                 + "- route openai ready\\R"), without);
+        assertTrue(empty.matches("\\d\\d:\\d\\d:\\d\\d\\.\\d{3} WARN  LogRedactionTest "
+                + "- route openai ready\\R"), empty);
     }
 
     @ParameterizedTest

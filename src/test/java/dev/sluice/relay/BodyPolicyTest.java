@@ -252,6 +252,35 @@ class BodyPolicyTest {
         assertEquals(body, relay.upstream().takeRequest().bodyText());
     }
 
+    @Test
+    void aStreamThatOnlyGetsUsageAskedForGoesUpstreamAsItsOwnBytesWithTheOptionAdded()
+            throws Exception {
+        URI chat = start(Policy.NONE, Access.NONE);
+        String body = "{ \"model\" : \"gpt-4o-mini\" ,\"stream\":true, \"x\":1.50 }\n";
+        assertEquals(200, relay.client().post(chat, body).getStatus());
+        assertEquals("{ \"model\" : \"gpt-4o-mini\" ,\"stream\":true, \"x\":1.50 ,"
+                + "\"stream_options\":{\"include_usage\":true}}\n",
+                relay.upstream().takeRequest().bodyText());
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', quoteCharacter = '`', textBlock = """
+            {"include_usage":false}   | {"include_usage":true}
+            {}                        | {"include_usage":true}
+            null                      | {"include_usage":true}
+            {"continuous_usage":true} | {"continuous_usage":true,"include_usage":true}
+            """)
+    void streamOptionsWithoutUsageGetItInABodyWrittenAnew(String options, String sent)
+            throws Exception {
+        URI chat = start(Policy.NONE, Access.NONE);
+        String body = "{\"model\":\"gpt-4o-mini\",\"stream\":true,\"stream_options\":"
+                + options + ",\"x\":1.50}";
+        assertEquals(200, relay.client().post(chat, body).getStatus());
+        // Read strictly: a second stream_options would be a duplicate key.
+        assertEquals(JSON.readTree(body.replace(options, sent)),
+                StrictJson.parse(relay.upstream().takeRequest().body()));
+    }
+
     private static String sha256(String token) throws Exception {
         return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
                 .digest(token.getBytes(StandardCharsets.UTF_8)));
