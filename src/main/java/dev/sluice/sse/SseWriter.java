@@ -12,7 +12,6 @@ import java.nio.charset.StandardCharsets;
 public final class SseWriter {
 
     private final OutputStream out;
-    private final StringBuilder text = new StringBuilder(512);
     private boolean unflushed;
 
     public SseWriter(OutputStream out) {
@@ -27,7 +26,9 @@ public final class SseWriter {
     }
 
     public void event(SseEvent event) throws IOException {
-        text.setLength(0);
+        // Built per item, not held: a stream's events mostly pass as bytes, so the builder would
+        // sit idle for its whole life (held streams are many).
+        StringBuilder text = new StringBuilder(128);
         if (event.type() != null) {
             text.append("event: ").append(event.type()).append('\n');
         }
@@ -38,17 +39,17 @@ public final class SseWriter {
             text.append("retry: ").append(event.retry()).append('\n');
         }
         if (event.data() != null) {
-            lines("data: ", event.data());
+            lines(text, "data: ", event.data());
         }
         text.append('\n');
-        send();
+        send(text);
     }
 
     /** Writes a comment line, which every client ignores (keep-alives, relay notes). */
     public void comment(String comment) throws IOException {
-        text.setLength(0);
-        lines(": ", comment);
-        send();
+        StringBuilder text = new StringBuilder(32 + comment.length());
+        lines(text, ": ", comment);
+        send(text);
     }
 
     /** Writes text as it is, outside the event-stream format (for plain-text clients). */
@@ -80,7 +81,7 @@ public final class SseWriter {
         return true;
     }
 
-    private void lines(String prefix, String value) {
+    private static void lines(StringBuilder text, String prefix, String value) {
         int start = 0;
         for (int i = 0; i < value.length(); i++) {
             char c = value.charAt(i);
@@ -95,7 +96,7 @@ public final class SseWriter {
         text.append(prefix).append(value, start, value.length()).append('\n');
     }
 
-    private void send() throws IOException {
+    private void send(StringBuilder text) throws IOException {
         out.write(text.toString().getBytes(StandardCharsets.UTF_8));
         unflushed = true;
     }
