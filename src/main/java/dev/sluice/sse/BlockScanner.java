@@ -25,15 +25,18 @@ public final class BlockScanner {
         LAST_PIECE
     }
 
-    /** Holds a few typical events; a stream is idle most of its life, so this is held long. */
-    private static final int BUFFER_BYTES = 2048;
     private static final int HELD_BYTES = 256;
     /** A held array grown past this is let go once its block has been handed on. */
     private static final int KEPT_BYTES = 16 * 1024;
 
     private final InputStream in;
     private final int maxHeldBytes;
-    private final byte[] buffer = new byte[BUFFER_BYTES];
+    /**
+     * What was read and is being scanned: a few typical events. Taken from {@link ReadBuffers}
+     * once a byte has come and given back when all of it is scanned, so a waiting stream holds
+     * none.
+     */
+    private byte[] buffer;
     private int position;
     private int limit;
     private boolean skipLf;
@@ -310,17 +313,25 @@ public final class BlockScanner {
     }
 
     private boolean fill() throws IOException {
-        int n;
-        do {
-            n = in.read(buffer, 0, buffer.length);
-        } while (n == 0);
+        if (buffer != null) {
+            ReadBuffers.give(buffer); // every part in it has been handed on and used
+            buffer = null;
+        }
         position = 0;
-        limit = Math.max(n, 0);
-        if (atStreamStart && n > 0) {
+        limit = 0;
+        int first = in.read(); // waits, holding no buffer
+        if (first < 0) {
+            return false;
+        }
+        buffer = ReadBuffers.take();
+        buffer[0] = (byte) first;
+        int n = in.available() > 0 ? in.read(buffer, 1, buffer.length - 1) : 0;
+        limit = 1 + Math.max(n, 0);
+        if (atStreamStart) {
             atStreamStart = false;
             skipBom();
         }
-        return position < limit || (n > 0 && fill());
+        return position < limit || fill();
     }
 
     /** WHATWG: one leading U+FEFF is skipped; any later one is an ordinary character. */
