@@ -10,6 +10,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** The scanner's parts as bytes: held blocks whole, longer ones in pieces, each line LF-ended. */
@@ -92,6 +96,33 @@ class BlockScannerTest {
     }
 
     /** The parts, a long block's pieces joined into one "PASSED" part. */
+    @Test
+    void scannersOnManyThreadsEachSeeOnlyTheirOwnBytes() throws Exception {
+        // Read buffers pass from stream to stream: one given back while its bytes were still to
+        // be scanned would show up in another stream's events.
+        int streams = 16;
+        int events = 2_000;
+        try (ExecutorService threads = Executors.newFixedThreadPool(8)) {
+            List<Future<List<String>>> read = new ArrayList<>();
+            for (int s = 0; s < streams; s++) {
+                StringBuilder input = new StringBuilder();
+                for (int i = 0; i < events; i++) {
+                    input.append("data: ").append(s).append('-').append(i).append("\n\n");
+                }
+                byte[] bytes = Vector.utf8(input.toString());
+                // Reads of 7 bytes: a buffer taken and given back every few bytes.
+                read.add(threads.submit(() -> parts(ChunkedInputStream.every(bytes, 7))));
+            }
+            for (int s = 0; s < streams; s++) {
+                List<String> expected = new ArrayList<>();
+                for (int i = 0; i < events; i++) {
+                    expected.add("EVENT data: " + s + "-" + i + "\n\n");
+                }
+                assertEquals(expected, read.get(s).get(60, TimeUnit.SECONDS), "stream " + s);
+            }
+        }
+    }
+
     private static List<String> parts(InputStream in) throws IOException {
         BlockScanner blocks = new BlockScanner(in, BOUND);
         List<String> parts = new ArrayList<>();

@@ -79,6 +79,15 @@ final class ChunkedInputStream extends InputStream {
         return read(one, 0, 1) < 0 ? -1 : one[0] & 0xFF;
     }
 
+    /**
+     * What is left of the current chunk: the rest of a network read in hand, as the JDK client's
+     * body stream reports it. The next chunk is another read, not yet in hand.
+     */
+    @Override
+    public int available() {
+        return chunk < ends.length ? ends[chunk] - position : 0;
+    }
+
     @Override
     public int read(byte[] b, int off, int len) {
         if (len == 0) {
