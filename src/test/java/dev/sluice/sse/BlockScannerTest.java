@@ -3,6 +3,7 @@ package dev.sluice.sse;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -10,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -67,6 +69,11 @@ class BlockScannerTest {
             }
 
             @Override
+            public int available() {
+                return served[0] < 64L << 20 ? 4096 : 0;
+            }
+
+            @Override
             public int read(byte[] b, int off, int len) {
                 if (served[0] >= 64L << 20) {
                     return -1;
@@ -96,6 +103,59 @@ class BlockScannerTest {
     }
 
     /** The parts, a long block's pieces joined into one "PASSED" part. */
+    @Test
+    void aScannerWaitingForTheUpstreamHoldsNoReadBuffer() throws Exception {
+        byte[] first = Vector.utf8("data: " + "x".repeat(100));
+        CountDownLatch waiting = new CountDownLatch(1);
+        CountDownLatch more = new CountDownLatch(1);
+        InputStream upstream = new InputStream() {
+            private final InputStream rest = new ByteArrayInputStream(Vector.utf8("\n\n"));
+            private int served;
+
+            @Override
+            public int available() {
+                return first.length - served;
+            }
+
+            @Override
+            public int read() throws IOException {
+                byte[] one = new byte[1];
+                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xFF;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                if (served < first.length) {
+                    int n = Math.min(len, first.length - served);
+                    System.arraycopy(first, served, b, off, n);
+                    served += n;
+                    return n;
+                }
+                waiting.countDown(); // the upstream has sent nothing more yet
+                try {
+                    more.await();
+                } catch (InterruptedException e) {
+                    throw new IOException(e);
+                }
+                return rest.read(b, off, len);
+            }
+        };
+        BlockScanner blocks = new BlockScanner(upstream, BOUND);
+        assertEquals(BlockScanner.Part.PIECE, blocks.next());
+        byte[] read = blocks.array(); // a piece of a long line is handed on from the read buffer
+        try (ExecutorService thread = Executors.newSingleThreadExecutor()) {
+            Future<BlockScanner.Part> next = thread.submit(blocks::next);
+            try {
+                assertTrue(waiting.await(10, TimeUnit.SECONDS));
+                assertTrue(ReadBuffers.pooled(read), "the waiting scanner gave its buffer back");
+            } finally {
+                more.countDown();
+            }
+            assertEquals(BlockScanner.Part.PIECE, next.get(10, TimeUnit.SECONDS)); // the line end
+        }
+        assertEquals(BlockScanner.Part.LAST_PIECE, blocks.next());
+    }
+
     @Test
     void scannersOnManyThreadsEachSeeOnlyTheirOwnBytes() throws Exception {
         // Read buffers pass from stream to stream: one given back while its bytes were still to
