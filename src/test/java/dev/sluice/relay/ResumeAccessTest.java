@@ -13,8 +13,8 @@ import dev.sluice.config.Secret;
 import dev.sluice.resume.Resumables;
 import dev.sluice.resume.StreamTickets;
 import dev.sluice.sse.SseEvent;
-import dev.sluice.sse.SseItem;
 import dev.sluice.testing.FakeUpstream;
+import dev.sluice.testing.ReleasedEvents;
 import dev.sluice.testing.RunningSluice;
 import dev.sluice.testing.TestClient;
 import dev.sluice.testing.TestConfig;
@@ -62,17 +62,6 @@ class ResumeAccessTest {
         return "Bearer " + token;
     }
 
-    /** The data of every event with data, in order. */
-    private static List<String> data(List<SseItem> items) {
-        List<String> data = new ArrayList<>();
-        for (SseItem item : items) {
-            if (item instanceof SseEvent event && event.data() != null) {
-                data.add(event.data());
-            }
-        }
-        return data;
-    }
-
     @Test
     void aSignedUrlReadsItsStreamWithoutATokenAndResumes() throws Exception {
         try (RunningSluice sluice = new RunningSluice(TestConfig.relayingTo(null, null)
@@ -101,13 +90,13 @@ class ResumeAccessTest {
             TestClient.Stream again = client.streamGet(URI.create(url),
                     "Last-Event-ID", two.id());
             List<String> seen = new ArrayList<>(List.of(one.data(), two.data()));
-            seen.addAll(data(again.rest()));
+            seen.addAll(ReleasedEvents.data(again.rest()));
             assertEquals("[DONE]", seen.getLast());
 
             // The same answer, uninterrupted, for comparison: the simulated text is canned.
             TestClient.Stream whole = client.stream(sluice.uri("/v1/chat/completions"), CHAT,
                     "Authorization", bearer(ALICE));
-            List<String> expected = data(whole.rest());
+            List<String> expected = ReleasedEvents.data(whole.rest());
             assertEquals(expected.size(), seen.size());
             for (int i = 0; i < seen.size(); i++) {
                 // Chunk ids and times differ between two answers; the text must not.
@@ -199,7 +188,7 @@ class ResumeAccessTest {
             TestClient.Stream alices = client.streamGet(sluice.uri("/v1/streams/" + id),
                     "Authorization", bearer(ALICE));
             assertEquals(200, alices.response().getStatus());
-            assertEquals("[DONE]", data(alices.rest()).getLast());
+            assertEquals("[DONE]", ReleasedEvents.data(alices.rest()).getLast());
         }
     }
 
@@ -256,7 +245,7 @@ class ResumeAccessTest {
         TestClient.Stream stream = client.stream(sluice.uri("/v1/chat/completions"),
                 "{\"model\":\"m\",\"stream\":true,\"n\":" + n + "}");
         String id = stream.response().getHeaders().get("X-Sluice-Stream-Id");
-        assertEquals(n + 1, data(stream.rest()).size());
+        assertEquals(n + 1, ReleasedEvents.data(stream.rest()).size());
         return id;
     }
 

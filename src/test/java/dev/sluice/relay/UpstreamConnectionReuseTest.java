@@ -4,10 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.sluice.sse.SseEvent;
+import dev.sluice.testing.FakeUpstream;
 import dev.sluice.testing.RunningSluice;
 import dev.sluice.testing.TestClient;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -16,7 +15,6 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.util.Locale;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -132,7 +130,7 @@ class UpstreamConnectionReuseTest {
             try (socket) {
                 InputStream in = socket.getInputStream();
                 OutputStream out = socket.getOutputStream();
-                while (readRequest(in)) {
+                while (FakeUpstream.readRequest(in) != null) {
                     out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
                             + "Transfer-Encoding: chunked\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
                     chunk(out, "data: {\"n\":1}\n\n");
@@ -161,36 +159,6 @@ class UpstreamConnectionReuseTest {
             out.write((Integer.toHexString(bytes.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
             out.write(bytes);
             out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
-        }
-
-        /** Reads a request's head and body; false when the connection ended between requests. */
-        private static boolean readRequest(InputStream in) throws IOException {
-            int length = 0;
-            String line = readLine(in);
-            if (line == null) {
-                return false;
-            }
-            for (line = readLine(in); line != null && !line.isEmpty(); line = readLine(in)) {
-                String lower = line.toLowerCase(Locale.ROOT);
-                if (lower.startsWith("content-length:")) {
-                    length = Integer.parseInt(lower.substring(15).strip());
-                }
-            }
-            in.readNBytes(length);
-            return true;
-        }
-
-        private static String readLine(InputStream in) throws IOException {
-            ByteArrayOutputStream line = new ByteArrayOutputStream();
-            for (int b = in.read(); b != '\n'; b = in.read()) {
-                if (b < 0) {
-                    return null;
-                }
-                if (b != '\r') {
-                    line.write(b);
-                }
-            }
-            return line.toString(StandardCharsets.ISO_8859_1);
         }
 
         @Override

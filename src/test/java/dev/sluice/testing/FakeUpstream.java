@@ -84,6 +84,9 @@ public final class FakeUpstream implements AutoCloseable {
         try (socket) {
             InputStream in = socket.getInputStream();
             Request request = readRequest(in);
+            if (request == null) {
+                return; // connected and closed again, asking nothing
+            }
             requests.add(request);
             script.answer(new Exchange(socket, request));
         } catch (Throwable e) {
@@ -91,8 +94,16 @@ public final class FakeUpstream implements AutoCloseable {
         }
     }
 
-    private static Request readRequest(InputStream in) throws IOException {
-        String requestLine = readLine(in);
+    /**
+     * Reads one HTTP/1.1 request, head and body, from a connection; null when the connection
+     * ended before another request began (the client closed a kept-alive connection).
+     */
+    public static Request readRequest(InputStream in) throws IOException {
+        int first = in.read();
+        if (first < 0) {
+            return null;
+        }
+        String requestLine = (char) first + readLine(in);
         String[] parts = requestLine.split(" ");
         Map<String, String> headers = new LinkedHashMap<>();
         for (String line = readLine(in); !line.isEmpty(); line = readLine(in)) {
