@@ -107,18 +107,21 @@ clean:
 	$(MVN) -q clean
 
 # make bench [SCENARIO=all|smoke|paced-100|paced-1000|paced-1000-resumable|held-8k|firehose]
-# [GC=g1,zgc,serial]
-# [SLUICE_OPTS='more JVM flags'] [REDIS=1]: Sluice beside a direct connection, nginx, a byte pump
-# (the shape's floor) and Jetty's proxy; REDIS=1 adds sluice-g1-redis, Sluice sharing its streams
-# through a redis-server the bench starts; writes target/bench/report.md, report.json, latency.svg.
+# [GC=g1,zgc,serial] [SLUICE_OPTS='more JVM flags'] [REDIS=1] [ROUNDS=N]
+# Sluice beside a direct connection, nginx, a byte pump (the shape's floor) and Jetty's proxy;
+# REDIS=1 adds sluice-g1-redis, Sluice sharing its streams through a redis-server the bench starts;
+# ROUNDS=N (1-9) runs the scenarios N times and reports each one's median round; writes
+# target/bench/report.md, report.json, latency.svg.
 SCENARIO ?= all
 GC ?= g1,zgc
 REDIS ?=
+ROUNDS ?= 1
 bench: build
 	$(MVN) -q -Pbench compiler:compile@bench dependency:build-classpath@bench-classpath
 	ulimit -n 20000 2>/dev/null || { echo "make bench needs 20000 open files per process:" \
 	  "'ulimit -n 20000' failed (hard limit $$(ulimit -Hn)); raise the hard limit" >&2; exit 1; }; \
-	BENCH_SLUICE_OPTS="$(SLUICE_OPTS)" BENCH_REDIS="$(REDIS)" "$(JDK)/bin/java" -Xmx2g -cp target/bench-classes \
+	BENCH_SLUICE_OPTS="$(SLUICE_OPTS)" BENCH_REDIS="$(REDIS)" BENCH_ROUNDS="$(ROUNDS)" \
+	  "$(JDK)/bin/java" -Xmx2g -cp target/bench-classes \
 	  dev.sluice.bench.BenchMain "$(SCENARIO)" $(JAR) target/bench "$(GC)" \
 	  target/bench-classpath.txt
 

@@ -16,6 +16,8 @@ public final class BenchMain {
 
     private static final long SELF = ProcessHandle.current().pid();
     private static final long SETTLE_MILLIS = 1_000;
+    /** Each round runs every scenario against every target: a bound on the bench's length. */
+    private static final int MAX_ROUNDS = 9;
 
     private BenchMain() {}
 
@@ -51,6 +53,8 @@ public final class BenchMain {
             System.exit(2);
         }
         String classpath = Files.readString(classpathFile).trim();
+        // make bench ROUNDS=N: every scenario N times, every target once per round.
+        int count = rounds(System.getenv("BENCH_ROUNDS"));
         long began = System.nanoTime();
         String load = Report.loadAverage();
         // make bench REDIS=1: Sluice with G1 also runs sharing its streams through Redis.
@@ -76,15 +80,22 @@ public final class BenchMain {
             for (Target target : live) {
                 add(firstByte, measure(Scenario.FIRST_BYTE, target, targets.direct()));
             }
-            List<Result> results = new ArrayList<>();
-            for (Scenario scenario : scenarios) {
-                for (Target target : live) {
-                    if (target.available()) {
-                        add(results, measure(scenario, target, targets.direct()));
+            List<List<Result>> rounds = new ArrayList<>();
+            for (int round = 1; round <= count; round++) {
+                if (count > 1) {
+                    System.out.printf(Locale.ROOT, "round %d of %d%n", round, count);
+                }
+                List<Result> results = new ArrayList<>();
+                for (Scenario scenario : scenarios) {
+                    for (Target target : live) {
+                        if (target.available()) {
+                            add(results, measure(scenario, target, targets.direct()));
+                        }
                     }
                 }
+                rounds.add(results);
             }
-            Report report = new Report(targets.all(), firstByte, results,
+            Report report = new Report(targets.all(), firstByte, new Rounds(rounds),
                     (System.nanoTime() - began) / 1e9, load);
             report.write(dir);
             System.out.println();
@@ -92,6 +103,21 @@ public final class BenchMain {
             System.out.println("Report: " + dir.resolve("report.md") + ", "
                     + dir.resolve("report.json") + ", " + dir.resolve("latency.svg"));
         }
+    }
+
+    private static int rounds(String value) {
+        try {
+            int count = value == null || value.isBlank() ? 1 : Integer.parseInt(value.trim());
+            if (count >= 1 && count <= MAX_ROUNDS) {
+                return count;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        System.err.println("bench: ROUNDS must be a whole number from 1 to " + MAX_ROUNDS
+                + ", not '" + value + "'");
+        System.exit(2);
+        return 1;
     }
 
     private static void add(List<Result> results, Result result) {

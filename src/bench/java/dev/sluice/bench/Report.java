@@ -102,16 +102,20 @@ final class Report {
     private final Lookup results;
     private final List<Scenario> scenarios;
     private final List<Goals.Goal> goals;
+    private final Rounds rounds;
     private final double seconds;
     private final String loadBefore;
     private final String loadAfter = loadAverage();
     private final String date = ZonedDateTime.now().truncatedTo(ChronoUnit.SECONDS)
             .format(DateTimeFormatter.ISO_OFFSET_DATE_TIME);
 
-    Report(List<Target> targets, List<Result> firstByte, List<Result> results, double seconds,
+    /** @param rounds the scenarios' results: the tables and goals show each one's median round */
+    Report(List<Target> targets, List<Result> firstByte, Rounds rounds, double seconds,
             String loadBefore) {
         this.targets = targets;
         this.loadBefore = loadBefore;
+        this.rounds = rounds;
+        List<Result> results = rounds.median();
         List<Result> all = new ArrayList<>(firstByte);
         all.addAll(results);
         this.results = new Lookup(all);
@@ -148,6 +152,7 @@ final class Report {
                 out.append('\n');
             }
         }
+        out.append(rounds.summary(sluices()));
         out.append("Goals:\n");
         for (Goals.Goal goal : goals) {
             out.append(String.format(Locale.ROOT, "  %-12s %-10s %-11s %s: %s%s%n",
@@ -200,6 +205,7 @@ final class Report {
                     scenario.events(), scenario.gapMs(), scenario.rampMs() / 1e3));
             table(md, scenario, rows(scenario));
         }
+        md.append(rounds.markdown(sluices()));
         longPauses(md);
         md.append("\n## Added latency per event\n\n![added latency per event](latency.svg)\n");
         return md.toString();
@@ -495,6 +501,10 @@ final class Report {
             list.add(entry);
         }
         root.put("goals", list);
+        root.put("rounds", rounds.count());
+        if (rounds.count() > 1) {
+            root.put("by_round", rounds.json(sluices()));
+        }
         return root;
     }
 
