@@ -108,6 +108,10 @@ public final class StreamRelay {
                 }
             }
             s.transcript().end(Transcript.Outcome.CLIENT_CLOSED, 200, null);
+        } finally {
+            if (blocks != null) {
+                blocks.release(); // everything read has been written or copied by now
+            }
         }
     }
 

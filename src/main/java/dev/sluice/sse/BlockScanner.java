@@ -312,13 +312,22 @@ public final class BlockScanner {
         return Arrays.equals(held, from, end, name, 0, name.length);
     }
 
-    private boolean fill() throws IOException {
+    /**
+     * Gives the read buffer back to the pool; the parts handed on so far are no longer valid.
+     * A scanner does so itself before it waits for more; a stream that is over without waiting
+     * again (at its terminal event, say) calls it, or its buffer is left to the garbage collector.
+     */
+    public void release() {
         if (buffer != null) {
-            ReadBuffers.give(buffer); // every part in it has been handed on and used
+            ReadBuffers.give(buffer);
             buffer = null;
         }
         position = 0;
         limit = 0;
+    }
+
+    private boolean fill() throws IOException {
+        release(); // every part in the buffer has been handed on and used
         int first = in.read(); // waits, holding no buffer
         if (first < 0) {
             return false;

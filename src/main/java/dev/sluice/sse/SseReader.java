@@ -54,6 +54,7 @@ public final class SseReader implements Closeable {
 
     @Override
     public void close() throws IOException {
+        blocks.release();
         in.close();
     }
 }

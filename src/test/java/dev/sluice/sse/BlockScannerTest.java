@@ -1,6 +1,7 @@
 package dev.sluice.sse;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayInputStream;
@@ -102,7 +103,6 @@ class BlockScannerTest {
         }
     }
 
-    /** The parts, a long block's pieces joined into one "PASSED" part. */
     @Test
     void aScannerWaitingForTheUpstreamHoldsNoReadBuffer() throws Exception {
         byte[] first = Vector.utf8("data: " + "x".repeat(100));
@@ -140,6 +140,7 @@ class BlockScannerTest {
                 return rest.read(b, off, len);
             }
         };
+        ReadBuffers.take(); // earlier tests may have filled the pool: this frees a slot
         BlockScanner blocks = new BlockScanner(upstream, BOUND);
         assertEquals(BlockScanner.Part.PIECE, blocks.next());
         byte[] read = blocks.array(); // a piece of a long line is handed on from the read buffer
@@ -183,6 +184,21 @@ class BlockScannerTest {
         }
     }
 
+    @Test
+    void aReleasedScannerGivesItsReadBufferBack() throws Exception {
+        // A stream over at its terminal event does not wait again, which is when a scanner
+        // gives its buffer back by itself.
+        ReadBuffers.take(); // earlier tests may have filled the pool: this frees a slot
+        BlockScanner blocks = new BlockScanner(new ByteArrayInputStream(
+                Vector.utf8("data: " + "x".repeat(100) + "\n\n")), BOUND);
+        assertEquals(BlockScanner.Part.PIECE, blocks.next());
+        byte[] read = blocks.array(); // a piece of a long line is handed on from the read buffer
+        assertFalse(ReadBuffers.pooled(read));
+        blocks.release();
+        assertTrue(ReadBuffers.pooled(read), "the released scanner gave its buffer back");
+    }
+
+    /** The parts, a long block's pieces joined into one "PASSED" part. */
     private static List<String> parts(InputStream in) throws IOException {
         BlockScanner blocks = new BlockScanner(in, BOUND);
         List<String> parts = new ArrayList<>();
