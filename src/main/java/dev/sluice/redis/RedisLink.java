@@ -3,39 +3,18 @@ package dev.sluice.redis;
 import dev.sluice.config.ConfigException;
 import dev.sluice.config.Sharing;
 import dev.sluice.observe.Metrics;
-import io.lettuce.core.ClientOptions;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisFuture;
-import io.lettuce.core.RedisNoScriptException;
-import io.lettuce.core.RedisURI;
-import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.SocketOptions;
-import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.XAddArgs;
 import io.lettuce.core.api.StatefulConnection;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.cluster.ClusterClientOptions;
-import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
-import io.lettuce.core.cluster.RedisClusterClient;
-import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
-import io.lettuce.core.pubsub.RedisPubSubAdapter;
-import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
-import io.lettuce.core.resource.Delay;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,36 +29,42 @@ import org.slf4j.LoggerFactory;
 public final class RedisLink implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(RedisLink.class);
-    /** Opening a connection, at start-up or again later: not on any request's path. */
-    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
 
     /** One script call of a batch: the script's keys and arguments. */
-    public record Call(List<String> keys, List<String> args) {}
+    public record Call(List<String> keys, List<String> args) {
+
+        String[] keyArray() {
+            return keys.toArray(String[]::new);
+        }
+
+        String[] argArray() {
+            return args.toArray(String[]::new);
+        }
+    }
 
     private final Sharing sharing;
-    private final Metrics metrics;
+    private final Failures failures;
+    private final Health health;
     private final ClientResources resources;
     private final AutoCloseable client;
     private final StatefulConnection<String, String> connection;
     private final RedisClusterAsyncCommands<String, String> commands;
-    private final Supplier<StatefulRedisPubSubConnection<String, String>> pubSubs;
-    /** Opened by the first {@link #listen}; null before. */
-    private StatefulRedisPubSubConnection<String, String> pubSub;
+    private final ScriptRunner scripts;
+    private final Subscriptions subscriptions;
     private final long timeoutNanos;
-    /** Why the last call failed, or null when it worked. */
-    private final AtomicReference<String> trouble = new AtomicReference<>();
 
-    private RedisLink(Sharing sharing, Metrics metrics, ClientResources resources,
-            AutoCloseable client, StatefulConnection<String, String> connection,
-            RedisClusterAsyncCommands<String, String> commands,
-            Supplier<StatefulRedisPubSubConnection<String, String>> pubSubs) {
+    private RedisLink(Sharing sharing, Failures failures, Health health,
+            Dialer.Connected connected) {
         this.sharing = sharing;
-        this.metrics = metrics;
-        this.resources = resources;
-        this.client = client;
-        this.connection = connection;
-        this.commands = commands;
-        this.pubSubs = pubSubs;
+        this.failures = failures;
+        this.health = health;
+        this.resources = connected.resources();
+        this.client = connected.client();
+        this.connection = connected.connection();
+        this.commands = connected.commands();
+        this.scripts = new ScriptRunner(commands, sharing.timeout(), failures, health);
+        this.subscriptions = new Subscriptions(connected.pubSubs(), sharing.timeout(), failures,
+                health);
         this.timeoutNanos = sharing.timeout().toNanos();
     }
 
@@ -90,113 +75,9 @@ public final class RedisLink implements AutoCloseable {
      * @throws ConfigException saying what is wrong, without the password
      */
     public static RedisLink open(Sharing sharing, Metrics metrics) {
-        // Lettuce's default waits up to 30 s between attempts; Redis back should be Redis used.
-        ClientResources resources = ClientResources.builder()
-                .reconnectDelay(Delay.exponential(Duration.ofMillis(50), Duration.ofSeconds(1),
-                        2, TimeUnit.MILLISECONDS))
-                .build();
-        RedisURI uri = uri(sharing);
-        RedisClient single = RedisClient.create(resources, uri);
-        single.setOptions(ClientOptions.builder()
-                .socketOptions(socketOptions())
-                .timeoutOptions(TimeoutOptions.enabled(sharing.timeout()))
-                // While the connection is down, calls fail at once instead of queueing for it.
-                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                .build());
-        try {
-            StatefulRedisConnection<String, String> connection = single.connect();
-            boolean cluster;
-            try {
-                cluster = connection.sync().info("cluster").contains("cluster_enabled:1");
-            } catch (RuntimeException e) {
-                connection.close();
-                throw e;
-            }
-            if (!cluster) {
-                return new RedisLink(sharing, metrics, resources, single::shutdown, connection,
-                        connection.async(), single::connectPubSub);
-            }
-            connection.close();
-            single.shutdown();
-            return cluster(sharing, metrics, resources, uri);
-        } catch (RuntimeException e) {
-            single.shutdown();
-            resources.shutdown();
-            throw refusal(sharing, e);
-        }
-    }
-
-    private static RedisLink cluster(Sharing sharing, Metrics metrics, ClientResources resources,
-            RedisURI uri) {
-        RedisClusterClient cluster = RedisClusterClient.create(resources, uri);
-        cluster.setOptions(ClusterClientOptions.builder()
-                .socketOptions(socketOptions())
-                .timeoutOptions(TimeoutOptions.enabled(sharing.timeout()))
-                // Lettuce opens a connection to each master on its first command: rejecting
-                // commands until it is open would refuse the first ones for nothing. A master
-                // that is down costs each call its time limit instead.
-                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
-                // A moved slot or a failed node makes Lettuce read the topology again.
-                .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
-                        .enableAllAdaptiveRefreshTriggers().build())
-                .build());
-        try {
-            StatefulRedisClusterConnection<String, String> connection = cluster.connect();
-            return new RedisLink(sharing, metrics, resources, cluster::shutdown, connection,
-                    connection.async(), cluster::connectPubSub);
-        } catch (RuntimeException e) {
-            cluster.shutdown();
-            throw e;
-        }
-    }
-
-    private static SocketOptions socketOptions() {
-        // Keep-alive finds a peer that vanished without a word (a power cut) while idle.
-        return SocketOptions.builder().connectTimeout(CONNECT_TIMEOUT).keepAlive(true).build();
-    }
-
-    private static RedisURI uri(Sharing sharing) {
-        RedisURI.Builder uri = RedisURI.Builder.redis(sharing.host(), sharing.port())
-                .withSsl(sharing.tls()).withDatabase(sharing.database())
-                // The handshake's limit (and start-up's check); each call has its own, shorter.
-                .withTimeout(CONNECT_TIMEOUT).withClientName("sluice");
-        if (sharing.password() != null) {
-            char[] password = sharing.password().value().toCharArray();
-            uri = sharing.user() == null ? uri.withPassword(password)
-                    : uri.withAuthentication(sharing.user(), password);
-        }
-        return uri.build();
-    }
-
-    /** What went wrong at start-up, in the words of the settings. */
-    private static ConfigException refusal(Sharing sharing, RuntimeException e) {
-        String why = scrub(sharing, rootMessage(e));
-        String upper = why.toUpperCase(Locale.ROOT);
-        if (upper.contains("WRONGPASS") || upper.contains("NOAUTH") || upper.contains("NOPERM")
-                || upper.contains("INVALID PASSWORD") || upper.contains("AUTH")) {
-            return new ConfigException("Redis at " + sharing.address() + " refused Sluice's "
-                    + "credentials (SLUICE_REDIS_URL, SLUICE_REDIS_PASSWORD): " + why);
-        }
-        return new ConfigException("cannot reach Redis at " + sharing.address()
-                + " (SLUICE_REDIS_URL): " + why);
-    }
-
-    private static String rootMessage(Throwable e) {
-        Throwable root = e;
-        String message = e.getMessage();
-        for (int i = 0; i < 10 && root.getCause() != null; i++) {
-            root = root.getCause();
-            if (root.getMessage() != null) {
-                message = root.getMessage();
-            }
-        }
-        return message == null ? root.getClass().getSimpleName() : message;
-    }
-
-    /** Nothing Redis or Lettuce says may carry the password on. */
-    private static String scrub(Sharing sharing, String text) {
-        return sharing.password() == null ? text
-                : text.replace(sharing.password().value(), sharing.password().fingerprint());
+        Failures failures = new Failures(sharing);
+        return new RedisLink(sharing, failures, new Health(sharing, metrics),
+                Dialer.dial(sharing, failures));
     }
 
     /** Every key starts with this. */
@@ -206,15 +87,7 @@ public final class RedisLink implements AutoCloseable {
 
     /** Runs {@code script} on {@code keys} (all of one slot) and returns its answer. */
     public Object run(Script script, List<String> keys, String... args) throws RedisFailure {
-        long start = System.nanoTime();
-        String[] keyArray = keys.toArray(String[]::new);
-        try {
-            Object answer = await(script, evalsha(script, keyArray, args), keyArray, args);
-            succeeded(script.name(), start);
-            return answer;
-        } catch (RedisFailure e) {
-            throw failed(script.name(), start, e);
-        }
+        return scripts.run(script, keys, args);
     }
 
     /**
@@ -223,38 +96,7 @@ public final class RedisLink implements AutoCloseable {
      * @return how many failed; a failure is recorded as the link's trouble
      */
     public int runAll(Script script, List<Call> calls) {
-        long start = System.nanoTime();
-        List<RedisFuture<Object>> sent = new ArrayList<>(calls.size());
-        for (Call call : calls) {
-            sent.add(evalsha(script, call.keys().toArray(String[]::new),
-                    call.args().toArray(String[]::new)));
-        }
-        int failures = 0;
-        RedisFailure first = null;
-        for (int i = 0; i < sent.size(); i++) {
-            try {
-                await(script, sent.get(i), calls.get(i).keys().toArray(String[]::new),
-                        calls.get(i).args().toArray(String[]::new));
-            } catch (RedisFailure e) {
-                failures++;
-                first = first == null ? e : first;
-            }
-        }
-        if (first != null) {
-            failed(script.name(), start, first);
-        } else {
-            succeeded(script.name(), start);
-        }
-        return failures;
-    }
-
-    /** Removes {@code member} from the sorted set {@code key}, without waiting for it. */
-    public void forget(String key, String member) {
-        long start = System.nanoTime();
-        commands.zrem(key, member).toCompletableFuture()
-                .orTimeout(timeoutNanos, TimeUnit.NANOSECONDS)
-                .whenComplete((removed, failure) -> metrics.redisCall("release",
-                        System.nanoTime() - start, failure == null));
+        return scripts.runAll(script, calls);
     }
 
     /**
@@ -263,29 +105,16 @@ public final class RedisLink implements AutoCloseable {
      * @return each call's answer, in order, or null for a call that failed
      */
     public List<Object> runEach(Script script, List<Call> calls) {
+        return scripts.runEach(script, calls);
+    }
+
+    /** Removes {@code member} from the sorted set {@code key}, without waiting for it. */
+    public void forget(String key, String member) {
         long start = System.nanoTime();
-        List<RedisFuture<Object>> sent = new ArrayList<>(calls.size());
-        for (Call call : calls) {
-            sent.add(evalsha(script, call.keys().toArray(String[]::new),
-                    call.args().toArray(String[]::new)));
-        }
-        List<Object> answers = new ArrayList<>(calls.size());
-        RedisFailure first = null;
-        for (int i = 0; i < sent.size(); i++) {
-            try {
-                answers.add(await(script, sent.get(i), calls.get(i).keys()
-                        .toArray(String[]::new), calls.get(i).args().toArray(String[]::new)));
-            } catch (RedisFailure e) {
-                answers.add(null);
-                first = first == null ? e : first;
-            }
-        }
-        if (first != null) {
-            failed(script.name(), start, first);
-        } else if (!calls.isEmpty()) {
-            succeeded(script.name(), start);
-        }
-        return answers;
+        commands.zrem(key, member).toCompletableFuture()
+                .orTimeout(timeoutNanos, TimeUnit.NANOSECONDS)
+                .whenComplete((removed, failure) -> health.metric("release", start,
+                        failure == null));
     }
 
     /**
@@ -316,12 +145,12 @@ public final class RedisLink implements AutoCloseable {
         var future = commands.hmget(key, fields);
         try {
             var found = future.get(timeoutNanos, TimeUnit.NANOSECONDS);
-            succeeded("hmget", start);
+            health.succeeded("hmget", start);
             List<String> values = new ArrayList<>(found.size());
             found.forEach(value -> values.add(value.hasValue() ? value.getValue() : null));
             return values;
         } catch (TimeoutException | ExecutionException | InterruptedException e) {
-            throw failed("hmget", start, failure(future, "hmget", e));
+            throw health.failed("hmget", start, failures.failure(future, "hmget", e));
         }
     }
 
@@ -329,34 +158,18 @@ public final class RedisLink implements AutoCloseable {
      * Sends each message on a channel this instance {@linkplain #subscribe subscribes} to
      * {@code listener} (channel, message), on Lettuce's own thread: it must not block.
      */
-    public synchronized void listen(BiConsumer<String, String> listener) {
-        if (pubSub != null) {
-            throw new IllegalStateException("one listener per link");
-        }
-        pubSub = pubSubs.get();
-        pubSub.addListener(new RedisPubSubAdapter<>() {
-            @Override
-            public void message(String channel, String message) {
-                listener.accept(channel, message);
-            }
-        });
+    public void listen(BiConsumer<String, String> listener) {
+        subscriptions.listen(listener);
     }
 
     /** Subscribes to {@code channel} and waits until Redis has taken the subscription. */
     public void subscribe(String channel) throws RedisFailure {
-        long start = System.nanoTime();
-        RedisFuture<Void> future = pubSub.async().subscribe(channel);
-        try {
-            future.get(timeoutNanos, TimeUnit.NANOSECONDS);
-            succeeded("subscribe", start);
-        } catch (TimeoutException | ExecutionException | InterruptedException e) {
-            throw failed("subscribe", start, failure(future, "subscribe", e));
-        }
+        subscriptions.subscribe(channel);
     }
 
     /** Ends the subscription to {@code channel}, without waiting for it. */
     public void unsubscribe(String channel) {
-        pubSub.async().unsubscribe(channel);
+        subscriptions.unsubscribe(channel);
     }
 
     /** Checks that Redis answers. */
@@ -365,15 +178,15 @@ public final class RedisLink implements AutoCloseable {
         RedisFuture<String> future = commands.ping();
         try {
             future.get(timeoutNanos, TimeUnit.NANOSECONDS);
-            succeeded("ping", start);
+            health.succeeded("ping", start);
         } catch (TimeoutException | ExecutionException | InterruptedException e) {
-            throw failed("ping", start, failure(future, "ping", e));
+            throw health.failed("ping", start, failures.failure(future, "ping", e));
         }
     }
 
     /** Why the last call to Redis failed, or null when it worked. */
     public String trouble() {
-        return trouble.get();
+        return health.trouble();
     }
 
     /** The address for log lines: never the password. */
@@ -381,81 +194,9 @@ public final class RedisLink implements AutoCloseable {
         return sharing.address();
     }
 
-    private RedisFuture<Object> evalsha(Script script, String[] keys, String[] args) {
-        return commands.evalsha(script.sha(), outputType(script), keys, args);
-    }
-
-    private static ScriptOutputType outputType(Script script) {
-        return script.list() ? ScriptOutputType.MULTI : ScriptOutputType.INTEGER;
-    }
-
-    private Object await(Script script, RedisFuture<Object> sent, String[] keys, String[] args)
-            throws RedisFailure {
-        RedisFuture<Object> future = sent;
-        try {
-            try {
-                return future.get(timeoutNanos, TimeUnit.NANOSECONDS);
-            } catch (ExecutionException e) {
-                if (!(e.getCause() instanceof RedisNoScriptException)) {
-                    throw e;
-                }
-                // Redis restarted, or this node never saw the script: send it whole.
-                future = commands.eval(script.text(), outputType(script), keys, args);
-                return future.get(timeoutNanos, TimeUnit.NANOSECONDS);
-            }
-        } catch (TimeoutException | ExecutionException | InterruptedException e) {
-            throw failure(future, script.name(), e);
-        }
-    }
-
-    private RedisFailure failure(Future<?> future, String what, Exception e) {
-        if (e instanceof TimeoutException) {
-            future.cancel(true);
-            return new RedisFailure(what + ": no answer within " + sharing.timeout().toMillis()
-                    + " ms");
-        }
-        if (e instanceof InterruptedException) {
-            future.cancel(true);
-            Thread.currentThread().interrupt();
-            return new RedisFailure(what + ": interrupted");
-        }
-        String kind = e.getCause() instanceof RedisCommandExecutionException ? "error" : "failed";
-        return new RedisFailure(what + " " + kind + ": " + scrub(sharing,
-                rootMessage(e.getCause() == null ? e : e.getCause())));
-    }
-
-    private void succeeded(String what, long start) {
-        metrics.redisCall(what, System.nanoTime() - start, true);
-        String was = trouble.getAndSet(null);
-        if (was != null) {
-            LOG.info("Redis at {} answers again: limits, budgets and stream logs are "
-                    + "shared again", sharing.address());
-        }
-    }
-
-    private RedisFailure failed(String what, long start, RedisFailure e) {
-        metrics.redisCall(what, System.nanoTime() - start, false);
-        if (trouble.getAndSet(e.getMessage()) == null) {
-            LOG.warn("Redis at {} does not answer ({}): streams in flight go on; new requests "
-                    + "are counted {}", sharing.address(), e.getMessage(), policy());
-        }
-        return e;
-    }
-
-    private String policy() {
-        return (sharing.limitsFailOpen() ? "by this instance alone"
-                : "not at all (limited clients get 503)") + ", daily budgets "
-                + (sharing.budgetsFailOpen() ? "by this instance alone"
-                        : "refuse (budgeted clients get 503)");
-    }
-
     @Override
     public void close() {
-        synchronized (this) {
-            if (pubSub != null) {
-                pubSub.close();
-            }
-        }
+        subscriptions.close();
         connection.close();
         try {
             client.close();

@@ -27,6 +27,8 @@ final class RedisLog implements ReplayLog {
     static final Duration LANDING = Duration.ofMillis(10);
 
     private final SharedStreams shared;
+    private final Channels channels;
+    private final Keeper keeper;
     private final String id;
     private final String route;
     /** This instance relays the stream and appends to the log. */
@@ -47,6 +49,8 @@ final class RedisLog implements ReplayLog {
 
     RedisLog(SharedStreams shared, String id, String route, boolean holder) {
         this.shared = shared;
+        this.channels = shared.channels();
+        this.keeper = shared.keeper();
         this.id = id;
         this.route = route;
         this.holder = holder;
@@ -58,7 +62,7 @@ final class RedisLog implements ReplayLog {
             throw new IllegalStateException("the log is closed");
         }
         long n = last.incrementAndGet();
-        CompletableFuture<Boolean> landed = shared.append(id, n, fields, inFlight, followed);
+        CompletableFuture<Boolean> landed = keeper.append(id, n, fields, inFlight, followed);
         if (waiting) {
             waiting = landed(landed);
         } else {
@@ -112,7 +116,7 @@ final class RedisLog implements ReplayLog {
         if (holder) {
             return last.get();
         }
-        SharedStreams.Look look = shared.look(id, 0, 1);
+        Look look = shared.look(id, 0, 1);
         if (look == null) {
             return 0;
         }
@@ -124,9 +128,9 @@ final class RedisLog implements ReplayLog {
             throws InterruptedException {
         long end = System.nanoTime() + wait.toNanos();
         while (true) {
-            SharedStreams.Listening listening = shared.listening(id);
+            Listening listening = channels.listening(id);
             long seen = listening == null ? 0 : listening.version();
-            SharedStreams.Look look = shared.look(id, after, BATCH);
+            Look look = shared.look(id, after, BATCH);
             if (look == null) {
                 return new Gone("expired");
             }
@@ -147,7 +151,7 @@ final class RedisLog implements ReplayLog {
             if (left <= 0 || done.getAsBoolean()) {
                 return new Entries(List.of());
             }
-            shared.await(listening, seen, Math.min(left, SharedStreams.POLL.toNanos()));
+            channels.await(listening, seen, Math.min(left, SharedStreams.POLL.toNanos()));
         }
     }
 
@@ -184,7 +188,7 @@ final class RedisLog implements ReplayLog {
     public void close(Ending ending) {
         if (holder && closed.getCount() > 0) {
             closed.countDown();
-            shared.closed(id, ending, last.get());
+            keeper.closed(id, ending, last.get());
         }
     }
 
@@ -195,11 +199,11 @@ final class RedisLog implements ReplayLog {
             return closed.await(limit.toNanos(), TimeUnit.NANOSECONDS);
         }
         long end = System.nanoTime() + limit.toNanos();
-        SharedStreams.Listening listening = shared.listen(id);
+        Listening listening = channels.listen(id);
         try {
             while (true) {
                 long seen = listening.version();
-                SharedStreams.Look look = shared.look(id, 0, 1);
+                Look look = shared.look(id, 0, 1);
                 if (look == null || !look.running()) {
                     return true;
                 }
@@ -211,15 +215,15 @@ final class RedisLog implements ReplayLog {
                 if (left <= 0) {
                     return false;
                 }
-                shared.await(listening, seen, Math.min(left, SharedStreams.POLL.toNanos()));
+                channels.await(listening, seen, Math.min(left, SharedStreams.POLL.toNanos()));
             }
         } finally {
-            shared.leave(id);
+            channels.leave(id);
         }
     }
 
     @Override
     public void wake() {
-        shared.wake(id);
+        channels.wake(id);
     }
 }

@@ -30,7 +30,7 @@ public final class Resumable {
         /** True once a newer reader took over, on this instance or another. */
         public boolean ended() {
             return ended || stream.shared != null
-                    && stream.shared.newestReader(stream.id) > number;
+                    && stream.shared.channels().newestReader(stream.id) > number;
         }
     }
 

@@ -80,7 +80,7 @@ public final class Resumables implements AutoCloseable {
                 stream.countFirst();
             }
             streams.put(id, stream);
-            shared.opened(stream, owner, attached);
+            shared.keeper().opened(stream, owner, attached);
             graceFrom(stream, 0);
             return stream;
         }

@@ -98,6 +98,20 @@ class SharedResumeTest {
         return upstream;
     }
 
+    /** Two instances relaying one upstream, and a stream opened on the first (a). */
+    private record Opened(ReleasedEvents script, RunningSluice a, RunningSluice b,
+            TestClient.Stream first, String id) {}
+
+    private Opened openOnA(int events, Resume resume) throws Exception {
+        ReleasedEvents script = new ReleasedEvents(events);
+        FakeUpstream upstream = upstream(script);
+        RunningSluice a = sluice(upstream, resume);
+        RunningSluice b = sluice(upstream, resume);
+        TestClient.Stream first = open(a);
+        return new Opened(script, a, b, first,
+                first.response().getHeaders().get("X-Sluice-Stream-Id"));
+    }
+
     private static URI streamUri(RunningSluice sluice, String id) {
         return sluice.uri("/v1/streams/" + id);
     }
@@ -146,22 +160,18 @@ class SharedResumeTest {
     @Test
     void aStreamRelayedByOneInstanceResumesThroughTheOtherOnceInOrderThenLive()
             throws Exception {
-        ReleasedEvents script = new ReleasedEvents(EVENTS);
-        FakeUpstream upstream = upstream(script);
-        RunningSluice a = sluice(upstream, Resume.DEFAULTS);
-        RunningSluice b = sluice(upstream, Resume.DEFAULTS);
-        TestClient.Stream first = open(a);
-        String id = first.response().getHeaders().get("X-Sluice-Stream-Id");
-        script.release(2);
-        List<String> seen = new ArrayList<>(take(first, id, 0, 2));
-        first.abort();
-        script.release(1); // relayed into the log with nobody reading
+        Opened o = openOnA(EVENTS, Resume.DEFAULTS);
+        String id = o.id();
+        o.script().release(2);
+        List<String> seen = new ArrayList<>(take(o.first(), id, 0, 2));
+        o.first().abort();
+        o.script().release(1); // relayed into the log with nobody reading
 
-        TestClient.Stream resumed = resume(b, id, 2);
+        TestClient.Stream resumed = resume(o.b(), id, 2);
         seen.addAll(take(resumed, id, 2, 1));
         // Live through the other instance: each next event is written only once the last came.
         for (int n = 4; n <= EVENTS + 1; n++) {
-            script.release(1);
+            o.script().release(1);
             seen.addAll(take(resumed, id, n - 1, 1));
         }
         assertEquals(whole(EVENTS), seen);
@@ -170,25 +180,21 @@ class SharedResumeTest {
 
     @Test
     void aReaderOnOneInstanceEndsTheOlderReaderOnTheOther() throws Exception {
-        ReleasedEvents script = new ReleasedEvents(EVENTS);
-        FakeUpstream upstream = upstream(script);
-        RunningSluice a = sluice(upstream, Resume.DEFAULTS);
-        RunningSluice b = sluice(upstream, Resume.DEFAULTS);
-        TestClient.Stream original = open(a);
-        String id = original.response().getHeaders().get("X-Sluice-Stream-Id");
-        script.release(1);
-        take(original, id, 0, 1);
+        Opened o = openOnA(EVENTS, Resume.DEFAULTS);
+        String id = o.id();
+        o.script().release(1);
+        take(o.first(), id, 0, 1);
 
         // The reader on B takes over from the original client on A...
-        TestClient.Stream onB = resume(b, id, 1);
-        assertTrue(ended(original), "the original connection on A was not ended");
-        script.release(1);
+        TestClient.Stream onB = resume(o.b(), id, 1);
+        assertTrue(ended(o.first()), "the original connection on A was not ended");
+        o.script().release(1);
         assertEquals(whole(EVENTS).subList(1, 2), take(onB, id, 1, 1));
         // ... and a reader on A takes over from the one on B, with the same client: the ended
         // original response said Connection: close, so no request waits behind A's relay.
-        TestClient.Stream onA = resume(a, id, 2);
+        TestClient.Stream onA = resume(o.a(), id, 2);
         assertTrue(ended(onB), "the reader on B was not ended");
-        script.release(EVENTS + 1 - 2);
+        o.script().release(EVENTS + 1 - 2);
         assertEquals(whole(EVENTS).subList(2, EVENTS + 1), rest(onA, id, 2));
     }
 
@@ -209,21 +215,18 @@ class SharedResumeTest {
 
     @Test
     void aStopSentToTheOtherInstanceCancelsTheUpstreamAndTheLogEndsStopped() throws Exception {
-        ReleasedEvents script = new ReleasedEvents(EVENTS);
-        FakeUpstream upstream = upstream(script);
-        RunningSluice a = sluice(upstream, Resume.DEFAULTS);
-        RunningSluice b = sluice(upstream, Resume.DEFAULTS);
-        TestClient.Stream first = open(a);
-        String id = first.response().getHeaders().get("X-Sluice-Stream-Id");
-        script.release(2);
-        take(first, id, 0, 2);
-        first.abort();
+        Opened o = openOnA(EVENTS, Resume.DEFAULTS);
+        String id = o.id();
+        o.script().release(2);
+        take(o.first(), id, 0, 2);
+        o.first().abort();
 
-        ContentResponse stopped = client.delete(streamUri(b, id), "Authorization",
+        ContentResponse stopped = client.delete(streamUri(o.b(), id), "Authorization",
                 "Bearer " + ALICE);
         assertEquals(204, stopped.getStatus());
-        assertTrue(script.cancelled.await(10, TimeUnit.SECONDS), "the upstream on A goes on");
-        TestClient.Stream resumed = resume(b, id, 2);
+        assertTrue(o.script().cancelled.await(10, TimeUnit.SECONDS),
+                "the upstream on A goes on");
+        TestClient.Stream resumed = resume(o.b(), id, 2);
         assertEquals(": stopped\ndata: [DONE]\nid: " + id + ":3\n\n",
                 new String(resumed.restBytes(), StandardCharsets.UTF_8));
     }
@@ -271,27 +274,23 @@ class SharedResumeTest {
     @Test
     void aReaderOnTheOtherInstanceKeepsTheStreamPastTheGraceAndItsLeavingEndsIt()
             throws Exception {
-        ReleasedEvents script = new ReleasedEvents(EVENTS);
-        FakeUpstream upstream = upstream(script);
         Resume resume = new Resume(Duration.ofMinutes(5), 64L << 20, Duration.ofMillis(1500),
                 null);
-        RunningSluice a = sluice(upstream, resume);
-        RunningSluice b = sluice(upstream, resume);
-        TestClient.Stream first = open(a);
-        String id = first.response().getHeaders().get("X-Sluice-Stream-Id");
-        script.release(1);
-        take(first, id, 0, 1);
-        TestClient.Stream onB = resume(b, id, 1);
-        assertTrue(ended(first));
+        Opened o = openOnA(EVENTS, resume);
+        String id = o.id();
+        o.script().release(1);
+        take(o.first(), id, 0, 1);
+        TestClient.Stream onB = resume(o.b(), id, 1);
+        assertTrue(ended(o.first()));
         // Read on B for twice the grace: A sees the reader there and keeps the upstream.
-        assertFalse(script.cancelled.await(3, TimeUnit.SECONDS),
+        assertFalse(o.script().cancelled.await(3, TimeUnit.SECONDS),
                 "the upstream was cancelled while a reader on B was reading");
-        script.release(1);
+        o.script().release(1);
         assertEquals(whole(EVENTS).subList(1, 2), take(onB, id, 1, 1));
         onB.abort();
-        assertTrue(script.cancelled.await(10, TimeUnit.SECONDS),
+        assertTrue(o.script().cancelled.await(10, TimeUnit.SECONDS),
                 "nobody read anywhere for the grace, and the upstream went on");
-        TestClient.Stream late = resume(b, id, 2);
+        TestClient.Stream late = resume(o.b(), id, 2);
         List<String> end = rest(late, id, 2);
         assertEquals(2, end.size(), end.toString());
         assertTrue(end.get(0).contains("stream_abandoned"), end.get(0));
@@ -300,15 +299,11 @@ class SharedResumeTest {
 
     @Test
     void anotherCallersStreamAndAnUnknownIdAre404OnEveryInstance() throws Exception {
-        ReleasedEvents script = new ReleasedEvents(EVENTS);
-        FakeUpstream upstream = upstream(script);
-        RunningSluice a = sluice(upstream, Resume.DEFAULTS);
-        RunningSluice b = sluice(upstream, Resume.DEFAULTS);
-        TestClient.Stream first = open(a);
-        String id = first.response().getHeaders().get("X-Sluice-Stream-Id");
-        script.release(1);
-        take(first, id, 0, 1);
-        for (RunningSluice sluice : List.of(a, b)) {
+        Opened o = openOnA(EVENTS, Resume.DEFAULTS);
+        String id = o.id();
+        o.script().release(1);
+        take(o.first(), id, 0, 1);
+        for (RunningSluice sluice : List.of(o.a(), o.b())) {
             assertEquals(404, client.getWith(streamUri(sluice, id), "Authorization",
                     "Bearer " + BOB, "Last-Event-ID", id + ":1").getStatus());
             assertEquals(404, client.delete(streamUri(sluice, id), "Authorization",
@@ -316,35 +311,31 @@ class SharedResumeTest {
             assertEquals(404, client.getWith(streamUri(sluice, "AAAAAAAAAAAAAAAAAAAAAA"),
                     "Authorization", "Bearer " + ALICE).getStatus());
         }
-        script.release(EVENTS);
-        assertEquals(whole(EVENTS).subList(1, EVENTS + 1), rest(first, id, 1));
+        o.script().release(EVENTS);
+        assertEquals(whole(EVENTS).subList(1, EVENTS + 1), rest(o.first(), id, 1));
     }
 
     @Test
     void aResumeAfterTheRetentionOrIntoATrimmedRangeIs410() throws Exception {
         int events = 300;
-        ReleasedEvents script = new ReleasedEvents(events);
-        FakeUpstream upstream = upstream(script);
         // Kept about 10 events: Redis trims whole nodes of 100 entries, the oldest first.
         Resume resume = new Resume(Duration.ofSeconds(2), 64L << 20, Duration.ofMinutes(1),
                 null, 10);
-        RunningSluice a = sluice(upstream, resume);
-        RunningSluice b = sluice(upstream, resume);
-        TestClient.Stream first = open(a);
-        String id = first.response().getHeaders().get("X-Sluice-Stream-Id");
-        script.release(events + 1);
-        assertEquals(whole(events), rest(first, id, 0));
+        Opened o = openOnA(events, resume);
+        String id = o.id();
+        o.script().release(events + 1);
+        assertEquals(whole(events), rest(o.first(), id, 0));
 
-        ContentResponse trimmed = client.getWith(streamUri(b, id), "Authorization",
+        ContentResponse trimmed = client.getWith(streamUri(o.b(), id), "Authorization",
                 "Bearer " + ALICE, "Last-Event-ID", id + ":1");
         assertEquals(410, trimmed.getStatus(), trimmed.getContentAsString());
         assertTrue(trimmed.getContentAsString().contains("trimmed"));
         // The last events are still there, to the end.
-        assertEquals(List.of("[DONE]"), rest(resume(b, id, events), id, events));
+        assertEquals(List.of("[DONE]"), rest(resume(o.b(), id, events), id, events));
 
         ContentResponse expired = null;
         for (int i = 0; i < 100; i++) {
-            expired = client.getWith(streamUri(b, id), "Authorization", "Bearer " + ALICE,
+            expired = client.getWith(streamUri(o.b(), id), "Authorization", "Bearer " + ALICE,
                     "Last-Event-ID", id + ":" + events);
             if (expired.getStatus() != 200) {
                 break;

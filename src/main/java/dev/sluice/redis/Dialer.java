@@ -1,0 +1,124 @@
+package dev.sluice.redis;
+
+import dev.sluice.config.ConfigException;
+import dev.sluice.config.Sharing;
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulConnection;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.cluster.ClusterClientOptions;
+import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.Delay;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/** Opens the Lettuce client for a single Redis server or a cluster, once, at start-up. */
+final class Dialer {
+
+    /** Opening a connection, at start-up or again later: not on any request's path. */
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
+
+    /**
+     * An open client: its commands on one shared connection, and where pub/sub connections come
+     * from; {@code client} shuts the client down.
+     */
+    record Connected(ClientResources resources, AutoCloseable client,
+            StatefulConnection<String, String> connection,
+            RedisClusterAsyncCommands<String, String> commands,
+            Supplier<StatefulRedisPubSubConnection<String, String>> pubSubs) {}
+
+    private Dialer() {}
+
+    /**
+     * Connects and checks that Redis answers and accepts Sluice's credentials; a single server or
+     * a cluster, whichever the address turns out to be.
+     *
+     * @throws ConfigException saying what is wrong, without the password
+     */
+    static Connected dial(Sharing sharing, Failures failures) {
+        // Lettuce's default waits up to 30 s between attempts; Redis back should be Redis used.
+        ClientResources resources = ClientResources.builder()
+                .reconnectDelay(Delay.exponential(Duration.ofMillis(50), Duration.ofSeconds(1),
+                        2, TimeUnit.MILLISECONDS))
+                .build();
+        RedisURI uri = uri(sharing);
+        RedisClient single = RedisClient.create(resources, uri);
+        single.setOptions(ClientOptions.builder()
+                .socketOptions(socketOptions())
+                .timeoutOptions(TimeoutOptions.enabled(sharing.timeout()))
+                // While the connection is down, calls fail at once instead of queueing for it.
+                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                .build());
+        try {
+            StatefulRedisConnection<String, String> connection = single.connect();
+            boolean cluster;
+            try {
+                cluster = connection.sync().info("cluster").contains("cluster_enabled:1");
+            } catch (RuntimeException e) {
+                connection.close();
+                throw e;
+            }
+            if (!cluster) {
+                return new Connected(resources, single::shutdown, connection, connection.async(),
+                        single::connectPubSub);
+            }
+            connection.close();
+            single.shutdown();
+            return cluster(sharing, resources, uri);
+        } catch (RuntimeException e) {
+            single.shutdown();
+            resources.shutdown();
+            throw failures.refusal(e);
+        }
+    }
+
+    private static Connected cluster(Sharing sharing, ClientResources resources, RedisURI uri) {
+        RedisClusterClient cluster = RedisClusterClient.create(resources, uri);
+        cluster.setOptions(ClusterClientOptions.builder()
+                .socketOptions(socketOptions())
+                .timeoutOptions(TimeoutOptions.enabled(sharing.timeout()))
+                // Lettuce opens a connection to each master on its first command: rejecting
+                // commands until it is open would refuse the first ones for nothing. A master
+                // that is down costs each call its time limit instead.
+                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS)
+                // A moved slot or a failed node makes Lettuce read the topology again.
+                .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
+                        .enableAllAdaptiveRefreshTriggers().build())
+                .build());
+        try {
+            StatefulRedisClusterConnection<String, String> connection = cluster.connect();
+            return new Connected(resources, cluster::shutdown, connection, connection.async(),
+                    cluster::connectPubSub);
+        } catch (RuntimeException e) {
+            cluster.shutdown();
+            throw e;
+        }
+    }
+
+    private static SocketOptions socketOptions() {
+        // Keep-alive finds a peer that vanished without a word (a power cut) while idle.
+        return SocketOptions.builder().connectTimeout(CONNECT_TIMEOUT).keepAlive(true).build();
+    }
+
+    private static RedisURI uri(Sharing sharing) {
+        RedisURI.Builder uri = RedisURI.Builder.redis(sharing.host(), sharing.port())
+                .withSsl(sharing.tls()).withDatabase(sharing.database())
+                // The handshake's limit (and start-up's check); each call has its own, shorter.
+                .withTimeout(CONNECT_TIMEOUT).withClientName("sluice");
+        if (sharing.password() != null) {
+            char[] password = sharing.password().value().toCharArray();
+            uri = sharing.user() == null ? uri.withPassword(password)
+                    : uri.withAuthentication(sharing.user(), password);
+        }
+        return uri.build();
+    }
+}

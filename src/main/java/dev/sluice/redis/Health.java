@@ -1,0 +1,64 @@
+package dev.sluice.redis;
+
+import dev.sluice.config.Sharing;
+import dev.sluice.observe.Metrics;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Each call's outcome as a metric, and whether the last call worked: a turn either way is
+ * logged once, not at every call. Thread-safe.
+ */
+final class Health {
+
+    /** The link's logger: these lines are the link's state, wherever they are decided. */
+    private static final Logger LOG = LoggerFactory.getLogger(RedisLink.class);
+
+    private final Sharing sharing;
+    private final Metrics metrics;
+    /** Why the last call failed, or null when it worked. */
+    private final AtomicReference<String> trouble = new AtomicReference<>();
+
+    Health(Sharing sharing, Metrics metrics) {
+        this.sharing = sharing;
+        this.metrics = metrics;
+    }
+
+    /** Why the last call to Redis failed, or null when it worked. */
+    String trouble() {
+        return trouble.get();
+    }
+
+    /** Counts a call that leaves the trouble as it is: one nobody waits for. */
+    void metric(String what, long start, boolean worked) {
+        metrics.redisCall(what, System.nanoTime() - start, worked);
+    }
+
+    /** The call {@code what}, begun at {@code start} (nanoTime), worked. */
+    void succeeded(String what, long start) {
+        metrics.redisCall(what, System.nanoTime() - start, true);
+        String was = trouble.getAndSet(null);
+        if (was != null) {
+            LOG.info("Redis at {} answers again: limits, budgets and stream logs are "
+                    + "shared again", sharing.address());
+        }
+    }
+
+    /** The call {@code what}, begun at {@code start} (nanoTime), failed: returns {@code e}. */
+    RedisFailure failed(String what, long start, RedisFailure e) {
+        metrics.redisCall(what, System.nanoTime() - start, false);
+        if (trouble.getAndSet(e.getMessage()) == null) {
+            LOG.warn("Redis at {} does not answer ({}): streams in flight go on; new requests "
+                    + "are counted {}", sharing.address(), e.getMessage(), policy());
+        }
+        return e;
+    }
+
+    private String policy() {
+        return (sharing.limitsFailOpen() ? "by this instance alone"
+                : "not at all (limited clients get 503)") + ", daily budgets "
+                + (sharing.budgetsFailOpen() ? "by this instance alone"
+                        : "refuse (budgeted clients get 503)");
+    }
+}
