@@ -4,7 +4,6 @@ import dev.sluice.config.Timeouts;
 import dev.sluice.observe.Transcript;
 import java.io.Closeable;
 import java.io.IOException;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -76,7 +75,6 @@ final class Watch implements AutoCloseable {
     private long lastFlushNanos = startNanos;
     private volatile boolean sawEvent;
     private volatile Expiry expiry;
-    private volatile ScheduledFuture<?> schedule;
 
     /**
      * @param client null for a non-streamed answer, which gets no heartbeats
@@ -89,10 +87,6 @@ final class Watch implements AutoCloseable {
         this.upstream = upstream;
         this.release = release;
         this.drain = drain;
-    }
-
-    void scheduled(ScheduledFuture<?> schedule) {
-        this.schedule = schedule;
     }
 
     /**
@@ -169,10 +163,6 @@ final class Watch implements AutoCloseable {
 
     @Override
     public void close() {
-        ScheduledFuture<?> s = schedule;
-        if (s != null) {
-            s.cancel(false);
-        }
         release.accept(this);
     }
 }
