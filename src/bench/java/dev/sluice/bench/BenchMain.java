@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 
@@ -80,18 +81,25 @@ public final class BenchMain {
             for (Target target : live) {
                 add(firstByte, measure(Scenario.FIRST_BYTE, target, targets.direct()));
             }
+            List<String> names = live.stream().map(Target::name).toList();
             List<List<Result>> rounds = new ArrayList<>();
             for (int round = 1; round <= count; round++) {
                 if (count > 1) {
                     System.out.printf(Locale.ROOT, "round %d of %d%n", round, count);
                 }
+                // Every other round in reverse, so that no target always runs just after the
+                // same one: the machine's pace drifts within a round too.
+                List<Target> order = round % 2 == 1 ? live : live.reversed();
                 List<Result> results = new ArrayList<>();
                 for (Scenario scenario : scenarios) {
-                    for (Target target : live) {
+                    List<Result> byTarget = new ArrayList<>();
+                    for (Target target : order) {
                         if (target.available()) {
-                            add(results, measure(scenario, target, targets.direct()));
+                            add(byTarget, measure(scenario, target, targets.direct()));
                         }
                     }
+                    byTarget.sort(Comparator.comparingInt(r -> names.indexOf(r.target())));
+                    results.addAll(byTarget);
                 }
                 rounds.add(results);
             }

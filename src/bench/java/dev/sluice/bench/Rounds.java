@@ -28,8 +28,21 @@ final class Rounds {
     /** A column of the rounds table: a figure of one Sluice variant's result in a round. */
     private record Column(String label, Figure figure, int decimals) {}
 
-    private static final Column PUMP_CPU = new Column("pump CPU us per event",
+    /** A peer's figure, shown beside Sluice's in every round. */
+    private record Peer(String target, Column column) {
+
+        String label() {
+            return target + " " + column.label();
+        }
+    }
+
+    private static final Column CPU = new Column("CPU us per event",
             (round, r) -> cpuPerEvent(r), 2);
+    private static final Column ADDED_P99 = new Column("added p99", added(
+            r -> r.run().latency(), Report.Lookup::added, Stats::p99, Report.P99), 3);
+    /** The floor's CPU and tail, and the JVM peer's tail, which Sluice's should beat. */
+    private static final List<Peer> PEERS = List.of(new Peer(Report.PUMP, CPU),
+            new Peer(Report.PUMP, ADDED_P99), new Peer("jetty-proxy", ADDED_P99));
 
     private final List<List<Result>> rounds;
     private final List<Scenario> scenarios;
@@ -81,23 +94,25 @@ final class Rounds {
 
                 ## Rounds
 
-                Every scenario ran %d times, every target once per round. The tables above and the
+                Every scenario ran %d times, every target once per round, every other round in
+                reverse order. The tables above and the
                 goals show each scenario's median round (marked *): the round whose %s has the
                 median own cost, per new stream for held-8k and per event elsewhere. The median
-                row takes each column's median on its own. Times are added over direct, in ms.
+                row takes each column's median on its own. Latencies are added over direct's in
+                the same round, in ms.
                 """, rounds.size(), sluices.isEmpty() ? "Sluice" : sluices.getFirst().name()));
         for (Scenario scenario : scenarios) {
             List<Column> columns = columns(scenario);
-            md.append("\n### ").append(scenario.name()).append("\n\n| round | ")
-                    .append(PUMP_CPU.label()).append(" |");
+            md.append("\n### ").append(scenario.name()).append("\n\n| round |");
+            PEERS.forEach(peer -> md.append(' ').append(peer.label()).append(" |"));
             for (Target sluice : sluices) {
                 columns.forEach(c -> md.append(' ').append(sluice.name()).append(' ')
                         .append(c.label()).append(" |"));
             }
-            md.append("\n| --- | ---: |").append(" ---: |".repeat(columns.size()
+            md.append("\n| --- |").append(" ---: |".repeat(PEERS.size() + columns.size()
                     * sluices.size())).append('\n');
             int chosen = medianRound(scenario);
-            List<Column> all = new ArrayList<>(List.of(PUMP_CPU));
+            List<Column> all = new ArrayList<>(PEERS.stream().map(Peer::column).toList());
             sluices.forEach(sluice -> all.addAll(columns));
             List<List<Double>> table = new ArrayList<>();
             for (int i = 0; i < rounds.size(); i++) {
@@ -154,7 +169,10 @@ final class Rounds {
             List<Object> byRound = new ArrayList<>();
             for (List<Result> round : rounds) {
                 Map<String, Object> figures = new LinkedHashMap<>();
-                figures.put(PUMP_CPU.label(), value(round, scenario, Report.PUMP, PUMP_CPU));
+                for (Peer peer : PEERS) {
+                    figures.put(peer.label(), value(round, scenario, peer.target(),
+                            peer.column()));
+                }
                 for (Target sluice : sluices) {
                     Map<String, Object> values = new LinkedHashMap<>();
                     for (Column column : columns(scenario)) {
@@ -173,7 +191,9 @@ final class Rounds {
     private List<Double> row(List<Result> round, Scenario scenario, List<Target> sluices,
             List<Column> columns) {
         List<Double> row = new ArrayList<>();
-        row.add(value(round, scenario, Report.PUMP, PUMP_CPU));
+        for (Peer peer : PEERS) {
+            row.add(value(round, scenario, peer.target(), peer.column()));
+        }
         for (Target sluice : sluices) {
             for (Column column : columns) {
                 row.add(value(round, scenario, sluice.name(), column));
@@ -191,8 +211,7 @@ final class Rounds {
     }
 
     private List<Column> columns(Scenario scenario) {
-        List<Column> columns = new ArrayList<>(List.of(
-                new Column("CPU us per event", (round, r) -> cpuPerEvent(r), 2),
+        List<Column> columns = new ArrayList<>(List.of(CPU,
                 new Column("own us per event", Report.Lookup::ownCpuPerEvent, 2)));
         if (stream(scenario)) {
             columns.add(new Column("own us per new stream", Report.Lookup::ownCpuPerNewStream,
@@ -202,8 +221,7 @@ final class Rounds {
                 Report.Lookup::addedFirstByte, Stats::p50, Report.P50), 3));
         columns.add(new Column("added p50", added(r -> r.run().latency(),
                 Report.Lookup::added, Stats::p50, Report.P50), 3));
-        columns.add(new Column("added p99", added(r -> r.run().latency(),
-                Report.Lookup::added, Stats::p99, Report.P99), 3));
+        columns.add(ADDED_P99);
         columns.add(new Column("longest pause", (round, r) -> longestPause(r), 1));
         return columns;
     }
