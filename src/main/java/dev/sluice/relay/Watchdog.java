@@ -21,7 +21,6 @@ public final class Watchdog implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Watchdog.class);
 
     private final Timeouts timeouts;
-    private final long tickNanos;
     private final ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1,
             Thread.ofPlatform().daemon().name("sluice-watchdog").factory());
     private final Set<Watch> open = ConcurrentHashMap.newKeySet();
@@ -34,7 +33,7 @@ public final class Watchdog implements AutoCloseable {
         }
         // Four checks per shortest limit keep each limit within a quarter of itself (an idle
         // limit within half: a stream's last item is noted by the check that sees it).
-        this.tickNanos = Math.clamp(shortest.toNanos() / 4, 5_000_000L, 1_000_000_000L);
+        long tickNanos = Math.clamp(shortest.toNanos() / 4, 5_000_000L, 1_000_000_000L);
         // One tick checks every open stream: a timer task per stream cost each stream a
         // schedule and a cancel, and the timer thread a wake-up for each (0.7 us per event,
         // 70 us per stream of paced-1000's 100 events). A task cancelled before its time (an
