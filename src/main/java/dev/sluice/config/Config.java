@@ -233,8 +233,8 @@ public record Config(
     }
 
     /**
-     * SLUICE_LOG_FORMAT is read by logback.xml, as a system property or from the environment, and
-     * names the console appender: under any other name Logback would log nothing at all.
+     * SLUICE_LOG_FORMAT is read by the logging setup, as a system property or from the
+     * environment, before this runs; a value it does not know is refused here, not ignored.
      */
     private static void checkLogFormat(Map<String, String> env, Properties system) {
         String format = system.getProperty(LOG_FORMAT, env.get(LOG_FORMAT));

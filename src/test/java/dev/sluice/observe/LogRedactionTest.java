@@ -2,10 +2,11 @@ package dev.sluice.observe;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.joran.JoranConfigurator;
 import ch.qos.logback.classic.util.LogbackMDCAdapter;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -15,11 +16,13 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The shipped logging configuration, in both formats: a key-shaped string in a log message
+ * Sluice's logging setup, in both formats: a key-shaped string in a log message
  * never reaches the console, and everything else does.
  */
 class LogRedactionTest {
@@ -27,6 +30,14 @@ class LogRedactionTest {
     private static final String KEY = "sk-proj-Zq8xLw3vNp5tRb7yKd2mHs9";
     /** A key that looks like no key: only the configuration can tell. */
     private static final String HEX = "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567";
+
+    @Test
+    void theSetupIsWhatLogbackRunsAtStart() {
+        LoggerContext running = (LoggerContext) LoggerFactory.getILoggerFactory();
+        assertNotNull(running.getLogger(Logger.ROOT_LOGGER_NAME).getAppender("text"),
+                "LogSetup is registered with Logback and configured this JVM's logging");
+        assertEquals(Level.WARN, running.getLogger("org.eclipse.jetty").getLevel());
+    }
 
     @ParameterizedTest
     @ValueSource(strings = {"text", "json"})
@@ -106,7 +117,7 @@ class LogRedactionTest {
         assertTrue(out.contains("\"formattedMessage\":\"route openai ready on port 8080\""), out);
     }
 
-    /** What the shipped logback.xml writes to standard output for one warning. */
+    /** What Sluice's logging setup writes to standard output for one warning. */
     private static String logged(String format, String message) throws Exception {
         return logged(format, message, null, null);
     }
@@ -122,14 +133,11 @@ class LogRedactionTest {
             String requestId) throws Exception {
         LoggerContext context = new LoggerContext();
         context.setMDCAdapter(new LogbackMDCAdapter());
-        context.putProperty("SLUICE_LOG_FORMAT", format);
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         PrintStream original = System.out;
         System.setOut(new PrintStream(bytes, true, StandardCharsets.UTF_8));
         try {
-            JoranConfigurator configurator = new JoranConfigurator();
-            configurator.setContext(context);
-            configurator.doConfigure(LogRedactionTest.class.getResource("/logback.xml"));
+            LogSetup.configure(context, format);
             if (requestId != null) {
                 context.getMDCAdapter().put("request_id", requestId);
             }
