@@ -14,7 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import org.eclipse.jetty.ee10.servlet.DefaultServlet;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
@@ -26,8 +25,6 @@ import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.component.Graceful;
 import org.eclipse.jetty.util.component.LifeCycle;
-import org.eclipse.jetty.util.resource.Resource;
-import org.eclipse.jetty.util.resource.ResourceFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.eclipse.jetty.util.thread.VirtualThreadPool;
 import org.slf4j.Logger;
@@ -180,15 +177,10 @@ public final class SluiceServer {
             context.addFilter(new FilterHolder(filtering.filter()), filtering.path(),
                     EnumSet.of(DispatcherType.REQUEST));
         }
-        Resource page = ResourceFactory.of(context).newClassLoaderResource("webapp/");
-        if (page == null) {
+        if (!DemoPageServlet.present()) {
             throw new IllegalStateException("the demo page is missing from the classpath");
         }
-        context.setBaseResource(page);
-        context.setWelcomeFiles(new String[] {"index.html"});
-        ServletHolder files = new ServletHolder("page", DefaultServlet.class);
-        files.setInitParameter("dirAllowed", "false");
-        context.addServlet(files, "/");
+        context.addServlet(new ServletHolder("page", new DemoPageServlet()), "/");
         // On stop: refuse new requests (503), let streams finish for the grace period, then end
         // the rest with a shutdown error event; Jetty waits for both before closing connections.
         server.setHandler(new JsonGracefulHandler(context));

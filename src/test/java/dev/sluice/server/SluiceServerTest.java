@@ -67,6 +67,37 @@ class SluiceServerTest {
     }
 
     @Test
+    void servesThePageFilesAloneWithTypesAndRevalidation() throws Exception {
+        try (RunningSluice sluice = new RunningSluice(RunningSluice.config(null, null));
+                TestClient client = new TestClient()) {
+            ContentResponse script = client.get(sluice.uri("/app.js"));
+            assertEquals("text/javascript;charset=utf-8", script.getHeaders().get("Content-Type"));
+            assertEquals("text/css;charset=utf-8",
+                    client.get(sluice.uri("/style.css")).getHeaders().get("Content-Type"));
+            assertEquals("image/svg+xml",
+                    client.get(sluice.uri("/favicon.svg")).getHeaders().get("Content-Type"));
+            assertEquals(client.get(sluice.uri("/")).getContentAsString(),
+                    client.get(sluice.uri("/index.html")).getContentAsString());
+
+            String etag = script.getHeaders().get("ETag");
+            ContentResponse again = client.getWith(sluice.uri("/app.js"), "If-None-Match", etag);
+            assertEquals(304, again.getStatus());
+            assertEquals(0, again.getContent().length);
+            assertEquals(200, client.getWith(sluice.uri("/app.js"), "If-None-Match", "\"old\"")
+                    .getStatus());
+
+            // Only the page's own files: nothing else on the class path, nothing missing.
+            for (String path : new String[] {"/nope.js", "/META-INF/MANIFEST.MF",
+                    "/dev/sluice/resume/open.lua", "/dev/sluice/server/SluiceServer.class",
+                    "/webapp/index.html", "/.app.js"}) {
+                ContentResponse refused = client.get(sluice.uri(path));
+                assertEquals(404, refused.getStatus(), path);
+                assertTrue(refused.getMediaType().startsWith("application/json"), path);
+            }
+        }
+    }
+
+    @Test
     void infoSaysNotSimulatedAndNeverNamesTheUpstream() throws Exception {
         URI upstream = URI.create("http://127.0.0.1:9/v1");
         try (RunningSluice sluice = new RunningSluice(
