@@ -2,16 +2,20 @@ package dev.sluice.upstream;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.net.URI;
 import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Flow;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -30,18 +34,27 @@ public final class Upstream implements AutoCloseable {
     private static final String USER_AGENT = "Sluice/0.1";
 
     private final FutureTask<HttpClient> client;
+    private final Duration connectTimeout;
+    /** For requests without a body, built when the first is sent (few routes have them). */
+    private HttpClient bodiless;
 
     public Upstream(Duration connectTimeout) {
+        this.connectTimeout = connectTimeout;
         // Building the client sets up TLS (the default trust store and its providers): a fifth
         // of start-up. It is built beside the rest of start-up; the first request waits for it.
-        this.client = new FutureTask<>(() -> HttpClient.newBuilder()
+        // It has no connect timeout of its own: the JDK keeps the timer of a connection's first
+        // exchange for the connection's life, and with it that whole exchange (request, response,
+        // buffers: some 10 KB) on every pooled connection. send() times the connect instead.
+        this.client = new FutureTask<>(() -> builder().build());
+        Thread.ofVirtual().name("sluice-upstream-start").start(client);
+    }
+
+    private static HttpClient.Builder builder() {
+        return HttpClient.newBuilder()
                 // Its default executor is a cached pool of platform threads, which grows with
                 // open streams; virtual threads keep the OS thread count flat.
                 .executor(Executors.newVirtualThreadPerTaskExecutor())
-                .connectTimeout(connectTimeout)
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .build());
-        Thread.ofVirtual().name("sluice-upstream-start").start(client);
+                .followRedirects(HttpClient.Redirect.NEVER);
     }
 
     private HttpClient client() throws InterruptedException {
@@ -51,6 +64,17 @@ public final class Upstream implements AutoCloseable {
             throw new IllegalStateException("the upstream HTTP client could not be built",
                     e.getCause());
         }
+    }
+
+    /**
+     * A request without a body gives send() nothing to time the connect by, so it goes through
+     * a client with the JDK's own connect timeout, and the retention that comes with it.
+     */
+    private synchronized HttpClient bodiless() {
+        if (bodiless == null) {
+            bodiless = builder().connectTimeout(connectTimeout).build();
+        }
+        return bodiless;
     }
 
     /**
@@ -72,14 +96,39 @@ public final class Upstream implements AutoCloseable {
         headers.forEach(request::setHeader);
         if (json == null) {
             request.GET();
-        } else {
-            request.header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(json));
+            return await(bodiless().sendAsync(request.build(),
+                    HttpResponse.BodyHandlers.ofInputStream()), null, responseTimeout);
         }
-        CompletableFuture<HttpResponse<InputStream>> answer =
-                client().sendAsync(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+        Connected body = new Connected(HttpRequest.BodyPublishers.ofByteArray(json));
+        request.header("Content-Type", "application/json").POST(body);
+        return await(client().sendAsync(request.build(),
+                HttpResponse.BodyHandlers.ofInputStream()), body.made, responseTimeout);
+    }
+
+    /**
+     * The response, once its headers came, within {@code responseTimeout} of now; when
+     * {@code connected} is given, it must complete (the connection made) within the connect
+     * timeout, or the exchange is cancelled as the JDK would have.
+     */
+    private HttpResponse<InputStream> await(CompletableFuture<HttpResponse<InputStream>> answer,
+            CompletableFuture<Void> connected, Duration responseTimeout)
+            throws IOException, InterruptedException {
+        long start = System.nanoTime();
         try {
-            return answer.get(responseTimeout.toNanos(), TimeUnit.NANOSECONDS);
+            if (connected != null && connectTimeout.compareTo(responseTimeout) < 0) {
+                try {
+                    CompletableFuture.anyOf(connected, answer)
+                            .get(connectTimeout.toNanos(), TimeUnit.NANOSECONDS);
+                } catch (TimeoutException e) {
+                    abandon(answer);
+                    throw new HttpConnectTimeoutException("no connection within "
+                            + connectTimeout.toMillis() + " ms");
+                } catch (ExecutionException e) {
+                    // the exchange failed before it had a connection: reported below
+                }
+            }
+            long left = responseTimeout.toNanos() - (System.nanoTime() - start);
+            return answer.get(Math.max(left, 0), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
             abandon(answer);
             throw new HttpTimeoutException("no response headers within "
@@ -92,6 +141,31 @@ public final class Upstream implements AutoCloseable {
                 throw io;
             }
             throw new IOException(e.getCause());
+        }
+    }
+
+    /**
+     * A request body that notes when the client starts sending it, which it does once it has a
+     * connection (a pooled one at once, a new one when it is made): the end of the connect.
+     */
+    private static final class Connected implements HttpRequest.BodyPublisher {
+
+        final CompletableFuture<Void> made = new CompletableFuture<>();
+        private final HttpRequest.BodyPublisher body;
+
+        Connected(HttpRequest.BodyPublisher body) {
+            this.body = body;
+        }
+
+        @Override
+        public long contentLength() {
+            return body.contentLength();
+        }
+
+        @Override
+        public void subscribe(Flow.Subscriber<? super ByteBuffer> subscriber) {
+            made.complete(null);
+            body.subscribe(subscriber);
         }
     }
 
@@ -118,14 +192,22 @@ public final class Upstream implements AutoCloseable {
             Thread.currentThread().interrupt();
             return;
         }
-        client.shutdown();
-        try {
-            if (!client.awaitTermination(Duration.ofSeconds(5))) {
-                client.shutdownNow();
+        HttpClient other;
+        synchronized (this) {
+            other = bodiless;
+        }
+        for (HttpClient each : other == null ? List.of(client) : List.of(client, other)) {
+            each.shutdown();
+        }
+        for (HttpClient each : other == null ? List.of(client) : List.of(client, other)) {
+            try {
+                if (!each.awaitTermination(Duration.ofSeconds(5))) {
+                    each.shutdownNow();
+                }
+            } catch (InterruptedException e) {
+                each.shutdownNow();
+                Thread.currentThread().interrupt();
             }
-        } catch (InterruptedException e) {
-            client.shutdownNow();
-            Thread.currentThread().interrupt();
         }
     }
 }
