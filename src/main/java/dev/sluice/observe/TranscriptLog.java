@@ -35,12 +35,14 @@ final class TranscriptLog implements TranscriptListener {
 
     @Override
     public void ended(Transcript t) {
-        String line = line(t);
+        // The line is built only when it is logged: the logger may be turned off.
         if (t.outcome() == Transcript.Outcome.DONE
                 || t.outcome() == Transcript.Outcome.UPSTREAM_CLOSED) {
-            LOG.info("{}", line);
-        } else {
-            LOG.warn("{}", line);
+            if (LOG.isInfoEnabled()) {
+                LOG.info(line(t));
+            }
+        } else if (LOG.isWarnEnabled()) {
+            LOG.warn(line(t));
         }
     }
 
