@@ -20,6 +20,18 @@ record Result(Scenario scenario, String target, LoadClient.Run run, double cpuSe
         long peakRssKib, long hwmKib, long threadsIdle, long threadsPeak, long contextSwitches,
         double openingCpuSeconds, List<Pauses.Pause> pauses) {
 
+    /**
+     * This result with the memory figures of {@code first}, the same scenario and target in an
+     * earlier round: a process's heap only grows from round to round, so its memory per stream is
+     * read where the process first carried the load.
+     */
+    Result withMemoryOf(Result first) {
+        return new Result(scenario, target, run, cpuSeconds, systemCpuSeconds, upstreamCpuSeconds,
+                clientCpuSeconds, otherCpuSeconds, first.rssIdleKib, first.rssStartedKib,
+                first.openAtSample, first.peakRssKib, first.hwmKib, threadsIdle, threadsPeak,
+                contextSwitches, openingCpuSeconds, pauses);
+    }
+
     /** CPU microseconds per event received, which is also CPU seconds per million events. */
     double cpuMicrosPerEvent() {
         return run.events() == 0 ? Double.NaN : cpuSeconds * 1e6 / run.events();
