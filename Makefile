@@ -66,7 +66,7 @@ build: $(JAR)
 
 # A start-up cache beside the jar, made by a training run that starts and stops Sluice: from
 # JDK 25 an AOT cache (classes loaded and linked ahead, JEP 483), before it a class-data archive.
-# Start-up on this project's 2-core machines: about 2.8 s without, 0.7-1.2 s with it.
+# Start-up on this project's 2-core machines: about 2-2.4 s without, 0.6-1.0 s with it.
 JDK_FEATURE := $(shell "$(JDK)/bin/java" $(SPEC_VERSION))
 ifeq ($(shell [ "$(JDK_FEATURE)" -ge 25 ] 2>/dev/null && echo aot),aot)
   CACHE := target/sluice.aot
