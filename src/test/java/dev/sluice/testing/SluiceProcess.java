@@ -35,10 +35,19 @@ public final class SluiceProcess implements AutoCloseable {
 
     /** Starts Sluice on a free loopback port with {@code env} as its whole environment. */
     public static SluiceProcess start(Map<String, String> env) throws IOException {
+        return start(env, List.of());
+    }
+
+    /** The same, with more JVM options ({@code -Dname=value}). */
+    public static SluiceProcess start(Map<String, String> env, List<String> jvmOptions)
+            throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
-        ProcessBuilder builder = new ProcessBuilder(java, "-cp",
+        List<String> command = new ArrayList<>(List.of(java, "-cp",
                 System.getProperty("java.class.path"), "-Dsluice.host=127.0.0.1",
-                "-Dsluice.port=0", "dev.sluice.server.SluiceServer").redirectErrorStream(true);
+                "-Dsluice.port=0"));
+        command.addAll(jvmOptions);
+        command.add("dev.sluice.server.SluiceServer");
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         builder.environment().clear();
         builder.environment().putAll(env);
         return new SluiceProcess(builder.start());
@@ -65,7 +74,8 @@ public final class SluiceProcess implements AutoCloseable {
         }
     }
 
-    private Matcher await(Pattern pattern, int seconds) throws InterruptedException {
+    /** Waits up to {@code seconds} for a line in which {@code pattern} is found. */
+    public Matcher await(Pattern pattern, int seconds) throws InterruptedException {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         while (true) {
             String line = lines.poll(end - System.nanoTime(), TimeUnit.NANOSECONDS);
