@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sluice.testing.FakeUpstream;
 import dev.sluice.testing.KeepAliveUpstream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -82,6 +83,26 @@ class UpstreamTest {
                 for (Socket socket : queued) {
                     socket.close();
                 }
+            }
+        }
+    }
+
+    @Test
+    void anUpstreamSlowToAnswerOnceConnectedIsNoConnectTimeout() throws Exception {
+        // The connect is timed up to the moment the client sends the body; the wait for the
+        // answer after that is the response timeout's, however long past the connect timeout.
+        Duration connect = Duration.ofMillis(300);
+        try (FakeUpstream upstream = new FakeUpstream(exchange -> {
+                    Thread.sleep(connect.multipliedBy(4));
+                    exchange.respond(200, "application/json", "{\"ok\":true}");
+                });
+                Upstream client = new Upstream(connect)) {
+            URI chat = URI.create(upstream.baseUrl() + "/chat/completions");
+            byte[] json = "{}".getBytes(StandardCharsets.UTF_8);
+            HttpResponse<InputStream> answer = client.send(chat, Map.of(), json, false, LONG);
+            try (InputStream body = answer.body()) {
+                assertEquals("{\"ok\":true}",
+                        new String(body.readAllBytes(), StandardCharsets.UTF_8));
             }
         }
     }
