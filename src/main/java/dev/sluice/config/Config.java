@@ -83,7 +83,8 @@ public record Config(
     private static final String REDIS_LEASE = "SLUICE_REDIS_LEASE";
     private static final String REDIS_LIMITS_FAIL_OPEN = "SLUICE_REDIS_LIMITS_FAIL_OPEN";
     private static final String REDIS_BUDGETS_FAIL_OPEN = "SLUICE_REDIS_BUDGETS_FAIL_OPEN";
-    private static final String LOG_FORMAT = "SLUICE_LOG_FORMAT";
+    /** Names the log format, text or json: read as a system property, then from the environment. */
+    public static final String LOG_FORMAT = "SLUICE_LOG_FORMAT";
     private static final String RESUME_RETENTION = "SLUICE_RESUME_RETENTION";
     private static final String RESUME_MEMORY = "SLUICE_RESUME_MEMORY";
     private static final String RESUME_GRACE = "SLUICE_RESUME_GRACE";

@@ -11,6 +11,7 @@ import ch.qos.logback.core.CoreConstants;
 import ch.qos.logback.core.encoder.Encoder;
 import ch.qos.logback.core.pattern.DynamicConverter;
 import ch.qos.logback.core.spi.ContextAwareBase;
+import dev.sluice.config.Config;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -33,8 +34,9 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
         if (System.getProperty("logback.configurationFile") != null) {
             return ExecutionStatus.INVOKE_NEXT_IF_ANY;
         }
-        String format = System.getProperty("SLUICE_LOG_FORMAT",
-                System.getenv().getOrDefault("SLUICE_LOG_FORMAT", "text"));
+        // Read as Config reads it; Config, loaded later, refuses a value that is neither.
+        String format = System.getProperty(Config.LOG_FORMAT,
+                System.getenv().getOrDefault(Config.LOG_FORMAT, "text"));
         configure(context, format);
         return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
     }

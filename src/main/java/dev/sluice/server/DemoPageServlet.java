@@ -18,7 +18,10 @@ import java.util.regex.Pattern;
  */
 final class DemoPageServlet extends HttpServlet {
 
-    /** A file directly in {@code webapp/}: no directories, nothing hidden, no way out. */
+    /** Where the page's files are on the class path. */
+    private static final String ROOT = "webapp/";
+    private static final ClassLoader LOADER = DemoPageServlet.class.getClassLoader();
+    /** A file directly in {@link #ROOT}: no directories, nothing hidden, no way out. */
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]*\\.[a-z0-9]+");
     private static final Map<String, String> TYPES = Map.of(
             "html", "text/html;charset=utf-8",
@@ -36,7 +39,7 @@ final class DemoPageServlet extends HttpServlet {
 
     /** Whether the class path holds the page at all. */
     static boolean present() {
-        return DemoPageServlet.class.getClassLoader().getResource("webapp/index.html") != null;
+        return LOADER.getResource(ROOT + "index.html") != null;
     }
 
     @Override
@@ -71,7 +74,7 @@ final class DemoPageServlet extends HttpServlet {
         if (type == null) {
             return null;
         }
-        try (InputStream in = getClass().getClassLoader().getResourceAsStream("webapp/" + name)) {
+        try (InputStream in = LOADER.getResourceAsStream(ROOT + name)) {
             if (in == null) {
                 return null; // not cached: only files that exist take room
             }

@@ -192,14 +192,12 @@ public final class Upstream implements AutoCloseable {
             Thread.currentThread().interrupt();
             return;
         }
-        HttpClient other;
+        List<HttpClient> clients;
         synchronized (this) {
-            other = bodiless;
+            clients = bodiless == null ? List.of(client) : List.of(client, bodiless);
         }
-        for (HttpClient each : other == null ? List.of(client) : List.of(client, other)) {
-            each.shutdown();
-        }
-        for (HttpClient each : other == null ? List.of(client) : List.of(client, other)) {
+        clients.forEach(HttpClient::shutdown);
+        for (HttpClient each : clients) {
             try {
                 if (!each.awaitTermination(Duration.ofSeconds(5))) {
                     each.shutdownNow();
