@@ -291,10 +291,12 @@ public record Config(
         for (Route route : routes) {
             String policy = route.policy().describe();
             lines.put("route " + route.name() + " " + route.prefix(), route.dialect() + " -> "
-                    + (route.simulated() ? "(simulated upstream)" : route.url()) + ", key "
-                    + (route.key() != null ? route.key().fingerprint()
-                            : route.missingKey() == null ? "(none)"
-                            : "(none: " + route.missingKey() + " is unset, so it answers 503)")
+                    + (route.simulated() ? "(simulated upstream)" : route.url()) + ", "
+                    + (route.keys().size() > 1 ? route.keys().size() + " keys " + route.keys()
+                            : !route.keys().isEmpty() ? "key " + route.keys().getFirst()
+                            : route.missingKey() == null ? "key (none)"
+                            : "key (none: " + route.missingKey() + " is unset, so it answers "
+                                    + "503)")
                     + "; relays " + String.join(", ", route.operations().stream()
                             .map(o -> o.method() + " " + route.prefix() + o.path()).toList())
                     + (policy.isEmpty() ? "" : "; " + policy)

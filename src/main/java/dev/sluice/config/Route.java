@@ -9,10 +9,10 @@ import java.util.regex.Pattern;
 
 /**
  * One upstream that Sluice relays to: requests under {@code prefix} go to {@code url} plus the
- * rest of their path, spoken in {@code dialect}, with {@code key} and the route's policy.
+ * rest of their path, spoken in {@code dialect}, with one of its {@code keys} and its policy.
  *
  * @param url the upstream base URL, or null to answer from the built-in simulated upstream
- * @param key the credential for the upstream, or null to send none
+ * @param keys the upstream's credentials, a pool the requests spread over; empty to send none
  * @param drain when a client leaves, read the upstream to its end (without writing) to record
  *     the true usage, for providers that bill the whole generation anyway; else cancel at once
  * @param operations the requests relayed with the key; any other is refused before it is sent
@@ -20,7 +20,7 @@ import java.util.regex.Pattern;
  *     one and is unset, so the route answers 503 instead of calling out keyless; else null
  * @param resumable every stream of the route is resumable (ids, a replay log, resume by id)
  */
-public record Route(String name, String prefix, URI url, String dialect, Secret key,
+public record Route(String name, String prefix, URI url, String dialect, List<Secret> keys,
         Policy policy, boolean drain, List<Operation> operations, String missingKey,
         boolean resumable) {
 
@@ -36,7 +36,11 @@ public record Route(String name, String prefix, URI url, String dialect, Secret 
 
     public Route {
         Objects.requireNonNull(policy, "policy");
-        if (missingKey != null && (key != null || url == null)) {
+        keys = List.copyOf(keys);
+        if (new LinkedHashSet<>(keys).size() != keys.size()) {
+            throw new IllegalArgumentException("a key is in the pool twice");
+        }
+        if (missingKey != null && (!keys.isEmpty() || url == null)) {
             throw new IllegalArgumentException("only a route to an upstream without its key "
                     + "has a missing key");
         }
@@ -68,10 +72,11 @@ public record Route(String name, String prefix, URI url, String dialect, Secret 
         }
     }
 
-    /** A route whose streams are resumable only when a request asks. */
+    /** A route with one key (or none, when null) whose streams are resumable when asked. */
     public Route(String name, String prefix, URI url, String dialect, Secret key, Policy policy,
             boolean drain, List<Operation> operations, String missingKey) {
-        this(name, prefix, url, dialect, key, policy, drain, operations, missingKey, false);
+        this(name, prefix, url, dialect, key == null ? List.of() : List.of(key), policy, drain,
+                operations, missingKey, false);
     }
 
     /** A route that has its key, or needs none, and relays the given operations. */
@@ -93,8 +98,14 @@ public record Route(String name, String prefix, URI url, String dialect, Secret 
 
     /** The same route with every stream resumable, or only those that ask. */
     public Route resumable(boolean all) {
-        return new Route(name, prefix, url, dialect, key, policy, drain, operations, missingKey,
+        return new Route(name, prefix, url, dialect, keys, policy, drain, operations, missingKey,
                 all);
+    }
+
+    /** The same route with {@code pool} for its keys. */
+    public Route keys(List<Secret> pool) {
+        return new Route(name, prefix, url, dialect, pool, policy, drain, operations, missingKey,
+                resumable);
     }
 
     /**

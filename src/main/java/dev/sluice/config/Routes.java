@@ -136,12 +136,40 @@ final class Routes {
                     + resumable + "'");
         }
         try {
-            return new Route(name, prefix, upstream, dialect, key == null ? null
-                    : new Secret(key), policy(name), onClose.equals("drain"),
+            return new Route(name, prefix, upstream, dialect, pool(keyEnv, key),
+                    policy(name), onClose.equals("drain"),
                     operations(name, dialect), missingKey, resumable.equals("true"));
         } catch (IllegalArgumentException e) {
             throw new ConfigException(source + ": route " + name + ": " + e.getMessage());
         }
+    }
+
+    /**
+     * The keys {@code variable} holds, separated by commas (a pool); none when it is unset. The
+     * message of a refused value says where in the list it went wrong, never a key.
+     */
+    private static List<Secret> pool(String variable, String value) {
+        if (value == null) {
+            return List.of();
+        }
+        String[] items = value.split(",", -1);
+        List<Secret> keys = new ArrayList<>(items.length);
+        for (int i = 0; i < items.length; i++) {
+            String item = items[i].strip();
+            if (item.isEmpty()) {
+                throw new ConfigException(Settings.describe(variable) + " has an empty key at "
+                        + "position " + (i + 1) + " of " + items.length + ": separate the keys "
+                        + "of a pool with single commas");
+            }
+            Secret key = new Secret(item);
+            int earlier = keys.indexOf(key);
+            if (earlier >= 0) {
+                throw new ConfigException(Settings.describe(variable) + " has the same key at "
+                        + "positions " + (earlier + 1) + " and " + (i + 1) + " (" + key + ")");
+            }
+            keys.add(key);
+        }
+        return List.copyOf(keys);
     }
 
     /** The route's operations as listed, else its dialect's; each checked, none twice. */

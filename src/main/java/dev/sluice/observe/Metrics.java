@@ -17,6 +17,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 
@@ -101,6 +102,37 @@ public final class Metrics implements TranscriptListener {
         meter("retries " + route, () -> Counter.builder("sluice.upstream.retries")
                 .description("upstream calls tried again").tag("route", route)
                 .register(registry)).increment();
+    }
+
+    /** A key of a route's pool, by its fingerprint: whether it rests now, whether it is out. */
+    public void poolKey(String route, String key, BooleanSupplier resting,
+            BooleanSupplier out) {
+        Gauge.builder("sluice.upstream.key.resting", () -> resting.getAsBoolean() ? 1 : 0)
+                .description("1 while the key rests after a 429 or a spent limit")
+                .tag("route", route).tag("key", key).register(registry);
+        Gauge.builder("sluice.upstream.key.out", () -> out.getAsBoolean() ? 1 : 0)
+                .description("1 once the upstream refused the key (401, 403), until restart")
+                .tag("route", route).tag("key", key).register(registry);
+    }
+
+    public void keyRequest(String route, String key) {
+        meter("key requests " + route + " " + key, () -> Counter
+                .builder("sluice.upstream.key.requests").description("upstream calls by key")
+                .tag("route", route).tag("key", key).register(registry)).increment();
+    }
+
+    public void keyThrottled(String route, String key) {
+        meter("key throttled " + route + " " + key, () -> Counter
+                .builder("sluice.upstream.key.throttled").description("429s by key")
+                .tag("route", route).tag("key", key).register(registry)).increment();
+    }
+
+    /** {@code millis} more of rest for a key: the counter is its whole time resting. */
+    public void keyRested(String route, String key, long millis) {
+        meter("key rested " + route + " " + key, () -> Counter
+                .builder("sluice.upstream.key.rested").baseUnit("seconds")
+                .description("time keys were set to rest").tag("route", route).tag("key", key)
+                .register(registry)).increment(millis / 1000.0);
     }
 
     public void refused(String route, int status, String reason) {

@@ -44,6 +44,8 @@ public final class Transcript {
     private Outcome outcome;
     private int status;
     private String failure;
+    private String key;
+    private int attempts;
 
     /** @param maxBytes event data to keep for the answer; 0 keeps none */
     Transcript(Route route, Dialect dialect, String model, int maxBytes) {
@@ -166,8 +168,29 @@ public final class Transcript {
         this.failure = failure;
     }
 
+    /**
+     * Who served the answer, set before its first event.
+     *
+     * @param key the fingerprint of the pool's key that served, or null for none
+     * @param attempts the upstream calls it took, the one that answered included
+     */
+    public void served(String key, int attempts) {
+        this.key = key;
+        this.attempts = attempts;
+    }
+
     public Route route() {
         return route;
+    }
+
+    /** The fingerprint of the key that served the answer, or null. */
+    public String key() {
+        return key;
+    }
+
+    /** The upstream calls the answer took; 0 when it was never asked for. */
+    public int attempts() {
+        return attempts;
     }
 
     /** The model the client asked for, or null. */

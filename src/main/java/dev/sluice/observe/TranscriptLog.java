@@ -2,15 +2,12 @@ package dev.sluice.observe;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.sluice.config.Secret;
 import dev.sluice.dialect.Dialect;
 import dev.sluice.dialect.Json;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.util.Locale;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -26,8 +23,6 @@ final class TranscriptLog implements TranscriptListener {
     private static final ObjectMapper JSON = Json.mapper();
 
     private final boolean withContent;
-    /** Each route's key's fingerprint, a hash, worked out once instead of once per line. */
-    private final Map<Secret, String> fingerprints = new ConcurrentHashMap<>();
 
     TranscriptLog(boolean withContent) {
         this.withContent = withContent;
@@ -63,9 +58,8 @@ final class TranscriptLog implements TranscriptListener {
             Dialect.Usage usage = t.usage();
             writeNumberOrNull(line, "prompt_tokens", usage.input());
             writeNumberOrNull(line, "completion_tokens", usage.output());
-            Secret key = t.route().key();
-            line.writeStringField("key", key == null ? null
-                    : fingerprints.computeIfAbsent(key, Secret::fingerprint));
+            line.writeStringField("key", t.key());
+            line.writeNumberField("attempts", t.attempts());
             if (t.failure() != null) {
                 line.writeStringField("failure", LogText.of(t.failure()));
             }

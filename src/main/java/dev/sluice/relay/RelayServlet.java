@@ -4,6 +4,7 @@ import dev.sluice.access.Admission;
 import dev.sluice.access.Caller;
 import dev.sluice.access.Quotas;
 import dev.sluice.access.Refusal;
+import dev.sluice.chain.Opener;
 import dev.sluice.config.Config;
 import dev.sluice.config.Operation;
 import dev.sluice.config.Route;
@@ -17,7 +18,6 @@ import dev.sluice.observe.Transcript;
 import dev.sluice.observe.Transcripts;
 import dev.sluice.resume.ReplayLog;
 import dev.sluice.resume.Resumable;
-import dev.sluice.upstream.Upstream;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
@@ -54,13 +54,17 @@ public final class RelayServlet extends HttpServlet {
     private final Metrics metrics;
     private final Transcripts transcripts;
     private final StreamsEndpoint streams;
-    private final UpstreamCall call;
+    private final Opener opener;
+    private final UpstreamAnswer answers;
     private final WholeAnswer whole;
     private final UpstreamEnd ends;
 
-    /** The collaborators are shared by every route; {@code config} gives limits and timeouts. */
+    /**
+     * The collaborators are shared by every route but {@code opener}, the route's own;
+     * {@code config} gives limits and timeouts.
+     */
     public RelayServlet(Route route, Config config, Admission admission, Quotas quotas,
-            Upstream upstream, Retry retry, Watchdog watchdog, StreamRelay relay,
+            Opener opener, Watchdog watchdog, StreamRelay relay,
             Redaction redaction, Metrics metrics, Transcripts transcripts,
             StreamsEndpoint streams) {
         this.route = route;
@@ -74,8 +78,8 @@ public final class RelayServlet extends HttpServlet {
         this.metrics = metrics;
         this.transcripts = transcripts;
         this.streams = streams;
-        this.call = new UpstreamCall(route, dialect, config, upstream, retry, watchdog,
-                redaction, metrics);
+        this.opener = opener;
+        this.answers = new UpstreamAnswer(dialect, config, watchdog, redaction);
         this.whole = new WholeAnswer(route, dialect, config, watchdog, redaction, quotas,
                 transcripts);
         this.ends = new UpstreamEnd(watchdog);
@@ -148,15 +152,11 @@ public final class RelayServlet extends HttpServlet {
         Quotas.Slot slot = quotas.enter(caller);
         boolean handedOn = false;
         try {
-            HttpResponse<InputStream> answer = call.open(target,
-                    UpstreamTarget.headers(route, dialect, request), sent);
+            Opener.Opened opened = open(target, request, sent);
+            HttpResponse<InputStream> answer = opened.answer();
             InputStream body = answer.body();
             try {
-                int status = answer.statusCode();
-                call.forwardHeaders(answer.headers(), response);
-                if (status < 200 || status > 299) {
-                    Refusal.sendJson(response, status, call.errorBody(status, body,
-                            answer.headers().firstValue("content-encoding").orElse(null)));
+                if (refusedUpstream(answer, response)) {
                     return;
                 }
                 if (!isEventStream(answer)) {
@@ -166,6 +166,7 @@ public final class RelayServlet extends HttpServlet {
                 Resumable stream = streams.open(route, caller, false);
                 String encoding = answer.headers().firstValue("content-encoding").orElse(null);
                 Transcript transcript = transcripts.start(route, dialect, sent.model());
+                transcript.served(opened.keyFingerprint(), opened.attempts());
                 streams.started(request, response, route, stream);
                 String requestId = MDC.get("request_id");
                 Thread.ofVirtual().name("sluice-stream").start(() -> {
@@ -197,26 +198,47 @@ public final class RelayServlet extends HttpServlet {
 
     private void relay(HttpServletRequest request, HttpServletResponse response, URI target,
             ClientRequest sent, Caller caller, long started) throws Refusal, IOException {
-        HttpResponse<InputStream> answer = call.open(target,
-                UpstreamTarget.headers(route, dialect, request), sent);
+        Opener.Opened opened = open(target, request, sent);
+        HttpResponse<InputStream> answer = opened.answer();
         InputStream body = answer.body();
         boolean ended = false;
         try {
-            int status = answer.statusCode();
-            call.forwardHeaders(answer.headers(), response);
             String encoding = answer.headers().firstValue("content-encoding").orElse(null);
-            if (status < 200 || status > 299) {
-                Refusal.sendJson(response, status, call.errorBody(status, body, encoding));
-                LOG.info("{} {} upstream error in {} ms", route.name(), status,
+            if (refusedUpstream(answer, response)) {
+                LOG.info("{} {} upstream error in {} ms", route.name(), answer.statusCode(),
                         millisSince(started));
             } else if (isEventStream(answer)) {
-                ended = stream(request, response, body, encoding, sent, caller);
+                ended = stream(request, response, body, encoding, sent, caller, opened);
             } else {
-                whole.send(response, answer, body, encoding, sent, caller, started);
+                whole.send(response, opened, encoding, sent, caller, started);
             }
         } finally {
             finish(body, ended);
         }
+    }
+
+    private Opener.Opened open(URI target, HttpServletRequest request, ClientRequest sent)
+            throws Refusal {
+        return opener.open(target, UpstreamTarget.headers(route, request), sent.body(),
+                sent.stream());
+    }
+
+    /**
+     * Passes on the upstream's headers worth passing on and, when its status is not a success,
+     * its error body (scrubbed) with that status.
+     *
+     * @return true when the answer was an error, now sent
+     */
+    private boolean refusedUpstream(HttpResponse<InputStream> answer,
+            HttpServletResponse response) throws IOException {
+        int status = answer.statusCode();
+        answers.forwardHeaders(answer.headers(), response);
+        if (status >= 200 && status <= 299) {
+            return false;
+        }
+        Refusal.sendJson(response, status, answers.errorBody(status, answer.body(),
+                answer.headers().firstValue("content-encoding").orElse(null)));
+        return true;
     }
 
     /**
@@ -235,8 +257,8 @@ public final class RelayServlet extends HttpServlet {
 
     /** @return true when the stream ended with the upstream's terminal event */
     private boolean stream(HttpServletRequest request, HttpServletResponse response,
-            InputStream body, String encoding, ClientRequest sent, Caller caller)
-            throws IOException {
+            InputStream body, String encoding, ClientRequest sent, Caller caller,
+            Opener.Opened opened) throws IOException {
         boolean textOnly = wantsText(request);
         // Not committed until the first event is flushed: until then this can still become an
         // HTTP error (see StreamRelay).
@@ -246,6 +268,7 @@ public final class RelayServlet extends HttpServlet {
         response.setHeader("Cache-Control", "no-cache, no-transform");
         response.setHeader("X-Accel-Buffering", "no");
         Transcript transcript = transcripts.start(route, dialect, sent.model());
+        transcript.served(opened.keyFingerprint(), opened.attempts());
         // Plain text has no ids to resume by.
         if (!textOnly && (route.resumable() || StreamsEndpoint.asked(request))) {
             Resumable stream = streams.open(route, caller, true);

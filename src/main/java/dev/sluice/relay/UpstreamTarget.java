@@ -3,7 +3,6 @@ package dev.sluice.relay;
 import dev.sluice.access.Refusal;
 import dev.sluice.config.Operation;
 import dev.sluice.config.Route;
-import dev.sluice.dialect.Dialect;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.net.URI;
@@ -166,8 +165,11 @@ final class UpstreamTarget {
                 + ("anthropic-messages".equals(route.dialect()) ? "" : "/v1"));
     }
 
-    /** The credential, the client's feature headers, then the route's own (which win). */
-    static Map<String, String> headers(Route route, Dialect dialect, HttpServletRequest request) {
+    /**
+     * The client's feature headers, then the route's own (which win); the opener adds the
+     * credential of each attempt's key.
+     */
+    static Map<String, String> headers(Route route, HttpServletRequest request) {
         Map<String, String> headers = new LinkedHashMap<>();
         for (String name : CLIENT_HEADERS) {
             String value = request.getHeader(name);
@@ -177,10 +179,6 @@ final class UpstreamTarget {
         }
         route.policy().headers().forEach((name, value) ->
                 headers.put(name.toLowerCase(Locale.ROOT), value));
-        if (route.key() != null) {
-            Dialect.Header credential = dialect.credential(route.key());
-            headers.put(credential.name(), credential.value());
-        }
         return headers;
     }
 }

@@ -3,6 +3,7 @@ package dev.sluice.relay;
 import dev.sluice.access.Caller;
 import dev.sluice.access.Quotas;
 import dev.sluice.access.Refusal;
+import dev.sluice.chain.Opener;
 import dev.sluice.config.Config;
 import dev.sluice.config.Route;
 import dev.sluice.dialect.Dialect;
@@ -47,10 +48,12 @@ final class WholeAnswer {
      * A non-streamed answer: read whole under the same watch, so it too fails cleanly; charged
      * and logged with its usage as a stream is.
      */
-    void send(HttpServletResponse response, HttpResponse<InputStream> answer,
-            InputStream body, String encoding, ClientRequest sent, Caller caller, long started)
-            throws IOException {
+    void send(HttpServletResponse response, Opener.Opened opened, String encoding,
+            ClientRequest sent, Caller caller, long started) throws IOException {
+        HttpResponse<InputStream> answer = opened.answer();
+        InputStream body = answer.body();
         Transcript transcript = transcripts.start(route, dialect, sent.model());
+        transcript.served(opened.keyFingerprint(), opened.attempts());
         byte[] bytes;
         try (Watch watch = watchdog.watch(null, body)) {
             try {

@@ -7,6 +7,9 @@ import dev.sluice.access.LoopbackOnly;
 import dev.sluice.access.LocalQuotas;
 import dev.sluice.access.Quotas;
 import dev.sluice.access.SharedQuotas;
+import dev.sluice.chain.KeyPool;
+import dev.sluice.chain.Opener;
+import dev.sluice.chain.Retry;
 import dev.sluice.config.Config;
 import dev.sluice.config.Route;
 import dev.sluice.config.Secret;
@@ -16,7 +19,6 @@ import dev.sluice.observe.TranscriptListener;
 import dev.sluice.observe.Transcripts;
 import dev.sluice.redis.RedisLink;
 import dev.sluice.relay.RelayServlet;
-import dev.sluice.relay.Retry;
 import dev.sluice.relay.StreamRelay;
 import dev.sluice.relay.StreamsEndpoint;
 import dev.sluice.dialect.Dialects;
@@ -34,7 +36,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -94,8 +95,8 @@ public final class Endpoints implements AutoCloseable {
         Watchdog watchdog = new Watchdog(config.timeouts());
         Metrics metrics = new Metrics(watchdog::openStreams);
         Transcripts transcripts = new Transcripts(config, metrics, listener);
-        List<Secret> keys = new ArrayList<>(config.routes().stream().map(Route::key)
-                .filter(Objects::nonNull).toList());
+        List<Secret> keys = new ArrayList<>(config.routes().stream()
+                .flatMap(route -> route.keys().stream()).toList());
         if (config.sharing() != null && config.sharing().password() != null) {
             keys.add(config.sharing().password()); // nor may Redis's password leave anywhere
         }
@@ -125,9 +126,14 @@ public final class Endpoints implements AutoCloseable {
         InfoServlet info = new InfoServlet(config, () -> !stopping.get(),
                 redis == null ? null : quotas::trouble);
         List<Endpoint> endpoints = new ArrayList<>();
-        for (Route route : config.routes()) {
+        List<KeyPool> pools = config.routes().stream()
+                .map(route -> new KeyPool(route.name(), route.keys(), metrics)).toList();
+        for (int i = 0; i < config.routes().size(); i++) {
+            Route route = config.routes().get(i);
+            Opener opener = new Opener(route, Dialects.of(route.dialect()), pools.get(i),
+                    upstream, retry, config.timeouts(), redaction, metrics);
             endpoints.add(new Endpoint(route.prefix() + "/*",
-                    new RelayServlet(route, config, admission, quotas, upstream, retry, watchdog,
+                    new RelayServlet(route, config, admission, quotas, opener, watchdog,
                             relay, redaction, metrics, transcripts, streams)));
         }
         endpoints.add(new Endpoint(InfoServlet.HEALTH_PATH, info));

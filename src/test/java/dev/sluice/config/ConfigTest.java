@@ -71,7 +71,7 @@ class ConfigTest {
         assertEquals(8080, config.port());
         assertTrue(config.simulated());
         assertNull(config.route("openai").url());
-        assertNull(config.route("openai").key());
+        assertTrue(config.route("openai").keys().isEmpty());
         assertEquals(1 << 20, config.maxLineBytes());
         assertEquals(1 << 20, config.maxBodyBytes());
         assertEquals(Duration.ofSeconds(10), config.timeouts().connect());
@@ -85,7 +85,34 @@ class ConfigTest {
 
         assertFalse(config.route("openai").simulated());
         assertEquals(URI.create("https://api.openai.com/v1"), config.route("openai").url());
-        assertEquals(KEY, config.route("openai").key().value());
+        assertEquals(KEY, config.route("openai").keys().getFirst().value());
+    }
+
+    @Test
+    void aKeyVariableWithCommasIsAPoolInItsOrder() {
+        Config config = load(Map.of("OPENAI_API_KEY", "sk-one-0001, sk-two-0002 ,sk-three-0003"));
+
+        assertEquals(List.of(new Secret("sk-one-0001"), new Secret("sk-two-0002"),
+                new Secret("sk-three-0003")), config.route("openai").keys());
+        String route = config.describe().entrySet().stream()
+                .filter(e -> e.getKey().startsWith("route openai")).findFirst().orElseThrow()
+                .getValue();
+        assertTrue(route.contains("3 keys [" + new Secret("sk-one-0001").fingerprint() + ", "),
+                route);
+        assertFalse(route.contains("sk-one"), route);
+    }
+
+    @Test
+    void aPoolWithAnEmptyOrRepeatedKeyIsRefusedWithoutShowingAKey() {
+        ConfigException empty = refused(Map.of("OPENAI_API_KEY", "sk-one-0001,,sk-two-0002"));
+        assertEquals("OPENAI_API_KEY (-Dopenai.api-key) has an empty key at position 2 of 3: "
+                + "separate the keys of a pool with single commas", empty.getMessage());
+
+        ConfigException twice = refused(Map.of("OPENAI_API_KEY",
+                "sk-one-0001,sk-two-0002,sk-one-0001"));
+        assertTrue(twice.getMessage().contains("the same key at positions 1 and 3"),
+                twice::getMessage);
+        assertFalse(twice.getMessage().contains("sk-one"), twice::getMessage);
     }
 
     @Test
@@ -94,7 +121,7 @@ class ConfigTest {
 
         assertFalse(config.route("openai").simulated());
         assertEquals(URI.create("http://127.0.0.1:8081/v1"), config.route("openai").url());
-        assertNull(config.route("openai").key());
+        assertTrue(config.route("openai").keys().isEmpty());
     }
 
     @Test
@@ -103,7 +130,7 @@ class ConfigTest {
                 "OPENAI_BASE_URL", "https://openrouter.ai/api/v1", "OPENAI_API_KEY", KEY));
 
         assertEquals(URI.create("https://openrouter.ai/api/v1"), config.route("openai").url());
-        assertEquals(KEY, config.route("openai").key().value());
+        assertEquals(KEY, config.route("openai").keys().getFirst().value());
     }
 
     @ParameterizedTest
@@ -170,7 +197,7 @@ class ConfigTest {
         Config config = load(Map.of("SLUICE_PORT", " 9000 ", "OPENAI_API_KEY", " " + KEY + "\t"));
 
         assertEquals(9000, config.port());
-        assertEquals(KEY, config.route("openai").key().value());
+        assertEquals(KEY, config.route("openai").keys().getFirst().value());
     }
 
     // Precedence
@@ -283,7 +310,7 @@ class ConfigTest {
             case "SLUICE_MAX_BODY_BYTES" -> Integer.toString(c.maxBodyBytes());
             case "SLUICE_SIMULATED_TOKEN_DELAY" -> c.simulatedTokenDelay().toMillis() + "ms";
             case "SLUICE_CONNECT_TIMEOUT" -> c.timeouts().connect().toSeconds() + "s";
-            case "OPENAI_API_KEY" -> c.route("openai").key().value();
+            case "OPENAI_API_KEY" -> c.route("openai").keys().getFirst().value();
             default -> c.route("openai").url().toString();
         };
 
@@ -452,7 +479,7 @@ class ConfigTest {
                 "SLUICE_PORT", " ", "SLUICE_CONFIG", "", "SLUICE_CONNECT_TIMEOUT", "\t"));
 
         assertTrue(config.simulated());
-        assertNull(config.route("openai").key());
+        assertTrue(config.route("openai").keys().isEmpty());
         assertEquals(8080, config.port());
         assertEquals(Duration.ofSeconds(10), config.timeouts().connect());
     }
@@ -463,7 +490,7 @@ class ConfigTest {
                 props("sluice.port", "", "openai.api-key", " "));
 
         assertEquals(9000, config.port());
-        assertEquals(KEY, config.route("openai").key().value());
+        assertEquals(KEY, config.route("openai").keys().getFirst().value());
     }
 
     @Test
@@ -545,7 +572,7 @@ class ConfigTest {
         Config config = load(Map.of("OPENAI_API_KEY", KEY));
 
         assertFalse(config.toString().contains(KEY), config.toString());
-        assertTrue(config.toString().contains(config.route("openai").key().fingerprint()),
+        assertTrue(config.toString().contains(config.route("openai").keys().getFirst().fingerprint()),
                 config.toString());
     }
 

@@ -44,7 +44,7 @@ class RoutesConfigTest {
         assertEquals("/anthropic", anthropic.prefix());
         assertEquals("anthropic-messages", anthropic.dialect());
         assertEquals(URI.create("https://api.anthropic.com"), anthropic.url());
-        assertEquals("sk-ant-x-123456", anthropic.key().value());
+        assertEquals("sk-ant-x-123456", anthropic.keys().getFirst().value());
         assertEquals(Map.of("anthropic-version", "2023-06-01"), anthropic.policy().headers());
         assertEquals(2, config.routes().size(), "the CustomGPT route is an example, off");
     }
@@ -85,7 +85,7 @@ class RoutesConfigTest {
 
         assertEquals(List.of("rag"), config.routes().stream().map(Route::name).toList());
         Route rag = config.route("rag");
-        assertEquals("k-9", rag.key().value());
+        assertEquals("k-9", rag.keys().getFirst().value());
         assertEquals(Set.of("a", "b"), rag.policy().models());
         assertEquals(500, rag.policy().maxTokens());
         assertEquals(42, rag.policy().forced().get("project").asInt());
@@ -196,6 +196,6 @@ class RoutesConfigTest {
         Config config = Config.load(Map.of("SLUICE_ROUTE_ANTHROPIC_ENABLED", "false"),
                 new Properties());
         assertEquals(List.of("openai"), config.routes().stream().map(Route::name).toList());
-        assertNull(config.route("openai").key());
+        assertTrue(config.route("openai").keys().isEmpty());
     }
 }

@@ -81,7 +81,7 @@ class RoutesTest {
     private void start(FakeUpstream.Script script, Route route) throws Exception {
         FakeUpstream upstream = relay.upstream(script);
         Route bound = new Route(route.name(), route.prefix(), upstream.baseUrl(), route.dialect(),
-                route.key(), route.policy());
+                null, route.policy()).keys(route.keys());
         relay.start(TestConfig.relayingTo(upstream.baseUrl(), null).route(bound).logContent()
                 .build());
     }

@@ -83,20 +83,21 @@ class SecretsTest {
                 + ", header was Bearer " + RunningSluice.KEY + "\",\"type\":\"auth\"}}";
         StringBuilder everything = new StringBuilder();
         try (FakeUpstream upstream = new FakeUpstream(exchange -> {
+                    // The 401 last: it takes the key out of service, and later calls with it.
                     switch (calls.incrementAndGet()) {
-                        case 1 -> exchange.respond(401, "application/json", echo);
-                        case 2 -> exchange.respond(500, "text/plain", "upstream saw " + RunningSluice.KEY);
-                        case 3 -> {
+                        case 1 -> exchange.respond(500, "text/plain", "upstream saw " + RunningSluice.KEY);
+                        case 2 -> {
                             exchange.startStream().write("data: {\"k\":1}\n\n");
                             exchange.reset();
                         }
-                        default -> exchange.respond(200, "application/json", "{}");
+                        case 3 -> exchange.respond(200, "application/json", "{}");
+                        default -> exchange.respond(401, "application/json", echo);
                     }
                 });
                 RunningSluice sluice = RunningSluice.relayingTo(upstream.baseUrl());
                 TestClient client = new TestClient()) {
             URI chat = sluice.uri("/v1/chat/completions");
-            for (int i = 0; i < 4; i++) {
+            for (int i = 0; i < 5; i++) {
                 var response = client.post(chat, CHAT);
                 everything.append(response.getHeaders()).append(response.getContentAsString());
             }

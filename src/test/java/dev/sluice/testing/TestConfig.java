@@ -36,6 +36,7 @@ public final class TestConfig {
     private Sharing sharing;
     private Resume resume = Resume.DEFAULTS;
     private boolean resumable;
+    private List<Secret> keys;
     private final List<Route> routes = new ArrayList<>();
 
     private TestConfig(URI upstream, Secret key) {
@@ -113,6 +114,12 @@ public final class TestConfig {
         return this;
     }
 
+    /** The default route's key pool, in place of its one key. */
+    public TestConfig keys(Secret... pool) {
+        this.keys = List.of(pool);
+        return this;
+    }
+
     /** Makes every stream of the default route resumable. */
     public TestConfig resumable() {
         this.resumable = true;
@@ -121,8 +128,9 @@ public final class TestConfig {
 
     public Config build() {
         List<Route> all = new ArrayList<>(routes);
-        all.addFirst(new Route("openai", "/v1", upstream, "openai-chat", key, policy)
-                .resumable(resumable));
+        Route first = new Route("openai", "/v1", upstream, "openai-chat", key, policy)
+                .resumable(resumable);
+        all.addFirst(keys == null ? first : first.keys(keys));
         return new Config("127.0.0.1", 0, all, access, corsOrigins, timeouts, retries,
                 shutdownGrace, 2,
                 maxLineBytes, 1 << 20, 1 << 20, logContent, Config.MetricsAccess.LOOPBACK,

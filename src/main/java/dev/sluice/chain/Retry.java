@@ -1,13 +1,9 @@
-package dev.sluice.relay;
+package dev.sluice.chain;
 
 import dev.sluice.config.Retries;
 import java.io.InputStream;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeParseException;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -32,13 +28,24 @@ public final class Retry {
         if (attempt >= retries.attempts() || !RETRYABLE.contains(answer.statusCode())) {
             return null;
         }
-        Optional<Duration> asked = retryAfter(answer);
-        if (asked.isPresent()) {
+        Duration asked = RateLimits.retryAfter(answer.headers());
+        if (asked != null) {
             // An upstream that asks for longer than we may wait: the client sees its answer
             // (with Retry-After) and decides itself.
-            return asked.get().compareTo(retries.maxWait()) <= 0 ? asked.get() : null;
+            return asked.compareTo(retries.maxWait()) <= 0 ? asked : null;
         }
         return backoff(attempt);
+    }
+
+    /** The retries a request may have after its first attempt. */
+    int attempts() {
+        return retries.attempts();
+    }
+
+    /** {@code needed}, when a wait that long is within the bounds of retry {@code attempt}. */
+    Duration within(int attempt, Duration needed) {
+        return attempt < retries.attempts() && needed.compareTo(retries.maxWait()) <= 0
+                ? needed : null;
     }
 
     /** The wait before the next attempt after a failed connection, or null to give up. */
@@ -46,33 +53,10 @@ public final class Retry {
         return attempt >= retries.attempts() ? null : backoff(attempt);
     }
 
-    private Duration backoff(int attempt) {
+    /** Exponential backoff with full jitter: the wait before attempt {@code attempt + 1}. */
+    Duration backoff(int attempt) {
         long ceiling = Math.min(retries.maxWait().toMillis(),
                 retries.backoff().toMillis() << Math.min(attempt, 20));
         return Duration.ofMillis(ThreadLocalRandom.current().nextLong(ceiling / 2, ceiling + 1));
-    }
-
-    /** {@code retry-after-ms} (OpenAI's), else {@code Retry-After} in seconds or as a date. */
-    private static Optional<Duration> retryAfter(HttpResponse<?> answer) {
-        try {
-            Optional<String> millis = answer.headers().firstValue("retry-after-ms");
-            if (millis.isPresent()) {
-                long ms = Long.parseLong(millis.get().strip());
-                return Optional.of(Duration.ofMillis(Math.max(0, ms)));
-            }
-            Optional<String> value = answer.headers().firstValue("retry-after");
-            if (value.isEmpty()) {
-                return Optional.empty();
-            }
-            String v = value.get().strip();
-            if (v.chars().allMatch(Character::isDigit)) {
-                return Optional.of(Duration.ofSeconds(Long.parseLong(v)));
-            }
-            ZonedDateTime at = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME);
-            Duration until = Duration.between(ZonedDateTime.now(at.getZone()), at);
-            return Optional.of(until.isNegative() ? Duration.ZERO : until);
-        } catch (NumberFormatException | DateTimeParseException e) {
-            return Optional.empty(); // a value we cannot read is as good as none
-        }
     }
 }
