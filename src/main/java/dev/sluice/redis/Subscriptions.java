@@ -11,8 +11,9 @@ import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 
 /**
- * The link's second connection, opened for its one listener: once subscribed, a connection can
- * send nothing but subscriptions. Thread-safe; messages arrive on Lettuce's own thread.
+ * The link's second connection, opened for its first listener: once subscribed, a connection can
+ * send nothing but subscriptions. Every listener hears every channel and keeps what is its own.
+ * Thread-safe; messages arrive on Lettuce's own thread.
  */
 final class Subscriptions implements AutoCloseable {
 
@@ -32,10 +33,9 @@ final class Subscriptions implements AutoCloseable {
     }
 
     synchronized void listen(BiConsumer<String, String> listener) {
-        if (pubSub != null) {
-            throw new IllegalStateException("one listener per link");
+        if (pubSub == null) {
+            pubSub = pubSubs.get();
         }
-        pubSub = pubSubs.get();
         pubSub.addListener(new RedisPubSubAdapter<>() {
             @Override
             public void message(String channel, String message) {

@@ -10,6 +10,7 @@ import dev.sluice.access.SharedQuotas;
 import dev.sluice.chain.KeyPool;
 import dev.sluice.chain.Opener;
 import dev.sluice.chain.Retry;
+import dev.sluice.chain.SharedKeys;
 import dev.sluice.config.Config;
 import dev.sluice.config.Route;
 import dev.sluice.config.Secret;
@@ -128,6 +129,9 @@ public final class Endpoints implements AutoCloseable {
         List<Endpoint> endpoints = new ArrayList<>();
         List<KeyPool> pools = config.routes().stream()
                 .map(route -> new KeyPool(route.name(), route.keys(), metrics)).toList();
+        if (redis != null) {
+            SharedKeys.share(redis, pools);
+        }
         for (int i = 0; i < config.routes().size(); i++) {
             Route route = config.routes().get(i);
             Opener opener = new Opener(route, Dialects.of(route.dialect()), pools.get(i),
