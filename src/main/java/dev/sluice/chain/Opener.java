@@ -4,8 +4,10 @@ import dev.sluice.access.Refusal;
 import dev.sluice.config.Route;
 import dev.sluice.config.Timeouts;
 import dev.sluice.dialect.Dialect;
+import dev.sluice.dialect.Dialects;
 import dev.sluice.observe.Metrics;
 import dev.sluice.observe.Redaction;
+import dev.sluice.observe.Transcript;
 import dev.sluice.upstream.Upstream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,16 +17,18 @@ import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The one way a request's upstream is opened: with a usable key of the route's pool, another
- * key at once when the provider throttles (429) or refuses (401, 403) the one tried, waits
- * within the retry bounds when no key or connection will do, and the route's retries after
- * failures that sent nothing. It hands back a started upstream answer, or a refusal when there
- * is none to relay. Thread-safe; a request's attempts run on its own thread.
+ * The one way a request's upstream is opened: it walks the route's chain (the route, then its
+ * fallbacks) and on each a usable key of its pool, taking another key at once when the provider
+ * throttles (429) or refuses (401, 403) one, and the next route when one cannot answer (no
+ * connection, no answer in time, a 5xx, no usable key, skipped after failing). Only the last
+ * route of a chain waits for a key or retries. It hands back a started upstream answer, or the
+ * last route's refusal. Thread-safe; a request's attempts run on its own thread.
  */
 public final class Opener {
 
@@ -33,144 +37,245 @@ public final class Opener {
     /**
      * An upstream answer and how it was had.
      *
+     * @param route the route of the chain that answered
      * @param key the pool's key that served it, or null for a route without keys
      * @param attempts the calls made for it, the one that answered included
      */
-    public record Opened(HttpResponse<InputStream> answer, PoolKey key, int attempts) {
+    public record Opened(HttpResponse<InputStream> answer, Route route, PoolKey key,
+            int attempts) {
 
-        /** The fingerprint of the key that served, or null. */
-        public String keyFingerprint() {
-            return key == null ? null : key.fingerprint();
+        /** Tells {@code transcript} which route and key served, in how many calls. */
+        public void recordIn(Transcript transcript) {
+            transcript.served(route.name(), key == null ? null : key.fingerprint(), attempts);
         }
     }
 
-    private final Route route;
+    /** A route of the chain that could not answer: why, and what to say if it was the last. */
+    private static final class Failed extends Exception {
+        final Refusal refusal;
+        final String reason;
+
+        Failed(Refusal refusal, String reason) {
+            super(null, null, false, false);
+            this.refusal = refusal;
+            this.reason = reason;
+        }
+    }
+
+    private final String name;
     private final Dialect dialect;
-    private final KeyPool pool;
+    private final List<Link> chain;
     private final Upstream upstream;
     private final Retry retry;
     private final Timeouts timeouts;
     private final Redaction redaction;
     private final Metrics metrics;
-    /** Calls one request may make: each key once, then the retries. */
-    private final int maxAttempts;
 
-    public Opener(Route route, Dialect dialect, KeyPool pool, Upstream upstream, Retry retry,
-            Timeouts timeouts, Redaction redaction, Metrics metrics) {
-        this.route = route;
-        this.dialect = dialect;
-        this.pool = pool;
+    /** @param chain the route first, then its fallbacks in order, all of one dialect */
+    public Opener(List<Link> chain, Upstream upstream, Retry retry, Timeouts timeouts,
+            Redaction redaction, Metrics metrics) {
+        this.name = chain.getFirst().route().name();
+        this.dialect = Dialects.of(chain.getFirst().route().dialect());
+        this.chain = List.copyOf(chain);
         this.upstream = upstream;
         this.retry = retry;
         this.timeouts = timeouts;
         this.redaction = redaction;
         this.metrics = metrics;
-        this.maxAttempts = Math.max(1, pool.keys().size()) + retry.attempts();
     }
 
     /**
-     * Calls the upstream until an answer is worth relaying: a success, or the last refusal
-     * when no key, wait or retry is left.
-     *
-     * @param headers the request's headers without a credential; each attempt puts its key's
-     * @param body a POST's body, or null for a GET
+     * Calls the upstreams of the chain until an answer is worth relaying: a success, or, from
+     * the last route, its last refusal when no key, wait or retry is left.
      */
-    public Opened open(URI target, Map<String, String> headers, byte[] body, boolean stream)
-            throws Refusal {
-        int attempts = 0;
-        int waits = 0;
-        // A throttled or refused answer, relayed when nothing better comes.
-        HttpResponse<InputStream> held = null;
-        PoolKey heldKey = null;
-        try {
-            while (true) {
-                if (held != null && attempts >= maxAttempts) {
-                    Opened opened = new Opened(held, heldKey, attempts);
-                    held = null;
-                    return opened;
-                }
-                PoolKey key = null;
-                if (!pool.empty()) {
-                    key = pool.pick();
-                    if (key == null) {
-                        long ready = pool.readyIn();
-                        Duration wait = ready < 0 ? null
-                                : retry.within(waits, Duration.ofMillis(ready));
-                        if (wait == null) {
-                            if (held != null) {
-                                Opened opened = new Opened(held, heldKey, attempts);
-                                held = null;
-                                return opened;
-                            }
-                            throw exhausted(ready);
-                        }
-                        held = close(held);
-                        waits++;
-                        pause(wait, "every key rests");
-                        continue;
-                    }
-                    Dialect.Header credential = dialect.credential(key.secret());
-                    headers.put(credential.name(), credential.value());
-                    metrics.keyRequest(route.name(), key.fingerprint());
-                }
-                held = close(held);
-                attempts++;
-                HttpResponse<InputStream> answer;
-                try {
-                    answer = upstream.send(target, headers, body, stream, timeouts.response());
-                } catch (HttpConnectTimeoutException | ConnectException e) {
-                    Duration wait = retry.afterConnectFailure(waits);
-                    if (wait == null) {
-                        throw unreachable(e);
-                    }
-                    waits++;
-                    pause(wait, "upstream unreachable");
-                    continue;
-                }
-                int status = answer.statusCode();
-                metrics.upstreamAnswered(route.name(), status);
-                if (key != null && (status == 429 || status == 401 || status == 403)) {
-                    if (status == 429) {
-                        Duration rest = RateLimits.afterThrottle(answer.headers());
-                        pool.throttled(key, rest != null ? rest : retry.backoff(waits));
-                    } else {
-                        pool.refused(key, status);
-                    }
-                    held = answer;
-                    heldKey = key;
-                    continue; // another key, a wait for one, or this answer
-                }
-                if (key != null && status >= 200 && status <= 299) {
-                    Duration spent = RateLimits.spent(answer.headers());
-                    if (spent != null) {
-                        pool.rest(key, spent);
-                    }
-                }
-                Duration wait = retry.after(waits, answer);
-                if (wait == null) {
-                    return new Opened(answer, key, attempts);
-                }
-                close(answer);
-                waits++;
-                pause(wait, "upstream answered " + status);
+    public Opened open(Ask ask) throws Refusal {
+        Walk walk = new Walk(ask);
+        Failed failed = null;
+        for (int i = 0; i < chain.size(); i++) {
+            Link link = chain.get(i);
+            if (failed != null) {
+                metrics.fallback(name, link.route().name(), failed.reason);
+                LOG.info("{}: {} ({}); trying {}", name, failed.refusal.getMessage(),
+                        failed.reason, link.route().name());
             }
-        } catch (HttpTimeoutException e) {
-            throw new Refusal(504, "upstream_timeout", "upstream sent no response headers "
-                    + "within " + timeouts.response().toMillis() + " ms");
-        } catch (IOException e) {
-            throw new Refusal(502, "upstream_unreachable", "upstream request failed: "
-                    + redaction.scrub(String.valueOf(e.getMessage())));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new Refusal(503, "server_shutting_down", "request interrupted");
-        } finally {
-            close(held);
+            if (!link.health().admits()) {
+                long seconds = seconds(link.health().skippedFor());
+                failed = new Failed(new Refusal(503, "upstream_unavailable", "the upstream of "
+                        + "route " + link.route().name() + " is skipped after failing; one "
+                        + "request tries it again in " + seconds + " s", seconds), "skipped");
+                continue;
+            }
+            try {
+                return walk.on(link, i == chain.size() - 1);
+            } catch (Failed f) {
+                failed = f;
+            }
+        }
+        throw failed.refusal;
+    }
+
+    /** One request's way along the chain. */
+    private final class Walk {
+
+        private final Ask ask;
+        /** Calls made, on every route so far. */
+        private int attempts;
+
+        Walk(Ask ask) {
+            this.ask = ask;
+        }
+
+        /**
+         * Calls {@code link}'s upstream with its keys in turn until it answers; only the last
+         * route waits and retries.
+         *
+         * @throws Failed when the next route should be tried, or the last one's refusal said
+         */
+        Opened on(Link link, boolean last) throws Failed, Refusal {
+            Route route = link.route();
+            KeyPool pool = link.pool();
+            URI target;
+            try {
+                target = ask.target(route);
+            } catch (Refusal refusal) {
+                throw new Failed(refusal, "not_configured");
+            }
+            Map<String, String> headers = ask.headers(route);
+            byte[] body = ask.body(route);
+            int calls = 0;
+            int waits = 0;
+            int most = Math.max(1, pool.keys().size()) + (last ? retry.attempts() : 0);
+            // A throttled or refused answer, relayed when nothing better comes.
+            HttpResponse<InputStream> held = null;
+            PoolKey heldKey = null;
+            try {
+                while (true) {
+                    if (held != null && calls >= most) {
+                        HttpResponse<InputStream> answer = held;
+                        held = null;
+                        return handOver(route, answer, heldKey, last);
+                    }
+                    PoolKey key = null;
+                    if (!pool.empty()) {
+                        key = pool.pick();
+                        if (key == null) {
+                            long ready = pool.readyIn();
+                            Duration wait = !last || ready < 0 ? null
+                                    : retry.within(waits, Duration.ofMillis(ready));
+                            if (wait == null) {
+                                if (held != null) {
+                                    HttpResponse<InputStream> answer = held;
+                                    held = null;
+                                    return handOver(route, answer, heldKey, last);
+                                }
+                                throw new Failed(exhausted(route, ready),
+                                        ready < 0 ? "keys_out" : "keys_resting");
+                            }
+                            held = close(held);
+                            waits++;
+                            pause(wait, "every key rests");
+                            continue;
+                        }
+                        Dialect.Header credential = route.serving().keyHeader() != null
+                                ? new Dialect.Header(route.serving().keyHeader(),
+                                        key.secret().value())
+                                : dialect.credential(key.secret());
+                        headers.put(credential.name(), credential.value());
+                        metrics.keyRequest(route.name(), key.fingerprint());
+                    }
+                    held = close(held);
+                    calls++;
+                    attempts++;
+                    HttpResponse<InputStream> answer;
+                    try {
+                        answer = upstream.send(target, headers, body, ask.stream(),
+                                timeouts.response());
+                    } catch (HttpConnectTimeoutException | ConnectException e) {
+                        link.health().failed("no connection");
+                        Duration wait = last ? retry.afterConnectFailure(waits) : null;
+                        if (wait == null) {
+                            throw new Failed(unreachable(e), "unreachable");
+                        }
+                        waits++;
+                        pause(wait, "upstream unreachable");
+                        continue;
+                    } catch (HttpTimeoutException e) {
+                        link.health().failed("no answer in time");
+                        throw new Failed(new Refusal(504, "upstream_timeout", "upstream sent no "
+                                + "response headers within " + timeouts.response().toMillis()
+                                + " ms"), "timeout");
+                    } catch (IOException e) {
+                        link.health().failed("the call failed");
+                        throw new Failed(new Refusal(502, "upstream_unreachable", "upstream "
+                                + "request failed: " + redaction.scrub(String.valueOf(
+                                        e.getMessage()))), "failed");
+                    }
+                    int status = answer.statusCode();
+                    metrics.upstreamAnswered(route.name(), status);
+                    if (status >= 500) {
+                        link.health().failed("HTTP " + status);
+                    } else {
+                        link.health().answered();
+                    }
+                    if (key != null && (status == 429 || status == 401 || status == 403)) {
+                        if (status == 429) {
+                            Duration rest = RateLimits.afterThrottle(answer.headers());
+                            pool.throttled(key, rest != null ? rest : retry.backoff(waits));
+                        } else {
+                            pool.refused(key, status);
+                        }
+                        held = answer;
+                        heldKey = key;
+                        continue; // another key, a wait for one, or this answer
+                    }
+                    if (key != null && status >= 200 && status <= 299) {
+                        Duration spent = RateLimits.spent(answer.headers());
+                        if (spent != null) {
+                            pool.rest(key, spent);
+                        }
+                    }
+                    if (status >= 500 && !last) {
+                        close(answer);
+                        throw new Failed(new Refusal(502, "upstream_error", "the upstream of "
+                                + "route " + route.name() + " answered " + status), "status");
+                    }
+                    Duration wait = last ? retry.after(waits, answer) : null;
+                    if (wait == null) {
+                        return new Opened(answer, route, key, attempts);
+                    }
+                    close(answer);
+                    waits++;
+                    pause(wait, "upstream answered " + status);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new Refusal(503, "server_shutting_down", "request interrupted");
+            } finally {
+                close(held);
+                if (calls == 0) {
+                    link.health().released();
+                }
+            }
+        }
+
+        /** The last route relays a throttled or refused answer; another passes to the next. */
+        private Opened handOver(Route route, HttpResponse<InputStream> answer, PoolKey key,
+                boolean last) throws Failed {
+            if (last) {
+                return new Opened(answer, route, key, attempts);
+            }
+            int status = answer.statusCode();
+            close(answer);
+            throw new Failed(new Refusal(status == 429 ? 429 : 503, status == 429
+                    ? "rate_limit_error" : "upstream_keys_refused", "the upstream of route "
+                    + route.name() + " answered " + status), status == 429 ? "throttled"
+                    : "refused");
         }
     }
 
     private void pause(Duration wait, String why) throws InterruptedException {
-        metrics.retried(route.name());
-        LOG.info("{} {}; retrying in {} ms", route.name(), why, wait.toMillis());
+        metrics.retried(name);
+        LOG.info("{} {}; retrying in {} ms", name, why, wait.toMillis());
         Thread.sleep(wait);
     }
 
@@ -186,14 +291,14 @@ public final class Opener {
         return null;
     }
 
-    /** No key can be used now, nor within the retry bounds. */
-    private Refusal exhausted(long readyIn) {
+    /** No key of {@code route} can be used now, nor within the retry bounds. */
+    private static Refusal exhausted(Route route, long readyIn) {
         if (readyIn < 0) {
             return new Refusal(503, "upstream_keys_refused", "the upstream refused every key of "
                     + "route " + route.name() + " (401 or 403): they are out of service until "
                     + "Sluice restarts with working keys");
         }
-        long seconds = Math.max(1, (readyIn + 999) / 1000);
+        long seconds = seconds(readyIn);
         return new Refusal(429, "rate_limit_error", "every key of route " + route.name()
                 + " is resting after the upstream's rate limits; the first is usable again in "
                 + seconds + " s", seconds);
@@ -205,5 +310,9 @@ public final class Opener {
                     + timeouts.connect().toMillis() + " ms");
         }
         return new Refusal(502, "upstream_unreachable", "upstream refused the connection");
+    }
+
+    private static long seconds(long millis) {
+        return Math.max(1, (millis + 999) / 1000);
     }
 }

@@ -64,6 +64,8 @@ public record Config(
     private static final String HEARTBEAT = "SLUICE_HEARTBEAT";
     private static final String RETRIES = "SLUICE_RETRIES";
     private static final String RETRY_MAX_WAIT = "SLUICE_RETRY_MAX_WAIT";
+    private static final String HEALTH_FAILURES = "SLUICE_HEALTH_FAILURES";
+    private static final String HEALTH_COOLDOWN = "SLUICE_HEALTH_COOLDOWN";
     private static final String SHUTDOWN_GRACE = "SLUICE_SHUTDOWN_GRACE";
     private static final String MAX_DRAINS = "SLUICE_MAX_DRAINS";
     private static final String MAX_LINE_BYTES = "SLUICE_MAX_LINE_BYTES";
@@ -94,7 +96,7 @@ public record Config(
     private static final Set<String> KNOWN = Set.of(HOST, PORT, ROUTES, ACCESS, CORS_ORIGINS,
             CONNECT_TIMEOUT,
             RESPONSE_TIMEOUT, FIRST_EVENT_TIMEOUT, IDLE_TIMEOUT, STREAM_TIMEOUT, HEARTBEAT, RETRIES,
-            RETRY_MAX_WAIT, SHUTDOWN_GRACE, MAX_DRAINS, MAX_LINE_BYTES, MAX_BODY_BYTES,
+            RETRY_MAX_WAIT, HEALTH_FAILURES, HEALTH_COOLDOWN, SHUTDOWN_GRACE, MAX_DRAINS, MAX_LINE_BYTES, MAX_BODY_BYTES,
             TRANSCRIPT_BYTES, LOG_CONTENT, METRICS, SIMULATED_TOKEN_DELAY, DEMO_MODEL, MAX_CONNECTIONS,
             MIN_REQUEST_RATE, HEADER_TIMEOUT, REDIS_URL, REDIS_PREFIX, REDIS_TIMEOUT, REDIS_LEASE,
             REDIS_LIMITS_FAIL_OPEN, REDIS_BUDGETS_FAIL_OPEN, RESUME_RETENTION, RESUME_MEMORY,
@@ -179,7 +181,9 @@ public record Config(
                 timeouts(s),
                 new Retries(s.integer(RETRIES, Retries.DEFAULTS.attempts(), 0, 10),
                         Retries.DEFAULTS.backoff(),
-                        s.duration(RETRY_MAX_WAIT, Retries.DEFAULTS.maxWait(), true)),
+                        s.duration(RETRY_MAX_WAIT, Retries.DEFAULTS.maxWait(), true),
+                        s.integer(HEALTH_FAILURES, Retries.DEFAULTS.trips(), 1, 1000),
+                        s.duration(HEALTH_COOLDOWN, Retries.DEFAULTS.coolDown(), false)),
                 s.duration(SHUTDOWN_GRACE, Duration.ofSeconds(30), true),
                 s.integer(MAX_DRAINS, 100, 0, 100_000),
                 s.integer(MAX_LINE_BYTES, 1 << 20, 1024, 64 << 20),
@@ -272,6 +276,11 @@ public record Config(
                 .orElseThrow(() -> new IllegalArgumentException("no route " + name));
     }
 
+    /** The routes a request to {@code route} may be served by: itself, then its fallbacks. */
+    public List<Route> chain(Route route) {
+        return Routes.chain(route, routes);
+    }
+
     /** The effective settings for the embedded server's start-up log. */
     public Map<String, String> describe() {
         return describe(true);
@@ -290,7 +299,8 @@ public record Config(
         lines.put(Settings.describe(PORT), embedded ? Integer.toString(port) : container);
         for (Route route : routes) {
             String policy = route.policy().describe();
-            lines.put("route " + route.name() + " " + route.prefix(), route.dialect() + " -> "
+            String where = route.serving().exposed() ? route.prefix() : "(fallback only)";
+            lines.put("route " + route.name() + " " + where, route.dialect() + " -> "
                     + (route.simulated() ? "(simulated upstream)" : route.url()) + ", "
                     + (route.keys().size() > 1 ? route.keys().size() + " keys " + route.keys()
                             : !route.keys().isEmpty() ? "key " + route.keys().getFirst()
@@ -301,7 +311,8 @@ public record Config(
                             .map(o -> o.method() + " " + route.prefix() + o.path()).toList())
                     + (policy.isEmpty() ? "" : "; " + policy)
                     + (route.drain() ? "; drains the upstream when its client leaves" : "")
-                    + (route.resumable() ? "; every stream resumable" : ""));
+                    + (route.resumable() ? "; every stream resumable" : "")
+                    + route.serving().describe());
         }
         lines.put(Settings.describe(ACCESS), (!access.configured()
                 ? "(none: only this machine may call; callers from other addresses, and "
@@ -322,6 +333,8 @@ public record Config(
         lines.put(Settings.describe(HEARTBEAT), Settings.format(timeouts.heartbeat()));
         lines.put(Settings.describe(RETRIES), Integer.toString(retries.attempts()));
         lines.put(Settings.describe(RETRY_MAX_WAIT), Settings.format(retries.maxWait()));
+        lines.put(Settings.describe(HEALTH_FAILURES), Integer.toString(retries.trips()));
+        lines.put(Settings.describe(HEALTH_COOLDOWN), Settings.format(retries.coolDown()));
         lines.put(Settings.describe(SHUTDOWN_GRACE), Settings.format(shutdownGrace));
         lines.put(Settings.describe(MAX_DRAINS), Integer.toString(maxDrains));
         lines.put(Settings.describe(MAX_LINE_BYTES), Integer.toString(maxLineBytes));

@@ -5,19 +5,30 @@ import java.time.Duration;
 /**
  * Retrying an upstream that failed before sending anything: at most {@code attempts} more tries,
  * waiting with exponential backoff and jitter from {@code backoff}, or as long as the upstream's
- * {@code Retry-After} asks when that is no longer than {@code maxWait}.
+ * {@code Retry-After} asks when that is no longer than {@code maxWait}; and skipping one that
+ * failed {@code trips} calls in a row for {@code coolDown}, after which one request tries it.
  */
-public record Retries(int attempts, Duration backoff, Duration maxWait) {
+public record Retries(int attempts, Duration backoff, Duration maxWait, int trips,
+        Duration coolDown) {
 
     public static final Retries DEFAULTS = new Retries(2, Duration.ofMillis(250),
-            Duration.ofSeconds(10));
+            Duration.ofSeconds(10), 3, Duration.ofSeconds(10));
 
     public Retries {
-        if (attempts < 0) {
-            throw new IllegalArgumentException("attempts must not be negative: " + attempts);
+        if (attempts < 0 || trips < 1) {
+            throw new IllegalArgumentException("attempts must not be negative (" + attempts
+                    + "), trips at least 1 (" + trips + ")");
+        }
+        if (coolDown.isNegative()) {
+            throw new IllegalArgumentException("a cool-down must not be negative");
         }
         if (backoff.isNegative() || maxWait.isNegative()) {
             throw new IllegalArgumentException("waits must not be negative");
         }
+    }
+
+    /** With the default health bounds. */
+    public Retries(int attempts, Duration backoff, Duration maxWait) {
+        this(attempts, backoff, maxWait, DEFAULTS.trips(), DEFAULTS.coolDown());
     }
 }

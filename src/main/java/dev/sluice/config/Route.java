@@ -19,10 +19,11 @@ import java.util.regex.Pattern;
  * @param missingKey the environment variable that should hold the key of an upstream that needs
  *     one and is unset, so the route answers 503 instead of calling out keyless; else null
  * @param resumable every stream of the route is resumable (ids, a replay log, resume by id)
+ * @param serving its key header, model names, fallbacks and whether clients reach it
  */
 public record Route(String name, String prefix, URI url, String dialect, List<Secret> keys,
         Policy policy, boolean drain, List<Operation> operations, String missingKey,
-        boolean resumable) {
+        boolean resumable, Serving serving) {
 
     /** Sluice's own endpoints for resumable streams under every prefix; never relayed. */
     public static final String STREAMS = "/streams";
@@ -36,6 +37,7 @@ public record Route(String name, String prefix, URI url, String dialect, List<Se
 
     public Route {
         Objects.requireNonNull(policy, "policy");
+        Objects.requireNonNull(serving, "serving");
         keys = List.copyOf(keys);
         if (new LinkedHashSet<>(keys).size() != keys.size()) {
             throw new IllegalArgumentException("a key is in the pool twice");
@@ -76,7 +78,7 @@ public record Route(String name, String prefix, URI url, String dialect, List<Se
     public Route(String name, String prefix, URI url, String dialect, Secret key, Policy policy,
             boolean drain, List<Operation> operations, String missingKey) {
         this(name, prefix, url, dialect, key == null ? List.of() : List.of(key), policy, drain,
-                operations, missingKey, false);
+                operations, missingKey, false, Serving.DEFAULT);
     }
 
     /** A route that has its key, or needs none, and relays the given operations. */
@@ -99,13 +101,19 @@ public record Route(String name, String prefix, URI url, String dialect, List<Se
     /** The same route with every stream resumable, or only those that ask. */
     public Route resumable(boolean all) {
         return new Route(name, prefix, url, dialect, keys, policy, drain, operations, missingKey,
-                all);
+                all, serving);
     }
 
     /** The same route with {@code pool} for its keys. */
     public Route keys(List<Secret> pool) {
         return new Route(name, prefix, url, dialect, pool, policy, drain, operations, missingKey,
-                resumable);
+                resumable, serving);
+    }
+
+    /** The same route served as {@code how} says. */
+    public Route serving(Serving how) {
+        return new Route(name, prefix, url, dialect, keys, policy, drain, operations, missingKey,
+                resumable, how);
     }
 
     /**

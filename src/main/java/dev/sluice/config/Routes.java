@@ -33,8 +33,9 @@ final class Routes {
 
     private static final Set<String> SCALARS = Set.of("prefix", "dialect", "url", "url-env",
             "key-env", "fallback", "enabled", "models", "max-tokens", "on-client-close",
-            "operations", "resumable");
-    private static final Set<String> MAPS = Set.of("force", "default", "query", "header");
+            "operations", "resumable", "fallbacks", "key-header", "exposed");
+    private static final Set<String> MAPS = Set.of("force", "default", "query", "header",
+            "model");
     private static final Set<String> SECRET_HEADERS = Set.of("authorization", "x-api-key",
             "api-key", "cookie", "proxy-authorization");
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -72,7 +73,7 @@ final class Routes {
             if (!map && (parts.length != 3 || !SCALARS.contains(parts[2]))) {
                 throw fail(key, "is not a route setting; known: " + String.join(", ",
                         new TreeSet<>(SCALARS)) + ", and force.FIELD, default.FIELD, "
-                        + "query.NAME, header.NAME");
+                        + "query.NAME, header.NAME, model.NAME");
             }
             names.add(parts[1]);
         }
@@ -83,15 +84,55 @@ final class Routes {
                 continue;
             }
             Route route = route(name);
-            if (!prefixes.add(route.prefix())) {
+            if (route.serving().exposed() && !prefixes.add(route.prefix())) {
                 throw fail("route." + name + ".prefix", "is used by another route");
             }
             routes.add(route);
         }
-        if (routes.isEmpty()) {
-            throw new ConfigException(source + ": no route is enabled");
+        if (routes.stream().noneMatch(route -> route.serving().exposed())) {
+            throw new ConfigException(source + ": no route is enabled and exposed");
+        }
+        for (Route route : routes) {
+            try {
+                chain(route, routes);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(source + ": " + e.getMessage());
+            }
         }
         return List.copyOf(routes);
+    }
+
+    /**
+     * The routes a request to {@code first} may be served by, in order: itself, then each of
+     * its fallbacks followed by that one's own. Refused: a name that is no enabled route, a
+     * loop, and a dialect other than the first's (its clients read one shape of stream).
+     */
+    static List<Route> chain(Route first, List<Route> routes) {
+        List<Route> chain = new ArrayList<>();
+        walk(first, first, routes, chain, new ArrayList<>());
+        return List.copyOf(chain);
+    }
+
+    private static void walk(Route first, Route route, List<Route> routes, List<Route> chain,
+            List<String> path) {
+        path.add(route.name());
+        chain.add(route);
+        for (String name : route.serving().fallbacks()) {
+            Route next = routes.stream().filter(r -> r.name().equals(name)).findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException("route." + route.name()
+                            + ".fallbacks names '" + name + "', which is no enabled route"));
+            if (path.contains(name) || chain.contains(next)) {
+                throw new IllegalArgumentException("route." + route.name() + ".fallbacks makes "
+                        + "a loop: " + String.join(" -> ", path) + " -> " + name);
+            }
+            if (!next.dialect().equals(first.dialect())) {
+                throw new IllegalArgumentException("route." + route.name() + ".fallbacks names "
+                        + name + ", which speaks " + next.dialect() + ": every route of "
+                        + first.name() + "'s chain must speak " + first.dialect());
+            }
+            walk(first, next, routes, chain, path);
+        }
+        path.removeLast();
     }
 
     private Route route(String name) {
@@ -120,9 +161,15 @@ final class Routes {
         } else {
             throw fail("route." + name + ".url", "is required");
         }
+        String exposed = value(name, "exposed", "true");
+        if (!exposed.equals("true") && !exposed.equals("false")) {
+            throw fail("route." + name + ".exposed", "must be true or false, got '" + exposed
+                    + "'");
+        }
         String prefix = value(name, "prefix", null);
-        if (prefix == null) {
-            throw fail("route." + name + ".prefix", "is required");
+        if (prefix == null && exposed.equals("true")) {
+            throw fail("route." + name + ".prefix", "is required (or set route." + name
+                    + ".exposed = false for a route that serves only as a fallback)");
         }
         String onClose = value(name, "on-client-close", "cancel");
         if (!onClose.equals("cancel") && !onClose.equals("drain")) {
@@ -136,9 +183,11 @@ final class Routes {
                     + resumable + "'");
         }
         try {
-            return new Route(name, prefix, upstream, dialect, pool(keyEnv, key),
-                    policy(name), onClose.equals("drain"),
-                    operations(name, dialect), missingKey, resumable.equals("true"));
+            return new Route(name, prefix == null ? "/" + name : prefix, upstream, dialect,
+                    pool(keyEnv, key), policy(name), onClose.equals("drain"),
+                    operations(name, dialect), missingKey, resumable.equals("true"),
+                    new Serving(value(name, "key-header", null), strings(name, "model"),
+                            list(value(name, "fallbacks", "")), exposed.equals("true")));
         } catch (IllegalArgumentException e) {
             throw new ConfigException(source + ": route " + name + ": " + e.getMessage());
         }
@@ -224,6 +273,11 @@ final class Routes {
         } catch (IllegalArgumentException e) {
             throw new ConfigException(source + ": route " + name + ": " + e.getMessage());
         }
+    }
+
+    private static List<String> list(String items) {
+        return Arrays.stream(items.split(",")).map(String::strip).filter(i -> !i.isEmpty())
+                .toList();
     }
 
     private Map<String, String> strings(String name, String map) {

@@ -135,6 +135,14 @@ public final class Metrics implements TranscriptListener {
                 .register(registry)).increment(millis / 1000.0);
     }
 
+    /** A request of {@code route} that went on to the next route of its chain, and why. */
+    public void fallback(String route, String to, String reason) {
+        meter("fallback " + route + " " + to + " " + reason, () -> Counter
+                .builder("sluice.upstream.fallbacks").description("requests passed down a chain")
+                .tag("route", route).tag("to", to).tag("reason", reason).register(registry))
+                .increment();
+    }
+
     public void refused(String route, int status, String reason) {
         meter("refused " + route + " " + status + " " + reason, () -> Counter
                 .builder("sluice.refused").description("requests refused before any stream")

@@ -44,6 +44,7 @@ public final class Transcript {
     private Outcome outcome;
     private int status;
     private String failure;
+    private String upstream;
     private String key;
     private int attempts;
 
@@ -171,16 +172,23 @@ public final class Transcript {
     /**
      * Who served the answer, set before its first event.
      *
+     * @param upstream the route of the chain whose upstream answered
      * @param key the fingerprint of the pool's key that served, or null for none
      * @param attempts the upstream calls it took, the one that answered included
      */
-    public void served(String key, int attempts) {
+    public void served(String upstream, String key, int attempts) {
+        this.upstream = upstream;
         this.key = key;
         this.attempts = attempts;
     }
 
     public Route route() {
         return route;
+    }
+
+    /** The route of the chain that served the answer; null before it was asked. */
+    public String upstream() {
+        return upstream;
     }
 
     /** The fingerprint of the key that served the answer, or null. */

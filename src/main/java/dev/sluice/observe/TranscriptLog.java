@@ -58,6 +58,7 @@ final class TranscriptLog implements TranscriptListener {
             Dialect.Usage usage = t.usage();
             writeNumberOrNull(line, "prompt_tokens", usage.input());
             writeNumberOrNull(line, "completion_tokens", usage.output());
+            line.writeStringField("upstream", t.upstream());
             line.writeStringField("key", t.key());
             line.writeNumberField("attempts", t.attempts());
             if (t.failure() != null) {

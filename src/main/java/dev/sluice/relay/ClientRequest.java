@@ -9,6 +9,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -42,6 +43,23 @@ record ClientRequest(byte[] body, boolean stream, String model, boolean usageReq
     /** The body fields Sluice reads whatever the route's policy. */
     private static final List<String> READ_FIELDS = List.of("model", "stream", "stream_options",
             "max_tokens", "max_completion_tokens", "max_output_tokens");
+
+    /**
+     * The body asking for {@code model} instead: the same bytes when it is the model asked for
+     * (or none was), else written anew with that name (an upstream that calls it otherwise).
+     */
+    byte[] bodyFor(String model) {
+        if (body == null || model == null || model.equals(this.model)) {
+            return body;
+        }
+        try {
+            ObjectNode root = (ObjectNode) StrictJson.MAPPER.readTree(body);
+            root.put("model", model);
+            return StrictJson.MAPPER.writeValueAsBytes(root);
+        } catch (IOException e) {
+            throw new UncheckedIOException("a body read once reads again", e);
+        }
+    }
 
     static ClientRequest read(HttpServletRequest request, int maxBytes, Policy policy,
             Dialect dialect) throws Refusal, IOException {

@@ -24,7 +24,6 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.URI;
 import java.net.http.HttpResponse;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicReference;
@@ -103,14 +102,14 @@ public final class RelayServlet extends HttpServlet {
                 start(request, response, caller);
                 return;
             }
-            URI target = UpstreamTarget.of(route, request, response);
+            String rest = UpstreamTarget.rest(route, request, response);
             ClientRequest sent = ClientRequest.read(request, config.maxBodyBytes(), route.policy(),
                     dialect);
             if (sent.body() != null) {
                 Admission.checkModel(caller, sent.model());
             }
             try (Quotas.Slot slot = quotas.enter(caller)) {
-                relay(request, response, target, sent, caller, started);
+                relay(request, response, rest, sent, caller, started);
             }
         } catch (Refusal refusal) {
             ClientRequest.refuse(request, response, refusal, dialect, config.maxBodyBytes());
@@ -141,7 +140,7 @@ public final class RelayServlet extends HttpServlet {
                     + "POST without placeholders, so " + route.prefix() + Route.STREAMS
                     + " has nothing to start");
         }
-        URI target = UpstreamTarget.at(route, request, operation.path());
+        UpstreamTarget.configured(route);
         ClientRequest sent = ClientRequest.read(request, config.maxBodyBytes(), route.policy(),
                 dialect);
         Admission.checkModel(caller, sent.model());
@@ -152,7 +151,7 @@ public final class RelayServlet extends HttpServlet {
         Quotas.Slot slot = quotas.enter(caller);
         boolean handedOn = false;
         try {
-            Opener.Opened opened = open(target, request, sent);
+            Opener.Opened opened = opener.open(new UpstreamAsk(request, operation.path(), sent));
             HttpResponse<InputStream> answer = opened.answer();
             InputStream body = answer.body();
             try {
@@ -166,7 +165,7 @@ public final class RelayServlet extends HttpServlet {
                 Resumable stream = streams.open(route, caller, false);
                 String encoding = answer.headers().firstValue("content-encoding").orElse(null);
                 Transcript transcript = transcripts.start(route, dialect, sent.model());
-                transcript.served(opened.keyFingerprint(), opened.attempts());
+                opened.recordIn(transcript);
                 streams.started(request, response, route, stream);
                 String requestId = MDC.get("request_id");
                 Thread.ofVirtual().name("sluice-stream").start(() -> {
@@ -196,9 +195,9 @@ public final class RelayServlet extends HttpServlet {
         }
     }
 
-    private void relay(HttpServletRequest request, HttpServletResponse response, URI target,
+    private void relay(HttpServletRequest request, HttpServletResponse response, String rest,
             ClientRequest sent, Caller caller, long started) throws Refusal, IOException {
-        Opener.Opened opened = open(target, request, sent);
+        Opener.Opened opened = opener.open(new UpstreamAsk(request, rest, sent));
         HttpResponse<InputStream> answer = opened.answer();
         InputStream body = answer.body();
         boolean ended = false;
@@ -215,12 +214,6 @@ public final class RelayServlet extends HttpServlet {
         } finally {
             finish(body, ended);
         }
-    }
-
-    private Opener.Opened open(URI target, HttpServletRequest request, ClientRequest sent)
-            throws Refusal {
-        return opener.open(target, UpstreamTarget.headers(route, request), sent.body(),
-                sent.stream());
     }
 
     /**
@@ -268,7 +261,7 @@ public final class RelayServlet extends HttpServlet {
         response.setHeader("Cache-Control", "no-cache, no-transform");
         response.setHeader("X-Accel-Buffering", "no");
         Transcript transcript = transcripts.start(route, dialect, sent.model());
-        transcript.served(opened.keyFingerprint(), opened.attempts());
+        opened.recordIn(transcript);
         // Plain text has no ids to resume by.
         if (!textOnly && (route.resumable() || StreamsEndpoint.asked(request))) {
             Resumable stream = streams.open(route, caller, true);

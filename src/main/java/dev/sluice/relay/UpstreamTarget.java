@@ -35,11 +35,12 @@ final class UpstreamTarget {
     private UpstreamTarget() {}
 
     /**
-     * The upstream URI of a request that is one of the route's operations.
+     * The rest of the path under the route's prefix of a request that is one of the route's
+     * operations, checked to be plain segments.
      *
      * @param response gets the {@code Allow} header when only the method is wrong
      */
-    static URI of(Route route, HttpServletRequest request, HttpServletResponse response)
+    static String rest(Route route, HttpServletRequest request, HttpServletResponse response)
             throws Refusal {
         String uri = request.getRequestURI();
         String head = request.getContextPath() + route.prefix();
@@ -56,16 +57,25 @@ final class UpstreamTarget {
                     + "only plain path segments may follow " + route.prefix());
         }
         allow(route, request, rest, response);
-        return at(route, request, rest);
+        configured(route);
+        return rest;
     }
 
-    /** The upstream URI of {@code rest}, one of the route's own operations' paths. */
-    static URI at(Route route, HttpServletRequest request, String rest) throws Refusal {
+    /** Refuses a route whose upstream needs a key that is not set. */
+    static void configured(Route route) throws Refusal {
         if (route.missingKey() != null) {
             throw new Refusal(503, "upstream_not_configured", "no " + route.missingKey()
                     + " is set: route '" + route.name() + "' has no key for its upstream, so "
                     + "Sluice does not call it; set " + route.missingKey() + " and restart");
         }
+    }
+
+    /**
+     * The URI of {@code rest}, one of the first route's operations' paths, on {@code route}'s
+     * upstream (the first route's own, or a fallback's), with that route's query.
+     */
+    static URI at(Route route, HttpServletRequest request, String rest) throws Refusal {
+        configured(route);
         String query = query(route, request.getQueryString());
         URI base = route.simulated() ? simulatedBase(route, request) : route.url();
         return URI.create(base + rest + (query.isEmpty() ? "" : "?" + query));

@@ -53,7 +53,7 @@ final class WholeAnswer {
         HttpResponse<InputStream> answer = opened.answer();
         InputStream body = answer.body();
         Transcript transcript = transcripts.start(route, dialect, sent.model());
-        transcript.served(opened.keyFingerprint(), opened.attempts());
+        opened.recordIn(transcript);
         byte[] bytes;
         try (Watch watch = watchdog.watch(null, body)) {
             try {

@@ -8,6 +8,7 @@ import dev.sluice.access.LocalQuotas;
 import dev.sluice.access.Quotas;
 import dev.sluice.access.SharedQuotas;
 import dev.sluice.chain.KeyPool;
+import dev.sluice.chain.Link;
 import dev.sluice.chain.Opener;
 import dev.sluice.chain.Retry;
 import dev.sluice.chain.SharedKeys;
@@ -127,15 +128,22 @@ public final class Endpoints implements AutoCloseable {
         InfoServlet info = new InfoServlet(config, () -> !stopping.get(),
                 redis == null ? null : quotas::trouble);
         List<Endpoint> endpoints = new ArrayList<>();
-        List<KeyPool> pools = config.routes().stream()
-                .map(route -> new KeyPool(route.name(), route.keys(), metrics)).toList();
-        if (redis != null) {
-            SharedKeys.share(redis, pools);
+        // One link per route, its keys and health shared by every chain it is in.
+        Map<String, Link> links = new HashMap<>();
+        for (Route route : config.routes()) {
+            links.put(route.name(), Link.of(route, new KeyPool(route.name(), route.keys(),
+                    metrics), config.retries().trips(), config.retries().coolDown().toMillis()));
         }
-        for (int i = 0; i < config.routes().size(); i++) {
-            Route route = config.routes().get(i);
-            Opener opener = new Opener(route, Dialects.of(route.dialect()), pools.get(i),
-                    upstream, retry, config.timeouts(), redaction, metrics);
+        if (redis != null) {
+            SharedKeys.share(redis, links.values().stream().map(Link::pool).toList());
+        }
+        for (Route route : config.routes()) {
+            if (!route.serving().exposed()) {
+                continue; // only a fallback: no client reaches it on its own
+            }
+            Opener opener = new Opener(config.chain(route).stream()
+                    .map(r -> links.get(r.name())).toList(), upstream, retry, config.timeouts(),
+                    redaction, metrics);
             endpoints.add(new Endpoint(route.prefix() + "/*",
                     new RelayServlet(route, config, admission, quotas, opener, watchdog,
                             relay, redaction, metrics, transcripts, streams)));

@@ -198,4 +198,63 @@ class RoutesConfigTest {
         assertEquals(List.of("openai"), config.routes().stream().map(Route::name).toList());
         assertTrue(config.route("openai").keys().isEmpty());
     }
+
+    private static final String CHAIN = """
+            route.openai.prefix = /v1
+            route.openai.url = https://api.openai.com/v1
+            route.openai.key-env = OPENAI_API_KEY
+            route.openai.fallbacks = azure, local
+            route.azure.exposed = false
+            route.azure.url = https://example-resource.openai.azure.com/openai/v1
+            route.azure.key-env = AZURE_OPENAI_API_KEY
+            route.azure.key-header = api-key
+            route.azure.model.gpt-4o = my-gpt-4o
+            route.azure.model.gpt-4.1 = my-gpt-41
+            route.local.exposed = false
+            route.local.url = http://127.0.0.1:8000/v1
+            """;
+
+    private Config chained(String more) throws IOException {
+        return Config.load(Map.of("SLUICE_ROUTES", routes(CHAIN + more).toString(),
+                "OPENAI_API_KEY", "sk-a-1111,sk-b-2222", "AZURE_OPENAI_API_KEY", "az-3333"),
+                new Properties());
+    }
+
+    @Test
+    void aChainIsTheRouteThenItsFallbacksWithTheirOwnKeysAndModelNames() throws IOException {
+        Config config = chained("");
+
+        assertEquals(List.of("openai", "azure", "local"), config.chain(config.route("openai"))
+                .stream().map(Route::name).toList());
+        Serving azure = config.route("azure").serving();
+        assertFalse(azure.exposed());
+        assertEquals("api-key", azure.keyHeader());
+        assertEquals("my-gpt-41", azure.model("gpt-4.1"));
+        assertEquals("o3", azure.model("o3"));
+        String described = config.describe().toString();
+        assertTrue(described.contains("route azure (fallback only)"), described);
+        assertTrue(described.contains("falls back to azure, local"), described);
+        assertTrue(described.contains("2 keys ["), described);
+        assertFalse(described.contains("sk-a-1111") || described.contains("az-3333"), described);
+    }
+
+    @Test
+    void aChainThatLoopsMixesDialectsOrNamesNoRouteIsRefused() throws IOException {
+        ConfigException loop = assertThrows(ConfigException.class,
+                () -> chained("route.local.fallbacks = openai\n"));
+        assertTrue(loop.getMessage().contains("makes a loop: local -> openai -> local"),
+                loop::getMessage);
+        ConfigException dialect = assertThrows(ConfigException.class,
+                () -> chained("route.local.dialect = anthropic-messages\n"));
+        assertTrue(dialect.getMessage().contains("every route of openai's chain must speak "
+                + "openai-chat"), dialect::getMessage);
+        ConfigException unknown = assertThrows(ConfigException.class,
+                () -> chained("route.local.fallbacks = vllm\n"));
+        assertTrue(unknown.getMessage().contains("names 'vllm', which is no enabled route"),
+                unknown::getMessage);
+        ConfigException header = assertThrows(ConfigException.class,
+                () -> chained("route.local.key-header = api key\n"));
+        assertTrue(header.getMessage().contains("key-header must be a header name"),
+                header::getMessage);
+    }
 }

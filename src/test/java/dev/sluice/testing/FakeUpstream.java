@@ -17,6 +17,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A provider stand-in for tests: a real HTTP/1.1 server on a loopback ephemeral port that answers
@@ -41,6 +42,7 @@ public final class FakeUpstream implements AutoCloseable {
     private final ServerSocket server;
     private final Script script;
     private final BlockingQueue<Request> requests = new LinkedBlockingQueue<>();
+    private final AtomicInteger received = new AtomicInteger();
     private final BlockingQueue<Throwable> failures = new LinkedBlockingQueue<>();
     private final Thread acceptor;
 
@@ -62,6 +64,11 @@ public final class FakeUpstream implements AutoCloseable {
             throw new AssertionError("the upstream received no request");
         }
         return request;
+    }
+
+    /** How many requests came, taken or not. */
+    public int requestCount() {
+        return received.get();
     }
 
     /** The first exception a script threw, or null: scripts that fail must fail the test. */
@@ -87,6 +94,7 @@ public final class FakeUpstream implements AutoCloseable {
             if (request == null) {
                 return; // connected and closed again, asking nothing
             }
+            received.incrementAndGet();
             requests.add(request);
             script.answer(new Exchange(socket, request));
         } catch (Throwable e) {

@@ -8,6 +8,7 @@ import dev.sluice.config.Resume;
 import dev.sluice.config.Retries;
 import dev.sluice.config.Route;
 import dev.sluice.config.Secret;
+import dev.sluice.config.Serving;
 import dev.sluice.config.Sharing;
 import dev.sluice.config.Timeouts;
 import java.net.URI;
@@ -37,6 +38,7 @@ public final class TestConfig {
     private Resume resume = Resume.DEFAULTS;
     private boolean resumable;
     private List<Secret> keys;
+    private Serving serving = Serving.DEFAULT;
     private final List<Route> routes = new ArrayList<>();
 
     private TestConfig(URI upstream, Secret key) {
@@ -120,6 +122,12 @@ public final class TestConfig {
         return this;
     }
 
+    /** How the default route is served: its fallbacks, key header, model names. */
+    public TestConfig serving(Serving how) {
+        this.serving = how;
+        return this;
+    }
+
     /** Makes every stream of the default route resumable. */
     public TestConfig resumable() {
         this.resumable = true;
@@ -129,7 +137,7 @@ public final class TestConfig {
     public Config build() {
         List<Route> all = new ArrayList<>(routes);
         Route first = new Route("openai", "/v1", upstream, "openai-chat", key, policy)
-                .resumable(resumable);
+                .resumable(resumable).serving(serving);
         all.addFirst(keys == null ? first : first.keys(keys));
         return new Config("127.0.0.1", 0, all, access, corsOrigins, timeouts, retries,
                 shutdownGrace, 2,
