@@ -106,8 +106,9 @@ test:
 clean:
 	$(MVN) -q clean
 
-# make bench [SCENARIO=all|smoke|paced-100|paced-1000|paced-1000-resumable|held-8k|firehose]
-# [GC=g1,zgc,serial] [SLUICE_OPTS='more JVM flags'] [REDIS=1] [ROUNDS=N]
+# make bench [SCENARIO=all|smoke|paced-100|paced-1000|paced-1000-resumable|held-8k|firehose,
+# or several comma-separated] [GC=g1,zgc,serial] [SLUICE_OPTS='more JVM flags'] [REDIS=1]
+# [ROUNDS=N]
 # Sluice beside a direct connection, nginx, a byte pump (the shape's floor) and Jetty's proxy;
 # REDIS=1 adds sluice-g1-redis, Sluice sharing its streams through a redis-server the bench starts;
 # ROUNDS=N (1-9) runs the scenarios N times and reports each one's median round; writes

@@ -1,6 +1,8 @@
 package dev.sluice.bench;
 
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * One load shape: how many streams, how many events each, the upstream's pause between events,
@@ -32,8 +34,23 @@ record Scenario(String name, int streams, int events, int gapMs, int rampMs, int
     /** Time to first byte with one stream at a time. */
     static final Scenario FIRST_BYTE = new Scenario("first-byte-c1", 100, 1, 0, 0, 1);
 
-    static List<Scenario> select(String name) {
-        if (name == null || name.isEmpty() || name.equals("all")) {
+    /**
+     * The scenarios of {@code names}, comma-separated, each {@code all}, {@code smoke} or a
+     * scenario's name, in order and each once.
+     */
+    static List<Scenario> select(String names) {
+        if (names == null || names.isBlank()) {
+            return ALL;
+        }
+        Set<Scenario> chosen = new LinkedHashSet<>();
+        for (String name : names.split(",")) {
+            chosen.addAll(named(name.trim()));
+        }
+        return List.copyOf(chosen);
+    }
+
+    private static List<Scenario> named(String name) {
+        if (name.equals("all")) {
             return ALL;
         }
         if (name.equals(SMOKE.name())) {
@@ -44,8 +61,9 @@ record Scenario(String name, int streams, int events, int gapMs, int rampMs, int
                 return List.of(scenario);
             }
         }
-        throw new IllegalArgumentException("unknown scenario '" + name + "'; choose one of: all, "
-                + "smoke, " + String.join(", ", ALL.stream().map(Scenario::name).toList()));
+        throw new IllegalArgumentException("unknown scenario '" + name + "'; choose one or more, "
+                + "comma-separated, of: all, smoke, "
+                + String.join(", ", ALL.stream().map(Scenario::name).toList()));
     }
 
     private static List<Scenario> warmUp() {
