@@ -60,7 +60,9 @@ public final class BenchMain {
         String load = Report.loadAverage();
         // make bench REDIS=1: Sluice with G1 also runs sharing its streams through Redis.
         boolean withRedis = "1".equals(System.getenv("BENCH_REDIS"));
-        try (Targets targets = Targets.start(dir, jar, gcs, classpath, withRedis)) {
+        // A Sluice with a key pool, per collector, only for the scenarios that run against it.
+        boolean withKeys = scenarios.stream().anyMatch(Scenario::pooled);
+        try (Targets targets = Targets.start(dir, jar, gcs, classpath, withRedis, withKeys)) {
             Runtime.getRuntime().addShutdownHook(new Thread(targets::close));
             List<Target> live = targets.all().stream().filter(Target::available).toList();
             for (Target target : targets.all()) {
@@ -79,7 +81,9 @@ public final class BenchMain {
             }
             List<Result> firstByte = new ArrayList<>();
             for (Target target : live) {
-                add(firstByte, measure(Scenario.FIRST_BYTE, target, targets.direct()));
+                if (Scenario.FIRST_BYTE.runsOn(target.name())) {
+                    add(firstByte, measure(Scenario.FIRST_BYTE, target, targets.direct()));
+                }
             }
             List<String> names = live.stream().map(Target::name).toList();
             List<List<Result>> rounds = new ArrayList<>();
@@ -94,7 +98,7 @@ public final class BenchMain {
                 for (Scenario scenario : scenarios) {
                     List<Result> byTarget = new ArrayList<>();
                     for (Target target : order) {
-                        if (target.available()) {
+                        if (target.available() && scenario.runsOn(target.name())) {
                             add(byTarget, measure(scenario, target, targets.direct()));
                         }
                     }
@@ -139,6 +143,8 @@ public final class BenchMain {
     private static Result measure(Scenario scenario, Target target, Target upstream)
             throws IOException, InterruptedException {
         Thread.sleep(SETTLE_MILLIS); // let the previous run's sockets close and its garbage go
+        // Asked before and after the CPU figures are read, so that they leave the asking out.
+        long rateLimited = KeyPool.rateLimited(upstream.port());
         long rssIdle = target.rssKib();
         long threadsIdle = target.threads();
         double cpu = target.cpuSeconds();
@@ -170,24 +176,27 @@ public final class BenchMain {
             clientCpu = Proc.cpuSeconds(SELF) - clientCpu;
             double other = Proc.machineCpuSeconds() - machineCpu - clientCpu - upstreamCpu
                     - (target == upstream ? 0 : cpu);
+            rateLimited = KeyPool.rateLimited(upstream.port()) - rateLimited;
             return new Result(scenario, target.name(), run, cpu, systemCpu, upstreamCpu,
                     clientCpu, Math.max(0, other), rssIdle, started[0], (int) started[1],
                     sampler.peakRss(), target.peakRssKib(), threadsIdle,
                     Math.max(threadsIdle, sampler.peakThreads()), switches, opening[0],
-                    Pauses.between(target.pauseLog(), from, to));
+                    Pauses.between(target.pauseLog(), from, to), rateLimited);
         }
     }
 
     private static String line(Result r) {
         LoadClient.Run run = r.run();
         return String.format(Locale.ROOT, "%-11s %-11s %5d/%d sustained, latency p50 %.2f p99 "
-                        + "%.2f max %.1f ms, %s, %.0f events/s, client CPU %s%s",
+                        + "%.2f max %.1f ms, %s, %.0f events/s, client CPU %s%s%s",
                 r.scenario().name(), r.target(), run.sustained(), run.streams(),
                 run.latency().p50(), run.latency().p99(), run.latency().max(),
                 Report.measured(r.cpuSeconds()) ? String.format(Locale.ROOT,
                         "%.2f us CPU/event", r.cpuMicrosPerEvent()) : "too little CPU to measure",
                 r.eventsPerSecond(), Report.measured(r.clientCpuSeconds())
                         ? String.format(Locale.ROOT, "%.0f%%", r.clientCpuPercent()) : "unmeasured",
+                r.scenario().pooled() ? ", " + r.rateLimited() + " answered 429 by the upstream"
+                        : "",
                 run.firstError() == null ? "" : " (" + run.errors() + " failed, first: "
                         + run.firstError() + ")");
     }

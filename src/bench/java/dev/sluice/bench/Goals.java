@@ -59,6 +59,12 @@ final class Goals {
         if (paced != null && resumable != null) {
             resumable(name, paced, resumable);
         }
+        for (Result pooled : results.results()) {
+            if (pooled.scenario().pooled() && pooled.target().equals(name)) {
+                pooled(pooled, results.find(KeyPool.singleKey(pooled.scenario().name()),
+                        KeyPool.singleKey(name)));
+            }
+        }
         Result held = results.find("held-8k", name);
         if (held != null) {
             held(name, held);
@@ -153,6 +159,52 @@ final class Goals {
                 resolved ? p99 <= base + 1 : null);
     }
 
+    /**
+     * Sluice with a key pool, one key rate-limited, beside the same collector's single-key Sluice
+     * in the same load with one key (paced-1000 for paced-1000-keys): every stream completes, as
+     * a 429 is taken on another key before the client sees anything, at no CPU per event beyond
+     * the noise.
+     *
+     * @param single the single-key Sluice's result, or null when the run has none
+     */
+    private void pooled(Result pooled, Result single) {
+        String name = pooled.target();
+        String scenario = pooled.scenario().name();
+        String singleScenario = KeyPool.singleKey(scenario);
+        LoadClient.Run run = pooled.run();
+        long limited = pooled.rateLimited();
+        add(scenario, "every stream completes", name, run.completed() + "/" + run.streams()
+                + " completed (" + run.opened() + " started), " + limited + " answered 429 by "
+                + "the upstream" + (limited > 0 ? "" : ": no request carried "
+                + KeyPool.THROTTLED + " alone (a Sluice without key pools sends the whole list "
+                + "as one key)") + (run.firstError() == null ? "" : "; first failure: "
+                + run.firstError()), "-", run.completed() < run.streams() ? Boolean.FALSE
+                        : limited > 0 ? Boolean.TRUE : null);
+        String goal = "CPU per event within noise of single-key " + singleScenario + "'s (<= 2 "
+                + "us above, plus the pump's move between the two)";
+        if (single == null) {
+            add(scenario, goal, name, singleScenario + " not in this run: make bench SCENARIO="
+                    + singleScenario + "," + scenario, "-", null);
+            return;
+        }
+        if (!Report.measured(pooled.cpuSeconds()) || !Report.measured(single.cpuSeconds())) {
+            add(scenario, goal, name, LITTLE_CPU, "-", null);
+            return;
+        }
+        double more = pooled.cpuMicrosPerEvent() - single.cpuMicrosPerEvent();
+        Result pump = results.find(scenario, Report.PUMP);
+        Result singlePump = results.find(singleScenario, Report.PUMP);
+        boolean pumps = pump != null && singlePump != null && Report.measured(pump.cpuSeconds())
+                && Report.measured(singlePump.cpuSeconds());
+        double move = pumps ? pump.cpuMicrosPerEvent() - singlePump.cpuMicrosPerEvent() : 0;
+        double limit = 2 + Math.abs(move);
+        add(scenario, goal, name, us(pooled.cpuMicrosPerEvent()) + " vs single-key "
+                + single.target() + " " + us(single.cpuMicrosPerEvent()) + " (" + signed(more)
+                + (pumps ? "; the pump " + us(pump.cpuMicrosPerEvent()) + " vs "
+                        + us(singlePump.cpuMicrosPerEvent()) + ", " + signed(move) : "") + ")",
+                times(Math.max(more, 0) / limit, "the limit"), more <= limit);
+    }
+
     private void held(String name, Result held) {
         String scenario = "held-8k";
         LoadClient.Run run = held.run();
@@ -240,6 +292,10 @@ final class Goals {
 
     private static String us(double value) {
         return String.format(Locale.ROOT, "%.2f us", value);
+    }
+
+    private static String signed(double value) {
+        return (value < 0 ? "-" : "+") + us(Math.abs(value));
     }
 
     /** An own cost; below zero it is less than the noise, as the report's tables show it. */

@@ -17,10 +17,20 @@ import java.util.function.IntConsumer;
  */
 final class LoadClient {
 
-    /** What one run of a scenario against one target received. */
-    record Run(int streams, int sustained, int errors, int stalled, String firstError,
-            long events, long bytes, double seconds, Stats latency, Stats latencyAllOpen,
-            Stats firstByte) {}
+    /**
+     * What one run of a scenario against one target received.
+     *
+     * @param opened the streams the client began before the deadline, of {@code streams}
+     */
+    record Run(int streams, int opened, int sustained, int errors, int stalled,
+            String firstError, long events, long bytes, double seconds, Stats latency,
+            Stats latencyAllOpen, Stats firstByte) {
+
+        /** Streams that had every event in order and {@code [DONE]}, stalled or not. */
+        int completed() {
+            return sustained + stalled;
+        }
+    }
 
     /** One stream's connection. */
     private record Exchange(SocketChannel channel, ResponseParser parser, ByteBuffer request) {}
@@ -199,8 +209,8 @@ final class LoadClient {
                 sustained++;
             }
         }
-        return new Run(parsers.length, sustained, errors, stalled, firstError, events, bytes,
-                (last - startMicros) / 1e6, latencies.all(), latencies.allOpen(),
+        return new Run(parsers.length, opened, sustained, errors, stalled, firstError, events,
+                bytes, (last - startMicros) / 1e6, latencies.all(), latencies.allOpen(),
                 firstBytes.stats());
     }
 

@@ -27,6 +27,9 @@ public final class PacingUpstream {
             + "Cache-Control: no-cache\r\n"
             + "Transfer-Encoding: chunked\r\n\r\n");
     private static final byte[] DONE = ascii("e\r\ndata: [DONE]\n\n\r\n0\r\n\r\n");
+    /** OpenAI's answer to a request over its rate limit, with the cooldown it asks for. */
+    private static final byte[] RATE_LIMITED = rateLimited();
+    private static final String THROTTLED_AUTHORIZATION = "Bearer " + KeyPool.THROTTLED;
     private static final byte[][] WORDS = words(" The", " relay", " forwards", " each",
             " token", " as", " soon", " as", " it", " arrives", ",", " in", " order", ".");
 
@@ -35,6 +38,9 @@ public final class PacingUpstream {
             Comparator.comparingLong((Stream s) -> s.due).thenComparingLong(s -> s.turn));
     private long turns;
     private long streams;
+    /** Requests that carried {@link KeyPool#THROTTLED}, and how many of them were refused. */
+    private long throttledRequests;
+    private long rateLimited;
 
     private PacingUpstream(Selector selector) {
         this.selector = selector;
@@ -45,7 +51,9 @@ public final class PacingUpstream {
      * {@code events=N gap_us=G}: event {@code i} is due {@code i * G} microseconds after the
      * request and carries {@code "i"} and {@code "t"} (its send time in microseconds since the
      * epoch) at the end of its JSON; {@code data: [DONE]} follows the last. With no gap, events
-     * leave back to back, {@link #BATCH} to a write, the streams taking turns.
+     * leave back to back, {@link #BATCH} to a write, the streams taking turns. Every
+     * {@link KeyPool#EVERY}th request with the key {@link KeyPool#THROTTLED} is answered 429
+     * instead, and {@code GET }{@link KeyPool#COUNT_PATH} answers how many were.
      */
     public static void main(String[] args) throws IOException {
         ServerSocketChannel server = ServerSocketChannel.open();
@@ -129,6 +137,25 @@ public final class PacingUpstream {
         return end > at ? Long.parseLong(text.substring(at, end)) : fallback;
     }
 
+    private static byte[] rateLimited() {
+        String body = "{\"error\":{\"message\":\"Rate limit reached for gpt-4o-mini on requests "
+                + "per min (RPM). Please try again in " + KeyPool.COOLDOWN_MS + "ms.\","
+                + "\"type\":\"requests\",\"param\":null,\"code\":\"rate_limit_exceeded\"}}";
+        return ascii("HTTP/1.1 429 Too Many Requests\r\n"
+                + "Content-Type: application/json\r\n"
+                + "retry-after-ms: " + KeyPool.COOLDOWN_MS + "\r\n"
+                + "x-ratelimit-remaining-requests: 0\r\n"
+                + "x-ratelimit-reset-requests: " + KeyPool.COOLDOWN_MS + "ms\r\n"
+                + "Content-Length: " + body.length() + "\r\n\r\n" + body);
+    }
+
+    /** How many 429s were sent, as a whole HTTP answer. */
+    private static String count(long value) {
+        String body = Long.toString(value);
+        return "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: "
+                + body.length() + "\r\n\r\n" + body;
+    }
+
     private static byte[] ascii(String text) {
         return text.getBytes(StandardCharsets.US_ASCII);
     }
@@ -172,6 +199,17 @@ public final class PacingUpstream {
                     return; // the rest of the request is still on its way
                 }
                 in.clear(); // one request at a time: clients wait for the answer before the next
+                if (text.startsWith("GET " + KeyPool.COUNT_PATH)) {
+                    answer(ascii(count(rateLimited)));
+                    return;
+                }
+                // Decided once per request, from its head: the events' path is left as it was.
+                if (throttledKey(text.substring(0, body))
+                        && ++throttledRequests % KeyPool.EVERY == 0) {
+                    rateLimited++;
+                    answer(RATE_LIMITED);
+                    return;
+                }
                 events = (int) parameter(text.substring(body), "events=", 1);
                 gapNanos = parameter(text.substring(body), "gap_us=", 0) * 1_000;
                 frame = new Frame(++streams, Clock.micros() / 1_000_000);
@@ -182,6 +220,17 @@ public final class PacingUpstream {
             } catch (IOException | RuntimeException e) {
                 close();
             }
+        }
+
+        /** Writes a whole answer that has no events, then waits for the next request. */
+        private void answer(byte[] bytes) {
+            events = 0;
+            index = 1; // past the end: drain() goes back to reading
+            key.interestOps(0);
+            out.clear();
+            out.put(bytes);
+            out.flip();
+            drain();
         }
 
         /** Writes what is due now: the headers and event 0, one event, or a batch, or the end. */
@@ -234,6 +283,15 @@ public final class PacingUpstream {
             } catch (IOException e) {
                 // already gone
             }
+        }
+
+        private static boolean throttledKey(String head) {
+            for (String line : head.split("\r\n")) {
+                if (line.regionMatches(true, 0, "authorization:", 0, 14)) {
+                    return line.substring(14).trim().equals(THROTTLED_AUTHORIZATION);
+                }
+            }
+            return false;
         }
 
         private static int contentLength(String head) {

@@ -13,12 +13,13 @@ import java.util.List;
  * @param hwmKib the target's peak resident memory since it started ({@code VmHWM})
  * @param openingCpuSeconds the target's CPU time until every stream had its first byte
  * @param pauses the target's stop-the-world pauses during the run, or null when it logs none
+ * @param rateLimited the requests the upstream answered 429 during the run ({@link KeyPool})
  */
 record Result(Scenario scenario, String target, LoadClient.Run run, double cpuSeconds,
         double systemCpuSeconds, double upstreamCpuSeconds, double clientCpuSeconds,
         double otherCpuSeconds, long rssIdleKib, long rssStartedKib, int openAtSample,
         long peakRssKib, long hwmKib, long threadsIdle, long threadsPeak, long contextSwitches,
-        double openingCpuSeconds, List<Pauses.Pause> pauses) {
+        double openingCpuSeconds, List<Pauses.Pause> pauses, long rateLimited) {
 
     /**
      * This result with the memory figures of {@code first}, the same scenario and target in an
@@ -29,7 +30,7 @@ record Result(Scenario scenario, String target, LoadClient.Run run, double cpuSe
         return new Result(scenario, target, run, cpuSeconds, systemCpuSeconds, upstreamCpuSeconds,
                 clientCpuSeconds, otherCpuSeconds, first.rssIdleKib, first.rssStartedKib,
                 first.openAtSample, first.peakRssKib, first.hwmKib, threadsIdle, threadsPeak,
-                contextSwitches, openingCpuSeconds, pauses);
+                contextSwitches, openingCpuSeconds, pauses, rateLimited);
     }
 
     /** CPU microseconds per event received, which is also CPU seconds per million events. */

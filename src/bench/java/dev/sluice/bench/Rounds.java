@@ -94,7 +94,7 @@ final class Rounds {
     }
 
     /** The rounds section of {@code report.md}; empty for a single round. */
-    String markdown(List<Target> sluices) {
+    String markdown(List<Target> allSluices) {
         if (rounds.size() < 2) {
             return "";
         }
@@ -102,16 +102,20 @@ final class Rounds {
 
                 ## Rounds
 
-                Every scenario ran %d times, every target once per round, every other round in
-                reverse order. The tables above and the
-                goals show each scenario's median round (marked *): the round whose %s has the
+                Every scenario ran %d times, every target that runs it once per round, every
+                other round in reverse order. The tables above and the
+                goals show each scenario's median round (marked *): the round whose %s%s has the
                 median own cost, per new stream for held-8k and per event elsewhere, except
                 memory (RSS), which is round 1's: after it every JVM's heap has already grown. The
                 median row takes each column's median on its own. Latencies are added over
                 direct's in the same round, in ms.
-                """, rounds.size(), sluices.isEmpty() ? "Sluice" : sluices.getFirst().name()));
+                """, rounds.size(), allSluices.isEmpty() ? "Sluice"
+                        : allSluices.getFirst().name(), scenarios.stream()
+                        .anyMatch(Scenario::pooled) ? " (in a pooled scenario, the first Sluice "
+                        + "with a key pool)" : ""));
         for (Scenario scenario : scenarios) {
             List<Column> columns = columns(scenario);
+            List<Target> sluices = ran(scenario, allSluices);
             md.append("\n### ").append(scenario.name()).append("\n\n| round |");
             PEERS.forEach(peer -> md.append(' ').append(peer.label()).append(" |"));
             for (Target sluice : sluices) {
@@ -153,7 +157,7 @@ final class Rounds {
         for (Scenario scenario : scenarios) {
             Figure own = ownCost(scenario);
             int chosen = medianRound(scenario);
-            for (Target sluice : sluices) {
+            for (Target sluice : ran(scenario, sluices)) {
                 out.append(String.format(Locale.ROOT, "  %-11s %-11s us per %s:", scenario.name(),
                         sluice.name(), stream(scenario) ? "new stream" : "event"));
                 for (int i = 0; i < rounds.size(); i++) {
@@ -182,7 +186,7 @@ final class Rounds {
                     figures.put(peer.label(), value(round, scenario, peer.target(),
                             peer.column()));
                 }
-                for (Target sluice : sluices) {
+                for (Target sluice : ran(scenario, sluices)) {
                     Map<String, Object> values = new LinkedHashMap<>();
                     for (Column column : columns(scenario)) {
                         values.put(column.label(), value(round, scenario, sluice.name(), column));
@@ -270,6 +274,11 @@ final class Rounds {
         }
         Pauses.Pause longest = Pauses.longest(result.pauses());
         return longest == null ? 0 : longest.millis();
+    }
+
+    /** The Sluice variants that run {@code scenario}: a pooled Sluice runs pooled ones only. */
+    private static List<Target> ran(Scenario scenario, List<Target> sluices) {
+        return sluices.stream().filter(t -> scenario.runsOn(t.name())).toList();
     }
 
     private static Result firstSluice(List<Result> round, Scenario scenario) {

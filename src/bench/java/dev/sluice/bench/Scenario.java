@@ -1,6 +1,8 @@
 package dev.sluice.bench;
 
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * One load shape: how many streams, how many events each, the upstream's pause between events,
@@ -8,32 +10,54 @@ import java.util.List;
  *
  * @param resumable the requests ask for resumable streams ({@code X-Sluice-Resumable: true}),
  *     which only Sluice reads: every other target relays them as plain streams
+ * @param pooled run against Sluice started with {@link KeyPool}'s keys, one of which the
+ *     upstream rate-limits, and against direct and the pump as baselines (they send no key of
+ *     the pool, so the upstream streams them normally); the other targets have no key pool
  */
 record Scenario(String name, int streams, int events, int gapMs, int rampMs, int concurrency,
-        boolean resumable) {
+        boolean resumable, boolean pooled) {
 
     /** A plain scenario. */
     Scenario(String name, int streams, int events, int gapMs, int rampMs, int concurrency) {
-        this(name, streams, events, gapMs, rampMs, concurrency, false);
+        this(name, streams, events, gapMs, rampMs, concurrency, false, false);
     }
 
     /** The presets run by {@code all}, in order. */
     static final List<Scenario> ALL = List.of(
             new Scenario("paced-100", 100, 200, 20, 200, 100),
             new Scenario("paced-1000", 1_000, 100, 50, 1_000, 1_000),
-            new Scenario("paced-1000-resumable", 1_000, 100, 50, 1_000, 1_000, true),
+            new Scenario("paced-1000-resumable", 1_000, 100, 50, 1_000, 1_000, true, false),
+            new Scenario("paced-1000-keys", 1_000, 100, 50, 1_000, 1_000, false, true),
             new Scenario("held-8k", 8_000, 60, 1_000, 4_000, 8_000),
             new Scenario("firehose", 50, 20_000, 0, 0, 50));
     static final Scenario SMOKE = new Scenario("smoke", 10, 20, 10, 0, 10);
     static final Scenario SMOKE_RESUMABLE = new Scenario("smoke-resumable", 10, 20, 10, 0, 10,
-            true);
+            true, false);
+    /** Not part of {@code smoke}, which would then start a Sluice with the pool for it. */
+    static final Scenario SMOKE_KEYS = new Scenario("smoke-keys", 10, 20, 10, 0, 10, false, true);
     /** Not reported: bring every process's JIT to speed, per event, per request and paced. */
     static final List<Scenario> WARM_UP = warmUp();
     /** Time to first byte with one stream at a time. */
     static final Scenario FIRST_BYTE = new Scenario("first-byte-c1", 100, 1, 0, 0, 1);
 
-    static List<Scenario> select(String name) {
-        if (name == null || name.isEmpty() || name.equals("all")) {
+    /**
+     * The scenarios of {@code names}, comma-separated, each {@code all}, {@code smoke} or a
+     * scenario's name, in order and each once: {@code paced-1000,paced-1000-keys} shows a pooled
+     * Sluice beside the single-key one.
+     */
+    static List<Scenario> select(String names) {
+        if (names == null || names.isBlank()) {
+            return ALL;
+        }
+        Set<Scenario> chosen = new LinkedHashSet<>();
+        for (String name : names.split(",")) {
+            chosen.addAll(named(name.trim()));
+        }
+        return List.copyOf(chosen);
+    }
+
+    private static List<Scenario> named(String name) {
+        if (name.equals("all")) {
             return ALL;
         }
         if (name.equals(SMOKE.name())) {
@@ -44,8 +68,18 @@ record Scenario(String name, int streams, int events, int gapMs, int rampMs, int
                 return List.of(scenario);
             }
         }
-        throw new IllegalArgumentException("unknown scenario '" + name + "'; choose one of: all, "
-                + "smoke, " + String.join(", ", ALL.stream().map(Scenario::name).toList()));
+        if (name.equals(SMOKE_KEYS.name())) {
+            return List.of(SMOKE_KEYS);
+        }
+        throw new IllegalArgumentException("unknown scenario '" + name + "'; choose one or more, "
+                + "comma-separated, of: all, smoke, " + SMOKE_KEYS.name() + ", "
+                + String.join(", ", ALL.stream().map(Scenario::name).toList()));
+    }
+
+    /** True when this scenario runs against {@code target}: a pooled Sluice runs pooled ones. */
+    boolean runsOn(String target) {
+        return pooled ? target.equals("direct") || target.equals(Report.PUMP)
+                || KeyPool.pooled(target) : !KeyPool.pooled(target);
     }
 
     private static List<Scenario> warmUp() {

@@ -20,7 +20,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Starts the processes of a run, each on its own loopback port (the pacing upstream, nginx in
  * front of it, Sluice in front of it with each garbage collector, and, when asked, Sluice with
- * G1 sharing its resumable streams through a local redis-server), and stops them all at the end.
+ * G1 sharing its resumable streams through a local redis-server and Sluice with a key pool with
+ * each garbage collector), and stops them all at the end.
  */
 final class Targets implements AutoCloseable {
 
@@ -42,12 +43,14 @@ final class Targets implements AutoCloseable {
 
     /**
      * The upstream first ("direct"), then nginx (perhaps missing), the byte pump and Jetty's
-     * proxy, then Sluice with each GC.
+     * proxy, then Sluice with each GC, then the variants asked for.
      *
      * @param classpath the jar's runtime dependencies and Jetty's proxy, for the JVM peers
+     * @param withKeys also Sluice with each GC and {@link KeyPool}'s three keys, named
+     *     {@code sluice-GC-keys}
      */
     static Targets start(Path dir, Path jar, List<String> gcs, String classpath,
-            boolean withRedis) throws IOException {
+            boolean withRedis, boolean withKeys) throws IOException {
         Targets targets = new Targets(dir);
         try {
             Target upstream = targets.add(targets.upstream());
@@ -64,10 +67,15 @@ final class Targets implements AutoCloseable {
                     + "until its end; Jetty set up as Sluice sets it up", classpath,
                     upstream.port()));
             for (String gc : gcs) {
-                targets.add(targets.sluice(jar, gc, upstream.port(), null));
+                targets.add(targets.sluice(jar, gc, upstream.port(), null, false));
             }
             if (withRedis) {
-                targets.add(targets.sluice(jar, "g1", upstream.port(), targets.redis()));
+                targets.add(targets.sluice(jar, "g1", upstream.port(), targets.redis(), false));
+            }
+            if (withKeys) {
+                for (String gc : gcs) {
+                    targets.add(targets.sluice(jar, gc, upstream.port(), null, true));
+                }
             }
             return targets;
         } catch (IOException | RuntimeException e) {
@@ -221,13 +229,17 @@ final class Targets implements AutoCloseable {
         return "redis://127.0.0.1:" + port;
     }
 
-    /** @param redisUrl streams shared through this Redis, or null for none */
-    private Target sluice(Path jar, String gc, int upstreamPort, String redisUrl)
+    /**
+     * @param redisUrl streams shared through this Redis, or null for none
+     * @param pooled started with {@link KeyPool}'s keys rather than one
+     */
+    private Target sluice(Path jar, String gc, int upstreamPort, String redisUrl, boolean pooled)
             throws IOException {
         int port = freePort();
         List<String> flags = new ArrayList<>(sluiceFlags(gc));
         flags.addAll(extraFlags());
-        String name = "sluice-" + gc + (redisUrl == null ? "" : "-redis");
+        String name = "sluice-" + gc + (redisUrl == null ? "" : "-redis")
+                + (pooled ? KeyPool.SUFFIX : "");
         Path cache = dir.resolve(name + ".aot");
         if (Runtime.version().feature() >= 25) {
             // As make run starts it: with an AOT cache from a training run (start, one request).
@@ -242,6 +254,9 @@ final class Targets implements AutoCloseable {
         if (redisUrl != null) {
             builder.environment().put("SLUICE_REDIS_URL", redisUrl);
         }
+        if (pooled) {
+            builder.environment().put("OPENAI_API_KEY", KeyPool.variable());
+        }
         long start = System.nanoTime();
         Process process = builder.start();
         while (!healthy(port)) {
@@ -253,8 +268,9 @@ final class Targets implements AutoCloseable {
         }
         double startup = (System.nanoTime() - start) / 1e6;
         return new Target(name, String.join(" ", flags) + (redisUrl == null ? ""
-                : "; SLUICE_REDIS_URL: a local redis-server"), port, process, List.of(),
-                startup, pauses);
+                : "; SLUICE_REDIS_URL: a local redis-server")
+                + (pooled ? "; " + KeyPool.setup() : ""), port, process, List.of(), startup,
+                pauses);
     }
 
     /**
