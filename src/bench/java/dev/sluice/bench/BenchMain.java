@@ -144,7 +144,7 @@ public final class BenchMain {
             throws IOException, InterruptedException {
         Thread.sleep(SETTLE_MILLIS); // let the previous run's sockets close and its garbage go
         // Asked before and after the CPU figures are read, so that they leave the asking out.
-        long rateLimited = KeyPool.rateLimited(upstream.port());
+        long rateLimited = BenchKeys.rateLimited(upstream.port());
         long rssIdle = target.rssKib();
         long threadsIdle = target.threads();
         double cpu = target.cpuSeconds();
@@ -176,7 +176,7 @@ public final class BenchMain {
             clientCpu = Proc.cpuSeconds(SELF) - clientCpu;
             double other = Proc.machineCpuSeconds() - machineCpu - clientCpu - upstreamCpu
                     - (target == upstream ? 0 : cpu);
-            rateLimited = KeyPool.rateLimited(upstream.port()) - rateLimited;
+            rateLimited = BenchKeys.rateLimited(upstream.port()) - rateLimited;
             return new Result(scenario, target.name(), run, cpu, systemCpu, upstreamCpu,
                     clientCpu, Math.max(0, other), rssIdle, started[0], (int) started[1],
                     sampler.peakRss(), target.peakRssKib(), threadsIdle,

@@ -61,8 +61,8 @@ final class Goals {
         }
         for (Result pooled : results.results()) {
             if (pooled.scenario().pooled() && pooled.target().equals(name)) {
-                pooled(pooled, results.find(KeyPool.singleKey(pooled.scenario().name()),
-                        KeyPool.singleKey(name)));
+                pooled(pooled, results.find(BenchKeys.singleKey(pooled.scenario().name()),
+                        BenchKeys.singleKey(name)));
             }
         }
         Result held = results.find("held-8k", name);
@@ -170,13 +170,13 @@ final class Goals {
     private void pooled(Result pooled, Result single) {
         String name = pooled.target();
         String scenario = pooled.scenario().name();
-        String singleScenario = KeyPool.singleKey(scenario);
+        String singleScenario = BenchKeys.singleKey(scenario);
         LoadClient.Run run = pooled.run();
         long limited = pooled.rateLimited();
         add(scenario, "every stream completes", name, run.completed() + "/" + run.streams()
                 + " completed (" + run.opened() + " started), " + limited + " answered 429 by "
                 + "the upstream" + (limited > 0 ? "" : ": no request carried "
-                + KeyPool.THROTTLED + " alone (a Sluice without key pools sends the whole list "
+                + BenchKeys.THROTTLED + " alone (a Sluice without key pools sends the whole list "
                 + "as one key)") + (run.firstError() == null ? "" : "; first failure: "
                 + run.firstError()), "-", run.completed() < run.streams() ? Boolean.FALSE
                         : limited > 0 ? Boolean.TRUE : null);

@@ -29,7 +29,7 @@ public final class PacingUpstream {
     private static final byte[] DONE = ascii("e\r\ndata: [DONE]\n\n\r\n0\r\n\r\n");
     /** OpenAI's answer to a request over its rate limit, with the cooldown it asks for. */
     private static final byte[] RATE_LIMITED = rateLimited();
-    private static final String THROTTLED_AUTHORIZATION = "Bearer " + KeyPool.THROTTLED;
+    private static final String THROTTLED_AUTHORIZATION = "Bearer " + BenchKeys.THROTTLED;
     private static final byte[][] WORDS = words(" The", " relay", " forwards", " each",
             " token", " as", " soon", " as", " it", " arrives", ",", " in", " order", ".");
 
@@ -38,7 +38,7 @@ public final class PacingUpstream {
             Comparator.comparingLong((Stream s) -> s.due).thenComparingLong(s -> s.turn));
     private long turns;
     private long streams;
-    /** Requests that carried {@link KeyPool#THROTTLED}, and how many of them were refused. */
+    /** Requests that carried {@link BenchKeys#THROTTLED}, and how many of them were refused. */
     private long throttledRequests;
     private long rateLimited;
 
@@ -52,8 +52,8 @@ public final class PacingUpstream {
      * request and carries {@code "i"} and {@code "t"} (its send time in microseconds since the
      * epoch) at the end of its JSON; {@code data: [DONE]} follows the last. With no gap, events
      * leave back to back, {@link #BATCH} to a write, the streams taking turns. Every
-     * {@link KeyPool#EVERY}th request with the key {@link KeyPool#THROTTLED} is answered 429
-     * instead, and {@code GET }{@link KeyPool#COUNT_PATH} answers how many were.
+     * {@link BenchKeys#EVERY}th request with the key {@link BenchKeys#THROTTLED} is answered 429
+     * instead, and {@code GET }{@link BenchKeys#COUNT_PATH} answers how many were.
      */
     public static void main(String[] args) throws IOException {
         ServerSocketChannel server = ServerSocketChannel.open();
@@ -139,13 +139,13 @@ public final class PacingUpstream {
 
     private static byte[] rateLimited() {
         String body = "{\"error\":{\"message\":\"Rate limit reached for gpt-4o-mini on requests "
-                + "per min (RPM). Please try again in " + KeyPool.COOLDOWN_MS + "ms.\","
+                + "per min (RPM). Please try again in " + BenchKeys.COOLDOWN_MS + "ms.\","
                 + "\"type\":\"requests\",\"param\":null,\"code\":\"rate_limit_exceeded\"}}";
         return ascii("HTTP/1.1 429 Too Many Requests\r\n"
                 + "Content-Type: application/json\r\n"
-                + "retry-after-ms: " + KeyPool.COOLDOWN_MS + "\r\n"
+                + "retry-after-ms: " + BenchKeys.COOLDOWN_MS + "\r\n"
                 + "x-ratelimit-remaining-requests: 0\r\n"
-                + "x-ratelimit-reset-requests: " + KeyPool.COOLDOWN_MS + "ms\r\n"
+                + "x-ratelimit-reset-requests: " + BenchKeys.COOLDOWN_MS + "ms\r\n"
                 + "Content-Length: " + body.length() + "\r\n\r\n" + body);
     }
 
@@ -199,13 +199,13 @@ public final class PacingUpstream {
                     return; // the rest of the request is still on its way
                 }
                 in.clear(); // one request at a time: clients wait for the answer before the next
-                if (text.startsWith("GET " + KeyPool.COUNT_PATH)) {
+                if (text.startsWith("GET " + BenchKeys.COUNT_PATH)) {
                     answer(ascii(count(rateLimited)));
                     return;
                 }
                 // Decided once per request, from its head: the events' path is left as it was.
                 if (throttledKey(text.substring(0, body))
-                        && ++throttledRequests % KeyPool.EVERY == 0) {
+                        && ++throttledRequests % BenchKeys.EVERY == 0) {
                     rateLimited++;
                     answer(RATE_LIMITED);
                     return;

@@ -224,7 +224,7 @@ final class Report {
                 latencies) and the pump (the floor for the own cost) run it beside Sluice; neither
                 sends a key of the pool, so the upstream answers them no 429.
 
-                """, KeyPool.singleKey(scenario.name()), KeyPool.setup()));
+                """, BenchKeys.singleKey(scenario.name()), BenchKeys.setup()));
     }
 
     /** Per run, the stop-the-world pauses over {@link #LONG_PAUSE_MS}, from the JVMs' logs. */

@@ -13,7 +13,7 @@ import java.util.List;
  * @param hwmKib the target's peak resident memory since it started ({@code VmHWM})
  * @param openingCpuSeconds the target's CPU time until every stream had its first byte
  * @param pauses the target's stop-the-world pauses during the run, or null when it logs none
- * @param rateLimited the requests the upstream answered 429 during the run ({@link KeyPool})
+ * @param rateLimited the requests the upstream answered 429 during the run ({@link BenchKeys})
  */
 record Result(Scenario scenario, String target, LoadClient.Run run, double cpuSeconds,
         double systemCpuSeconds, double upstreamCpuSeconds, double clientCpuSeconds,

@@ -10,7 +10,7 @@ import java.util.Set;
  *
  * @param resumable the requests ask for resumable streams ({@code X-Sluice-Resumable: true}),
  *     which only Sluice reads: every other target relays them as plain streams
- * @param pooled run against Sluice started with {@link KeyPool}'s keys, one of which the
+ * @param pooled run against Sluice started with {@link BenchKeys}'s keys, one of which the
  *     upstream rate-limits, and against direct and the pump as baselines (they send no key of
  *     the pool, so the upstream streams them normally); the other targets have no key pool
  */
@@ -79,7 +79,7 @@ record Scenario(String name, int streams, int events, int gapMs, int rampMs, int
     /** True when this scenario runs against {@code target}: a pooled Sluice runs pooled ones. */
     boolean runsOn(String target) {
         return pooled ? target.equals("direct") || target.equals(Report.PUMP)
-                || KeyPool.pooled(target) : !KeyPool.pooled(target);
+                || BenchKeys.pooled(target) : !BenchKeys.pooled(target);
     }
 
     private static List<Scenario> warmUp() {

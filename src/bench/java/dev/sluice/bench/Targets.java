@@ -46,7 +46,7 @@ final class Targets implements AutoCloseable {
      * proxy, then Sluice with each GC, then the variants asked for.
      *
      * @param classpath the jar's runtime dependencies and Jetty's proxy, for the JVM peers
-     * @param withKeys also Sluice with each GC and {@link KeyPool}'s three keys, named
+     * @param withKeys also Sluice with each GC and {@link BenchKeys}'s three keys, named
      *     {@code sluice-GC-keys}
      */
     static Targets start(Path dir, Path jar, List<String> gcs, String classpath,
@@ -231,7 +231,7 @@ final class Targets implements AutoCloseable {
 
     /**
      * @param redisUrl streams shared through this Redis, or null for none
-     * @param pooled started with {@link KeyPool}'s keys rather than one
+     * @param pooled started with {@link BenchKeys}'s keys rather than one
      */
     private Target sluice(Path jar, String gc, int upstreamPort, String redisUrl, boolean pooled)
             throws IOException {
@@ -239,7 +239,7 @@ final class Targets implements AutoCloseable {
         List<String> flags = new ArrayList<>(sluiceFlags(gc));
         flags.addAll(extraFlags());
         String name = "sluice-" + gc + (redisUrl == null ? "" : "-redis")
-                + (pooled ? KeyPool.SUFFIX : "");
+                + (pooled ? BenchKeys.SUFFIX : "");
         Path cache = dir.resolve(name + ".aot");
         if (Runtime.version().feature() >= 25) {
             // As make run starts it: with an AOT cache from a training run (start, one request).
@@ -255,7 +255,7 @@ final class Targets implements AutoCloseable {
             builder.environment().put("SLUICE_REDIS_URL", redisUrl);
         }
         if (pooled) {
-            builder.environment().put("OPENAI_API_KEY", KeyPool.variable());
+            builder.environment().put("OPENAI_API_KEY", BenchKeys.variable());
         }
         long start = System.nanoTime();
         Process process = builder.start();
@@ -269,7 +269,7 @@ final class Targets implements AutoCloseable {
         double startup = (System.nanoTime() - start) / 1e6;
         return new Target(name, String.join(" ", flags) + (redisUrl == null ? ""
                 : "; SLUICE_REDIS_URL: a local redis-server")
-                + (pooled ? "; " + KeyPool.setup() : ""), port, process, List.of(), startup,
+                + (pooled ? "; " + BenchKeys.setup() : ""), port, process, List.of(), startup,
                 pauses);
     }
 

@@ -12,7 +12,7 @@ import java.util.List;
  * rate limit on one of them: every {@link #EVERY}th request carrying {@link #THROTTLED} is
  * answered 429 with {@code retry-after-ms: }{@link #COOLDOWN_MS}.
  */
-final class KeyPool {
+final class BenchKeys {
 
     /**
      * What the name of a Sluice target started with the pool ends with ({@code sluice-g1-keys}),
@@ -28,7 +28,7 @@ final class KeyPool {
     /** The pacing upstream answers this with how many 429s it has sent since it started. */
     static final String COUNT_PATH = "/bench/rate-limited";
 
-    private KeyPool() {}
+    private BenchKeys() {}
 
     /** The pool as Sluice reads it from {@code OPENAI_API_KEY}: the keys, comma-separated. */
     static String variable() {
