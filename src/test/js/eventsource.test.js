@@ -139,8 +139,10 @@ test('through its signed URL, EventSource resumes a cut stream by itself: every 
         }),
       });
       assert.equal(started.status, 201);
-      const { id, url } = await started.json();
-      assert.ok(url.startsWith(`${proxy.url}v1/streams/${id}?token=`), url);
+      const { id, url: path } = await started.json();
+      assert.ok(path.startsWith(`/v1/streams/${id}?token=`), path);
+      // Relative, as a page's EventSource resolves it against the page: here, the proxy.
+      const url = new URL(path, proxy.url).href;
 
       const requests = [];
       const source = new EventSource(url, {

@@ -99,17 +99,16 @@ public final class StreamsEndpoint {
 
     /**
      * Answers {@code POST .../streams}: 201 with the stream's id and a URL that reads it with a
-     * signed ticket in place of the caller's token.
+     * signed ticket in place of the caller's token. The URL is relative (path and query), to be
+     * resolved against the one the client called: behind a proxy, Sluice's view of the scheme,
+     * host and port is the proxy's hop (nginx's {@code Host} has no port; TLS ends there).
      */
     void started(HttpServletRequest request, HttpServletResponse response, Route route,
             Resumable stream) throws IOException {
-        String full = request.getRequestURL().toString();
-        String base = full.substring(0, full.length() - request.getRequestURI().length())
-                + request.getContextPath();
         ObjectNode body = StrictJson.MAPPER.createObjectNode();
         body.put("id", stream.id());
-        body.put("url", base + route.prefix() + Route.STREAMS + "/" + stream.id() + "?token="
-                + tickets.issue(stream.id()));
+        body.put("url", request.getContextPath() + route.prefix() + Route.STREAMS + "/"
+                + stream.id() + "?token=" + tickets.issue(stream.id()));
         response.setHeader(STREAM_ID, stream.id());
         response.setHeader("Cache-Control", "no-store");
         Refusal.sendJson(response, 201, StrictJson.MAPPER.writeValueAsBytes(body));

@@ -1,11 +1,7 @@
 package dev.sluice.resume;
 
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
@@ -16,14 +12,15 @@ import java.util.function.BooleanSupplier;
  */
 final class MemoryLog implements ReplayLog {
 
-    /** What an entry costs beyond its bytes: the entry, the array's header, the deque's slot. */
+    /** What an entry costs beyond its bytes: the entry, the array's header, the ring's slot. */
     static final int ENTRY_OVERHEAD = 64;
     /** Entries handed to a reader at once, so a long replay is written in a few flushes. */
     private static final int BATCH = 256;
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
-    private final ArrayDeque<Entry> entries = new ArrayDeque<>();
+    /** Entry n is at position n - droppedThrough - 1. */
+    private final EntryRing entries = new EntryRing();
     private final Resumables budget;
     private long last;
     /** Events up to this one are no longer held. */
@@ -99,16 +96,8 @@ final class MemoryLog implements ReplayLog {
                 }
                 long index = after - droppedThrough;
                 if (index < entries.size()) {
-                    List<Entry> found = new ArrayList<>((int) Math.min(BATCH,
-                            entries.size() - index));
-                    Iterator<Entry> it = entries.iterator();
-                    for (long i = 0; i < index; i++) {
-                        it.next();
-                    }
-                    while (it.hasNext() && found.size() < BATCH) {
-                        found.add(it.next());
-                    }
-                    return new Entries(found);
+                    // A copy, so the reader writes it out after the writer has the lock back.
+                    return new Entries(entries.copy((int) index, BATCH));
                 }
                 if (ending != null) {
                     return new Closed(ending);

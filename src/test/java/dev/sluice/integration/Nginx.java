@@ -14,8 +14,9 @@ import java.util.regex.Pattern;
 /**
  * Debian's nginx in front of Sluice, configured by {@code etc/nginx/sluice.conf} (or, for three
  * instances, {@code sluice-instances.conf}) with only its addresses changed, inside an
- * {@code nginx.conf} whose prefix, pid file, logs and temporary files are all under target/. The surrounding {@code http} block turns gzip on for event streams, as an
- * eager site configuration might, so that the snippet must turn it off.
+ * {@code nginx.conf} whose prefix, pid file and temporary files are all under target/ and whose
+ * logs go to its output. The surrounding {@code http} block turns gzip on for event streams, as
+ * an eager site configuration might, so that the snippet must turn it off.
  */
 final class Nginx implements AutoCloseable {
 
@@ -25,6 +26,7 @@ final class Nginx implements AutoCloseable {
     private static final Path INSTANCES = Path.of("etc/nginx/sluice-instances.conf");
     private static final String SLUICE_ADDRESS = "server 127.0.0.1:8080;";
     private static final String LISTEN = "listen 80;";
+    private static final String ACCESS_LOG = "/var/log/nginx/access.log";
 
     private final ServerProcess process;
     private final int port;
@@ -38,9 +40,11 @@ final class Nginx implements AutoCloseable {
     static Nginx start(String name, int sluicePort) throws Exception {
         int port = freePort();
         String snippet = Files.readString(SNIPPET);
-        return start(name, port, replaceOnce(SNIPPET, replaceOnce(SNIPPET, snippet,
-                SLUICE_ADDRESS, "server 127.0.0.1:" + sluicePort + ";"),
-                LISTEN, "listen 127.0.0.1:" + port + ";"));
+        snippet = replaceOnce(SNIPPET, snippet, SLUICE_ADDRESS,
+                "server 127.0.0.1:" + sluicePort + ";");
+        snippet = replaceOnce(SNIPPET, snippet, ACCESS_LOG, "/dev/stderr");
+        return start(name, port, replaceOnce(SNIPPET, snippet, LISTEN,
+                "listen 127.0.0.1:" + port + ";"));
     }
 
     /**
@@ -54,6 +58,7 @@ final class Nginx implements AutoCloseable {
             snippet = replaceOnce(INSTANCES, snippet, "server 10.0.0.1" + (i + 1) + ":8080;",
                     "server 127.0.0.1:" + sluicePorts.get(i) + ";");
         }
+        snippet = replaceOnce(INSTANCES, snippet, ACCESS_LOG, "/dev/stderr");
         return start(name, port, replaceOnce(INSTANCES, snippet, LISTEN,
                 "listen 127.0.0.1:" + port + ";"));
     }
@@ -76,7 +81,7 @@ final class Nginx implements AutoCloseable {
                     worker_connections 256;
                 }
                 http {
-                    access_log %1$s/access.log;
+                    access_log /dev/stderr;
                     client_body_temp_path %2$s/client_body;
                     proxy_temp_path %2$s/proxy;
                     fastcgi_temp_path %2$s/fastcgi;
@@ -114,6 +119,11 @@ final class Nginx implements AutoCloseable {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
         }
+    }
+
+    /** Waits for the next line of nginx's output (error and access log) with {@code text}. */
+    String awaitLine(String text, Duration limit) throws InterruptedException {
+        return process.await(Pattern.compile(".*" + Pattern.quote(text) + ".*"), limit).group();
     }
 
     /** An absolute URI on nginx, e.g. {@code /v1/chat/completions}. */

@@ -1,8 +1,11 @@
 package dev.sluice.integration;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sluice.config.Access;
 import dev.sluice.config.Secret;
 import dev.sluice.testing.FakeUpstream;
@@ -99,6 +102,47 @@ class NginxTest {
             assertTrue(response.body().contains("not through a proxy"), response.body());
             assertEquals(403, get(jdk, nginx.uri("/healthz")));
         }
+    }
+
+    @Test
+    void aResumedStreamsTicketStaysOutOfNginxsAccessLog() throws Exception {
+        start(exchange -> exchange.startStream()
+                .write("data: {\"n\":1}\n\ndata: {\"n\":2}\n\ndata: [DONE]\n\n").end());
+        try (Nginx nginx = Nginx.start("nginx", sluicePort());
+                HttpClient jdk = HttpClient.newHttpClient()) {
+            HttpResponse<String> started = jdk.send(HttpRequest.newBuilder(
+                            nginx.uri("/v1/streams"))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(OneByOne.CHAT))
+                    .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(201, started.statusCode(), started.body());
+            JsonNode body = new ObjectMapper().readTree(started.body());
+            String id = body.path("id").asText();
+            String url = body.path("url").asText();
+            String ticket = url.substring(url.indexOf("?token=") + "?token=".length());
+            // As a browser resolves it against the page's URL: nginx's port and scheme.
+            URI read = nginx.uri(url);
+            // As EventSource reads: the stream's URL to its end, then again with Last-Event-ID.
+            assertTrue(stream(jdk, read, null).endsWith("data: [DONE]\nid: " + id + ":3\n\n"));
+            assertEquals("data: [DONE]\nid: " + id + ":3\n\n", stream(jdk, read, id + ":2"));
+            for (int i = 0; i < 2; i++) {
+                String logged = nginx.awaitLine("GET /v1/streams/" + id, Duration.ofSeconds(30));
+                assertTrue(logged.contains(" 200 "), logged);
+                assertFalse(logged.contains(ticket), "nginx logged the ticket: " + logged);
+            }
+        }
+    }
+
+    /** The body of a stream read to its end, after {@code lastEventId} unless it is null. */
+    private static String stream(HttpClient jdk, URI uri, String lastEventId) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30));
+        if (lastEventId != null) {
+            request.header("Last-Event-ID", lastEventId);
+        }
+        HttpResponse<String> response = jdk.send(request.build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, response.statusCode(), response.body());
+        return response.body();
     }
 
     /** Sluice relaying to an upstream with {@code script}, trusting nginx on 127.0.0.1. */

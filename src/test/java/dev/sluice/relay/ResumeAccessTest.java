@@ -75,19 +75,19 @@ class ResumeAccessTest {
             String id = body.path("id").asText();
             String url = body.path("url").asText();
             assertEquals(id, started.getHeaders().get("X-Sluice-Stream-Id"));
-            assertTrue(url.startsWith(sluice.uri("/v1/streams/" + id).toString() + "?token="),
-                    url);
+            // Relative: Sluice cannot know the scheme, host and port the client called.
+            assertTrue(url.startsWith("/v1/streams/" + id + "?token="), url);
             assertFalse(url.contains(ALICE));
 
             // EventSource: a GET without headers, then its own reconnect with Last-Event-ID.
-            TestClient.Stream first = client.streamGet(URI.create(url));
+            TestClient.Stream first = client.streamGet(sluice.uri(url));
             assertEquals(200, first.response().getStatus());
             assertEquals(new SseEvent(null, null, id + ":0", null), first.next());
             SseEvent one = first.nextEvent();
             SseEvent two = first.nextEvent();
             assertEquals(id + ":2", two.id());
             first.abort();
-            TestClient.Stream again = client.streamGet(URI.create(url),
+            TestClient.Stream again = client.streamGet(sluice.uri(url),
                     "Last-Event-ID", two.id());
             List<String> seen = new ArrayList<>(List.of(one.data(), two.data()));
             seen.addAll(ReleasedEvents.data(again.rest()));
@@ -133,7 +133,7 @@ class ResumeAccessTest {
             }
             // The ticket reads, and only reads: a DELETE needs the caller's token.
             String url = b.path("url").asText();
-            assertEquals(401, client.delete(URI.create(url)).getStatus());
+            assertEquals(401, client.delete(sluice.uri(url)).getStatus());
             stopAll(client, sluice, a, b.path("id").asText());
         }
     }
