@@ -165,7 +165,11 @@ test('stream:false returns the upstream completion', async () => {
   assert.notEqual((await served.next()).body.stream, true);
 });
 
-test('an upstream 429 is the SDK\'s RateLimitError', async () => {
+test('an upstream 429 is the SDK\'s RateLimitError, and so is the key\'s rest after it', async () => {
+  // A Sluice of its own: the 429 rests its one key, which would refuse the tests after this.
+  const limited = await startSluice({
+    OPENAI_BASE_URL: fake.baseUrl, OPENAI_API_KEY: 'sk-sluice-limited-key-0123456789',
+  });
   const served = fake.on('limited', (exchange) => exchange.json(429, {
     error: {
       message: 'Rate limit reached for limited',
@@ -175,7 +179,7 @@ test('an upstream 429 is the SDK\'s RateLimitError', async () => {
     },
   }, { 'retry-after': '7' }));
   await assert.rejects(
-    sdk(relay).chat.completions.create(ask('limited', { stream: true })),
+    sdk(limited).chat.completions.create(ask('limited', { stream: true })),
     (err) => {
       assert.ok(err instanceof OpenAI.RateLimitError, `${err.constructor.name}: ${err.message}`);
       assert.equal(err.status, 429);
@@ -185,6 +189,17 @@ test('an upstream 429 is the SDK\'s RateLimitError', async () => {
       return true;
     });
   assert.equal(served.count, 1, 'neither Sluice nor the SDK retried');
+  // The key now rests: Sluice answers for it, without a call, in the shape the SDK reads.
+  await assert.rejects(
+    sdk(limited).chat.completions.create(ask('limited', { stream: true })),
+    (err) => {
+      assert.ok(err instanceof OpenAI.RateLimitError, `${err.constructor.name}: ${err.message}`);
+      assert.match(err.message, /every key of route openai is resting/);
+      const wait = Number(err.headers.get('retry-after'));
+      assert.ok(wait >= 1 && wait <= 7, `Retry-After: ${wait}`);
+      return true;
+    });
+  assert.equal(served.count, 1, 'no call while the key rests');
 });
 
 test('an upstream failure mid-stream is the SDK\'s APIError, not garbage text', async () => {
