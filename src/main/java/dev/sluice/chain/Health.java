@@ -45,10 +45,6 @@ final class Health {
         return until == 0 ? 0 : Math.max(0, until - System.currentTimeMillis());
     }
 
-    boolean skipped() {
-        return skippedUntil.get() != 0;
-    }
-
     /** The upstream answered (anything but a 5xx). */
     void answered() {
         if (failures.get() != 0) {

@@ -71,17 +71,6 @@ public final class KeyPool {
         return null;
     }
 
-    /** Whether a key other than {@code key} can be used now. */
-    boolean another(PoolKey key) {
-        long now = System.currentTimeMillis();
-        for (PoolKey other : keys) {
-            if (other != key && other.usable(now)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     /**
      * Milliseconds until the first resting key may be used again (0 when one can be now), or -1
      * when every key is out of service.
