@@ -37,6 +37,11 @@ public final class AnthropicMessages implements Dialect {
     }
 
     @Override
+    public boolean isPreamble(SseEvent event) {
+        return "message_start".equals(event.type()) || "ping".equals(event.type());
+    }
+
+    @Override
     public List<SseEvent> stopEvents() {
         return List.of(SseEvent.of("message_stop", "{\"type\":\"message_stop\"}"));
     }
@@ -104,11 +109,12 @@ public final class AnthropicMessages implements Dialect {
             JsonNode usage = data == null ? null : "message_start".equals(event.type())
                     ? data.path("message").path("usage") : data.path("usage");
             if (usage != null && usage.isObject()) {
-                // Both counts are totals so far: the last one seen is the answer.
+                // Both counts are totals so far: the last one seen is the answer. (Boxed: a
+                // ternary of long and a null Long would unbox the null.)
                 input = usage.path("input_tokens").isNumber()
-                        ? usage.get("input_tokens").longValue() : input;
+                        ? Long.valueOf(usage.get("input_tokens").longValue()) : input;
                 output = usage.path("output_tokens").isNumber()
-                        ? usage.get("output_tokens").longValue() : output;
+                        ? Long.valueOf(usage.get("output_tokens").longValue()) : output;
             }
         }
         return new Usage(input, output);

@@ -104,6 +104,13 @@ class UsageTest {
     }
 
     @Test
+    void anthropicUsageWithoutAnOutputCountSoFarIsAnUnknownOutput() {
+        assertEquals(new Dialect.Usage(25L, null), ANTHROPIC.usage(List.of(
+                SseEvent.of("message_start", "{\"type\": \"message_start\", \"message\": "
+                        + "{\"usage\": {\"input_tokens\": 25}}}"))));
+    }
+
+    @Test
     void wholeAnswersReportTheirUsage() {
         assertEquals(new Dialect.Usage(3L, 4L), CHAT.usage(Json.parse(
                 "{\"object\": \"chat.completion\", \"usage\": {\"prompt_tokens\": 3, "
