@@ -112,6 +112,29 @@ test('every event type, id and data comes through as the provider sent it', asyn
   assert.equal(served.count, 2, 'one request each, no reconnect');
 });
 
+test('a stream that waited in the queue, its comments first, reads as any other', async () => {
+  const queued = await startSluice({
+    OPENAI_BASE_URL: fake.baseUrl, OPENAI_API_KEY: 'sk-sluice-queued-key-0123456789',
+    SLUICE_HEARTBEAT: '100ms', SLUICE_RETRIES: '1',
+  });
+  let calls = 0;
+  const served = fake.on('queued-events', (exchange) => {
+    calls += 1;
+    if (calls === 1) {
+      exchange.json(429, { error: { message: 'slow down' } }, { 'retry-after-ms': '800' });
+      return;
+    }
+    exchange.startStream();
+    for (const part of UPSTREAM) exchange.write(part);
+    exchange.end();
+  });
+  const question = {
+    model: 'queued-events', stream: true, messages: [{ role: 'user', content: 'Hi' }],
+  };
+  assert.deepEqual(await readEvents(`${queued.url}v1/chat/completions`, question), EXPECTED);
+  assert.equal(served.count, 2, 'throttled once, then served after the rest');
+});
+
 test('through its signed URL, EventSource resumes a cut stream by itself: every event once',
   async () => {
     // Written before and after the cut; the provider holds the second half until the client has

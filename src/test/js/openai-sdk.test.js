@@ -167,6 +167,7 @@ test('stream:false returns the upstream completion', async () => {
 
 test('an upstream 429 is the SDK\'s RateLimitError, and so is the key\'s rest after it', async () => {
   // A Sluice of its own: the 429 rests its one key, which would refuse the tests after this.
+  // The rest is longer than a request may queue (30 s), so the provider's 429 is the answer.
   const limited = await startSluice({
     OPENAI_BASE_URL: fake.baseUrl, OPENAI_API_KEY: 'sk-sluice-limited-key-0123456789',
   });
@@ -177,7 +178,7 @@ test('an upstream 429 is the SDK\'s RateLimitError, and so is the key\'s rest af
       param: null,
       code: 'rate_limit_exceeded',
     },
-  }, { 'retry-after': '7' }));
+  }, { 'retry-after': '70' }));
   await assert.rejects(
     sdk(limited).chat.completions.create(ask('limited', { stream: true })),
     (err) => {
@@ -185,7 +186,7 @@ test('an upstream 429 is the SDK\'s RateLimitError, and so is the key\'s rest af
       assert.equal(err.status, 429);
       assert.equal(err.code, 'rate_limit_exceeded');
       assert.match(err.message, /Rate limit reached for limited/);
-      assert.equal(err.headers.get('retry-after'), '7');
+      assert.equal(err.headers.get('retry-after'), '70');
       return true;
     });
   assert.equal(served.count, 1, 'neither Sluice nor the SDK retried');
@@ -196,10 +197,36 @@ test('an upstream 429 is the SDK\'s RateLimitError, and so is the key\'s rest af
       assert.ok(err instanceof OpenAI.RateLimitError, `${err.constructor.name}: ${err.message}`);
       assert.match(err.message, /every key of route openai is resting/);
       const wait = Number(err.headers.get('retry-after'));
-      assert.ok(wait >= 1 && wait <= 7, `Retry-After: ${wait}`);
+      assert.ok(wait > 30 && wait <= 70, `Retry-After: ${wait}`);
       return true;
     });
   assert.equal(served.count, 1, 'no call while the key rests');
+});
+
+test('a stream that waited in the queue for a resting key reads as any other', async () => {
+  // Heartbeats every 100 ms: the queue's comments come before the answer. One retry: the
+  // request's own call was throttled, and it may call once more after the rest.
+  const queued = await startSluice({
+    OPENAI_BASE_URL: fake.baseUrl, OPENAI_API_KEY: 'sk-sluice-queued-key-0123456789',
+    SLUICE_HEARTBEAT: '100ms', SLUICE_RETRIES: '1',
+  });
+  let calls = 0;
+  const served = fake.on('queued', (exchange) => {
+    calls += 1;
+    if (calls === 1) {
+      exchange.json(429, { error: { message: 'slow down', type: 'requests' } },
+        { 'retry-after-ms': '800' });
+      return;
+    }
+    writeTokens(exchange);
+  });
+  const stream = await sdk(queued).chat.completions.create(ask('queued', { stream: true }));
+  let text = '';
+  for await (const part of stream) {
+    text += part.choices[0]?.delta?.content ?? '';
+  }
+  assert.equal(text, TOKENS.join(''));
+  assert.equal(served.count, 2, 'throttled once, then served after the rest');
 });
 
 test('an upstream failure mid-stream is the SDK\'s APIError, not garbage text', async () => {

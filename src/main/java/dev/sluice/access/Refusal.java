@@ -1,6 +1,8 @@
 package dev.sluice.access;
 
 import dev.sluice.dialect.Dialect;
+import dev.sluice.sse.SseEvent;
+import dev.sluice.sse.SseWriter;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.util.LinkedHashMap;
@@ -44,7 +46,15 @@ public final class Refusal extends Exception {
         return type;
     }
 
+    /**
+     * Sends the refusal, or, when the response is already committed as an event stream (a
+     * queued request's notes began it), ends that stream with it in-band.
+     */
     public void send(HttpServletResponse response, Dialect dialect) throws IOException {
+        if (response.isCommitted()) {
+            sendInBand(response, dialect, getMessage(), type);
+            return;
+        }
         if (retryAfterSeconds > 0) {
             response.setHeader("Retry-After", Long.toString(retryAfterSeconds));
         }
@@ -66,6 +76,16 @@ public final class Refusal extends Exception {
         }
         response.reset();
         kept.forEach((name, values) -> values.forEach(value -> response.addHeader(name, value)));
+    }
+
+    /** Ends a committed event stream with the dialect's error events. */
+    public static void sendInBand(HttpServletResponse response, Dialect dialect, String message,
+            String type) throws IOException {
+        SseWriter writer = new SseWriter(response.getOutputStream());
+        for (SseEvent event : dialect.errorEvents(message, type)) {
+            writer.write(event);
+        }
+        writer.flush();
     }
 
     public static void sendJson(HttpServletResponse response, int status, byte[] body)

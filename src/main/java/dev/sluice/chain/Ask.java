@@ -18,4 +18,13 @@ public interface Ask {
     byte[] body(Route route);
 
     boolean stream();
+
+    /** Who asks: a queue takes its callers' requests in turn. */
+    String caller();
+
+    /**
+     * Tells the client that its request waits in the queue at {@code position} (a streaming
+     * client gets a comment); false when the client has left.
+     */
+    boolean queued(int position);
 }

@@ -45,14 +45,26 @@ final class Health {
         return until == 0 ? 0 : Math.max(0, until - System.currentTimeMillis());
     }
 
-    /** The upstream answered (anything but a 5xx). */
-    void answered() {
-        if (failures.get() != 0) {
-            failures.set(0); // written only when it changes: every request passes here
+    /**
+     * The upstream answered (anything but a 5xx).
+     *
+     * @param stream a stream began: it counts as a success only once content comes
+     *     ({@link #began}), as it may still give out before any
+     */
+    void answered(boolean stream) {
+        if (!stream) {
+            began();
         }
         if (skippedUntil.getAndSet(0) != 0) {
             trying.set(false);
             LOG.info("route {}: the upstream answers again; no longer skipped", route);
+        }
+    }
+
+    /** A stream of the upstream's brought content: the failures in a row are over. */
+    void began() {
+        if (failures.get() != 0) {
+            failures.set(0); // written only when it changes: every request passes here
         }
     }
 

@@ -40,9 +40,12 @@ public final class Opener {
      * @param route the route of the chain that answered
      * @param key the pool's key that served it, or null for a route without keys
      * @param attempts the calls made for it, the one that answered included
+     * @param position the answering route's place in the chain
+     * @param fallible a route after it is left to try if its stream gives out before its
+     *     first content event
      */
     public record Opened(HttpResponse<InputStream> answer, Route route, PoolKey key,
-            int attempts) {
+            int attempts, int position, boolean fallible) {
 
         /** Tells {@code transcript} which route and key served, in how many calls. */
         public void recordIn(Transcript transcript) {
@@ -54,11 +57,18 @@ public final class Opener {
     private static final class Failed extends Exception {
         final Refusal refusal;
         final String reason;
+        /** For the last route with every key resting: ms until the first is usable; else -1. */
+        final long readyIn;
 
         Failed(Refusal refusal, String reason) {
+            this(refusal, reason, -1);
+        }
+
+        Failed(Refusal refusal, String reason, long readyIn) {
             super(null, null, false, false);
             this.refusal = refusal;
             this.reason = reason;
+            this.readyIn = readyIn;
         }
     }
 
@@ -70,6 +80,7 @@ public final class Opener {
     private final Timeouts timeouts;
     private final Redaction redaction;
     private final Metrics metrics;
+    private final FairQueue queue;
 
     /** @param chain the route first, then its fallbacks in order, all of one dialect */
     public Opener(List<Link> chain, Upstream upstream, Retry retry, Timeouts timeouts,
@@ -82,6 +93,8 @@ public final class Opener {
         this.timeouts = timeouts;
         this.redaction = redaction;
         this.metrics = metrics;
+        this.queue = new FairQueue(name, retry.queue());
+        metrics.queue(name, queue::length);
     }
 
     /**
@@ -89,9 +102,117 @@ public final class Opener {
      * the last route, its last refusal when no key, wait or retry is left.
      */
     public Opened open(Ask ask) throws Refusal {
-        Walk walk = new Walk(ask);
-        Failed failed = null;
-        for (int i = 0; i < chain.size(); i++) {
+        long started = System.nanoTime();
+        long deadline = started + (ask.stream() ? retry.queue().maxWait()
+                : min(retry.queue().maxWait(), timeouts.response())).toNanos();
+        FairQueue.Place place = null;
+        try {
+            // Behind those who wait, not ahead of them.
+            if (queue.waiting()) {
+                place = queue.enter(ask.caller());
+            }
+            long readyAt = started;
+            long noteAt = started + timeouts.heartbeat().toNanos();
+            Walk walk = new Walk(ask, 0);
+            while (true) {
+                if (place != null) {
+                    noteAt = awaitTurn(place, readyAt, deadline, noteAt, ask);
+                }
+                try {
+                    Opened opened = walk(walk, 0, null);
+                    if (place != null) {
+                        metrics.queueWaited(name, place.waitedMillis());
+                    }
+                    return opened;
+                } catch (Failed f) {
+                    long now = System.nanoTime();
+                    if (f.readyIn < 0 || now + f.readyIn * 1_000_000 > deadline) {
+                        throw f.refusal;
+                    }
+                    if (place == null) {
+                        place = queue.enter(ask.caller());
+                    }
+                    readyAt = now + f.readyIn * 1_000_000;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Refusal(503, "server_shutting_down", "request interrupted");
+        } finally {
+            if (place != null) {
+                place.close();
+            }
+        }
+    }
+
+    /**
+     * Waits until {@code place} is first and the keys may be usable again ({@code readyAt}),
+     * telling the client its position at the heartbeat interval.
+     *
+     * @return when the next note to the client is due
+     * @throws Refusal 429 at the deadline, 499 when the client has left
+     */
+    private long awaitTurn(FairQueue.Place place, long readyAt, long deadline, long noteAt,
+            Ask ask) throws Refusal, InterruptedException {
+        while (true) {
+            long now = System.nanoTime();
+            if (now >= deadline) {
+                long rest = Math.max(0, readyAt - now) / 1_000_000;
+                metrics.queueWaited(name, place.waitedMillis());
+                throw new Refusal(429, "rate_limit_error", "waited " + place.waitedMillis()
+                        + " ms in route " + name + "'s queue (SLUICE_QUEUE_WAIT) while every "
+                        + "key rested", Math.max(seconds(rest), queue.retryAfterSeconds()));
+            }
+            if (now >= noteAt) {
+                if (!ask.queued(place.position())) {
+                    throw new Refusal(499, "client_closed", "the client left route " + name
+                            + "'s queue");
+                }
+                noteAt = now + timeouts.heartbeat().toNanos();
+                continue;
+            }
+            long until = Math.min(noteAt, deadline);
+            if (place.awaitFirst(until - now)) {
+                now = System.nanoTime();
+                if (now >= readyAt) {
+                    return noteAt;
+                }
+                Thread.sleep(Duration.ofNanos(Math.min(until, readyAt) - now));
+            }
+        }
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
+    }
+
+    /**
+     * Goes on along the chain after {@code from}'s stream gave out before its first content
+     * event ({@link Opened#fallible} said a route was left): the fault counts against that
+     * upstream's health, or rests its key when it was a throttle.
+     */
+    public Opened fallBack(Ask ask, Opened from, Fault fault) throws Refusal {
+        Link link = chain.get(from.position());
+        if (fault.health()) {
+            link.health().failed(fault.reason().replace('_', ' '));
+        } else if (from.key() != null && fault.refusal().status() == 429) {
+            link.pool().throttled(from.key(), retry.backoff(0));
+        }
+        try {
+            return walk(new Walk(ask, from.attempts()), from.position() + 1,
+                    new Failed(fault.refusal(), fault.reason()));
+        } catch (Failed f) {
+            throw f.refusal;
+        }
+    }
+
+    /** {@code opened}'s stream brought content: its upstream is healthy. */
+    public void began(Opened opened) {
+        chain.get(opened.position()).health().began();
+    }
+
+    private Opened walk(Walk walk, int from, Failed failed) throws Failed, Refusal {
+        for (int i = from; i < chain.size(); i++) {
             Link link = chain.get(i);
             if (failed != null) {
                 metrics.fallback(name, link.route().name(), failed.reason);
@@ -106,12 +227,12 @@ public final class Opener {
                 continue;
             }
             try {
-                return walk.on(link, i == chain.size() - 1);
+                return walk.on(link, i);
             } catch (Failed f) {
                 failed = f;
             }
         }
-        throw failed.refusal;
+        throw failed;
     }
 
     /** One request's way along the chain. */
@@ -120,9 +241,16 @@ public final class Opener {
         private final Ask ask;
         /** Calls made, on every route so far. */
         private int attempts;
+        /**
+         * Calls and waits on the last route, kept across the turns a request takes in the
+         * queue: its calls stay within one per key plus the retries however long it waits.
+         */
+        private int lastCalls;
+        private int lastWaits;
 
-        Walk(Ask ask) {
+        Walk(Ask ask, int attempts) {
             this.ask = ask;
+            this.attempts = attempts;
         }
 
         /**
@@ -131,7 +259,8 @@ public final class Opener {
          *
          * @throws Failed when the next route should be tried, or the last one's refusal said
          */
-        Opened on(Link link, boolean last) throws Failed, Refusal {
+        Opened on(Link link, int position) throws Failed, Refusal {
+            boolean last = position == chain.size() - 1;
             Route route = link.route();
             KeyPool pool = link.pool();
             URI target;
@@ -142,8 +271,9 @@ public final class Opener {
             }
             Map<String, String> headers = ask.headers(route);
             byte[] body = ask.body(route);
-            int calls = 0;
-            int waits = 0;
+            int calls = last ? lastCalls : 0;
+            int waits = last ? lastWaits : 0;
+            int before = calls;
             int most = Math.max(1, pool.keys().size()) + (last ? retry.attempts() : 0);
             // A throttled or refused answer, relayed when nothing better comes.
             HttpResponse<InputStream> held = null;
@@ -153,28 +283,24 @@ public final class Opener {
                     if (held != null && calls >= most) {
                         HttpResponse<InputStream> answer = held;
                         held = null;
-                        return handOver(route, answer, heldKey, last);
+                        return handOver(route, answer, heldKey, position);
                     }
                     PoolKey key = null;
                     if (!pool.empty()) {
                         key = pool.pick();
                         if (key == null) {
                             long ready = pool.readyIn();
-                            Duration wait = !last || ready < 0 ? null
-                                    : retry.within(waits, Duration.ofMillis(ready));
-                            if (wait == null) {
-                                if (held != null) {
-                                    HttpResponse<InputStream> answer = held;
-                                    held = null;
-                                    return handOver(route, answer, heldKey, last);
-                                }
-                                throw new Failed(exhausted(route, ready),
-                                        ready < 0 ? "keys_out" : "keys_resting");
+                            if (held != null && !queues(last, ready)) {
+                                HttpResponse<InputStream> answer = held;
+                                held = null;
+                                return handOver(route, answer, heldKey, position);
                             }
-                            held = close(held);
-                            waits++;
-                            pause(wait, "every key rests");
-                            continue;
+                            if (queues(last, ready)) {
+                                waits++; // a wait in the queue: a throttle after it rests longer
+                            }
+                            throw new Failed(exhausted(route, ready),
+                                    ready < 0 ? "keys_out" : "keys_resting",
+                                    last ? ready : -1);
                         }
                         Dialect.Header credential = route.serving().keyHeader() != null
                                 ? new Dialect.Header(route.serving().keyHeader(),
@@ -215,7 +341,7 @@ public final class Opener {
                     if (status >= 500) {
                         link.health().failed("HTTP " + status);
                     } else {
-                        link.health().answered();
+                        link.health().answered(ask.stream() && status <= 299);
                     }
                     if (key != null && (status == 429 || status == 401 || status == 403)) {
                         if (status == 429) {
@@ -241,7 +367,7 @@ public final class Opener {
                     }
                     Duration wait = last ? retry.after(waits, answer) : null;
                     if (wait == null) {
-                        return new Opened(answer, route, key, attempts);
+                        return new Opened(answer, route, key, attempts, position, !last);
                     }
                     close(answer);
                     waits++;
@@ -252,17 +378,31 @@ public final class Opener {
                 throw new Refusal(503, "server_shutting_down", "request interrupted");
             } finally {
                 close(held);
-                if (calls == 0) {
+                if (calls == before) {
                     link.health().released();
+                }
+                if (last) {
+                    lastCalls = calls;
+                    lastWaits = waits;
                 }
             }
         }
 
+        /**
+         * Whether the request waits in the queue for a key of this route, resting for
+         * {@code ready} ms (negative: every key is out): only on the last route, and only when
+         * it may wait that long; else it gets what the provider said.
+         */
+        private boolean queues(boolean last, long ready) {
+            long most = retry.queue().maxWait().toMillis();
+            return last && ready >= 0 && most > 0 && ready <= most;
+        }
+
         /** The last route relays a throttled or refused answer; another passes to the next. */
         private Opened handOver(Route route, HttpResponse<InputStream> answer, PoolKey key,
-                boolean last) throws Failed {
-            if (last) {
-                return new Opened(answer, route, key, attempts);
+                int position) throws Failed {
+            if (position == chain.size() - 1) {
+                return new Opened(answer, route, key, attempts, position, false);
             }
             int status = answer.statusCode();
             close(answer);

@@ -1,5 +1,6 @@
 package dev.sluice.chain;
 
+import dev.sluice.config.Queueing;
 import dev.sluice.config.Retries;
 import java.io.InputStream;
 import java.net.http.HttpResponse;
@@ -42,10 +43,9 @@ public final class Retry {
         return retries.attempts();
     }
 
-    /** {@code needed}, when a wait that long is within the bounds of retry {@code attempt}. */
-    Duration within(int attempt, Duration needed) {
-        return attempt < retries.attempts() && needed.compareTo(retries.maxWait()) <= 0
-                ? needed : null;
+    /** How requests wait in a route's queue when every key rests. */
+    Queueing queue() {
+        return retries.queue();
     }
 
     /** The wait before the next attempt after a failed connection, or null to give up. */

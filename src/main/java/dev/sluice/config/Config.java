@@ -66,6 +66,9 @@ public record Config(
     private static final String RETRY_MAX_WAIT = "SLUICE_RETRY_MAX_WAIT";
     private static final String HEALTH_FAILURES = "SLUICE_HEALTH_FAILURES";
     private static final String HEALTH_COOLDOWN = "SLUICE_HEALTH_COOLDOWN";
+    private static final String QUEUE_WAIT = "SLUICE_QUEUE_WAIT";
+    private static final String QUEUE_LENGTH = "SLUICE_QUEUE_LENGTH";
+    private static final String QUEUE_PER_CALLER = "SLUICE_QUEUE_PER_CALLER";
     private static final String SHUTDOWN_GRACE = "SLUICE_SHUTDOWN_GRACE";
     private static final String MAX_DRAINS = "SLUICE_MAX_DRAINS";
     private static final String MAX_LINE_BYTES = "SLUICE_MAX_LINE_BYTES";
@@ -96,7 +99,8 @@ public record Config(
     private static final Set<String> KNOWN = Set.of(HOST, PORT, ROUTES, ACCESS, CORS_ORIGINS,
             CONNECT_TIMEOUT,
             RESPONSE_TIMEOUT, FIRST_EVENT_TIMEOUT, IDLE_TIMEOUT, STREAM_TIMEOUT, HEARTBEAT, RETRIES,
-            RETRY_MAX_WAIT, HEALTH_FAILURES, HEALTH_COOLDOWN, SHUTDOWN_GRACE, MAX_DRAINS, MAX_LINE_BYTES, MAX_BODY_BYTES,
+            RETRY_MAX_WAIT, HEALTH_FAILURES, HEALTH_COOLDOWN, QUEUE_WAIT, QUEUE_LENGTH,
+            QUEUE_PER_CALLER, SHUTDOWN_GRACE, MAX_DRAINS, MAX_LINE_BYTES, MAX_BODY_BYTES,
             TRANSCRIPT_BYTES, LOG_CONTENT, METRICS, SIMULATED_TOKEN_DELAY, DEMO_MODEL, MAX_CONNECTIONS,
             MIN_REQUEST_RATE, HEADER_TIMEOUT, REDIS_URL, REDIS_PREFIX, REDIS_TIMEOUT, REDIS_LEASE,
             REDIS_LIMITS_FAIL_OPEN, REDIS_BUDGETS_FAIL_OPEN, RESUME_RETENTION, RESUME_MEMORY,
@@ -183,7 +187,11 @@ public record Config(
                         Retries.DEFAULTS.backoff(),
                         s.duration(RETRY_MAX_WAIT, Retries.DEFAULTS.maxWait(), true),
                         s.integer(HEALTH_FAILURES, Retries.DEFAULTS.trips(), 1, 1000),
-                        s.duration(HEALTH_COOLDOWN, Retries.DEFAULTS.coolDown(), false)),
+                        s.duration(HEALTH_COOLDOWN, Retries.DEFAULTS.coolDown(), false),
+                        new Queueing(s.duration(QUEUE_WAIT, Queueing.DEFAULTS.maxWait(), true),
+                                s.integer(QUEUE_LENGTH, Queueing.DEFAULTS.length(), 0, 100_000),
+                                s.integer(QUEUE_PER_CALLER, Queueing.DEFAULTS.perCaller(), 1,
+                                        10_000))),
                 s.duration(SHUTDOWN_GRACE, Duration.ofSeconds(30), true),
                 s.integer(MAX_DRAINS, 100, 0, 100_000),
                 s.integer(MAX_LINE_BYTES, 1 << 20, 1024, 64 << 20),
@@ -335,6 +343,10 @@ public record Config(
         lines.put(Settings.describe(RETRY_MAX_WAIT), Settings.format(retries.maxWait()));
         lines.put(Settings.describe(HEALTH_FAILURES), Integer.toString(retries.trips()));
         lines.put(Settings.describe(HEALTH_COOLDOWN), Settings.format(retries.coolDown()));
+        lines.put(Settings.describe(QUEUE_WAIT), Settings.format(retries.queue().maxWait()));
+        lines.put(Settings.describe(QUEUE_LENGTH), Integer.toString(retries.queue().length()));
+        lines.put(Settings.describe(QUEUE_PER_CALLER),
+                Integer.toString(retries.queue().perCaller()));
         lines.put(Settings.describe(SHUTDOWN_GRACE), Settings.format(shutdownGrace));
         lines.put(Settings.describe(MAX_DRAINS), Integer.toString(maxDrains));
         lines.put(Settings.describe(MAX_LINE_BYTES), Integer.toString(maxLineBytes));

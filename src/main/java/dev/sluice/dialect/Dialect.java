@@ -79,6 +79,17 @@ public interface Dialect {
         return true;
     }
 
+    /**
+     * True for an event of a stream's opening that carries nothing of the answer yet (OpenAI
+     * Responses' {@code response.created}, Anthropic's {@code message_start} and {@code ping},
+     * a chat chunk with only the role): the relay holds these back and commits the response on
+     * the first event after them, so that an error the provider sends after its opening can
+     * still become an HTTP error or a fallback. Asked only of a stream's first events.
+     */
+    default boolean isPreamble(SseEvent event) {
+        return false;
+    }
+
     /** The text this event adds to the answer, or null. */
     String text(SseEvent event);
 

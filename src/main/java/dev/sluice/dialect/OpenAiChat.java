@@ -64,6 +64,32 @@ public final class OpenAiChat implements Dialect {
         return openAiErrorStatus(event);
     }
 
+    /**
+     * A chunk whose choices add nothing to the answer yet: only the role, an empty content, no
+     * tool call and no end; or, as Azure OpenAI opens, no choices and no usage.
+     */
+    @Override
+    public boolean isPreamble(SseEvent event) {
+        JsonNode chunk = Json.parse(event.data());
+        if (chunk == null || !chunk.isObject() || chunk.has("error")
+                || chunk.hasNonNull("usage") || !chunk.path("choices").isArray()) {
+            return false;
+        }
+        for (JsonNode choice : chunk.path("choices")) {
+            if (choice.hasNonNull("finish_reason")) {
+                return false;
+            }
+            for (Map.Entry<String, JsonNode> field : choice.path("delta").properties()) {
+                JsonNode value = field.getValue();
+                boolean empty = value.isNull() || value.isTextual() && value.textValue().isEmpty();
+                if (!"role".equals(field.getKey()) && !empty) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
     @Override
     public boolean isError(SseEvent event) {
         return isOpenAiError(event);

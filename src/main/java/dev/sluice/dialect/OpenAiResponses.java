@@ -38,6 +38,16 @@ public final class OpenAiResponses implements Dialect {
     }
 
     @Override
+    public boolean isPreamble(SseEvent event) {
+        String type = event.type();
+        if (type == null) { // a server that names its events only in the data
+            JsonNode root = Json.parse(event.data());
+            type = root == null ? null : root.path("type").asText(null);
+        }
+        return "response.created".equals(type) || "response.in_progress".equals(type);
+    }
+
+    @Override
     public List<SseEvent> errorEvents(String message, String type) {
         return List.of(SseEvent.of("error", Json.object().put("type", "error").put("code", type)
                 .put("message", message).putNull("param").toString()));

@@ -135,6 +135,21 @@ public final class Metrics implements TranscriptListener {
                 .register(registry)).increment(millis / 1000.0);
     }
 
+    /** How many requests wait in a route's queue for a key. */
+    public void queue(String route, IntSupplier length) {
+        Gauge.builder("sluice.queue.length", length::getAsInt)
+                .description("requests waiting in the route's queue for a key")
+                .tag("route", route).register(registry);
+    }
+
+    /** A request that waited in a route's queue, served or not. */
+    public void queueWaited(String route, long millis) {
+        meter("queue wait " + route, () -> Timer.builder("sluice.queue.wait")
+                .description("time requests waited in the route's queue").tag("route", route)
+                .publishPercentileHistogram().register(registry))
+                .record(millis, TimeUnit.MILLISECONDS);
+    }
+
     /** A request of {@code route} that went on to the next route of its chain, and why. */
     public void fallback(String route, String to, String reason) {
         meter("fallback " + route + " " + to + " " + reason, () -> Counter

@@ -25,7 +25,7 @@ public final class Transcript {
     private final Dialect dialect;
     private final String model;
     private final int maxBytes;
-    private final long startNanos = System.nanoTime();
+    private final long startNanos;
     private static final int ENDS = 3;
 
     private final List<SseEvent> events = new ArrayList<>();
@@ -50,10 +50,24 @@ public final class Transcript {
 
     /** @param maxBytes event data to keep for the answer; 0 keeps none */
     Transcript(Route route, Dialect dialect, String model, int maxBytes) {
+        this(route, dialect, model, maxBytes, System.nanoTime());
+    }
+
+    private Transcript(Route route, Dialect dialect, String model, int maxBytes,
+            long startNanos) {
+        this.startNanos = startNanos;
         this.route = route;
         this.dialect = dialect;
         this.model = model;
         this.maxBytes = maxBytes;
+    }
+
+    /**
+     * The transcript of a fallback's stream, in place of this one, whose upstream gave out
+     * before its first content event: timed from the same start, with nothing of it kept.
+     */
+    public Transcript again() {
+        return new Transcript(route, dialect, model, maxBytes, startNanos);
     }
 
     /** On the relay thread, for an upstream event that was decoded; its data's size counted. */

@@ -30,6 +30,8 @@ record ClientRequest(byte[] body, boolean stream, String model, boolean usageReq
             "max_tokens", "max_completion_tokens", "max_output_tokens");
     /** Set once the body is being read: a client that expects 100-continue then sends it. */
     private static final String READING = ClientRequest.class.getName() + ".reading";
+    /** Set once the body has been read whole: nothing is left to look for. */
+    private static final String READ = ClientRequest.class.getName() + ".read";
     /** A refused body is read and dropped up to this, or four times the limit if that is more. */
     private static final long DISCARD_BYTES = 16L << 20;
     private static final Logger LOG = LoggerFactory.getLogger(ClientRequest.class);
@@ -115,6 +117,7 @@ record ClientRequest(byte[] body, boolean stream, String model, boolean usageReq
         if (body.length > maxBytes) {
             throw tooLarge(maxBytes);
         }
+        request.setAttribute(READ, Boolean.TRUE);
         return body;
     }
 
@@ -199,6 +202,12 @@ record ClientRequest(byte[] body, boolean stream, String model, boolean usageReq
 
     /** True when the client has body bytes still to send that nobody has read. */
     private static boolean bodyLeft(HttpServletRequest request) throws IOException {
+        if (request.getAttribute(READ) != null) {
+            // Read whole: asking the stream again would read() once more, and Jetty checks its
+            // minimum data rate on that read against the body's first byte, long ago after a
+            // wait in the queue, and would cut the connection instead of the answer.
+            return false;
+        }
         long length = request.getContentLengthLong();
         if (length == 0 || length < 0 && request.getHeader("Transfer-Encoding") == null) {
             return false;

@@ -4,6 +4,7 @@ import dev.sluice.access.Admission;
 import dev.sluice.access.Caller;
 import dev.sluice.access.Quotas;
 import dev.sluice.access.Refusal;
+import dev.sluice.chain.Fault;
 import dev.sluice.chain.Opener;
 import dev.sluice.config.Config;
 import dev.sluice.config.Operation;
@@ -25,6 +26,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -151,7 +153,8 @@ public final class RelayServlet extends HttpServlet {
         Quotas.Slot slot = quotas.enter(caller);
         boolean handedOn = false;
         try {
-            Opener.Opened opened = opener.open(new UpstreamAsk(request, operation.path(), sent));
+            UpstreamAsk ask = new UpstreamAsk(request, operation.path(), sent, caller.id(), null);
+            Opener.Opened opened = opener.open(ask);
             HttpResponse<InputStream> answer = opened.answer();
             InputStream body = answer.body();
             try {
@@ -163,17 +166,15 @@ public final class RelayServlet extends HttpServlet {
                             + route.prefix() + Route.STREAMS + " without an event stream");
                 }
                 Resumable stream = streams.open(route, caller, false);
-                String encoding = answer.headers().firstValue("content-encoding").orElse(null);
                 Transcript transcript = transcripts.start(route, dialect, sent.model());
-                opened.recordIn(transcript);
                 streams.started(request, response, route, stream);
                 String requestId = MDC.get("request_id");
                 Thread.ofVirtual().name("sluice-stream").start(() -> {
                     MDC.put("request_id", requestId);
                     boolean ended = false;
                     try (slot) {
-                        ended = replay(stream, ClientStream.none(), false, body, encoding, sent,
-                                caller, transcript);
+                        ended = replay(stream, ClientStream.none(), false, ask, opened,
+                                transcript, caller, null);
                     } catch (IOException | RuntimeException e) {
                         LOG.warn("{} stream {} failed: {}", route.name(), stream.id(),
                                 LogText.of(redaction.scrub(String.valueOf(e.getMessage()))));
@@ -197,7 +198,9 @@ public final class RelayServlet extends HttpServlet {
 
     private void relay(HttpServletRequest request, HttpServletResponse response, String rest,
             ClientRequest sent, Caller caller, long started) throws Refusal, IOException {
-        Opener.Opened opened = opener.open(new UpstreamAsk(request, rest, sent));
+        UpstreamAsk ask = new UpstreamAsk(request, rest, sent, caller.id(),
+                sent.stream() && !wantsText(request) ? new QueueNotes(response) : null);
+        Opener.Opened opened = opener.open(ask);
         HttpResponse<InputStream> answer = opened.answer();
         InputStream body = answer.body();
         boolean ended = false;
@@ -207,7 +210,7 @@ public final class RelayServlet extends HttpServlet {
                 LOG.info("{} {} upstream error in {} ms", route.name(), answer.statusCode(),
                         millisSince(started));
             } else if (isEventStream(answer)) {
-                ended = stream(request, response, body, encoding, sent, caller, opened);
+                ended = stream(request, response, ask, opened, sent, caller);
             } else {
                 whole.send(response, opened, encoding, sent, caller, started);
             }
@@ -225,12 +228,21 @@ public final class RelayServlet extends HttpServlet {
     private boolean refusedUpstream(HttpResponse<InputStream> answer,
             HttpServletResponse response) throws IOException {
         int status = answer.statusCode();
-        answers.forwardHeaders(answer.headers(), response);
+        if (!response.isCommitted()) {
+            answers.forwardHeaders(answer.headers(), response);
+        }
         if (status >= 200 && status <= 299) {
             return false;
         }
-        Refusal.sendJson(response, status, answers.errorBody(status, answer.body(),
-                answer.headers().firstValue("content-encoding").orElse(null)));
+        byte[] error = answers.errorBody(status, answer.body(),
+                answer.headers().firstValue("content-encoding").orElse(null));
+        if (response.isCommitted()) {
+            // Queue notes began the stream: the error ends it in-band.
+            Refusal.sendInBand(response, dialect, "upstream answered HTTP " + status + ": "
+                    + new String(error, StandardCharsets.UTF_8), "upstream_error");
+        } else {
+            Refusal.sendJson(response, status, error);
+        }
         return true;
     }
 
@@ -248,20 +260,20 @@ public final class RelayServlet extends HttpServlet {
     }
 
 
-    /** @return true when the stream ended with the upstream's terminal event */
+    /**
+     * @return true when the first upstream's stream ended with its terminal event, so that its
+     *     body is read to its end; a fallback's body is let go of here
+     */
     private boolean stream(HttpServletRequest request, HttpServletResponse response,
-            InputStream body, String encoding, ClientRequest sent, Caller caller,
-            Opener.Opened opened) throws IOException {
+            UpstreamAsk ask, Opener.Opened opened, ClientRequest sent, Caller caller)
+            throws IOException {
         boolean textOnly = wantsText(request);
-        // Not committed until the first event is flushed: until then this can still become an
-        // HTTP error (see StreamRelay).
-        response.setStatus(200);
-        response.setContentType(textOnly ? "text/plain; charset=utf-8"
-                : "text/event-stream; charset=utf-8");
-        response.setHeader("Cache-Control", "no-cache, no-transform");
-        response.setHeader("X-Accel-Buffering", "no");
+        // Not committed until the first content event is flushed (or a queue's note): until
+        // then this can still become an HTTP error or a fallback's stream (see StreamRelay).
+        if (!response.isCommitted()) {
+            beginStream(response, textOnly);
+        }
         Transcript transcript = transcripts.start(route, dialect, sent.model());
-        opened.recordIn(transcript);
         // Plain text has no ids to resume by.
         if (!textOnly && (route.resumable() || StreamsEndpoint.asked(request))) {
             Resumable stream = streams.open(route, caller, true);
@@ -277,22 +289,21 @@ public final class RelayServlet extends HttpServlet {
             reader.set(stream.attach(() -> Thread.ofVirtual().name("sluice-takeover")
                     .start(client::end)));
             try {
-                return replay(stream, client, true, body, encoding, sent, caller, transcript);
+                return replay(stream, client, true, ask, opened, transcript, caller, response);
             } finally {
                 client.release();
             }
         }
         ClientStream client = new ClientStream(response, textOnly);
-        try (Watch watch = watchdog.watch(client, body, route.drain())) {
-            relay.run(body, encoding, new StreamRelay.Stream(dialect, client, watch, transcript,
-                    sent.usageRequested(), route.drain(), null));
-            // While the stream still counts as open: then it is done.
-            quotas.charge(caller, transcript.usage());
+        Relayed relayed;
+        try {
+            relayed = relayChain(ask, opened, transcript, client, null, null, true,
+                    route.drain(), caller, response);
         } finally {
             client.release(); // a heartbeat the watchdog started last writes nothing now
         }
-        transcripts.ended(transcript);
-        return transcript.outcome() == Transcript.Outcome.DONE;
+        transcripts.ended(relayed.transcript());
+        return relayed.firstEnded();
     }
 
     /**
@@ -301,28 +312,124 @@ public final class RelayServlet extends HttpServlet {
      * period; the log is closed on every way out. One transcript, however many readers came.
      *
      * @param attached the client was there from the start: it gets the priming id first
-     * @return true when the stream ended with the upstream's terminal event
+     * @param response the client's response, or null for a stream started without one
+     * @return true when the first upstream's stream ended with its terminal event
      */
     private boolean replay(Resumable stream, ClientStream client, boolean attached,
-            InputStream body, String encoding, ClientRequest sent, Caller caller,
-            Transcript transcript) throws IOException {
+            UpstreamAsk ask, Opener.Opened opened, Transcript transcript, Caller caller,
+            HttpServletResponse response) throws IOException {
         ReplayWriter writer = new ReplayWriter(stream, client, config.resume().memoryBytes());
         ReplayLog.Ending ending = ReplayLog.Ending.FAILED;
-        try (Watch watch = watchdog.watch(attached ? client : null, body, route.drain())) {
-            stream.bind(() -> watch.expire(Watch.Expiry.ABANDONED),
-                    () -> watch.expire(Watch.Expiry.STOPPED));
+        Relayed relayed;
+        try {
             if (attached) {
                 writer.prime();
             }
-            relay.run(body, encoding, new StreamRelay.Stream(dialect, client, watch, transcript,
-                    sent.usageRequested(), false, writer));
-            quotas.charge(caller, transcript.usage());
-            ending = ending(watch.expiry(), transcript.outcome());
+            relayed = relayChain(ask, opened, transcript, client, writer, stream, attached,
+                    false, caller, response);
+            ending = ending(relayed.why(), relayed.transcript().outcome());
         } finally {
             stream.close(ending);
         }
-        transcripts.ended(transcript);
-        return transcript.outcome() == Transcript.Outcome.DONE;
+        transcripts.ended(relayed.transcript());
+        return relayed.firstEnded();
+    }
+
+    /**
+     * A stream relayed along its chain.
+     *
+     * @param transcript the relayed stream's, ended
+     * @param why why it was ended from outside, or null
+     * @param firstEnded the first upstream's stream was the one relayed, to its terminal event
+     */
+    private record Relayed(Transcript transcript, Watch.Expiry why, boolean firstEnded) {}
+
+    /**
+     * Relays {@code opened}'s stream to {@code client} and, each time a stream gives out before
+     * its first content event while the chain has a route left, the next route's in its place,
+     * on the same client. The first answer's body is the caller's to finish; a fallback's is let
+     * go of here.
+     *
+     * @param writer a resumable stream's log writer, or null
+     * @param stream the resumable stream whose stop and abandon end the relay, or null
+     * @param heartbeats the client is there and gets heartbeats
+     * @param response the client's response, which gets a fallback's upstream headers in place
+     *     of the first's while uncommitted; null for none
+     */
+    private Relayed relayChain(UpstreamAsk ask, Opener.Opened opened, Transcript transcript,
+            ClientStream client, ReplayWriter writer, Resumable stream, boolean heartbeats,
+            boolean drain, Caller caller, HttpServletResponse response) throws IOException {
+        boolean first = true;
+        while (true) {
+            opened.recordIn(transcript);
+            InputStream body = opened.answer().body();
+            String encoding = opened.answer().headers().firstValue("content-encoding")
+                    .orElse(null);
+            StreamRelay.Stream s;
+            Fault fault = null;
+            Watch.Expiry why;
+            try (Watch watch = watchdog.watch(heartbeats ? client : null, body, drain)) {
+                if (stream != null) {
+                    stream.bind(() -> watch.expire(Watch.Expiry.ABANDONED),
+                            () -> watch.expire(Watch.Expiry.STOPPED));
+                }
+                Opener.Opened relaying = opened;
+                s = new StreamRelay.Stream(dialect, client, watch, transcript,
+                        ask.sent().usageRequested(), drain, writer, opened.fallible(),
+                        () -> opener.began(relaying));
+                fault = relay.run(body, encoding, s);
+                if (fault == null) {
+                    quotas.charge(caller, transcript.usage()); // while it still counts as open
+                }
+                why = watch.expiry();
+            } finally {
+                if (fault != null) {
+                    UpstreamEnd.close(body);
+                } else if (!first) {
+                    finish(body, transcript.outcome() == Transcript.Outcome.DONE);
+                }
+            }
+            if (fault == null) {
+                return new Relayed(transcript, why,
+                        first && transcript.outcome() == Transcript.Outcome.DONE);
+            }
+            first = false;
+            transcript = transcript.again();
+            s = s.with(transcript);
+            try {
+                opened = opener.fallBack(ask, opened, fault);
+            } catch (Refusal refusal) {
+                relay.refuse(s, refusal.status(), dialect.errorBody(refusal.status(),
+                        refusal.getMessage(), refusal.type()), refusal.getMessage(),
+                        refusal.type());
+                return new Relayed(transcript, null, false);
+            }
+            HttpResponse<InputStream> answer = opened.answer();
+            if (response != null && !response.isCommitted()) {
+                answers.replaceHeaders(answer.headers(), response);
+            }
+            int status = answer.statusCode();
+            if (status >= 200 && status <= 299 && isEventStream(answer)) {
+                continue;
+            }
+            opened.recordIn(transcript);
+            try {
+                boolean success = status >= 200 && status <= 299;
+                String message = "the upstream of route " + opened.route().name()
+                        + " answered " + status + (success ? " without an event stream" : "");
+                if (success) {
+                    relay.refuse(s, 502, dialect.errorBody(502, message, "upstream_error"),
+                            message, "upstream_error");
+                } else {
+                    relay.refuse(s, status, answers.errorBody(status, answer.body(),
+                            answer.headers().firstValue("content-encoding").orElse(null)),
+                            message, "upstream_error");
+                }
+            } finally {
+                UpstreamEnd.close(answer.body());
+            }
+            return new Relayed(transcript, null, false);
+        }
     }
 
     private static ReplayLog.Ending ending(Watch.Expiry why, Transcript.Outcome outcome) {
@@ -334,6 +441,15 @@ public final class RelayServlet extends HttpServlet {
         }
         return outcome == Transcript.Outcome.DONE || outcome == Transcript.Outcome.UPSTREAM_CLOSED
                 ? ReplayLog.Ending.DONE : ReplayLog.Ending.FAILED;
+    }
+
+    /** The status and headers of a streamed answer, set but not yet sent. */
+    static void beginStream(HttpServletResponse response, boolean textOnly) {
+        response.setStatus(200);
+        response.setContentType(textOnly ? "text/plain; charset=utf-8"
+                : "text/event-stream; charset=utf-8");
+        response.setHeader("Cache-Control", "no-cache, no-transform");
+        response.setHeader("X-Accel-Buffering", "no");
     }
 
     /** Plain text when the client asks for it and not for an event stream. */

@@ -1,5 +1,7 @@
 package dev.sluice.relay;
 
+import dev.sluice.access.Refusal;
+import dev.sluice.chain.Fault;
 import dev.sluice.config.Timeouts;
 import dev.sluice.dialect.Dialect;
 import dev.sluice.observe.Redaction;
@@ -9,6 +11,9 @@ import dev.sluice.sse.SseEvent;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.OptionalInt;
 import java.util.concurrent.Semaphore;
 
@@ -17,12 +22,17 @@ import java.util.concurrent.Semaphore;
  * client, flush when the upstream has nothing more in hand, until the terminal event, the end of
  * the upstream, or a failure. Every event is forwarded as the bytes it was read as, except a
  * usage report the relay itself asked for and an error event, which is scrubbed of secrets; one
- * too long to hold passes in pieces, unread. Until the first event is written the response
- * stays uncommitted, so a failure or an error event up to then becomes a plain HTTP error; after
- * it, failures end the stream in-band in the dialect's shape. A resumable stream's events go
+ * too long to hold passes in pieces, unread. The stream's opening events that carry nothing of
+ * the answer (the dialect's preamble) are held back, and nothing is written until the first
+ * content event, so a failure or an error event up to then becomes a plain HTTP error, or, when
+ * the chain has a route left, a {@link Fault} that hands the request on to it; after it,
+ * failures end the stream in-band in the dialect's shape. A resumable stream's events go
  * through its {@link ReplayWriter} instead, into the replay log and then to the client.
  */
 public final class StreamRelay {
+
+    /** The most preamble events held back; a stream that opens with more commits on them. */
+    private static final int MAX_HELD_EVENTS = 16;
 
     private final Redaction redaction;
     private final Timeouts timeouts;
@@ -46,25 +56,43 @@ public final class StreamRelay {
      *
      * @param drain the route drains an upstream whose client left, while permits last
      * @param replay a resumable stream's log writer, or null for a plain stream
+     * @param fallible the chain has a route left to try if this stream gives out before its
+     *     first content event
+     * @param began runs at the first content event
      */
     record Stream(Dialect dialect, ClientStream client, Watch watch, Transcript transcript,
-            boolean usageRequested, boolean drain, ReplayWriter replay) {}
+            boolean usageRequested, boolean drain, ReplayWriter replay, boolean fallible,
+            Runnable began) {
+
+        /** The same stream with a fallback's transcript. */
+        Stream with(Transcript next) {
+            return new Stream(dialect, client, watch, next, usageRequested, drain, replay,
+                    fallible, began);
+        }
+    }
 
     /**
      * Relays until the stream ends and records how in the transcript; the caller closes
      * {@code upstream}, which cancels it.
      *
      * @param contentEncoding the upstream's {@code Content-Encoding}, or null
+     * @return why the stream was given up for the next route of the chain, with nothing
+     *     written and the transcript not ended; null when it was relayed
      */
-    void run(InputStream upstream, String contentEncoding, Stream s) {
+    Fault run(InputStream upstream, String contentEncoding, Stream s) {
         Progress p = new Progress();
+        run(upstream, contentEncoding, s, p);
+        return p.fault;
+    }
+
+    private void run(InputStream upstream, String contentEncoding, Stream s, Progress p) {
         BlockScanner blocks = null;
         try {
             try {
                 blocks = new BlockScanner(Decoding.of(new FlushBeforeBlocking(upstream,
                         s.client()), contentEncoding), maxHeldBytes);
             } catch (IOException e) {
-                fail(s, e, p);
+                fail(s, e, p, "failed");
                 return;
             }
             while (true) {
@@ -74,7 +102,7 @@ public final class StreamRelay {
                 } catch (ClientGoneException e) {
                     throw e;
                 } catch (IOException e) {
-                    fail(s, e, p);
+                    fail(s, e, p, "failed");
                     return;
                 }
                 if (part == null) {
@@ -121,6 +149,11 @@ public final class StreamRelay {
         int written;
         /** A block too long to hold is part way through: the client has part of a line. */
         boolean passing;
+        /** Preamble events held back, copied, until the first content event. */
+        final List<byte[]> held = new ArrayList<>(2);
+        long heldBytes;
+        /** Set when the stream is given up for the next route of the chain. */
+        Fault fault;
     }
 
     /**
@@ -133,9 +166,9 @@ public final class StreamRelay {
         byte[] bytes = blocks.array();
         int offset = blocks.offset();
         int length = blocks.length();
-        s.watch().upstreamItem(true);
-        if (!s.client().textOnly() && !s.transcript().keepsContent()
+        if (p.written > 0 && !s.client().textOnly() && !s.transcript().keepsContent()
                 && !s.dialect().mayMatter(bytes, offset, length)) {
+            s.watch().upstreamItem(true);
             s.transcript().count(length);
             p.written++;
             if (s.replay() == null) {
@@ -147,14 +180,27 @@ public final class StreamRelay {
         }
         SseEvent read = blocks.event();
         if (read == null) {
+            s.watch().upstreamItem(true);
             return false; // no event to a browser: nothing that it would see
         }
         // An error event may quote the key anywhere in a stream; others pass untouched.
         SseEvent event = s.dialect().scrubbed(read, redaction::scrub);
         s.transcript().record(event, length);
-        if (p.written == 0 && refusedAsError(s, read)) {
-            return true;
+        if (p.written == 0) {
+            if (refusedAsError(s, read, p)) {
+                return true;
+            }
+            if (event == read && s.dialect().isPreamble(event)
+                    && p.held.size() < MAX_HELD_EVENTS && p.heldBytes + length <= maxHeldBytes) {
+                // Not yet the answer: the first-event timeout runs on until content comes.
+                s.watch().upstreamItem(false);
+                p.held.add(Arrays.copyOfRange(bytes, offset, offset + length));
+                p.heldBytes += length;
+                return false;
+            }
+            begin(s, p);
         }
+        s.watch().upstreamItem(true);
         if (s.usageRequested() && s.dialect().isRequestedUsage(event)) {
             return false; // the relay asked for it, the client did not
         }
@@ -190,6 +236,9 @@ public final class StreamRelay {
     private static void pass(BlockScanner blocks, BlockScanner.Part part, Stream s, Progress p)
             throws ClientGoneException {
         if (!p.passing) {
+            if (p.written == 0) {
+                begin(s, p);
+            }
             p.passing = true;
             p.written++;
             s.watch().upstreamItem(true);
@@ -236,30 +285,71 @@ public final class StreamRelay {
         }
     }
 
-    /** An error event before anything else is answered as the HTTP error it stands for. */
-    private boolean refusedAsError(Stream s, SseEvent event) throws ClientGoneException {
+    /**
+     * An error event before any content is a fault for the next route of the chain when the
+     * upstream is throttled or failing, else answered as the HTTP error it stands for while the
+     * response is uncommitted.
+     */
+    private boolean refusedAsError(Stream s, SseEvent event, Progress p)
+            throws ClientGoneException {
         OptionalInt status = s.dialect().errorStatus(event);
-        if (status.isEmpty() || !s.client().refuse(status.getAsInt(), s.dialect()
-                .upstreamErrorBody(status.getAsInt(), event.data().getBytes(StandardCharsets.UTF_8),
-                        redaction::scrub))) {
+        if (status.isEmpty()) {
             return false;
         }
-        s.transcript().end(Transcript.Outcome.UPSTREAM_ERROR, status.getAsInt(),
-                "error event before any other");
+        int code = status.getAsInt();
+        if (s.fallible() && (code == 429 || code >= 500)) {
+            p.fault = new Fault(new Refusal(code, code == 429 ? "rate_limit_error"
+                    : "upstream_error", "the upstream's stream began with an error event ("
+                    + code + ")"), "error_event", code != 429);
+            return true;
+        }
+        if (!s.client().refuse(code, s.dialect().upstreamErrorBody(code,
+                event.data().getBytes(StandardCharsets.UTF_8), redaction::scrub))) {
+            return false;
+        }
+        s.transcript().end(Transcript.Outcome.UPSTREAM_ERROR, code,
+                "error event before any content");
         return true;
+    }
+
+    /** The first content event: the held opening goes out before it. */
+    private static void begin(Stream s, Progress p) throws ClientGoneException {
+        s.began().run();
+        release(s, p);
+    }
+
+    /**
+     * Writes the preamble events held back, as they were read, now that the stream goes on:
+     * content follows, or an error that must go in-band.
+     */
+    private static void release(Stream s, Progress p) throws ClientGoneException {
+        for (byte[] block : p.held) {
+            p.written++;
+            if (s.replay() != null) {
+                s.replay().event(block, 0, block.length);
+            } else if (!s.client().textOnly()) {
+                s.client().forward(block, 0, block.length, false);
+            }
+        }
+        p.held.clear();
     }
 
     /** The upstream ended cleanly; an end before any event is a failure of the upstream. */
     private void ended(Stream s, Progress p) throws ClientGoneException {
         if (p.written == 0) {
-            fail(s, new IOException("the upstream ended the stream without an event"), p);
+            fail(s, new IOException(p.held.isEmpty()
+                    ? "the upstream ended the stream without an event"
+                    : "the upstream ended the stream after its opening, without content"), p,
+                    "no_event");
             return;
         }
         s.client().finish();
         s.transcript().end(Transcript.Outcome.UPSTREAM_CLOSED, 200, null);
     }
 
-    private void fail(Stream s, IOException e, Progress p) throws ClientGoneException {
+    /** @param reason the fault's reason, if the chain takes the request on to its next route */
+    private void fail(Stream s, IOException e, Progress p, String reason)
+            throws ClientGoneException {
         Watch.Expiry why = s.watch().expiry();
         if (why == Watch.Expiry.CLIENT_GONE) {
             s.transcript().end(Transcript.Outcome.CLIENT_CLOSED, 200, null);
@@ -279,34 +369,61 @@ public final class StreamRelay {
         int status = why != null ? why.status : 502;
         Transcript.Outcome outcome = why != null ? why.outcome()
                 : Transcript.Outcome.UPSTREAM_FAILED;
+        if (p.written == 0 && s.fallible() && (why == null || why == Watch.Expiry.FIRST_EVENT)) {
+            p.fault = new Fault(new Refusal(status, type, message),
+                    why != null ? "first_event_timeout" : reason, true);
+            return;
+        }
         // Once an event has been written the stream has begun, flushed or not: errors go in-band.
         if (p.written == 0
                 && s.client().refuse(status, s.dialect().errorBody(status, message, type))) {
             s.transcript().end(outcome, status, message);
             return;
         }
-        if (s.replay() != null) {
-            if (p.passing) {
+        release(s, p); // the stream goes on with its opening, to end with the error
+        if (p.passing) {
+            if (s.replay() != null) {
                 s.replay().dropPiece();
+            } else if (!s.client().textOnly()) {
+                // The client holds part of an event: anything written now would join it, and a
+                // blank line would dispatch it cut short. Ending the response makes every
+                // parser drop it.
+                s.transcript().end(outcome, 200, message);
+                return;
             }
+        }
+        inBand(s, message, type);
+        s.transcript().end(outcome, 200, message);
+    }
+
+    /**
+     * Answers a stream that never began, its chain having run out after a {@link Fault}: with
+     * {@code status} and {@code body} while the response is uncommitted, else (heartbeats went
+     * out while the upstreams were tried) in-band in the dialect's shape.
+     */
+    void refuse(Stream s, int status, byte[] body, String message, String type)
+            throws ClientGoneException {
+        if (!s.client().refuse(status, body)) {
+            inBand(s, message, type);
+        }
+        s.transcript().end(Transcript.Outcome.UPSTREAM_ERROR, status, message);
+    }
+
+    /** The dialect's error events, and its end if it has one, as the stream's last. */
+    private static void inBand(Stream s, String message, String type)
+            throws ClientGoneException {
+        if (s.replay() != null) {
             for (SseEvent event : s.dialect().errorEvents(message, type)) {
                 s.replay().event(event);
             }
         } else if (s.client().textOnly()) {
             s.client().text("\n[error: " + message + "]\n");
-        } else if (p.passing) {
-            // The client holds part of an event: anything written now would join it, and a
-            // blank line would dispatch it cut short. Ending the response makes every parser
-            // drop it.
-            s.transcript().end(outcome, 200, message);
-            return;
         } else {
             for (SseEvent event : s.dialect().errorEvents(message, type)) {
                 s.client().write(event);
             }
         }
         s.client().flush();
-        s.transcript().end(outcome, 200, message);
     }
 
     private String describe(IOException e) {

@@ -52,6 +52,15 @@ final class UpstreamAnswer {
                 .ifPresent(value -> response.setHeader("X-Upstream-Request-Id", value));
     }
 
+    /** A fallback's headers in place of those an earlier upstream's answer had set. */
+    void replaceHeaders(HttpHeaders headers, HttpServletResponse response) {
+        for (String name : FORWARDED_HEADERS) {
+            response.setHeader(name, null);
+        }
+        response.setHeader("X-Upstream-Request-Id", null);
+        forwardHeaders(headers, response);
+    }
+
     /** RFC 9110 section 10.2.3: delay-seconds or an HTTP-date. */
     private static boolean isRetryAfter(String value) {
         if (RETRY_SECONDS.matcher(value).matches()) {

@@ -74,11 +74,12 @@ final class UpstreamTarget {
      * The URI of {@code rest}, one of the first route's operations' paths, on {@code route}'s
      * upstream (the first route's own, or a fallback's), with that route's query.
      */
-    static URI at(Route route, HttpServletRequest request, String rest) throws Refusal {
+    static URI at(Route route, UpstreamAsk ask) throws Refusal {
         configured(route);
-        String query = query(route, request.getQueryString());
-        URI base = route.simulated() ? simulatedBase(route, request) : route.url();
-        return URI.create(base + rest + (query.isEmpty() ? "" : "?" + query));
+        String query = query(route, ask.query());
+        URI base = route.simulated() ? URI.create(ask.simulated()
+                + ("anthropic-messages".equals(route.dialect()) ? "" : "/v1")) : route.url();
+        return URI.create(base + ask.rest() + (query.isEmpty() ? "" : "?" + query));
     }
 
     /**
@@ -163,23 +164,20 @@ final class UpstreamTarget {
 
     /**
      * The built-in simulated upstream, reached over loopback HTTP like any other upstream, and
-     * laid out as the provider's own URLs are: OpenAI's base ends in /v1, Anthropic's does not.
+     * laid out as the provider's own URLs are: OpenAI's base ends in /v1 (added by
+     * {@link #at}), Anthropic's does not.
      */
-    private static URI simulatedBase(Route route, HttpServletRequest request) {
+    static String simulated(HttpServletRequest request) {
         String host = request.getLocalAddr();
         if (host.indexOf(':') >= 0) {
             host = "[" + host + "]";
         }
-        return URI.create("http://" + host + ":" + request.getLocalPort()
-                + request.getContextPath() + "/simulated"
-                + ("anthropic-messages".equals(route.dialect()) ? "" : "/v1"));
+        return "http://" + host + ":" + request.getLocalPort() + request.getContextPath()
+                + "/simulated";
     }
 
-    /**
-     * The client's feature headers, then the route's own (which win); the opener adds the
-     * credential of each attempt's key.
-     */
-    static Map<String, String> headers(Route route, HttpServletRequest request) {
+    /** The client's feature headers worth passing to an upstream. */
+    static Map<String, String> clientHeaders(HttpServletRequest request) {
         Map<String, String> headers = new LinkedHashMap<>();
         for (String name : CLIENT_HEADERS) {
             String value = request.getHeader(name);
@@ -187,6 +185,15 @@ final class UpstreamTarget {
                 headers.put(name, value);
             }
         }
+        return headers;
+    }
+
+    /**
+     * The client's feature headers, then the route's own (which win); the opener adds the
+     * credential of each attempt's key.
+     */
+    static Map<String, String> headers(Route route, Map<String, String> client) {
+        Map<String, String> headers = new LinkedHashMap<>(client);
         route.policy().headers().forEach((name, value) ->
                 headers.put(name.toLowerCase(Locale.ROOT), value));
         return headers;

@@ -184,20 +184,20 @@ class KeyPoolTest {
 
     @Test
     void everyKeyRestingIsA429WithRetryAfterAndNoCallUpstream() throws Exception {
-        URI chat = start(Map.of(A, throttled("Retry-After", "30"),
-                B, throttled("Retry-After", "40")), A, B);
+        URI chat = start(Map.of(A, throttled("Retry-After", "60"),
+                B, throttled("Retry-After", "70")), A, B);
 
         ContentResponse first = relay.client().post(chat, STREAM);
-        // Both keys throttled for longer than a retry may wait: the provider's last answer.
+        // Both keys throttled for longer than a request may queue: the provider's last answer.
         assertEquals(429, first.getStatus());
-        assertEquals("40", first.getHeaders().get("Retry-After"));
+        assertEquals("70", first.getHeaders().get("Retry-After"));
         assertEquals(List.of(A, B), calls);
 
         ContentResponse second = relay.client().post(chat, STREAM);
 
         assertEquals(429, second.getStatus());
         int retryAfter = Integer.parseInt(second.getHeaders().get("Retry-After"));
-        assertTrue(retryAfter > 0 && retryAfter <= 30, "Retry-After: " + retryAfter);
+        assertTrue(retryAfter > 30 && retryAfter <= 60, "Retry-After: " + retryAfter);
         JsonNode error = JSON.readTree(second.getContent()).get("error");
         assertEquals("rate_limit_error", error.get("type").asText());
         assertTrue(error.get("message").asText().contains("every key of route openai"),

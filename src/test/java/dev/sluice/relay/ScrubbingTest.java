@@ -65,7 +65,9 @@ class ScrubbingTest {
                 Arguments.of("anthropic-messages", "/v1/messages",
                         "event: message_start\ndata: {\"type\":\"message_start\",\"message\":"
                                 + "{\"id\":\"m\",\"usage\":{\"input_tokens\":1,"
-                                + "\"output_tokens\":1}}}\n\n",
+                                + "\"output_tokens\":1}}}\n\nevent: content_block_delta\n"
+                                + "data: {\"type\":\"content_block_delta\",\"delta\":{\"text\":"
+                                + "\"hi\"}}\n\n",
                         "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"api_error\","
                                 + "\"message\":\"" + SECRETS + "\"}}\n\n"),
                 Arguments.of("customgpt", "/conversations/7/messages",
@@ -80,7 +82,9 @@ class ScrubbingTest {
                                 + "\"server_error\",\"message\":\"" + SECRETS + "\"}}}\n\n"),
                 Arguments.of("openai-responses", "/responses",
                         "event: response.created\ndata: {\"type\":\"response.created\","
-                                + "\"response\":{\"id\":\"r\"}}\n\n",
+                                + "\"response\":{\"id\":\"r\"}}\n\nevent: "
+                                + "response.output_text.delta\ndata: {\"type\":"
+                                + "\"response.output_text.delta\",\"delta\":\"hi\"}\n\n",
                         "event: error\ndata: {\"type\":\"error\",\"code\":\"server_error\","
                                 + "\"message\":\"" + SECRETS + "\",\"param\":null}\n\n"),
                 Arguments.of("sse", "/events", "data: hello\n\n",
@@ -98,6 +102,24 @@ class ScrubbingTest {
         assertFalse(body.contains("Zq8xR2vL9mW4"), body);
         assertTrue(body.contains("bad key [redacted "), body);
         assertTrue(body.startsWith(first), body);
+    }
+
+    @Test
+    void anErrorAfterTheOpeningAnsweredAsAnHttpErrorIsScrubbedOfEveryKey() throws Exception {
+        FakeUpstream upstream = relay.upstream(exchange -> exchange.startStream().write(
+                "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{}}\n\n"
+                        + "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":"
+                        + "\"api_error\",\"message\":\"" + SECRETS + "\"}}\n\n").end());
+        relay.start(config(upstream, "anthropic-messages"));
+
+        ContentResponse response = relay.client().post(URI.create(relay.sluiceUrl()
+                + "/route/v1/messages"), STREAM);
+
+        assertEquals(502, response.getStatus(), "Anthropic's api_error");
+        String body = response.getContentAsString();
+        assertFalse(body.contains(HEX), body);
+        assertFalse(body.contains(RunningSluice.KEY), body);
+        assertTrue(body.contains("bad key [redacted "), body);
     }
 
     @Test
