@@ -2,8 +2,8 @@ package dev.sluice.resume;
 
 import dev.sluice.config.Resume;
 import java.security.SecureRandom;
-import java.util.ArrayDeque;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -14,16 +14,19 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
- * This process's resumable streams and their logs, held in memory within one bound: when the
- * logs outgrow it, finished streams lose theirs first, oldest first, then each live stream over
- * its share loses its oldest events. A finished stream's log is kept for the retention period;
- * its id is then remembered as expired for as long again. One timer thread runs retention and
- * grace periods. With Redis ({@link SharedStreams}), the logs live there instead, bounded per
- * stream and expired by Redis, and a stream relayed by another instance is found there.
- * Thread-safe.
+ * This process's resumable streams and their logs, held in memory within one bound: when they
+ * would outgrow it, the caller holding the most beyond an equal share of the bound (among the
+ * callers holding any) makes room from its own logs, finished ones first, oldest first, then
+ * the oldest events of its largest live one. A finished stream's log is kept for the retention
+ * period; its id is then remembered as expired for as long again. One timer thread runs
+ * retention and grace periods. With Redis ({@link SharedStreams}), the logs live there instead,
+ * bounded per stream and expired by Redis, and a stream relayed by another instance is found
+ * there. Thread-safe.
  */
 public final class Resumables implements AutoCloseable {
 
+    /** The owner under which callers without an identity share one share of the bound. */
+    static final String ANYONE = "";
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final Resume settings;
@@ -32,9 +35,9 @@ public final class Resumables implements AutoCloseable {
     private final SharedStreams shared;
     private final Map<String, Resumable> streams = new ConcurrentHashMap<>();
     private final Map<Resumable, MemoryLog> live = new ConcurrentHashMap<>();
-    /** Finished streams whose logs still hold events, oldest first (guarded by this). */
-    private final ArrayDeque<MemoryLog> finished = new ArrayDeque<>();
     private final Map<Resumable, MemoryLog> logs = new ConcurrentHashMap<>();
+    /** Each caller holding bytes or logs here, by owner (guarded by this). */
+    private final Map<String, CallerLogs> callers = new HashMap<>();
     private final AtomicLong used = new AtomicLong();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().daemon().name("sluice-resume").factory());
@@ -84,7 +87,12 @@ public final class Resumables implements AutoCloseable {
             graceFrom(stream, 0);
             return stream;
         }
-        MemoryLog log = new MemoryLog(this);
+        MemoryLog log;
+        synchronized (this) {
+            CallerLogs caller = caller(owner);
+            log = new MemoryLog(this, caller);
+            caller.opened(log);
+        }
         Resumable stream = new Resumable(id, owner, route, log, this);
         logs.put(stream, log);
         live.put(stream, log);
@@ -130,16 +138,17 @@ public final class Resumables implements AutoCloseable {
      * On an append: over the bound, make room at once. Under the one lock, so that appends on
      * many threads cannot together overshoot the bound by more than the events being added.
      */
-    synchronized void added(long bytes) {
-        // Room is made before the bytes are counted, so the count never passes the bound.
+    synchronized void added(CallerLogs caller, long bytes) {
+        // Room is made before the bytes are counted, so the count never passes the bound; an
+        // append is counted even when no room was found (it is in its log already).
         if (used.get() + bytes > settings.memoryBytes()) {
-            shrink(bytes);
+            shrink(caller, bytes);
         }
-        used.addAndGet(bytes);
+        count(caller, bytes);
     }
 
-    void freed(long bytes) {
-        used.addAndGet(-bytes);
+    synchronized void freed(CallerLogs caller, long bytes) {
+        count(caller, -bytes);
     }
 
     /** The stream's log is closed: it is kept for the retention period, then dropped. */
@@ -154,7 +163,7 @@ public final class Resumables implements AutoCloseable {
             if (log == null) {
                 return;
             }
-            finished.addLast(log);
+            log.caller().finished(log);
         }
         timer.schedule(() -> expire(stream), settings.retention().toMillis(),
                 TimeUnit.MILLISECONDS);
@@ -163,42 +172,92 @@ public final class Resumables implements AutoCloseable {
     private void expire(Resumable stream) {
         MemoryLog log = logs.remove(stream);
         synchronized (this) {
-            finished.remove(log);
+            log.caller().expired(log);
+            count(log.caller(), -log.drop("expired"));
         }
-        used.addAndGet(-log.drop("expired"));
         noted("expired");
         // Remembered as expired (410) for as long again, then unknown (404).
         timer.schedule(() -> streams.remove(stream.id()), settings.retention().toMillis(),
                 TimeUnit.MILLISECONDS);
     }
 
-    /** Frees room until {@code adding} more bytes (already in their log) fit the bound. */
-    private void shrink(long adding) {
+    private CallerLogs caller(String owner) {
+        return callers.computeIfAbsent(owner == null ? ANYONE : owner, CallerLogs::new);
+    }
+
+    private void count(CallerLogs caller, long delta) {
+        used.addAndGet(delta);
+        caller.count(delta);
+        forgetIfEmpty(caller);
+    }
+
+    private void forgetIfEmpty(CallerLogs caller) {
+        if (caller.empty()) {
+            callers.remove(caller.owner());
+        }
+    }
+
+    /**
+     * Frees room until {@code adding} more bytes of {@code adder}'s fit the bound, each time
+     * from the caller most over its share, down to that share at most; false when no caller
+     * over it has anything left to free.
+     */
+    private boolean shrink(CallerLogs adder, long adding) {
         long bound = settings.memoryBytes();
         while (used.get() + adding > bound) {
-            MemoryLog oldest = finished.pollFirst();
+            CallerLogs over = mostOverShare(adder, adding);
+            if (over == null) {
+                return false;
+            }
+            MemoryLog oldest = over.pollFinished();
             if (oldest != null) {
                 long freed = oldest.drop("evicted");
-                used.addAndGet(-freed);
+                count(over, -freed);
                 if (freed > 0) {
                     noted("evicted");
                 }
                 continue;
             }
-            long share = bound / Math.max(1, live.size());
-            long freed = 0;
-            for (MemoryLog log : live.values()) {
-                if (log.bytes() > share) {
-                    long trimmed = log.trimTo(share);
-                    used.addAndGet(-trimmed);
-                    freed += trimmed;
-                    noted("trimmed");
-                }
+            MemoryLog largest = over.largestLive();
+            if (largest == null) {
+                return false; // a lost event emptied it meanwhile; its count follows
             }
+            long held = over.bytes() + (over == adder ? adding : 0);
+            long excess = Math.min(used.get() + adding - bound, held - share(adder, adding));
+            long freed = largest.trimTo(largest.bytes() - excess);
             if (freed == 0) {
-                return; // appends racing this one will make room in their turn
+                return false; // appends racing this one will make room in their turn
+            }
+            count(over, -freed);
+            noted("trimmed");
+        }
+        return true;
+    }
+
+    /** An equal share of the bound among the callers holding bytes, {@code adder} among them. */
+    private long share(CallerLogs adder, long adding) {
+        int holding = 0;
+        for (CallerLogs caller : callers.values()) {
+            if (caller.bytes() > 0 || caller == adder && adding > 0) {
+                holding++;
             }
         }
+        return settings.memoryBytes() / Math.max(1, holding);
+    }
+
+    /** The caller holding the most beyond its share that can free some, or null. */
+    private CallerLogs mostOverShare(CallerLogs adder, long adding) {
+        long share = share(adder, adding);
+        CallerLogs most = null;
+        long mostHeld = share;
+        for (CallerLogs caller : callers.values()) {
+            long held = caller.bytes() + (caller == adder ? adding : 0);
+            if (held > mostHeld && caller.freeable()) {
+                most = caller;
+                mostHeld = held;
+            }
+        }
+        return most;
     }
 
     /** Streams open now, for a test or a gauge. */

@@ -18,7 +18,7 @@ class MemoryLogTest {
 
     private final Resumables budget = new Resumables(new Resume(Duration.ofMinutes(1),
             1L << 30, Duration.ofMinutes(1), null), what -> { });
-    private final MemoryLog log = new MemoryLog(budget);
+    private final MemoryLog log = new MemoryLog(budget, new CallerLogs(Resumables.ANYONE));
 
     @AfterEach
     void close() {
