@@ -5,9 +5,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * One caller's replay logs in memory and the bytes they hold, so that a caller over its share
- * of the bound is the one that makes room, from its own logs. Not thread-safe: its
- * {@link Resumables} guards it.
+ * One caller's replay logs in memory and the bytes they and its events being gathered hold, so
+ * that a caller over its share of the bound is the one that makes room, from its own logs. Not
+ * thread-safe: its {@link Resumables} guards it.
  */
 final class CallerLogs {
 
@@ -17,7 +17,7 @@ final class CallerLogs {
     private final List<MemoryLog> live = new ArrayList<>();
     /** Logs of finished streams, oldest first. */
     private final ArrayDeque<MemoryLog> finished = new ArrayDeque<>();
-    /** What its logs hold, each event with its overhead. */
+    /** What its logs and its events being gathered hold, each event with its overhead. */
     private long bytes;
 
     CallerLogs(String owner) {

@@ -14,14 +14,14 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
- * This process's resumable streams and their logs, held in memory within one bound: when they
- * would outgrow it, the caller holding the most beyond an equal share of the bound (among the
- * callers holding any) makes room from its own logs, finished ones first, oldest first, then
- * the oldest events of its largest live one. A finished stream's log is kept for the retention
- * period; its id is then remembered as expired for as long again. One timer thread runs
- * retention and grace periods. With Redis ({@link SharedStreams}), the logs live there instead,
- * bounded per stream and expired by Redis, and a stream relayed by another instance is found
- * there. Thread-safe.
+ * This process's resumable streams and their logs, held in memory within one bound with the
+ * events being gathered whole for a log (with Redis too): when they would outgrow it, the
+ * caller holding the most beyond an equal share of the bound (among the callers holding any)
+ * makes room from its own logs, finished ones first, oldest first, then the oldest events of
+ * its largest live one. A finished stream's log is kept for the retention period; its id is
+ * then remembered as expired for as long again. One timer thread runs retention and grace
+ * periods. With Redis ({@link SharedStreams}), the logs live there instead, bounded per stream
+ * and expired by Redis, and a stream relayed by another instance is found there. Thread-safe.
  */
 public final class Resumables implements AutoCloseable {
 
@@ -115,7 +115,7 @@ public final class Resumables implements AutoCloseable {
         return here != null || shared == null ? here : shared.find(id, this);
     }
 
-    /** Bytes all logs hold now, with each event's overhead. */
+    /** Bytes all logs and the events being gathered for them hold now, with overheads. */
     public long heldBytes() {
         return used.get();
     }
@@ -149,6 +149,25 @@ public final class Resumables implements AutoCloseable {
 
     synchronized void freed(CallerLogs caller, long bytes) {
         count(caller, -bytes);
+    }
+
+    /**
+     * Counts {@code bytes} more of an event {@code owner}'s stream gathers whole for its log,
+     * making room as an append does; false, and nothing counted, when they do not fit.
+     */
+    synchronized boolean gather(String owner, long bytes) {
+        CallerLogs caller = caller(owner);
+        if (used.get() + bytes > settings.memoryBytes() && !shrink(caller, bytes)) {
+            forgetIfEmpty(caller);
+            return false;
+        }
+        count(caller, bytes);
+        return true;
+    }
+
+    /** Bytes that {@link #gather} counted are no longer held. */
+    synchronized void ungather(String owner, long bytes) {
+        count(caller(owner), -bytes);
     }
 
     /** The stream's log is closed: it is kept for the retention period, then dropped. */
