@@ -7,11 +7,11 @@ import java.util.List;
 /**
  * One caller's replay logs in memory and the bytes they and its events being gathered hold, so
  * that a caller over its share of the bound is the one that makes room, from its own logs. Not
- * thread-safe: its {@link Resumables} guards it.
+ * thread-safe: its {@link MemoryBound} guards it.
  */
 final class CallerLogs {
 
-    /** The caller's identity, or {@link Resumables#ANYONE} for callers without one. */
+    /** The caller's identity, or {@link MemoryBound#ANYONE} for callers without one. */
     private final String owner;
     /** Logs of live streams, in the order they were opened. */
     private final List<MemoryLog> live = new ArrayList<>();

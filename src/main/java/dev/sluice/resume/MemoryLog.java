@@ -8,8 +8,8 @@ import java.util.function.BooleanSupplier;
 
 /**
  * A replay log in this process's memory, its bytes counted against the bound that all logs
- * share ({@link Resumables}) as its caller's, which may trim its oldest events or drop them all.
- * Thread-safe; it never calls its {@link Resumables} while holding its own lock.
+ * share ({@link MemoryBound}) as its caller's, which may trim its oldest events or drop them
+ * all. Thread-safe; it never calls its bound while holding its own lock.
  */
 final class MemoryLog implements ReplayLog {
 
@@ -22,7 +22,7 @@ final class MemoryLog implements ReplayLog {
     private final Condition changed = lock.newCondition();
     /** Entry n is at position n - droppedThrough - 1. */
     private final EntryRing entries = new EntryRing();
-    private final Resumables budget;
+    private final MemoryBound budget;
     /** Whose log it is, for the bound: guarded by the budget, not by this log's lock. */
     private final CallerLogs caller;
     private long last;
@@ -33,7 +33,7 @@ final class MemoryLog implements ReplayLog {
     private long bytes;
     private Ending ending;
 
-    MemoryLog(Resumables budget, CallerLogs caller) {
+    MemoryLog(MemoryBound budget, CallerLogs caller) {
         this.budget = budget;
         this.caller = caller;
     }
