@@ -8,7 +8,9 @@ import java.util.Objects;
  * upstream keeps generating with nobody reading, and the key that signs stream URLs.
  *
  * @param retention how long a finished stream's log stays readable
- * @param memoryBytes the most bytes all replay logs together may hold
+ * @param memoryBytes the most bytes all replay logs in memory together may hold, with the
+ *     events being gathered whole for any log (a sixteenth of it at most each), shared among
+ *     the callers holding logs
  * @param grace how long an upstream goes on with no reader before it is cancelled
  * @param secret signs the URLs that {@code POST .../streams} hands out; null draws a random key
  *     at start-up, good for one instance only

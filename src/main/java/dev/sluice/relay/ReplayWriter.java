@@ -16,24 +16,37 @@ import java.util.List;
  * with Sluice's id in place of any the upstream gave it, and then to the client, if one is
  * still there. An event too long to hold reaches the client in pieces as they come and the log
  * whole, its id line last (field order within a block does not matter to a parser, and so the
- * id also overrides any the upstream put among the pieces). Not thread-safe: the relay thread's.
+ * id also overrides any the upstream put among the pieces); what is gathered of it counts
+ * against the memory bound as it grows. Not thread-safe: the relay thread's.
  */
 final class ReplayWriter {
 
     private static final byte[] NO_FIELDS = new byte[0];
     private static final byte[] STOPPED = ": stopped\n".getBytes(StandardCharsets.US_ASCII);
+    /**
+     * One event gathered whole may take this part of the bound at most: a sixteenth, so that
+     * sixteen streams gathering at once still fit it and a few cannot evict every other log.
+     */
+    private static final int GATHERED_PART = 16;
+    private static final int FIRST_CAPACITY = 64 << 10;
 
     private final Resumable stream;
     private final ClientStream client;
     /** The most of one event too long to hold that is gathered for the log. */
-    private final long maxPieces;
-    private ByteArrayOutputStream pieces;
+    private final int maxPieces;
+    /** Inside an event too long to hold. */
+    private boolean passing;
+    /** Past the most that may be gathered of the event being passed: it is not logged. */
     private boolean piecesLost;
+    /** What is gathered of it; its capacity is what counts against the bound. */
+    private byte[] pieces;
+    private int gathered;
 
-    ReplayWriter(Resumable stream, ClientStream client, long maxPieces) {
+    /** @param memoryBytes the bound all replay logs share, a part of which one event may take */
+    ReplayWriter(Resumable stream, ClientStream client, long memoryBytes) {
         this.stream = stream;
         this.client = client;
-        this.maxPieces = maxPieces;
+        this.maxPieces = (int) Math.min(memoryBytes / GATHERED_PART, Integer.MAX_VALUE - 8);
     }
 
     /** The priming block, {@code id: <stream>:0}: the client has an id to resume from. */
@@ -84,26 +97,58 @@ final class ReplayWriter {
      */
     void piece(byte[] bytes, int offset, int length, boolean last) throws ClientGoneException {
         if (!last) {
-            if (pieces == null) {
-                pieces = new ByteArrayOutputStream();
+            if (!passing) {
+                passing = true;
                 piecesLost = false;
+                gathered = 0;
             }
-            if (!piecesLost && pieces.size() + (long) length <= maxPieces) {
-                pieces.write(bytes, offset, length);
-            } else if (!piecesLost) {
-                // Larger than all logs may hold: it takes its number, and a resume from
-                // before it finds the log trimmed, rather than a log without it.
+            if (!piecesLost && !gather(bytes, offset, length)) {
+                // Larger than one event may take, or than the bound has room for now: it takes
+                // its number, and a resume from before it finds the log trimmed, rather than a
+                // log without it.
                 piecesLost = true;
-                pieces = new ByteArrayOutputStream();
+                pieces = null;
+                stream.gathered();
             }
             client.forward(bytes, offset, length, true);
             return;
         }
-        byte[] fields = pieces == null ? NO_FIELDS : pieces.toByteArray();
-        long n = piecesLost ? stream.log().appendLost() : stream.appendFields(fields);
-        pieces = null;
+        long n;
+        if (piecesLost) {
+            n = stream.log().appendLost();
+        } else {
+            byte[] fields = pieces == null ? NO_FIELDS
+                    : gathered == pieces.length ? pieces : Arrays.copyOf(pieces, gathered);
+            pieces = null;
+            stream.gathered(); // the log counts the event itself now
+            n = stream.appendFields(fields);
+        }
+        passing = false;
         byte[] end = stream.idBlock(n);
         client.forward(end, 0, end.length, false);
+    }
+
+    /**
+     * Adds a piece to what is gathered, growing it by doubling up to the most one event may
+     * take, each growth counted against the bound first; false when it does not fit.
+     */
+    private boolean gather(byte[] bytes, int offset, int length) {
+        long needed = (long) gathered + length;
+        if (needed > maxPieces) {
+            return false;
+        }
+        int capacity = pieces == null ? 0 : pieces.length;
+        if (needed > capacity) {
+            int grown = (int) Math.min(maxPieces, Math.max(needed,
+                    Math.max(FIRST_CAPACITY, 2L * capacity)));
+            if (!stream.gather(grown - capacity)) {
+                return false;
+            }
+            pieces = pieces == null ? new byte[grown] : Arrays.copyOf(pieces, grown);
+        }
+        System.arraycopy(bytes, offset, pieces, gathered, length);
+        gathered += length;
+        return true;
     }
 
     /**
@@ -112,7 +157,9 @@ final class ReplayWriter {
      * part); what follows goes into the log for a resume.
      */
     void dropPiece() {
+        passing = false;
         pieces = null;
+        stream.gathered();
         client.abandon();
     }
 

@@ -8,7 +8,8 @@ import java.util.function.BooleanSupplier;
 
 /**
  * A replay log in this process's memory, its bytes counted against the bound that all logs
- * share ({@link Resumables}), which may trim its oldest events or drop them all. Thread-safe.
+ * share ({@link MemoryBound}) as its caller's, which may trim its oldest events or drop them
+ * all. Thread-safe; it never calls its bound while holding its own lock.
  */
 final class MemoryLog implements ReplayLog {
 
@@ -21,7 +22,9 @@ final class MemoryLog implements ReplayLog {
     private final Condition changed = lock.newCondition();
     /** Entry n is at position n - droppedThrough - 1. */
     private final EntryRing entries = new EntryRing();
-    private final Resumables budget;
+    private final MemoryBound budget;
+    /** Whose log it is, for the bound: guarded by the budget, not by this log's lock. */
+    private final CallerLogs caller;
     private long last;
     /** Events up to this one are no longer held. */
     private long droppedThrough;
@@ -30,8 +33,13 @@ final class MemoryLog implements ReplayLog {
     private long bytes;
     private Ending ending;
 
-    MemoryLog(Resumables budget) {
+    MemoryLog(MemoryBound budget, CallerLogs caller) {
         this.budget = budget;
+        this.caller = caller;
+    }
+
+    CallerLogs caller() {
+        return caller;
     }
 
     @Override
@@ -50,7 +58,7 @@ final class MemoryLog implements ReplayLog {
         } finally {
             lock.unlock();
         }
-        budget.added(cost);
+        budget.added(caller, cost);
         return n;
     }
 
@@ -69,7 +77,7 @@ final class MemoryLog implements ReplayLog {
         } finally {
             lock.unlock();
         }
-        budget.freed(freed);
+        budget.freed(caller, freed);
         budget.noted("trimmed");
         return n;
     }

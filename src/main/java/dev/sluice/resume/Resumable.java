@@ -56,6 +56,8 @@ public final class Resumable {
     private Runnable stop;
     private boolean stopped;
     private boolean closed;
+    /** Bytes of the event being gathered whole that count against the memory bound. */
+    private long gathering;
 
     Resumable(String id, String owner, String route, ReplayLog log, Resumables home) {
         this(id, owner, route, log, home, null, true);
@@ -114,6 +116,33 @@ public final class Resumable {
      */
     public long appendFields(byte[] fields) {
         return log.append(fields);
+    }
+
+    /**
+     * Counts {@code bytes} more of an event that the relay gathers whole for the log (one too
+     * long to hold as it is read) against the memory bound all logs share, as this stream's
+     * caller's; false when they do not fit even once room is made, and nothing is counted.
+     */
+    public boolean gather(long bytes) {
+        if (!home.gather(owner, bytes)) {
+            return false;
+        }
+        synchronized (this) {
+            gathering += bytes;
+        }
+        return true;
+    }
+
+    /** The event being gathered is logged, lost or dropped: its bytes no longer count. */
+    public void gathered() {
+        long held;
+        synchronized (this) {
+            held = gathering;
+            gathering = 0;
+        }
+        if (held > 0) {
+            home.ungather(owner, held);
+        }
     }
 
     /** The lines that end event {@code n}: {@code id: <stream>:<n>} and the blank line. */
@@ -259,6 +288,7 @@ public final class Resumable {
 
     /** Closes the log: called once, when the relay thread is done with the upstream. */
     public void close(ReplayLog.Ending ending) {
+        gathered(); // the relay may have left inside an event it was gathering
         synchronized (this) {
             closed = true;
         }

@@ -2,7 +2,6 @@ package dev.sluice.resume;
 
 import dev.sluice.config.Resume;
 import java.security.SecureRandom;
-import java.util.ArrayDeque;
 import java.util.Base64;
 import java.util.Map;
 import java.util.Set;
@@ -10,17 +9,15 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
- * This process's resumable streams and their logs, held in memory within one bound: when the
- * logs outgrow it, finished streams lose theirs first, oldest first, then each live stream over
- * its share loses its oldest events. A finished stream's log is kept for the retention period;
- * its id is then remembered as expired for as long again. One timer thread runs retention and
- * grace periods. With Redis ({@link SharedStreams}), the logs live there instead, bounded per
- * stream and expired by Redis, and a stream relayed by another instance is found there.
- * Thread-safe.
+ * This process's resumable streams and their logs, held in memory within one bound that the
+ * events being gathered whole for a log share (with Redis too; {@link MemoryBound} says who
+ * makes room). A finished stream's log is kept for the retention period; its id is then
+ * remembered as expired for as long again. One timer thread runs retention and grace periods.
+ * With Redis ({@link SharedStreams}), the logs live there instead, bounded per stream and
+ * expired by Redis, and a stream relayed by another instance is found there. Thread-safe.
  */
 public final class Resumables implements AutoCloseable {
 
@@ -32,10 +29,9 @@ public final class Resumables implements AutoCloseable {
     private final SharedStreams shared;
     private final Map<String, Resumable> streams = new ConcurrentHashMap<>();
     private final Map<Resumable, MemoryLog> live = new ConcurrentHashMap<>();
-    /** Finished streams whose logs still hold events, oldest first (guarded by this). */
-    private final ArrayDeque<MemoryLog> finished = new ArrayDeque<>();
     private final Map<Resumable, MemoryLog> logs = new ConcurrentHashMap<>();
-    private final AtomicLong used = new AtomicLong();
+    /** What the logs here and the events being gathered for any log hold. */
+    private final MemoryBound bound;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().daemon().name("sluice-resume").factory());
 
@@ -49,6 +45,7 @@ public final class Resumables implements AutoCloseable {
         this.settings = settings;
         this.noted = noted;
         this.shared = shared;
+        this.bound = new MemoryBound(settings.memoryBytes(), noted);
     }
 
     public Resume settings() {
@@ -84,7 +81,7 @@ public final class Resumables implements AutoCloseable {
             graceFrom(stream, 0);
             return stream;
         }
-        MemoryLog log = new MemoryLog(this);
+        MemoryLog log = bound.open(owner);
         Resumable stream = new Resumable(id, owner, route, log, this);
         logs.put(stream, log);
         live.put(stream, log);
@@ -107,9 +104,9 @@ public final class Resumables implements AutoCloseable {
         return here != null || shared == null ? here : shared.find(id, this);
     }
 
-    /** Bytes all logs hold now, with each event's overhead. */
+    /** Bytes all logs and the events being gathered for them hold now, with overheads. */
     public long heldBytes() {
-        return used.get();
+        return bound.held();
     }
 
     /** Streams known now: live, finished or remembered as expired. */
@@ -126,20 +123,13 @@ public final class Resumables implements AutoCloseable {
                 TimeUnit.MILLISECONDS);
     }
 
-    /**
-     * On an append: over the bound, make room at once. Under the one lock, so that appends on
-     * many threads cannot together overshoot the bound by more than the events being added.
-     */
-    synchronized void added(long bytes) {
-        // Room is made before the bytes are counted, so the count never passes the bound.
-        if (used.get() + bytes > settings.memoryBytes()) {
-            shrink(bytes);
-        }
-        used.addAndGet(bytes);
+    /** Counts bytes of an event {@code owner}'s stream gathers, as {@link MemoryBound#gather}. */
+    boolean gather(String owner, long bytes) {
+        return bound.gather(owner, bytes);
     }
 
-    void freed(long bytes) {
-        used.addAndGet(-bytes);
+    void ungather(String owner, long bytes) {
+        bound.ungather(owner, bytes);
     }
 
     /** The stream's log is closed: it is kept for the retention period, then dropped. */
@@ -148,57 +138,21 @@ public final class Resumables implements AutoCloseable {
             streams.remove(stream.id()); // Redis keeps the log, and expires it
             return;
         }
-        synchronized (this) {
-            // Both at once: a shrink never finds the log in neither.
-            MemoryLog log = live.remove(stream);
-            if (log == null) {
-                return;
-            }
-            finished.addLast(log);
+        MemoryLog log = live.remove(stream);
+        if (log == null) {
+            return;
         }
+        bound.finished(log);
         timer.schedule(() -> expire(stream), settings.retention().toMillis(),
                 TimeUnit.MILLISECONDS);
     }
 
     private void expire(Resumable stream) {
-        MemoryLog log = logs.remove(stream);
-        synchronized (this) {
-            finished.remove(log);
-        }
-        used.addAndGet(-log.drop("expired"));
+        bound.expired(logs.remove(stream));
         noted("expired");
         // Remembered as expired (410) for as long again, then unknown (404).
         timer.schedule(() -> streams.remove(stream.id()), settings.retention().toMillis(),
                 TimeUnit.MILLISECONDS);
-    }
-
-    /** Frees room until {@code adding} more bytes (already in their log) fit the bound. */
-    private void shrink(long adding) {
-        long bound = settings.memoryBytes();
-        while (used.get() + adding > bound) {
-            MemoryLog oldest = finished.pollFirst();
-            if (oldest != null) {
-                long freed = oldest.drop("evicted");
-                used.addAndGet(-freed);
-                if (freed > 0) {
-                    noted("evicted");
-                }
-                continue;
-            }
-            long share = bound / Math.max(1, live.size());
-            long freed = 0;
-            for (MemoryLog log : live.values()) {
-                if (log.bytes() > share) {
-                    long trimmed = log.trimTo(share);
-                    used.addAndGet(-trimmed);
-                    freed += trimmed;
-                    noted("trimmed");
-                }
-            }
-            if (freed == 0) {
-                return; // appends racing this one will make room in their turn
-            }
-        }
     }
 
     /** Streams open now, for a test or a gauge. */

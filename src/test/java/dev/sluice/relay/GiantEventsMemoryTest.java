@@ -12,20 +12,29 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * Fifty streams of giant events at once through Sluice in a JVM of its own with a 64 MB heap,
- * which could not hold even the bodies of ten of them: what a stream holds is bounded.
+ * Streams of giant events at once through Sluice in a JVM of its own with a heap that could not
+ * hold their bodies: what a stream holds is bounded, and so is what resumable ones gather.
  */
 class GiantEventsMemoryTest {
 
-    private static final int STREAMS = 50;
-
     @Test
     void fiftyStreamsOfGiantEventsPassThroughSmallHeap() throws Exception {
+        // 64 MB could not hold even the bodies of ten of them.
+        run("-Xmx64m", GiantEventsInSmallHeap.class, 50);
+    }
+
+    @Test
+    void twelveResumableStreamsOfOneEventOf50MbEachPassThroughSmallHeap() throws Exception {
+        // Gathered whole for their logs, as they were, they would need 600 MB of the 256.
+        run("-Xmx256m", GatheredEventsInSmallHeap.class, 12);
+    }
+
+    private static void run(String heap, Class<?> program, int streams) throws Exception {
         Path log = Files.createTempFile("giant-events", ".log");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process child = new ProcessBuilder(List.of(java, "-Xmx64m",
+        Process child = new ProcessBuilder(List.of(java, heap,
                 "-cp", System.getProperty("java.class.path"),
-                GiantEventsInSmallHeap.class.getName(), Integer.toString(STREAMS)))
+                program.getName(), Integer.toString(streams)))
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         try {
             // A bound on a test that would otherwise hang, not a measure of speed.

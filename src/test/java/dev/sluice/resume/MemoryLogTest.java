@@ -3,11 +3,9 @@ package dev.sluice.resume;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
-import dev.sluice.config.Resume;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** The memory log finds the events after an id by number, at and around what it dropped. */
@@ -16,14 +14,7 @@ class MemoryLogTest {
     /** What each event here costs, its fields being 8 bytes: a trim to k of these keeps k. */
     private static final int COST = 8 + MemoryLog.ENTRY_OVERHEAD;
 
-    private final Resumables budget = new Resumables(new Resume(Duration.ofMinutes(1),
-            1L << 30, Duration.ofMinutes(1), null), what -> { });
-    private final MemoryLog log = new MemoryLog(budget);
-
-    @AfterEach
-    void close() {
-        budget.close();
-    }
+    private final MemoryLog log = new MemoryBound(1L << 30, what -> { }).open(null);
 
     private static byte[] fields(long n) {
         return "data:%02d\n".formatted(n % 100).getBytes(StandardCharsets.US_ASCII);

@@ -114,4 +114,36 @@ class ResumablesTest {
                     instanceof ReplayLog.Entries e && e.entries().getFirst().n() == 3);
         }
     }
+
+    @Test
+    void aGatheredEventTakesFromItsCallersOwnOlderLogsAndElseIsRefused() throws Exception {
+        try (Resumables all = resumables(Duration.ofMinutes(1), 10_000, Duration.ofMinutes(1))) {
+            byte[] event = new byte[1_000 - MemoryLog.ENTRY_OVERHEAD]; // each costs 1,000
+            Resumable bobs = all.open("r", "client:bob");
+            for (int i = 0; i < 4; i++) {
+                bobs.appendFields(event);
+            }
+            bobs.close(ReplayLog.Ending.DONE);
+            Resumable alicesOlder = all.open("r", "client:alice");
+            alicesOlder.appendFields(event);
+            alicesOlder.appendFields(event);
+            alicesOlder.close(ReplayLog.Ending.DONE);
+
+            Resumable alices = all.open("r", "client:alice");
+            assertTrue(alices.gather(3_500));
+            assertEquals(9_500, all.heldBytes());
+            // Past the bound: Alice, over her half, makes room from her own older log.
+            assertTrue(alices.gather(1_000));
+            assertEquals(new ReplayLog.Gone("evicted"),
+                    alicesOlder.log().read(0, Duration.ZERO, () -> true));
+            assertEquals(8_500, all.heldBytes());
+            // Nothing more of hers to free, and Bob is within his half: refused, not taken.
+            assertFalse(alices.gather(2_000));
+            assertEquals(8_500, all.heldBytes());
+            assertTrue(bobs.log().read(0, Duration.ZERO, () -> true)
+                    instanceof ReplayLog.Entries e && e.entries().size() == 4);
+            alices.gathered();
+            assertEquals(4_000, all.heldBytes());
+        }
+    }
 }
