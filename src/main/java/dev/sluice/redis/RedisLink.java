@@ -167,7 +167,7 @@ public final class RedisLink implements AutoCloseable {
     /**
      * Adds an entry with the explicit id {@code id} and one field to the stream {@code key},
      * trimmed to about {@code maxLength} entries (XADD MAXLEN ~), then publishes {@code note}
-     * on {@code channel}; neither is awaited: commands on the one connection run in the order
+     * on {@code channel}; neither is awaited: commands on the main connection run in the order
      * sent, so entries land in order, and {@code done} hears whether the entry was taken.
      */
     public void append(String key, String id, long maxLength, String field, String value,
