@@ -51,6 +51,8 @@ class SharedLogReadsTest {
     private static final String WHOLE = "{\"model\":\"m\",\"stream\":false,\"messages\":[]}";
     /** An event of about a megabyte, under the default SLUICE_MAX_LINE_BYTES (1 MiB). */
     private static final int EVENT_BYTES = 1_000_000;
+    /** An event of a quarter of a megabyte: a look takes four. */
+    private static final int QUARTER_EVENT_BYTES = 250_000;
     /** An event longer than SLUICE_MAX_LINE_BYTES, so longer than a look reads. */
     private static final int LARGE_EVENT_BYTES = 3_000_000;
 
@@ -98,11 +100,13 @@ class SharedLogReadsTest {
 
     /**
      * Chunk {@code i} of about {@code bytes} in UTF-8: its content varies with i and holds bytes
-     * above 127 (é), each of which Redis keeps in two.
+     * above 127 (an é in about 70 bytes), each of which Redis keeps in two, so that an event of
+     * a megabyte takes under 1 MiB there: one look's worth.
      */
     private static String event(int i, int bytes) {
         StringBuilder content = new StringBuilder(bytes);
-        String unit = "t" + i + " caf\u00e9 ";
+        String unit = "t" + i + " caf\u00e9: every event of this stream is long, and each one "
+                + "differs. ";
         int unitBytes = unit.getBytes(StandardCharsets.UTF_8).length;
         for (int length = 0; length + unitBytes < bytes - 100; length += unitBytes) {
             content.append(unit);
@@ -165,6 +169,7 @@ class SharedLogReadsTest {
             assertEquals(relayed.events().length, replayed.length, "the replay's length");
             assertArrayEquals(relayed.events(), replayed, "the replay is not the stream");
         }
+        assertFalse(metrics(b).contains("call=\"entry\""), "an event was read alone");
         String end = "data: [DONE]\nid: " + relayed.id() + ":61\n\n";
         String tail = new String(relayed.events(), relayed.events().length - end.length(),
                 end.length(), StandardCharsets.UTF_8);
@@ -184,6 +189,11 @@ class SharedLogReadsTest {
             assertArrayEquals(relayed.events(), resumed.restBytes(), "the replay is not the "
                     + "stream");
         }
+        // Each read alone: 12, and the first once more by the check before the answer.
+        String entries = "sluice_redis_calls_seconds_count{call=\"entry\",outcome=\"ok\"} ";
+        assertTrue(metrics(b).lines().anyMatch(line -> line.startsWith(entries)
+                && Double.parseDouble(line.substring(entries.length())) >= 12),
+                "each long event was not read alone");
     }
 
     @Test
@@ -217,9 +227,13 @@ class SharedLogReadsTest {
                 + refused.getFirst());
     }
 
+    private String metrics(RunningSluice sluice) throws Exception {
+        return client.get(sluice.uri("/metrics")).getContentAsString();
+    }
+
     /** Every admission was counted in Redis: none fell back to this instance's own count. */
     private void assertNoFallback(RunningSluice sluice) throws Exception {
-        String metrics = client.get(sluice.uri("/metrics")).getContentAsString();
+        String metrics = metrics(sluice);
         assertFalse(metrics.contains("sluice_shared_fallbacks_total{"), metrics);
         assertTrue(metrics.contains("sluice_shared_admissions_total{outcome=\"admitted\"} 40"),
                 metrics);
@@ -228,7 +242,7 @@ class SharedLogReadsTest {
     @Test
     void readersLoopingOverATwentyMegabyteLogLeaveABudgetedCallersAdmissionsAlone()
             throws Exception {
-        RunningSluice a = sluice(upstream(20, EVENT_BYTES));
+        RunningSluice a = sluice(upstream(80, QUARTER_EVENT_BYTES));
         String id = relayWhole(a).id();
 
         int loops = 6;
@@ -267,9 +281,9 @@ class SharedLogReadsTest {
             assertTrue(reader.join(Duration.ofSeconds(30)), "a reader did not stop");
         }
         assertEquals(null, failures.peek());
-        assertTrue(resumed.get() >= loops, "the readers were refused: " + resumed.get());
 
         assertEquals(List.of(), refused, "admissions refused while readers looped");
         assertNoFallback(a);
+        assertTrue(resumed.get() >= loops, "the readers were refused: " + resumed.get());
     }
 }
