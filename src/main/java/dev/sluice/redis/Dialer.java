@@ -14,6 +14,8 @@ import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.protocol.CommandType;
+import io.lettuce.core.protocol.RedisCommand;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.Delay;
@@ -26,14 +28,18 @@ final class Dialer {
 
     /** Opening a connection, at start-up or again later: not on any request's path. */
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
+    /** The longest a read of one large log entry may take, whatever its size. */
+    static final Duration LONGEST_ENTRY = Duration.ofSeconds(30);
 
     /**
-     * An open client: its commands on one shared connection, and where pub/sub connections come
-     * from; {@code client} shuts the client down.
+     * An open client: its commands on one shared connection, reads of stream logs on a second,
+     * and where pub/sub connections come from; {@code client} shuts the client down.
      */
     record Connected(ClientResources resources, AutoCloseable client,
             StatefulConnection<String, String> connection,
             RedisClusterAsyncCommands<String, String> commands,
+            StatefulConnection<String, String> reads,
+            RedisClusterAsyncCommands<String, String> readCommands,
             Supplier<StatefulRedisPubSubConnection<String, String>> pubSubs) {}
 
     private Dialer() {}
@@ -54,7 +60,7 @@ final class Dialer {
         RedisClient single = RedisClient.create(resources, uri);
         single.setOptions(ClientOptions.builder()
                 .socketOptions(socketOptions())
-                .timeoutOptions(TimeoutOptions.enabled(sharing.timeout()))
+                .timeoutOptions(timeouts(sharing))
                 // While the connection is down, calls fail at once instead of queueing for it.
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                 .build());
@@ -68,8 +74,10 @@ final class Dialer {
                 throw e;
             }
             if (!cluster) {
+                // Shutting the client down, as a failure here does, closes both.
+                StatefulRedisConnection<String, String> reads = single.connect();
                 return new Connected(resources, single::shutdown, connection, connection.async(),
-                        single::connectPubSub);
+                        reads, reads.async(), single::connectPubSub);
             }
             connection.close();
             single.shutdown();
@@ -85,7 +93,7 @@ final class Dialer {
         RedisClusterClient cluster = RedisClusterClient.create(resources, uri);
         cluster.setOptions(ClusterClientOptions.builder()
                 .socketOptions(socketOptions())
-                .timeoutOptions(TimeoutOptions.enabled(sharing.timeout()))
+                .timeoutOptions(timeouts(sharing))
                 // Lettuce opens a connection to each master on its first command: rejecting
                 // commands until it is open would refuse the first ones for nothing. A master
                 // that is down costs each call its time limit instead.
@@ -96,12 +104,35 @@ final class Dialer {
                 .build());
         try {
             StatefulRedisClusterConnection<String, String> connection = cluster.connect();
+            StatefulRedisClusterConnection<String, String> reads = cluster.connect();
             return new Connected(resources, cluster::shutdown, connection, connection.async(),
-                    cluster::connectPubSub);
+                    reads, reads.async(), cluster::connectPubSub);
         } catch (RuntimeException e) {
             cluster.shutdown();
             throw e;
         }
+    }
+
+    /**
+     * Lettuce's own limit on each command, beside the caller's wait: the configured timeout, but
+     * for XRANGE, which only {@link RedisLink#entry} sends, with a limit of its own by the
+     * entry's size.
+     */
+    private static TimeoutOptions timeouts(Sharing sharing) {
+        long timeout = sharing.timeout().toNanos();
+        long entry = LONGEST_ENTRY.toNanos();
+        return TimeoutOptions.builder().timeoutCommands().timeoutSource(new TimeoutOptions
+                .TimeoutSource() {
+            @Override
+            public long getTimeout(RedisCommand<?, ?, ?> command) {
+                return command.getType() == CommandType.XRANGE ? entry : timeout;
+            }
+
+            @Override
+            public TimeUnit getTimeUnit() {
+                return TimeUnit.NANOSECONDS;
+            }
+        }).build();
     }
 
     private static SocketOptions socketOptions() {

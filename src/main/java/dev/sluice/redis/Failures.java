@@ -3,6 +3,7 @@ package dev.sluice.redis;
 import dev.sluice.config.ConfigException;
 import dev.sluice.config.Sharing;
 import io.lettuce.core.RedisCommandExecutionException;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeoutException;
@@ -37,10 +38,14 @@ final class Failures {
      * cancels a call that took too long or whose wait was interrupted.
      */
     RedisFailure failure(Future<?> future, String what, Exception e) {
+        return failure(future, what, e, sharing.timeout());
+    }
+
+    /** As {@link #failure(Future, String, Exception)}, for a call given {@code limit}. */
+    RedisFailure failure(Future<?> future, String what, Exception e, Duration limit) {
         if (e instanceof TimeoutException) {
             future.cancel(true);
-            return new RedisFailure(what + ": no answer within " + sharing.timeout().toMillis()
-                    + " ms");
+            return new RedisFailure(what + ": no answer within " + limit.toMillis() + " ms");
         }
         if (e instanceof InterruptedException) {
             future.cancel(true);

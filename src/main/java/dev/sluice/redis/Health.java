@@ -8,7 +8,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Each call's outcome as a metric, and whether the last call worked: a turn either way is
- * logged once, not at every call. Thread-safe.
+ * logged once, not at every call. The link's log reads have a health of their own, since their
+ * failing leaves admissions as they are. Thread-safe.
  */
 final class Health {
 
@@ -17,12 +18,25 @@ final class Health {
 
     private final Sharing sharing;
     private final Metrics metrics;
+    /** Of the connection for log reads only. */
+    private final boolean reads;
     /** Why the last call failed, or null when it worked. */
     private final AtomicReference<String> trouble = new AtomicReference<>();
 
-    Health(Sharing sharing, Metrics metrics) {
+    private Health(Sharing sharing, Metrics metrics, boolean reads) {
         this.sharing = sharing;
         this.metrics = metrics;
+        this.reads = reads;
+    }
+
+    /** Of the connection for everything but log reads: what {@code /readyz} reports. */
+    static Health ofCommands(Sharing sharing, Metrics metrics) {
+        return new Health(sharing, metrics, false);
+    }
+
+    /** Of the connection for reads of resumable streams' logs. */
+    static Health ofReads(Sharing sharing, Metrics metrics) {
+        return new Health(sharing, metrics, true);
     }
 
     /** Why the last call to Redis failed, or null when it worked. */
@@ -39,7 +53,9 @@ final class Health {
     void succeeded(String what, long start) {
         metrics.redisCall(what, System.nanoTime() - start, true);
         String was = trouble.getAndSet(null);
-        if (was != null) {
+        if (was != null && reads) {
+            LOG.info("Redis at {} answers reads of stream logs again", sharing.address());
+        } else if (was != null) {
             LOG.info("Redis at {} answers again: limits, budgets and stream logs are "
                     + "shared again", sharing.address());
         }
@@ -48,7 +64,14 @@ final class Health {
     /** The call {@code what}, begun at {@code start} (nanoTime), failed: returns {@code e}. */
     RedisFailure failed(String what, long start, RedisFailure e) {
         metrics.redisCall(what, System.nanoTime() - start, false);
-        if (trouble.getAndSet(e.getMessage()) == null) {
+        if (trouble.getAndSet(e.getMessage()) != null) {
+            return e;
+        }
+        if (reads) {
+            LOG.warn("Redis at {} does not answer reads of stream logs ({}): resumes answer "
+                    + "503 until it does; limits and budgets are not concerned",
+                    sharing.address(), e.getMessage());
+        } else {
             LOG.warn("Redis at {} does not answer ({}): streams in flight go on; new requests "
                     + "are counted {}", sharing.address(), e.getMessage(), policy());
         }

@@ -3,11 +3,14 @@ package dev.sluice.redis;
 import dev.sluice.config.ConfigException;
 import dev.sluice.config.Sharing;
 import dev.sluice.observe.Metrics;
+import io.lettuce.core.Range;
 import io.lettuce.core.RedisFuture;
+import io.lettuce.core.StreamMessage;
 import io.lettuce.core.XAddArgs;
 import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.resource.ClientResources;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -19,12 +22,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Sluice's one connection to Redis, a single server or a cluster, shared by every thread: Lettuce
+ * Sluice's connection to Redis, a single server or a cluster, shared by every thread: Lettuce
  * multiplexes the calls of all virtual threads on it and reconnects by itself. Every call has the
- * configured time limit and fails as a {@link RedisFailure}; whether the last one worked is what
- * {@link #trouble()} reports. A second connection, from the same client, carries the pub/sub
- * messages that resumable streams wait on, since a subscribed connection can send nothing else.
- * Thread-safe.
+ * configured time limit (a large log entry, one by its size) and fails as a {@link RedisFailure};
+ * whether the last one worked is what {@link #trouble()} reports. Reads of resumable streams' logs have a connection of their own
+ * ({@link #read}), so that their long answers hold up no admission, spend or lease renewal; a
+ * third, from the same client, carries the pub/sub messages that resumable streams wait on,
+ * since a subscribed connection can send nothing else. Thread-safe.
  */
 public final class RedisLink implements AutoCloseable {
 
@@ -49,20 +53,29 @@ public final class RedisLink implements AutoCloseable {
     private final AutoCloseable client;
     private final StatefulConnection<String, String> connection;
     private final RedisClusterAsyncCommands<String, String> commands;
+    private final StatefulConnection<String, String> reads;
     private final ScriptRunner scripts;
+    private final RedisClusterAsyncCommands<String, String> readCommands;
+    private final Health readHealth;
+    private final ScriptRunner readScripts;
     private final Subscriptions subscriptions;
     private final long timeoutNanos;
 
-    private RedisLink(Sharing sharing, Failures failures, Health health,
+    private RedisLink(Sharing sharing, Failures failures, Metrics metrics,
             Dialer.Connected connected) {
         this.sharing = sharing;
         this.failures = failures;
-        this.health = health;
+        this.health = Health.ofCommands(sharing, metrics);
         this.resources = connected.resources();
         this.client = connected.client();
         this.connection = connected.connection();
         this.commands = connected.commands();
+        this.reads = connected.reads();
         this.scripts = new ScriptRunner(commands, sharing.timeout(), failures, health);
+        this.readCommands = connected.readCommands();
+        this.readHealth = Health.ofReads(sharing, metrics);
+        this.readScripts = new ScriptRunner(readCommands, sharing.timeout(), failures,
+                readHealth);
         this.subscriptions = new Subscriptions(connected.pubSubs(), sharing.timeout(), failures,
                 health);
         this.timeoutNanos = sharing.timeout().toNanos();
@@ -76,8 +89,7 @@ public final class RedisLink implements AutoCloseable {
      */
     public static RedisLink open(Sharing sharing, Metrics metrics) {
         Failures failures = new Failures(sharing);
-        return new RedisLink(sharing, failures, new Health(sharing, metrics),
-                Dialer.dial(sharing, failures));
+        return new RedisLink(sharing, failures, metrics, Dialer.dial(sharing, failures));
     }
 
     /** Every key starts with this. */
@@ -85,9 +97,44 @@ public final class RedisLink implements AutoCloseable {
         return sharing.prefix();
     }
 
+    /** The longest any one call may take. */
+    public Duration timeout() {
+        return sharing.timeout();
+    }
+
     /** Runs {@code script} on {@code keys} (all of one slot) and returns its answer. */
     public Object run(Script script, List<String> keys, String... args) throws RedisFailure {
         return scripts.run(script, keys, args);
+    }
+
+    /**
+     * Runs {@code script}, a read of a stream's log, on the connection kept for such reads: the
+     * replies on one connection come in the order asked, so a megabyte read there would hold up
+     * every admission asked after it on the other.
+     */
+    public Object read(Script script, List<String> keys, String... args) throws RedisFailure {
+        return readScripts.run(script, keys, args);
+    }
+
+    /**
+     * The value of {@code field} in the entry {@code id} of the stream {@code key}, or null when
+     * there is no such entry: one entry too large for a {@linkplain #read read}, on the same
+     * connection, within {@code limit} (at most {@link Dialer#LONGEST_ENTRY}).
+     */
+    public String entry(String key, String id, String field, Duration limit)
+            throws RedisFailure {
+        long start = System.nanoTime();
+        Duration within = limit.compareTo(Dialer.LONGEST_ENTRY) > 0 ? Dialer.LONGEST_ENTRY
+                : limit;
+        var future = readCommands.xrange(key, Range.create(id, id));
+        try {
+            List<StreamMessage<String, String>> found = future.get(within.toNanos(),
+                    TimeUnit.NANOSECONDS);
+            readHealth.succeeded("entry", start);
+            return found.isEmpty() ? null : found.getFirst().getBody().get(field);
+        } catch (TimeoutException | ExecutionException | InterruptedException e) {
+            throw readHealth.failed("entry", start, failures.failure(future, "entry", e, within));
+        }
     }
 
     /**
@@ -120,7 +167,7 @@ public final class RedisLink implements AutoCloseable {
     /**
      * Adds an entry with the explicit id {@code id} and one field to the stream {@code key},
      * trimmed to about {@code maxLength} entries (XADD MAXLEN ~), then publishes {@code note}
-     * on {@code channel}; neither is awaited: commands on the one connection run in the order
+     * on {@code channel}; neither is awaited: commands on the main connection run in the order
      * sent, so entries land in order, and {@code done} hears whether the entry was taken.
      */
     public void append(String key, String id, long maxLength, String field, String value,
@@ -197,6 +244,7 @@ public final class RedisLink implements AutoCloseable {
     @Override
     public void close() {
         subscriptions.close();
+        reads.close();
         connection.close();
         try {
             client.close();

@@ -11,7 +11,7 @@ import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 
 /**
- * The link's second connection, opened for its first listener: once subscribed, a connection can
+ * The link's pub/sub connection, opened for its first listener: once subscribed, a connection can
  * send nothing but subscriptions. Every listener hears every channel and keeps what is its own.
  * Thread-safe; messages arrive on Lettuce's own thread.
  */

@@ -5,10 +5,12 @@ import java.util.List;
 
 /**
  * What one look at a stream in Redis found (the answer of look.lua); {@code last} is -1 while
- * the stream runs.
+ * the stream runs, and {@code large} is the number of an entry too large for a look, which came
+ * first and without its value, to be read by itself (0 when none did), {@code largeSize} its
+ * size in Redis.
  */
 record Look(String state, long last, boolean alive, long newestReader, boolean logThere,
-        List<ReplayLog.Entry> entries) {
+        List<ReplayLog.Entry> entries, long large, long largeSize) {
 
     boolean running() {
         return state.equals("running");
@@ -17,15 +19,21 @@ record Look(String state, long last, boolean alive, long newestReader, boolean l
     /** The script's answer: state, last, alive, newest reader, log there, entries. */
     static Look of(List<?> answer) {
         List<ReplayLog.Entry> entries = new ArrayList<>();
+        long large = 0;
+        long largeSize = 0;
         for (Object each : (List<?>) answer.get(5)) {
             List<?> entry = (List<?>) each;
             String entryId = (String) entry.get(0);
-            List<?> fields = (List<?>) entry.get(1);
-            entries.add(new ReplayLog.Entry(Long.parseLong(entryId.substring(0,
-                    entryId.indexOf('-'))), SharedStreams.bytes((String) fields.get(1))));
+            long n = Long.parseLong(entryId.substring(0, entryId.indexOf('-')));
+            if (entry.get(1) instanceof String value) {
+                entries.add(new ReplayLog.Entry(n, SharedStreams.bytes(value)));
+            } else {
+                large = n; // its size alone: the look stopped at it
+                largeSize = (Long) entry.get(1);
+            }
         }
         return new Look((String) answer.get(0), Long.parseLong((String) answer.get(1)),
                 (Long) answer.get(2) == 1, Long.parseLong((String) answer.get(3)),
-                (Long) answer.get(4) == 1, entries);
+                (Long) answer.get(4) == 1, entries, large, largeSize);
     }
 }

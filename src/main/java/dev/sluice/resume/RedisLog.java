@@ -21,7 +21,10 @@ import java.util.function.BooleanSupplier;
  */
 final class RedisLog implements ReplayLog {
 
-    /** Entries handed to a reader at once, so a long replay is written in a few flushes. */
+    /**
+     * Entries handed to a reader at once, so a long replay is written in a few flushes; fewer
+     * when they are large ({@link SharedStreams#LOOK_BYTES}).
+     */
     private static final int BATCH = 256;
     /** The longest an event waits for Redis to take it before it goes on to the client. */
     static final Duration LANDING = Duration.ofMillis(10);
@@ -116,7 +119,7 @@ final class RedisLog implements ReplayLog {
         if (holder) {
             return last.get();
         }
-        Look look = shared.look(id, 0, 1);
+        Look look = shared.look(id, 0, 0);
         if (look == null) {
             return 0;
         }
@@ -136,6 +139,9 @@ final class RedisLog implements ReplayLog {
             }
             if (!look.entries().isEmpty()) {
                 return entries(after, look.entries());
+            }
+            if (look.large() > 0) {
+                return large(after, look);
             }
             if (!look.running()) {
                 if (look.last() > after) {
@@ -174,6 +180,13 @@ final class RedisLog implements ReplayLog {
         return new Entries(run);
     }
 
+    /** An entry too large for a look, next after {@code after} (or else past a gap). */
+    private Read large(long after, Look look) {
+        long n = look.large();
+        byte[] fields = n == after + 1 ? shared.large(id, n, look.largeSize()) : null;
+        return fields == null ? new Gone("trimmed") : new Entries(List.of(new Entry(n, fields)));
+    }
+
     private static Ending ending(String state) {
         return switch (state) {
             case "done" -> Ending.DONE;
@@ -203,7 +216,7 @@ final class RedisLog implements ReplayLog {
         try {
             while (true) {
                 long seen = listening.version();
-                Look look = shared.look(id, 0, 1);
+                Look look = shared.look(id, 0, 0);
                 if (look == null || !look.running()) {
                     return true;
                 }

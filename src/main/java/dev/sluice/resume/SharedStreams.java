@@ -34,6 +34,14 @@ public final class SharedStreams implements AutoCloseable {
     static final Duration POLL = BEAT;
     /** Appends of one stream sent and not yet answered, at most: more are not kept. */
     static final int MAX_IN_FLIGHT = 1024;
+    /**
+     * The most of a log's bytes one look reads, whatever the count asked: SLUICE_MAX_LINE_BYTES's
+     * default, one event of the largest size a stream's events are looked at by default.
+     */
+    static final int LOOK_BYTES = 1 << 20;
+    /** With a short SLUICE_REDIS_TIMEOUT, a look reads at most this much per millisecond of it. */
+    static final int LOOK_BYTES_PER_MS = 8 << 10;
+    static final int MIN_LOOK_BYTES = 64 << 10;
 
     private static final Script LOOK = Script.listOf(SharedStreams.class, "look", "look.lua");
     private static final Script ATTACH = script("attach");
@@ -47,6 +55,8 @@ public final class SharedStreams implements AutoCloseable {
     private final Consumer<String> noted;
     private final Channels channels;
     private final Keeper keeper;
+    /** The bytes one look reads, at most: crossed well within the Redis timeout. */
+    private final int lookBytes;
 
     /**
      * @param lostEnd the field lines of the events that end a stream lost with its holder, by
@@ -59,12 +69,22 @@ public final class SharedStreams implements AutoCloseable {
         this.settings = settings;
         this.lostEnd = lostEnd;
         this.noted = noted;
+        this.lookBytes = lookBytes(redis.timeout());
         byte[] instance = new byte[6];
         new SecureRandom().nextBytes(instance);
         this.channels = new Channels(redis);
         this.keeper = new Keeper(redis, settings, noted, channels,
                 HexFormat.of().formatHex(instance));
         redis.listen(this::message);
+    }
+
+    /**
+     * {@link #LOOK_BYTES}, or less under a timeout shorter than 128 ms: at 8 MB/s, which any
+     * network between Sluice and its Redis carries, a look lands within its time limit.
+     */
+    static int lookBytes(Duration timeout) {
+        return (int) Math.max(MIN_LOOK_BYTES, Math.min(LOOK_BYTES,
+                timeout.toMillis() * LOOK_BYTES_PER_MS));
     }
 
     private static Script script(String name) {
@@ -108,14 +128,18 @@ public final class SharedStreams implements AutoCloseable {
                 home, this, false);
     }
 
-    /** One look at a stream's log after event {@code after}; null for an unknown stream. */
+    /**
+     * One look at a stream's log: up to {@code count} entries after event {@code after}, and
+     * no more of their bytes than {@link #lookBytes}, unless the first alone is larger (then
+     * {@link Look#large} names it); null for an unknown stream.
+     */
     Look look(String id, long after, int count) {
         StreamKeys k = keys(id);
         List<?> answer;
         try {
-            answer = (List<?>) redis.run(LOOK, List.of(k.meta(), k.log(), k.alive(),
+            answer = (List<?>) redis.read(LOOK, List.of(k.meta(), k.log(), k.alive(),
                     k.readers(), k.reading()), Long.toString(after), Integer.toString(count),
-                    millis(READING));
+                    millis(READING), Integer.toString(lookBytes));
         } catch (RedisFailure e) {
             throw unavailable(e);
         }
@@ -125,6 +149,21 @@ public final class SharedStreams implements AutoCloseable {
         Look look = Look.of(answer);
         channels.reader(id, look.newestReader());
         return look;
+    }
+
+    /**
+     * Entry {@code n} of a stream's log, too large for a look ({@code size} bytes in Redis),
+     * read by itself, within the Redis timeout and a millisecond more for each
+     * {@link #LOOK_BYTES_PER_MS} of it; null once it has been trimmed.
+     */
+    byte[] large(String id, long n, long size) {
+        Duration limit = redis.timeout().plusMillis(size / LOOK_BYTES_PER_MS);
+        try {
+            String fields = redis.entry(keys(id).log(), n + "-0", "f", limit);
+            return fields == null ? null : bytes(fields);
+        } catch (RedisFailure e) {
+            throw unavailable(e);
+        }
     }
 
     /** Ends the log of a stream whose holder is gone: an error saying so, then the end. */
