@@ -28,6 +28,8 @@ import java.util.TreeSet;
  * @param resume how resumable streams are kept
  * @param sharing how limits and budgets are shared with other instances through Redis, or null
  *     when each instance counts them in its own memory
+ * @param allowedHosts names of this machine, lower-cased, that a request from it may call it by
+ *     besides loopback addresses, {@code localhost} and {@code host}
  */
 public record Config(
         String host,
@@ -48,7 +50,8 @@ public record Config(
         String demoModel,
         Connections connections,
         Resume resume,
-        Sharing sharing) {
+        Sharing sharing,
+        Set<String> allowedHosts) {
 
     private static final String CONFIG = "SLUICE_CONFIG";
     private static final String HOST = "SLUICE_HOST";
@@ -56,6 +59,7 @@ public record Config(
     private static final String ROUTES = "SLUICE_ROUTES";
     private static final String ACCESS = "SLUICE_ACCESS";
     private static final String CORS_ORIGINS = "SLUICE_CORS_ORIGINS";
+    private static final String ALLOWED_HOSTS = "SLUICE_ALLOWED_HOSTS";
     private static final String CONNECT_TIMEOUT = "SLUICE_CONNECT_TIMEOUT";
     private static final String RESPONSE_TIMEOUT = "SLUICE_RESPONSE_TIMEOUT";
     private static final String FIRST_EVENT_TIMEOUT = "SLUICE_FIRST_EVENT_TIMEOUT";
@@ -94,7 +98,7 @@ public record Config(
     private static final String RESUME_EVENTS = "SLUICE_RESUME_EVENTS";
     private static final Set<String> LOG_FORMATS = Set.of("text", "json");
     private static final Set<String> KNOWN = Set.of(HOST, PORT, ROUTES, ACCESS, CORS_ORIGINS,
-            CONNECT_TIMEOUT,
+            ALLOWED_HOSTS, CONNECT_TIMEOUT,
             RESPONSE_TIMEOUT, FIRST_EVENT_TIMEOUT, IDLE_TIMEOUT, STREAM_TIMEOUT, HEARTBEAT, RETRIES,
             RETRY_MAX_WAIT, HEALTH_FAILURES, HEALTH_COOLDOWN, SHUTDOWN_GRACE, MAX_DRAINS, MAX_LINE_BYTES, MAX_BODY_BYTES,
             TRANSCRIPT_BYTES, LOG_CONTENT, METRICS, SIMULATED_TOKEN_DELAY, DEMO_MODEL, MAX_CONNECTIONS,
@@ -111,6 +115,7 @@ public record Config(
         Objects.requireNonNull(metrics, "metrics");
         routes = List.copyOf(routes);
         corsOrigins = Set.copyOf(corsOrigins);
+        allowedHosts = Set.copyOf(allowedHosts);
         if (!access.configured() && !Loopback.host(host)) {
             throw new ConfigException("SLUICE_HOST is " + host + " but no client authentication "
                     + "is configured (SLUICE_ACCESS): anyone who can reach it could spend the "
@@ -131,7 +136,19 @@ public record Config(
     public Config withResume(Resume resume) {
         return new Config(host, port, routes, access, corsOrigins, timeouts, retries,
                 shutdownGrace, maxDrains, maxLineBytes, maxBodyBytes, transcriptBytes, logContent,
-                metrics, simulatedTokenDelay, demoModel, connections, resume, sharing);
+                metrics, simulatedTokenDelay, demoModel, connections, resume, sharing,
+                allowedHosts);
+    }
+
+    /** Settings with no host names allowed beyond loopback, localhost and the host. */
+    public Config(String host, int port, List<Route> routes, Access access,
+            Set<String> corsOrigins, Timeouts timeouts, Retries retries, Duration shutdownGrace,
+            int maxDrains, int maxLineBytes, int maxBodyBytes, int transcriptBytes,
+            boolean logContent, MetricsAccess metrics, Duration simulatedTokenDelay,
+            String demoModel, Connections connections, Resume resume, Sharing sharing) {
+        this(host, port, routes, access, corsOrigins, timeouts, retries, shutdownGrace, maxDrains,
+                maxLineBytes, maxBodyBytes, transcriptBytes, logContent, metrics,
+                simulatedTokenDelay, demoModel, connections, resume, sharing, Set.of());
     }
 
     /** Settings without sharing: each instance counts limits and budgets on its own. */
@@ -195,7 +212,8 @@ public record Config(
                 s.string(DEMO_MODEL, "gpt-4o-mini"),
                 connections(s),
                 resume(s),
-                sharing(s));
+                sharing(s),
+                s.hosts(ALLOWED_HOSTS));
     }
 
     /** Null without SLUICE_REDIS_URL: then nothing is shared, as before there was Redis. */
@@ -325,6 +343,9 @@ public record Config(
                         + String.join(", ", access.trustedProxies().stream().sorted().toList())));
         lines.put(Settings.describe(CORS_ORIGINS), corsOrigins.isEmpty() ? "(none)"
                 : String.join(", ", corsOrigins.stream().sorted().toList()));
+        lines.put(Settings.describe(ALLOWED_HOSTS), (allowedHosts.isEmpty() ? "(none)"
+                : String.join(", ", allowedHosts.stream().sorted().toList()))
+                + (access.configured() && metrics != MetricsAccess.LOOPBACK ? " (not used)" : ""));
         lines.put(Settings.describe(CONNECT_TIMEOUT), Settings.format(timeouts.connect()));
         lines.put(Settings.describe(RESPONSE_TIMEOUT), Settings.format(timeouts.response()));
         lines.put(Settings.describe(FIRST_EVENT_TIMEOUT), Settings.format(timeouts.firstEvent()));
