@@ -47,16 +47,16 @@ public final class LocalHosts {
                     + "127.0.0.1 is refused, against DNS rebinding)";
         }
         String origin = request.getHeader("Origin");
-        if (origin != null && !origin(origin) && !web(origin)) {
+        if (origin == null || origin(origin)) {
+            return null;
+        }
+        if (!web(origin)) {
             return "Origin " + shown(origin) + " is refused: only a page on an http or https "
                     + "origin may call Sluice (not a file, nor a sandboxed frame's null)";
         }
-        if (origin != null && !origin(origin)) {
-            return "Origin " + shown(origin) + " is not this machine; a page there may call "
-                    + "Sluice only when SLUICE_CORS_ORIGINS lists it (or SLUICE_ALLOWED_HOSTS "
-                    + "its host, if it is this machine's)";
-        }
-        return null;
+        return "Origin " + shown(origin) + " is not this machine; a page there may call "
+                + "Sluice only when SLUICE_CORS_ORIGINS lists it (or SLUICE_ALLOWED_HOSTS "
+                + "its host, if it is this machine's)";
     }
 
     private boolean local(String name) {
