@@ -30,6 +30,8 @@ import java.util.TreeSet;
  *     when each instance counts them in its own memory
  * @param allowedHosts names of this machine, lower-cased, that a request from it may call it by
  *     besides loopback addresses, {@code localhost} and {@code host}
+ * @param maxReaders how many resumable streams one caller may read at once
+ *     ({@code GET <prefix>/streams/{id}})
  */
 public record Config(
         String host,
@@ -51,7 +53,8 @@ public record Config(
         Connections connections,
         Resume resume,
         Sharing sharing,
-        Set<String> allowedHosts) {
+        Set<String> allowedHosts,
+        int maxReaders) {
 
     private static final String CONFIG = "SLUICE_CONFIG";
     private static final String HOST = "SLUICE_HOST";
@@ -73,6 +76,7 @@ public record Config(
     private static final String SHUTDOWN_GRACE = "SLUICE_SHUTDOWN_GRACE";
     private static final String MAX_DRAINS = "SLUICE_MAX_DRAINS";
     private static final String MAX_LINE_BYTES = "SLUICE_MAX_LINE_BYTES";
+    private static final String MAX_READERS = "SLUICE_MAX_READERS";
     private static final String MAX_BODY_BYTES = "SLUICE_MAX_BODY_BYTES";
     private static final String TRANSCRIPT_BYTES = "SLUICE_TRANSCRIPT_BYTES";
     private static final String LOG_CONTENT = "SLUICE_LOG_CONTENT";
@@ -104,7 +108,10 @@ public record Config(
             TRANSCRIPT_BYTES, LOG_CONTENT, METRICS, SIMULATED_TOKEN_DELAY, DEMO_MODEL, MAX_CONNECTIONS,
             MIN_REQUEST_RATE, HEADER_TIMEOUT, REDIS_URL, REDIS_PREFIX, REDIS_TIMEOUT, REDIS_LEASE,
             REDIS_LIMITS_FAIL_OPEN, REDIS_BUDGETS_FAIL_OPEN, RESUME_RETENTION, RESUME_MEMORY,
-            RESUME_GRACE, RESUME_EVENTS);
+            RESUME_GRACE, RESUME_EVENTS, MAX_READERS);
+
+    /** Streams one caller may read at once by default: a tab or an app follows a few. */
+    public static final int MAX_READERS_DEFAULT = 16;
 
     /** Who may read the metrics: this machine only, anyone, or nobody (not served). */
     public enum MetricsAccess { LOOPBACK, ANYONE, OFF }
@@ -116,6 +123,9 @@ public record Config(
         routes = List.copyOf(routes);
         corsOrigins = Set.copyOf(corsOrigins);
         allowedHosts = Set.copyOf(allowedHosts);
+        if (maxReaders < 1) {
+            throw new ConfigException(Settings.describe(MAX_READERS) + " must be at least 1");
+        }
         if (!access.configured() && !Loopback.host(host)) {
             throw new ConfigException("SLUICE_HOST is " + host + " but no client authentication "
                     + "is configured (SLUICE_ACCESS): anyone who can reach it could spend the "
@@ -137,7 +147,7 @@ public record Config(
         return new Config(host, port, routes, access, corsOrigins, timeouts, retries,
                 shutdownGrace, maxDrains, maxLineBytes, maxBodyBytes, transcriptBytes, logContent,
                 metrics, simulatedTokenDelay, demoModel, connections, resume, sharing,
-                allowedHosts);
+                allowedHosts, maxReaders);
     }
 
     /** Settings with no host names allowed beyond loopback, localhost and the host. */
@@ -148,7 +158,8 @@ public record Config(
             String demoModel, Connections connections, Resume resume, Sharing sharing) {
         this(host, port, routes, access, corsOrigins, timeouts, retries, shutdownGrace, maxDrains,
                 maxLineBytes, maxBodyBytes, transcriptBytes, logContent, metrics,
-                simulatedTokenDelay, demoModel, connections, resume, sharing, Set.of());
+                simulatedTokenDelay, demoModel, connections, resume, sharing, Set.of(),
+                MAX_READERS_DEFAULT);
     }
 
     /** Settings without sharing: each instance counts limits and budgets on its own. */
@@ -213,7 +224,8 @@ public record Config(
                 connections(s),
                 resume(s),
                 sharing(s),
-                s.hosts(ALLOWED_HOSTS));
+                s.hosts(ALLOWED_HOSTS),
+                s.integer(MAX_READERS, MAX_READERS_DEFAULT, 1, 1_000_000));
     }
 
     /** Null without SLUICE_REDIS_URL: then nothing is shared, as before there was Redis. */
@@ -389,6 +401,7 @@ public record Config(
         lines.put(Settings.describe(RESUME_RETENTION), Settings.format(resume.retention()));
         lines.put(Settings.describe(RESUME_MEMORY), Long.toString(resume.memoryBytes()));
         lines.put(Settings.describe(RESUME_GRACE), Settings.format(resume.grace()));
+        lines.put(Settings.describe(MAX_READERS), maxReaders + " (per caller)");
         if (sharing != null) {
             lines.put(Settings.describe(RESUME_EVENTS), resume.maxEvents()
                     + " (about, per stream log in Redis)");

@@ -125,8 +125,8 @@ public final class Endpoints implements AutoCloseable {
         // A stream's URL lasts as long as the stream may run and its log be kept.
         StreamsEndpoint streams = new StreamsEndpoint(resumables,
                 new StreamTickets(config.resume().secret(), config.timeouts().stream()
-                        .plus(config.resume().retention())), admission, metrics,
-                config.timeouts().heartbeat());
+                        .plus(config.resume().retention())), admission, quotas,
+                config.maxReaders(), metrics, config.timeouts().heartbeat());
         AtomicBoolean stopping = new AtomicBoolean();
         InfoServlet info = new InfoServlet(config, () -> !stopping.get(),
                 redis == null ? null : quotas::trouble);

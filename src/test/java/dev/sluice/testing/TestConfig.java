@@ -34,6 +34,7 @@ public final class TestConfig {
     private Access access = Access.NONE;
     private Set<String> corsOrigins = Set.of();
     private Set<String> allowedHosts = Set.of();
+    private int maxReaders = Config.MAX_READERS_DEFAULT;
     private Connections connections = Connections.DEFAULTS;
     private Sharing sharing;
     private Resume resume = Resume.DEFAULTS;
@@ -95,6 +96,12 @@ public final class TestConfig {
         return this;
     }
 
+    /** How many streams one caller may read at once (SLUICE_MAX_READERS). */
+    public TestConfig maxReaders(int readers) {
+        this.maxReaders = readers;
+        return this;
+    }
+
     /** Puts each stream's assembled answer into its log line. */
     public TestConfig logContent() {
         this.logContent = true;
@@ -150,6 +157,6 @@ public final class TestConfig {
                 shutdownGrace, 2,
                 maxLineBytes, 1 << 20, 1 << 20, logContent, Config.MetricsAccess.LOOPBACK,
                 Duration.ofMillis(1), "gpt-test", connections, resume, sharing,
-                allowedHosts);
+                allowedHosts, maxReaders);
     }
 }
