@@ -44,6 +44,26 @@ public final class Admission {
         return caller;
     }
 
+    /**
+     * Who a read by a stream's signed URL, which carries no token, is counted as: the stream's
+     * owner, with its client's limits; for a stream without one (no access file, anonymous
+     * callers), the caller as admission would find it without a token.
+     *
+     * @param owner the stream's owner, {@code client:<name>} or {@code jwt:<sub>}, or null
+     */
+    public Caller ownerOf(String owner, HttpServletRequest request) {
+        if (owner == null) {
+            return access.anonymous() == null ? new Caller("anyone", Client.ANYONE)
+                    : new Caller("address:" + callers.of(request), access.anonymous());
+        }
+        Client client = owner.startsWith("jwt:") && jwt != null ? access.jwt().client()
+                : tokens.stream().map(Token::client)
+                        .filter(known -> owner.equals("client:" + known.name()))
+                        .findFirst().orElse(null);
+        // A stream another instance started under settings this one has not: counted, unbound.
+        return new Caller(owner, client == null ? Client.ANYONE : client);
+    }
+
     /** Refuses a model the caller's client may not ask for. */
     public static void checkModel(Caller caller, String model) throws Refusal {
         var models = caller.client().models();

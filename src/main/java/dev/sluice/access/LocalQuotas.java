@@ -54,7 +54,7 @@ public final class LocalQuotas implements Quotas {
                     }
                 }
                 if (limits.maxStreams() > 0 && u.open >= limits.maxStreams()) {
-                    throw streamsAllOpen(limits);
+                    throw streamsAllOpen(caller);
                 }
                 if (limits.requestsPerMinute() > 0) {
                     double perNano = limits.requestsPerMinute() / 60e9;
@@ -62,7 +62,7 @@ public final class LocalQuotas implements Quotas {
                             limits.requestsPerMinute(), u.bucket + (now - u.bucketAt) * perNano);
                     u.bucketAt = now;
                     if (u.bucket < 1) {
-                        throw tooManyRequests(limits,
+                        throw tooManyRequests(caller,
                                 (long) Math.ceil((1 - u.bucket) / perNano / 1e9));
                     }
                     u.bucket -= 1;
@@ -130,12 +130,25 @@ public final class LocalQuotas implements Quotas {
                 retryAfterSeconds);
     }
 
-    static Refusal streamsAllOpen(Client limits) {
+    static Refusal streamsAllOpen(Caller caller) {
+        Client limits = caller.client();
+        if (caller.reads()) {
+            return tooMuch((limits.maxStreams() == 1 ? "1 stream is"
+                    : limits.maxStreams() + " streams are") + " being read already (GET "
+                    + "<prefix>/streams/{id}), the most one caller may read at once "
+                    + "(SLUICE_MAX_READERS)", 1);
+        }
         return tooMuch(limits.maxStreams() + " streams are open already, the most this client "
                 + "may have at once", 1);
     }
 
-    static Refusal tooManyRequests(Client limits, long retryAfterSeconds) {
+    static Refusal tooManyRequests(Caller caller, long retryAfterSeconds) {
+        Client limits = caller.client();
+        if (caller.reads()) {
+            return tooMuch("more than " + limits.requestsPerMinute() + " resumes and stops per "
+                    + "minute (GET and DELETE <prefix>/streams/{id} have a bucket of their own, "
+                    + "as large as the client's requests-per-minute)", retryAfterSeconds);
+        }
         return tooMuch("more than " + limits.requestsPerMinute() + " requests per minute",
                 retryAfterSeconds);
     }

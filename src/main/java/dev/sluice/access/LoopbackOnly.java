@@ -1,5 +1,6 @@
 package dev.sluice.access;
 
+import dev.sluice.dialect.Dialects;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpFilter;
@@ -11,9 +12,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Without an access file, only this machine may call Sluice: others get 403. The embedded server
- * also listens on loopback only; in a servlet container, which chooses its own address, and
- * behind a proxy, this filter is the guard. Thread-safe.
+ * Without an access file, only this machine may call Sluice, and only by one of its own names:
+ * others get 403. The embedded server also listens on loopback only; in a servlet container,
+ * which chooses its own address, and behind a proxy, this filter is the guard. Thread-safe.
  */
 public final class LoopbackOnly extends HttpFilter {
 
@@ -21,12 +22,15 @@ public final class LoopbackOnly extends HttpFilter {
 
     private final CallerAddress callers;
     private final boolean proxiesTrusted;
+    private final LocalHosts hosts;
     private final AtomicBoolean warned = new AtomicBoolean();
+    private final AtomicBoolean warnedHost = new AtomicBoolean();
 
     /** @param proxiesTrusted whether the access file names trusted proxies at all */
-    public LoopbackOnly(CallerAddress callers, boolean proxiesTrusted) {
+    public LoopbackOnly(CallerAddress callers, boolean proxiesTrusted, LocalHosts hosts) {
         this.callers = callers;
         this.proxiesTrusted = proxiesTrusted;
+        this.hosts = hosts;
     }
 
     @Override
@@ -40,14 +44,24 @@ public final class LoopbackOnly extends HttpFilter {
                     + "trusted-proxies. (Logged once.)", CallerAddress.PROXY_HEADERS.stream()
                     .filter(name -> request.getHeader(name) != null).findFirst().orElseThrow());
         }
-        if (callers.local(request)) {
-            chain.doFilter(request, response);
+        if (!callers.local(request)) {
+            refuse(response, "this Sluice has no access file (SLUICE_ACCESS), so it serves this "
+                    + "machine only, not through a proxy");
             return;
         }
-        response.setStatus(403);
-        response.setContentType("application/json");
-        response.getWriter().write("{\"error\":{\"message\":\"this Sluice has no access file "
-                + "(SLUICE_ACCESS), so it serves this machine only, not through a proxy\","
-                + "\"type\":\"permission_error\",\"param\":null,\"code\":null}}");
+        String refusal = hosts.refusal(request);
+        if (refusal != null) {
+            if (warnedHost.compareAndSet(false, true)) {
+                LOG.warn("Refused a request from this machine that named another host: {} "
+                        + "(Logged once.)", refusal);
+            }
+            refuse(response, refusal);
+            return;
+        }
+        chain.doFilter(request, response);
+    }
+
+    private static void refuse(HttpServletResponse response, String message) throws IOException {
+        new Refusal(403, "permission_error", message).send(response, Dialects.of("openai-chat"));
     }
 }

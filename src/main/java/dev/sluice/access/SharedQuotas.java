@@ -83,8 +83,8 @@ public final class SharedQuotas implements Quotas {
             metrics.sharedAdmission("refused");
             throw switch ((int) why) {
                 case 1 -> LocalQuotas.budgetUsedUp(limits, wait);
-                case 2 -> LocalQuotas.streamsAllOpen(limits);
-                default -> LocalQuotas.tooManyRequests(limits, wait);
+                case 2 -> LocalQuotas.streamsAllOpen(caller);
+                default -> LocalQuotas.tooManyRequests(caller, wait);
             };
         }
         metrics.sharedAdmission("admitted");

@@ -28,6 +28,10 @@ import java.util.TreeSet;
  * @param resume how resumable streams are kept
  * @param sharing how limits and budgets are shared with other instances through Redis, or null
  *     when each instance counts them in its own memory
+ * @param allowedHosts names of this machine, lower-cased, that a request from it may call it by
+ *     besides loopback addresses, {@code localhost} and {@code host}
+ * @param maxReaders how many resumable streams one caller may read at once
+ *     ({@code GET <prefix>/streams/{id}})
  */
 public record Config(
         String host,
@@ -48,7 +52,9 @@ public record Config(
         String demoModel,
         Connections connections,
         Resume resume,
-        Sharing sharing) {
+        Sharing sharing,
+        Set<String> allowedHosts,
+        int maxReaders) {
 
     private static final String CONFIG = "SLUICE_CONFIG";
     private static final String HOST = "SLUICE_HOST";
@@ -56,6 +62,7 @@ public record Config(
     private static final String ROUTES = "SLUICE_ROUTES";
     private static final String ACCESS = "SLUICE_ACCESS";
     private static final String CORS_ORIGINS = "SLUICE_CORS_ORIGINS";
+    private static final String ALLOWED_HOSTS = "SLUICE_ALLOWED_HOSTS";
     private static final String CONNECT_TIMEOUT = "SLUICE_CONNECT_TIMEOUT";
     private static final String RESPONSE_TIMEOUT = "SLUICE_RESPONSE_TIMEOUT";
     private static final String FIRST_EVENT_TIMEOUT = "SLUICE_FIRST_EVENT_TIMEOUT";
@@ -72,6 +79,7 @@ public record Config(
     private static final String SHUTDOWN_GRACE = "SLUICE_SHUTDOWN_GRACE";
     private static final String MAX_DRAINS = "SLUICE_MAX_DRAINS";
     private static final String MAX_LINE_BYTES = "SLUICE_MAX_LINE_BYTES";
+    private static final String MAX_READERS = "SLUICE_MAX_READERS";
     private static final String MAX_BODY_BYTES = "SLUICE_MAX_BODY_BYTES";
     private static final String TRANSCRIPT_BYTES = "SLUICE_TRANSCRIPT_BYTES";
     private static final String LOG_CONTENT = "SLUICE_LOG_CONTENT";
@@ -97,14 +105,17 @@ public record Config(
     private static final String RESUME_EVENTS = "SLUICE_RESUME_EVENTS";
     private static final Set<String> LOG_FORMATS = Set.of("text", "json");
     private static final Set<String> KNOWN = Set.of(HOST, PORT, ROUTES, ACCESS, CORS_ORIGINS,
-            CONNECT_TIMEOUT,
+            ALLOWED_HOSTS, CONNECT_TIMEOUT,
             RESPONSE_TIMEOUT, FIRST_EVENT_TIMEOUT, IDLE_TIMEOUT, STREAM_TIMEOUT, HEARTBEAT, RETRIES,
             RETRY_MAX_WAIT, HEALTH_FAILURES, HEALTH_COOLDOWN, QUEUE_WAIT, QUEUE_LENGTH,
             QUEUE_PER_CALLER, SHUTDOWN_GRACE, MAX_DRAINS, MAX_LINE_BYTES, MAX_BODY_BYTES,
             TRANSCRIPT_BYTES, LOG_CONTENT, METRICS, SIMULATED_TOKEN_DELAY, DEMO_MODEL, MAX_CONNECTIONS,
             MIN_REQUEST_RATE, HEADER_TIMEOUT, REDIS_URL, REDIS_PREFIX, REDIS_TIMEOUT, REDIS_LEASE,
             REDIS_LIMITS_FAIL_OPEN, REDIS_BUDGETS_FAIL_OPEN, RESUME_RETENTION, RESUME_MEMORY,
-            RESUME_GRACE, RESUME_EVENTS);
+            RESUME_GRACE, RESUME_EVENTS, MAX_READERS);
+
+    /** Streams one caller may read at once by default: a tab or an app follows a few. */
+    public static final int MAX_READERS_DEFAULT = 16;
 
     /** Who may read the metrics: this machine only, anyone, or nobody (not served). */
     public enum MetricsAccess { LOOPBACK, ANYONE, OFF }
@@ -115,6 +126,10 @@ public record Config(
         Objects.requireNonNull(metrics, "metrics");
         routes = List.copyOf(routes);
         corsOrigins = Set.copyOf(corsOrigins);
+        allowedHosts = Set.copyOf(allowedHosts);
+        if (maxReaders < 1) {
+            throw new ConfigException(Settings.describe(MAX_READERS) + " must be at least 1");
+        }
         if (!access.configured() && !Loopback.host(host)) {
             throw new ConfigException("SLUICE_HOST is " + host + " but no client authentication "
                     + "is configured (SLUICE_ACCESS): anyone who can reach it could spend the "
@@ -135,7 +150,20 @@ public record Config(
     public Config withResume(Resume resume) {
         return new Config(host, port, routes, access, corsOrigins, timeouts, retries,
                 shutdownGrace, maxDrains, maxLineBytes, maxBodyBytes, transcriptBytes, logContent,
-                metrics, simulatedTokenDelay, demoModel, connections, resume, sharing);
+                metrics, simulatedTokenDelay, demoModel, connections, resume, sharing,
+                allowedHosts, maxReaders);
+    }
+
+    /** Settings with no host names allowed beyond loopback, localhost and the host. */
+    public Config(String host, int port, List<Route> routes, Access access,
+            Set<String> corsOrigins, Timeouts timeouts, Retries retries, Duration shutdownGrace,
+            int maxDrains, int maxLineBytes, int maxBodyBytes, int transcriptBytes,
+            boolean logContent, MetricsAccess metrics, Duration simulatedTokenDelay,
+            String demoModel, Connections connections, Resume resume, Sharing sharing) {
+        this(host, port, routes, access, corsOrigins, timeouts, retries, shutdownGrace, maxDrains,
+                maxLineBytes, maxBodyBytes, transcriptBytes, logContent, metrics,
+                simulatedTokenDelay, demoModel, connections, resume, sharing, Set.of(),
+                MAX_READERS_DEFAULT);
     }
 
     /** Settings without sharing: each instance counts limits and budgets on its own. */
@@ -203,7 +231,9 @@ public record Config(
                 s.string(DEMO_MODEL, "gpt-4o-mini"),
                 connections(s),
                 resume(s),
-                sharing(s));
+                sharing(s),
+                s.hosts(ALLOWED_HOSTS),
+                s.integer(MAX_READERS, MAX_READERS_DEFAULT, 1, 1_000_000));
     }
 
     /** Null without SLUICE_REDIS_URL: then nothing is shared, as before there was Redis. */
@@ -333,6 +363,9 @@ public record Config(
                         + String.join(", ", access.trustedProxies().stream().sorted().toList())));
         lines.put(Settings.describe(CORS_ORIGINS), corsOrigins.isEmpty() ? "(none)"
                 : String.join(", ", corsOrigins.stream().sorted().toList()));
+        lines.put(Settings.describe(ALLOWED_HOSTS), (allowedHosts.isEmpty() ? "(none)"
+                : String.join(", ", allowedHosts.stream().sorted().toList()))
+                + (access.configured() && metrics != MetricsAccess.LOOPBACK ? " (not used)" : ""));
         lines.put(Settings.describe(CONNECT_TIMEOUT), Settings.format(timeouts.connect()));
         lines.put(Settings.describe(RESPONSE_TIMEOUT), Settings.format(timeouts.response()));
         lines.put(Settings.describe(FIRST_EVENT_TIMEOUT), Settings.format(timeouts.firstEvent()));
@@ -380,6 +413,7 @@ public record Config(
         lines.put(Settings.describe(RESUME_RETENTION), Settings.format(resume.retention()));
         lines.put(Settings.describe(RESUME_MEMORY), Long.toString(resume.memoryBytes()));
         lines.put(Settings.describe(RESUME_GRACE), Settings.format(resume.grace()));
+        lines.put(Settings.describe(MAX_READERS), maxReaders + " (per caller)");
         if (sharing != null) {
             lines.put(Settings.describe(RESUME_EVENTS), resume.maxEvents()
                     + " (about, per stream log in Redis)");

@@ -25,6 +25,9 @@ final class Settings {
             "https?://(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\\[[0-9A-Fa-f:.]+])"
                     + "(?::\\d{1,5})?");
 
+    private static final Pattern HOST_NAME = Pattern.compile(
+            "[a-z0-9_](?:[a-z0-9_.-]*[a-z0-9_])?\\.?");
+
     private final Map<String, String> env;
     private final Properties system;
     private final Properties file;
@@ -158,6 +161,32 @@ final class Settings {
             origins.add(origin.toLowerCase(Locale.ROOT));
         }
         return Set.copyOf(origins);
+    }
+
+    /**
+     * A comma-separated list of host names (or IPv4 literals) as a {@code Host} header names
+     * them, lower-cased: never with a port, a scheme or {@code *}, since the port is not
+     * compared and a pattern would admit the very names a rebinding page uses.
+     */
+    Set<String> hosts(String variable) {
+        String value = raw(variable);
+        Set<String> hosts = new LinkedHashSet<>();
+        for (String host : value == null ? new String[0] : value.split(",")) {
+            host = host.strip().toLowerCase(Locale.ROOT);
+            if (host.isEmpty()) {
+                continue;
+            }
+            String wrong = host.contains("://") ? "has a scheme"
+                    : host.contains("*") ? "is a pattern (*)"
+                    : host.contains(":") ? "has a port (the port is not compared)"
+                    : !HOST_NAME.matcher(host).matches() ? "is not a host name" : null;
+            if (wrong != null) {
+                throw invalid(variable, value, "host names such as sluice.lan or my-laptop, "
+                        + "without port, scheme or *; '" + host + "' " + wrong);
+            }
+            hosts.add(host.endsWith(".") ? host.substring(0, host.length() - 1) : host);
+        }
+        return Set.copyOf(hosts);
     }
 
     /** A duration written {@code 250ms}, {@code 10s} or {@code 2m}; zero only if allowed. */

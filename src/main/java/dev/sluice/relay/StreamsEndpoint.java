@@ -3,6 +3,7 @@ package dev.sluice.relay;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sluice.access.Admission;
 import dev.sluice.access.Caller;
+import dev.sluice.access.Quotas;
 import dev.sluice.access.Refusal;
 import dev.sluice.config.Route;
 import dev.sluice.dialect.Dialect;
@@ -28,8 +29,10 @@ import org.slf4j.LoggerFactory;
  * Sluice's own endpoints for resumable streams under each route's prefix, never relayed:
  * {@code GET <prefix>/streams/{id}} replays a stream's log after the client's last event id and
  * follows it to its end (the newest reader takes over from an older one), {@code DELETE} stops
- * it. {@code POST <prefix>/streams}, which opens an upstream, is {@link RelayServlet}'s. Each
- * request runs on its own (virtual) thread; a reader waits on the log, never on a timer.
+ * it. {@code POST <prefix>/streams}, which opens an upstream, is {@link RelayServlet}'s. Both
+ * are counted against the caller's bucket of resumes and stops, and a reader holds one of the
+ * caller's readers while it reads. Each request runs on its own (virtual) thread; a reader waits
+ * on the log, never on a timer.
  */
 public final class StreamsEndpoint {
 
@@ -47,15 +50,22 @@ public final class StreamsEndpoint {
     private final Resumables resumables;
     private final StreamTickets tickets;
     private final Admission admission;
+    private final Quotas quotas;
+    private final int maxReaders;
     private final Metrics metrics;
     private final Duration heartbeat;
 
-    /** @param heartbeat the silence after which a reader gets a {@code : keep-alive} comment */
+    /**
+     * @param maxReaders how many streams one caller may read at once
+     * @param heartbeat the silence after which a reader gets a {@code : keep-alive} comment
+     */
     public StreamsEndpoint(Resumables resumables, StreamTickets tickets, Admission admission,
-            Metrics metrics, Duration heartbeat) {
+            Quotas quotas, int maxReaders, Metrics metrics, Duration heartbeat) {
         this.resumables = resumables;
         this.tickets = tickets;
         this.admission = admission;
+        this.quotas = quotas;
+        this.maxReaders = maxReaders;
         this.metrics = metrics;
         this.heartbeat = heartbeat;
     }
@@ -148,23 +158,40 @@ public final class StreamsEndpoint {
             String id) throws Refusal, IOException {
         // The query may hold a ticket: none of it is ever put into a message or a log line.
         String ticket = request.getParameter("token");
-        Resumable stream;
+        Resumable stream = null;
+        Caller caller;
         if (ticket != null) {
             if (!tickets.valid(ticket, id)) {
                 throw new Refusal(401, "authentication_error", "the stream URL's token is not "
                         + "valid for this stream or has expired; start a new stream");
             }
             stream = find(route, id);
-        } else {
-            String caller = owner(admission.admit(request, route));
-            stream = find(route, id);
-            if (stream != null && !stream.mayUse(caller)) {
-                stream = null; // another caller's stream: no different from none
+            if (stream == null) {
+                throw unknown(route);
             }
+            // A ticket names no caller: its reads are counted as the stream owner's.
+            caller = admission.ownerOf(stream.owner(), request);
+        } else {
+            caller = admission.admit(request, route);
         }
-        if (stream == null) {
-            throw unknown(route);
+        Quotas.Slot reading = quotas.enter(caller.reading(maxReaders));
+        try (reading) {
+            if (ticket == null) {
+                stream = find(route, id);
+                if (stream != null && !stream.mayUse(owner(caller))) {
+                    stream = null; // another caller's stream: no different from none
+                }
+            }
+            if (stream == null) {
+                throw unknown(route);
+            }
+            answer(request, response, stream);
         }
+    }
+
+    /** Answers a counted reader: the log after the client's last event id, then its tail. */
+    private void answer(HttpServletRequest request, HttpServletResponse response,
+            Resumable stream) throws Refusal, IOException {
         ReplayLog log = stream.log();
         long after = after(request, stream);
         if (after > log.last()) {
@@ -244,9 +271,11 @@ public final class StreamsEndpoint {
 
     private void stop(HttpServletRequest request, HttpServletResponse response, Route route,
             String id) throws Refusal {
-        String caller = owner(admission.admit(request, route));
+        Caller caller = admission.admit(request, route);
+        // Counted in the bucket of resumes and stops; a stop holds no reader.
+        quotas.enter(caller.reading(0)).close();
         Resumable stream = find(route, id);
-        if (stream == null || !stream.mayUse(caller)) {
+        if (stream == null || !stream.mayUse(owner(caller))) {
             throw unknown(route);
         }
         stream.stop();

@@ -79,6 +79,11 @@ public final class Resumable {
         return id;
     }
 
+    /** The caller whose stream this is, or null when knowing its id is what lets one in. */
+    public String owner() {
+        return owner;
+    }
+
     /** The route the stream was opened on: it is resumed there only. */
     public String route() {
         return route;

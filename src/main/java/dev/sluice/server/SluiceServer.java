@@ -118,7 +118,7 @@ public final class SluiceServer {
     private static void serveOneAndStop(Server server) throws Exception {
         ServerConnector connector = (ServerConnector) server.getConnectors()[0];
         try (Socket socket = new Socket(connector.getHost(), connector.getLocalPort())) {
-            socket.getOutputStream().write(("GET /healthz HTTP/1.1\r\nHost: sluice\r\n"
+            socket.getOutputStream().write(("GET /healthz HTTP/1.1\r\nHost: localhost\r\n"
                     + "Connection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             socket.getInputStream().readAllBytes();
         }

@@ -3,6 +3,7 @@ package dev.sluice.web;
 import dev.sluice.access.Admission;
 import dev.sluice.access.CallerAddress;
 import dev.sluice.access.Cors;
+import dev.sluice.access.LocalHosts;
 import dev.sluice.access.LoopbackOnly;
 import dev.sluice.access.LocalQuotas;
 import dev.sluice.access.Quotas;
@@ -108,6 +109,8 @@ public final class Endpoints implements AutoCloseable {
         Redaction.learnEverywhere(keys);
         Admission admission = new Admission(config.access());
         CallerAddress callers = new CallerAddress(config.access().trustedProxies());
+        LocalHosts hosts = new LocalHosts(config.host(), config.allowedHosts(),
+                config.corsOrigins());
         // Checks Redis at once: a Sluice that cannot count as configured does not start.
         RedisLink redis = config.sharing() == null ? null
                 : RedisLink.open(config.sharing(), metrics);
@@ -122,8 +125,8 @@ public final class Endpoints implements AutoCloseable {
         // A stream's URL lasts as long as the stream may run and its log be kept.
         StreamsEndpoint streams = new StreamsEndpoint(resumables,
                 new StreamTickets(config.resume().secret(), config.timeouts().stream()
-                        .plus(config.resume().retention())), admission, metrics,
-                config.timeouts().heartbeat());
+                        .plus(config.resume().retention())), admission, quotas,
+                config.maxReaders(), metrics, config.timeouts().heartbeat());
         AtomicBoolean stopping = new AtomicBoolean();
         InfoServlet info = new InfoServlet(config, () -> !stopping.get(),
                 redis == null ? null : quotas::trouble);
@@ -153,7 +156,7 @@ public final class Endpoints implements AutoCloseable {
         endpoints.add(new Endpoint(InfoServlet.READY_PATH, info));
         if (config.metrics() != Config.MetricsAccess.OFF) {
             endpoints.add(new Endpoint("/metrics", new MetricsServlet(metrics,
-                    config.metrics() == Config.MetricsAccess.ANYONE, callers)));
+                    config.metrics() == Config.MetricsAccess.ANYONE, callers, hosts)));
         }
         if (config.simulated()) {
             endpoints.add(new Endpoint(SIMULATED_PATH,
@@ -162,7 +165,7 @@ public final class Endpoints implements AutoCloseable {
         List<Filtering> filters = new ArrayList<>();
         if (!config.access().configured()) {
             filters.add(new Filtering("/*", new LoopbackOnly(callers,
-                    !config.access().trustedProxies().isEmpty())));
+                    !config.access().trustedProxies().isEmpty(), hosts)));
         }
         filters.add(new Filtering("/*", new PageHeaders()));
         filters.add(new Filtering("/*", new Cors(config.corsOrigins())));

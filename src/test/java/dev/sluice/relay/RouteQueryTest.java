@@ -75,7 +75,7 @@ class RouteQueryTest {
         URI base = URI.create(relay.sluiceUrl());
         try (Socket socket = new Socket(base.getHost(), base.getPort())) {
             String body = "{\"prompt\":\"hi\"}";
-            socket.getOutputStream().write(("POST " + target + " HTTP/1.1\r\nHost: x\r\n"
+            socket.getOutputStream().write(("POST " + target + " HTTP/1.1\r\nHost: localhost\r\n"
                     + "Content-Type: application/json\r\nContent-Length: " + body.length()
                     + "\r\nConnection: close\r\n\r\n" + body)
                     .getBytes(StandardCharsets.ISO_8859_1));

@@ -299,7 +299,7 @@ class RoutesTest {
         URI base = URI.create(relay.sluiceUrl());
         try (java.net.Socket socket = new java.net.Socket(base.getHost(), base.getPort())) {
             byte[] body = "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
-            socket.getOutputStream().write(("POST " + path + " HTTP/1.1\r\nHost: x\r\n"
+            socket.getOutputStream().write(("POST " + path + " HTTP/1.1\r\nHost: localhost\r\n"
                     + "Content-Type: application/json\r\nContent-Length: " + body.length
                     + "\r\nConnection: close\r\n\r\n{}").getBytes(
                             java.nio.charset.StandardCharsets.ISO_8859_1));

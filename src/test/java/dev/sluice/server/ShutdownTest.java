@@ -96,12 +96,12 @@ class ShutdownTest {
             assertEquals("{\"n\":1}", stream.nextEvent().data());
             kept.connect(new InetSocketAddress("127.0.0.1", base.getPort()));
             kept.setSoTimeout(10_000);
-            assertTrue(exchange(kept, "GET /healthz HTTP/1.1\r\nHost: sluice\r\n\r\n")
+            assertTrue(exchange(kept, "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
                     .startsWith("HTTP/1.1 200"));
 
             Thread stopper = Thread.ofVirtual().start(() -> stopQuietly(server));
             awaitShutdownBegun(server);
-            String refused = exchange(kept, "POST /v1/chat/completions HTTP/1.1\r\nHost: sluice"
+            String refused = exchange(kept, "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost"
                     + "\r\nContent-Type: application/json\r\nContent-Length: "
                     + STREAM.length() + "\r\n\r\n" + STREAM);
 

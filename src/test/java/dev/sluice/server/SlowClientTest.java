@@ -54,7 +54,7 @@ class SlowClientTest {
         try (TestClient.Stream stream = relay.client().stream(chat, CHAT)) {
             assertEquals("{\"n\":1}", stream.nextEvent().data());
 
-            Cut cut = trickle(chat, 0, ("POST /v1/chat/completions HTTP/1.1\r\nHost: sluice\r\n"
+            Cut cut = trickle(chat, 0, ("POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\n"
                     + "X-Padding: " + "a".repeat(MOST_BYTES)).getBytes(StandardCharsets.US_ASCII));
 
             assertTrue(cut.sent() < MOST_BYTES, "the slow client sent all its bytes");
@@ -73,7 +73,7 @@ class SlowClientTest {
             assertEquals(200, get(socket, health));
             socket.getInputStream().readNBytes(responseRest(socket.getInputStream()));
 
-            Cut cut = trickle(socket, 0, ("GET /healthz HTTP/1.1\r\nHost: sluice\r\n"
+            Cut cut = trickle(socket, 0, ("GET /healthz HTTP/1.1\r\nHost: localhost\r\n"
                     + "X-Padding: " + "a".repeat(MOST_BYTES)).getBytes(StandardCharsets.US_ASCII));
 
             assertTrue(cut.sent() < MOST_BYTES, "the slow client sent all its bytes");
@@ -100,7 +100,7 @@ class SlowClientTest {
         try (TestClient.Stream stream = relay.client().stream(chat, CHAT)) {
             assertEquals("{\"n\":1}", stream.nextEvent().data());
 
-            byte[] head = ("POST /v1/chat/completions HTTP/1.1\r\nHost: sluice\r\nContent-Type: "
+            byte[] head = ("POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: "
                     + "application/json\r\nContent-Length: " + MOST_BYTES + "\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII);
             byte[] request = new byte[head.length + MOST_BYTES];
@@ -156,7 +156,7 @@ class SlowClientTest {
     }
 
     private static byte[] request(URI uri) {
-        return ("GET " + uri.getPath() + " HTTP/1.1\r\nHost: sluice\r\n\r\n")
+        return ("GET " + uri.getPath() + " HTTP/1.1\r\nHost: localhost\r\n\r\n")
                 .getBytes(StandardCharsets.US_ASCII);
     }
 

@@ -33,6 +33,8 @@ public final class TestConfig {
     private boolean logContent;
     private Access access = Access.NONE;
     private Set<String> corsOrigins = Set.of();
+    private Set<String> allowedHosts = Set.of();
+    private int maxReaders = Config.MAX_READERS_DEFAULT;
     private Connections connections = Connections.DEFAULTS;
     private Sharing sharing;
     private Resume resume = Resume.DEFAULTS;
@@ -85,6 +87,18 @@ public final class TestConfig {
 
     public TestConfig corsOrigins(String... origins) {
         this.corsOrigins = Set.of(origins);
+        return this;
+    }
+
+    /** Names of this machine that requests from it may call Sluice by (SLUICE_ALLOWED_HOSTS). */
+    public TestConfig allowedHosts(String... hosts) {
+        this.allowedHosts = Set.of(hosts);
+        return this;
+    }
+
+    /** How many streams one caller may read at once (SLUICE_MAX_READERS). */
+    public TestConfig maxReaders(int readers) {
+        this.maxReaders = readers;
         return this;
     }
 
@@ -142,6 +156,7 @@ public final class TestConfig {
         return new Config("127.0.0.1", 0, all, access, corsOrigins, timeouts, retries,
                 shutdownGrace, 2,
                 maxLineBytes, 1 << 20, 1 << 20, logContent, Config.MetricsAccess.LOOPBACK,
-                Duration.ofMillis(1), "gpt-test", connections, resume, sharing);
+                Duration.ofMillis(1), "gpt-test", connections, resume, sharing,
+                allowedHosts, maxReaders);
     }
 }

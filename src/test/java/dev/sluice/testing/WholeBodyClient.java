@@ -38,7 +38,7 @@ public final class WholeBodyClient {
         try (Socket socket = new Socket(uri.getHost(), uri.getPort())) {
             socket.setSoTimeout(30_000);
             OutputStream out = socket.getOutputStream();
-            out.write(("POST " + uri.getPath() + " HTTP/1.1\r\nHost: sluice\r\nContent-Type: "
+            out.write(("POST " + uri.getPath() + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: "
                     + contentType + "\r\n" + (chunked ? "Transfer-Encoding: chunked\r\n"
                             : "Content-Length: " + bytes + "\r\n") + "\r\n")
                     .getBytes(StandardCharsets.US_ASCII));
