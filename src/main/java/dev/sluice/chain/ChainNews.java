@@ -1,14 +1,17 @@
 package dev.sluice.chain;
 
-/** Hears what a pool learns of its keys, to tell other instances; must not block. */
-interface KeyNews {
+/** Hears what a chain learns of its keys and upstreams, to tell other instances; must not block. */
+interface ChainNews {
 
-    KeyNews NONE = new KeyNews() {
+    ChainNews NONE = new ChainNews() {
         @Override
         public void rests(KeyPool pool, PoolKey key, long until) {}
 
         @Override
         public void out(KeyPool pool, PoolKey key) {}
+
+        @Override
+        public void skips(String route, long until) {}
     };
 
     /** {@code key} rests until {@code until}, epoch milliseconds. */
@@ -16,4 +19,7 @@ interface KeyNews {
 
     /** The provider refused {@code key}. */
     void out(KeyPool pool, PoolKey key);
+
+    /** {@code route}'s upstream failed in a row and is skipped until {@code until}. */
+    void skips(String route, long until);
 }

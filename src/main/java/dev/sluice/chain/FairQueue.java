@@ -28,6 +28,8 @@ final class FairQueue {
     private final LinkedHashMap<String, ArrayDeque<Place>> callers = new LinkedHashMap<>();
     /** Places in all; read without the lock by requests deciding whether to queue. */
     private volatile int length;
+    /** Nudges so far; written under the lock. */
+    private volatile long nudges;
     /** A moving average of how long places waited, in ms: the estimate for Retry-After. */
     private volatile long typicalWaitMillis;
 
@@ -59,6 +61,21 @@ final class FairQueue {
                     nanos = moved.awaitNanos(nanos);
                 }
                 return first();
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /**
+         * Waits while it is first, until {@code nanos} pass, the queue is nudged or a place is
+         * left, whichever comes first.
+         */
+        void awaitMove(long nanos) throws InterruptedException {
+            lock.lock();
+            try {
+                if (first() && nanos > 0) {
+                    moved.awaitNanos(nanos);
+                }
             } finally {
                 lock.unlock();
             }
@@ -127,6 +144,22 @@ final class FairQueue {
             Iterator<ArrayDeque<Place>> turns = callers.values().iterator();
             return turns.hasNext() && turns.next().peekFirst() == this;
         }
+    }
+
+    /** Wakes the first place: a slot was freed, so the chain may have room now. */
+    void nudge() {
+        lock.lock();
+        try {
+            nudges++;
+            moved.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** How many times the queue was nudged so far. */
+    long nudges() {
+        return nudges;
     }
 
     /** Whether anyone waits: a new request then takes its place behind them. */

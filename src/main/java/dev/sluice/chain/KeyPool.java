@@ -24,7 +24,7 @@ public final class KeyPool {
     private final Metrics metrics;
     private final AtomicInteger turn = new AtomicInteger();
     /** Told of every change this instance sees, to share it; never null. */
-    private volatile KeyNews news = KeyNews.NONE;
+    private volatile ChainNews news = ChainNews.NONE;
 
     public KeyPool(String route, List<Secret> secrets, Metrics metrics) {
         this.route = route;
@@ -53,7 +53,7 @@ public final class KeyPool {
     }
 
     /** Shares what this pool learns, e.g. through Redis. */
-    void tell(KeyNews news) {
+    void tell(ChainNews news) {
         this.news = news;
     }
 

@@ -33,6 +33,8 @@ import org.slf4j.LoggerFactory;
 public final class Opener {
 
     private static final Logger LOG = LoggerFactory.getLogger(Opener.class);
+    /** How long the first of a queue waits for a freed slot before it looks again anyway. */
+    private static final long BUSY_POLL_MILLIS = 1000;
 
     /**
      * An upstream answer and how it was had.
@@ -43,13 +45,19 @@ public final class Opener {
      * @param position the answering route's place in the chain
      * @param fallible a route after it is left to try if its stream gives out before its
      *     first content event
+     * @param freeSlot frees the answer's slot of the route's {@code max-concurrent}
      */
     public record Opened(HttpResponse<InputStream> answer, Route route, PoolKey key,
-            int attempts, int position, boolean fallible) {
+            int attempts, int position, boolean fallible, Runnable freeSlot) {
 
         /** Tells {@code transcript} which route and key served, in how many calls. */
         public void recordIn(Transcript transcript) {
             transcript.served(route.name(), key == null ? null : key.fingerprint(), attempts);
+        }
+
+        /** The answer is over: its slot is free for another (once; later calls do nothing). */
+        public void release() {
+            freeSlot.run();
         }
     }
 
@@ -95,6 +103,9 @@ public final class Opener {
         this.metrics = metrics;
         this.queue = new FairQueue(name, retry.queue());
         metrics.queue(name, queue::length);
+        for (Link link : this.chain) {
+            link.slots().onFree(queue::nudge);
+        }
     }
 
     /**
@@ -114,10 +125,12 @@ public final class Opener {
             long readyAt = started;
             long noteAt = started + timeouts.heartbeat().toNanos();
             Walk walk = new Walk(ask, 0);
+            long nudges = queue.nudges();
             while (true) {
                 if (place != null) {
-                    noteAt = awaitTurn(place, readyAt, deadline, noteAt, ask);
+                    noteAt = awaitTurn(place, readyAt, nudges, deadline, noteAt, ask);
                 }
+                nudges = queue.nudges();
                 try {
                     Opened opened = walk(walk, 0, null);
                     if (place != null) {
@@ -126,13 +139,14 @@ public final class Opener {
                     return opened;
                 } catch (Failed f) {
                     long now = System.nanoTime();
-                    if (f.readyIn < 0 || now + f.readyIn * 1_000_000 > deadline) {
+                    boolean busy = f.reason.equals("busy"); // room comes when a slot is freed
+                    if (f.readyIn < 0 || !busy && now + f.readyIn * 1_000_000 > deadline) {
                         throw f.refusal;
                     }
                     if (place == null) {
                         place = queue.enter(ask.caller());
                     }
-                    readyAt = now + f.readyIn * 1_000_000;
+                    readyAt = Math.min(deadline, now + f.readyIn * 1_000_000);
                 }
             }
         } catch (InterruptedException e) {
@@ -146,14 +160,15 @@ public final class Opener {
     }
 
     /**
-     * Waits until {@code place} is first and the keys may be usable again ({@code readyAt}),
+     * Waits until {@code place} is first and the chain may have room again: the keys' rest is
+     * over ({@code readyAt}) or a slot was freed since the last try ({@code nudges} then),
      * telling the client its position at the heartbeat interval.
      *
      * @return when the next note to the client is due
      * @throws Refusal 429 at the deadline, 499 when the client has left
      */
-    private long awaitTurn(FairQueue.Place place, long readyAt, long deadline, long noteAt,
-            Ask ask) throws Refusal, InterruptedException {
+    private long awaitTurn(FairQueue.Place place, long readyAt, long nudges, long deadline,
+            long noteAt, Ask ask) throws Refusal, InterruptedException {
         while (true) {
             long now = System.nanoTime();
             if (now >= deadline) {
@@ -161,7 +176,8 @@ public final class Opener {
                 metrics.queueWaited(name, place.waitedMillis());
                 throw new Refusal(429, "rate_limit_error", "waited " + place.waitedMillis()
                         + " ms in route " + name + "'s queue (SLUICE_QUEUE_WAIT) while every "
-                        + "key rested", Math.max(seconds(rest), queue.retryAfterSeconds()));
+                        + "key rested or every slot was taken",
+                        Math.max(seconds(rest), queue.retryAfterSeconds()));
             }
             if (now >= noteAt) {
                 if (!ask.queued(place.position())) {
@@ -174,10 +190,10 @@ public final class Opener {
             long until = Math.min(noteAt, deadline);
             if (place.awaitFirst(until - now)) {
                 now = System.nanoTime();
-                if (now >= readyAt) {
+                if (now >= readyAt || queue.nudges() != nudges) {
                     return noteAt;
                 }
-                Thread.sleep(Duration.ofNanos(Math.min(until, readyAt) - now));
+                place.awaitMove(Math.min(until, readyAt) - now);
             }
         }
     }
@@ -247,6 +263,8 @@ public final class Opener {
          */
         private int lastCalls;
         private int lastWaits;
+        /** The slot the route being tried gave, until an answer takes it with it. */
+        private Slots.Taken slot;
 
         Walk(Ask ask, int attempts) {
             this.ask = ask;
@@ -279,6 +297,12 @@ public final class Opener {
             HttpResponse<InputStream> held = null;
             PoolKey heldKey = null;
             try {
+                slot = link.slots().take();
+                if (slot == null) {
+                    throw new Failed(new Refusal(503, "upstream_busy", "route " + route.name()
+                            + " has " + link.slots().max() + " answers open, its max-concurrent",
+                            queue.retryAfterSeconds()), "busy", last ? BUSY_POLL_MILLIS : -1);
+                }
                 while (true) {
                     if (held != null && calls >= most) {
                         HttpResponse<InputStream> answer = held;
@@ -367,7 +391,7 @@ public final class Opener {
                     }
                     Duration wait = last ? retry.after(waits, answer) : null;
                     if (wait == null) {
-                        return new Opened(answer, route, key, attempts, position, !last);
+                        return opened(answer, route, key, position, !last);
                     }
                     close(answer);
                     waits++;
@@ -378,6 +402,10 @@ public final class Opener {
                 throw new Refusal(503, "server_shutting_down", "request interrupted");
             } finally {
                 close(held);
+                if (slot != null) {
+                    slot.close(); // no answer took it
+                    slot = null;
+                }
                 if (calls == before) {
                     link.health().released();
                 }
@@ -386,6 +414,14 @@ public final class Opener {
                     lastWaits = waits;
                 }
             }
+        }
+
+        /** The answer, holding the slot of the route it came from until it is released. */
+        private Opened opened(HttpResponse<InputStream> answer, Route route, PoolKey key,
+                int position, boolean fallible) {
+            Slots.Taken taken = slot;
+            slot = null;
+            return new Opened(answer, route, key, attempts, position, fallible, taken::close);
         }
 
         /**
@@ -402,7 +438,7 @@ public final class Opener {
         private Opened handOver(Route route, HttpResponse<InputStream> answer, PoolKey key,
                 int position) throws Failed {
             if (position == chain.size() - 1) {
-                return new Opened(answer, route, key, attempts, position, false);
+                return opened(answer, route, key, position, false);
             }
             int status = answer.statusCode();
             close(answer);

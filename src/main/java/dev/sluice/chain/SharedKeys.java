@@ -11,36 +11,39 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What every instance's pools learn of their keys, shared through Redis: a rest is kept in a hash
- * per route (read by an instance as it starts) and announced on one channel; a key the provider
- * refused is announced only, so that a restart brings it back, as on a single instance. Each
- * instance still decides alone; this only tells it sooner. Thread-safe.
+ * What every instance's chains learn of their keys and upstreams, shared through Redis: a key's
+ * rest is kept in a hash per route (read by an instance as it starts) and announced on one
+ * channel; a key the provider refused and an upstream skipped after failing are announced only,
+ * so that a restart brings them back, as on a single instance. Each instance still decides
+ * alone; this only tells it sooner. Thread-safe.
  */
-public final class SharedKeys implements KeyNews {
+public final class SharedKeys implements ChainNews {
 
     private static final Logger LOG = LoggerFactory.getLogger(SharedKeys.class);
     private static final Script REST = Script.of(SharedKeys.class, "rest", "rest.lua");
 
     private final RedisLink redis;
     private final Map<String, KeyPool> pools;
+    private final Map<String, Health> healths;
     private final String channel;
 
-    private SharedKeys(RedisLink redis, Map<String, KeyPool> pools) {
+    private SharedKeys(RedisLink redis, Map<String, KeyPool> pools, Map<String, Health> healths) {
         this.redis = redis;
         this.pools = pools;
+        this.healths = healths;
         this.channel = redis.prefix() + "keys";
     }
 
     /**
-     * Shares what {@code pools} learn through {@code redis}: hears the other instances and reads
+     * Shares what {@code links} learn through {@code redis}: hears the other instances and reads
      * the rests they left, before any request.
      */
-    public static void share(RedisLink redis, List<KeyPool> pools) {
-        Map<String, KeyPool> keyed = pools.stream().filter(pool -> !pool.empty())
+    public static void share(RedisLink redis, List<Link> links) {
+        Map<String, KeyPool> keyed = links.stream().map(Link::pool).filter(pool -> !pool.empty())
                 .collect(Collectors.toMap(KeyPool::route, Function.identity()));
-        if (!keyed.isEmpty()) {
-            new SharedKeys(redis, keyed).start();
-        }
+        Map<String, Health> healths = links.stream().map(Link::health)
+                .collect(Collectors.toMap(Health::route, Function.identity()));
+        new SharedKeys(redis, keyed, healths).start();
     }
 
     private void start() {
@@ -61,6 +64,7 @@ public final class SharedKeys implements KeyNews {
             LOG.warn("keys' rests are not shared until Redis answers: {}", e.getMessage());
         }
         pools.values().forEach(pool -> pool.tell(this));
+        healths.values().forEach(health -> health.tell(this));
     }
 
     /** The route's hash, in a slot of its own on a cluster. */
@@ -88,12 +92,28 @@ public final class SharedKeys implements KeyNews {
         redis.publish(channel, "o " + pool.route() + " " + key.fingerprint());
     }
 
-    /** On Lettuce's thread: {@code r ROUTE FINGERPRINT UNTIL} or {@code o ROUTE FINGERPRINT}. */
+    @Override
+    public void skips(String route, long until) {
+        redis.publish(channel, "h " + route + " " + until);
+    }
+
+    /**
+     * On Lettuce's thread: {@code r ROUTE FINGERPRINT UNTIL}, {@code o ROUTE FINGERPRINT} or
+     * {@code h ROUTE UNTIL}.
+     */
     private void message(String from, String message) {
         if (!from.equals(channel)) {
             return;
         }
         String[] parts = message.split(" ");
+        if (parts[0].equals("h") && parts.length == 3 && healths.get(parts[1]) != null) {
+            try {
+                healths.get(parts[1]).skippedElsewhere(Long.parseLong(parts[2]));
+            } catch (NumberFormatException e) {
+                // not one of ours
+            }
+            return;
+        }
         KeyPool pool = parts.length >= 3 ? pools.get(parts[1]) : null;
         if (pool == null) {
             return;

@@ -33,7 +33,8 @@ final class Routes {
 
     private static final Set<String> SCALARS = Set.of("prefix", "dialect", "url", "url-env",
             "key-env", "fallback", "enabled", "models", "max-tokens", "on-client-close",
-            "operations", "resumable", "fallbacks", "key-header", "exposed");
+            "operations", "resumable", "fallbacks", "key-header", "exposed",
+            "max-concurrent");
     private static final Set<String> MAPS = Set.of("force", "default", "query", "header",
             "model");
     private static final Set<String> SECRET_HEADERS = Set.of("authorization", "x-api-key",
@@ -177,6 +178,17 @@ final class Routes {
                     + onClose + "'");
         }
         String dialect = value(name, "dialect", "openai-chat");
+        String concurrent = value(name, "max-concurrent", "0");
+        int maxConcurrent;
+        try {
+            maxConcurrent = Integer.parseInt(concurrent);
+        } catch (NumberFormatException e) {
+            maxConcurrent = -1;
+        }
+        if (maxConcurrent < 0) {
+            throw fail("route." + name + ".max-concurrent", "must be a whole number, 0 for no "
+                    + "bound, got '" + concurrent + "'");
+        }
         String resumable = value(name, "resumable", "false");
         if (!resumable.equals("true") && !resumable.equals("false")) {
             throw fail("route." + name + ".resumable", "must be true or false, got '"
@@ -187,7 +199,8 @@ final class Routes {
                     pool(keyEnv, key), policy(name), onClose.equals("drain"),
                     operations(name, dialect), missingKey, resumable.equals("true"),
                     new Serving(value(name, "key-header", null), strings(name, "model"),
-                            list(value(name, "fallbacks", "")), exposed.equals("true")));
+                            list(value(name, "fallbacks", "")), exposed.equals("true"),
+                            maxConcurrent));
         } catch (IllegalArgumentException e) {
             throw new ConfigException(source + ": route " + name + ": " + e.getMessage());
         }

@@ -14,9 +14,11 @@ import java.util.regex.Pattern;
  * @param fallbacks the routes tried in order when this one cannot start a stream
  * @param exposed false: the route answers no client under its prefix, and serves only as a
  *     fallback
+ * @param maxConcurrent the most answers of this upstream open at once (every chain it is in
+ *     counts); 0 for no bound
  */
 public record Serving(String keyHeader, Map<String, String> models, List<String> fallbacks,
-        boolean exposed) {
+        boolean exposed, int maxConcurrent) {
 
     public static final Serving DEFAULT = new Serving(null, Map.of(), List.of(), true);
 
@@ -24,12 +26,22 @@ public record Serving(String keyHeader, Map<String, String> models, List<String>
     private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
 
     public Serving {
+        if (maxConcurrent < 0) {
+            throw new IllegalArgumentException("max-concurrent must not be negative, got "
+                    + maxConcurrent);
+        }
         models = Map.copyOf(models);
         fallbacks = List.copyOf(fallbacks);
         if (keyHeader != null && !TOKEN.matcher(keyHeader).matches()) {
             throw new IllegalArgumentException("key-header must be a header name, got '"
                     + keyHeader + "'");
         }
+    }
+
+    /** Without a bound on open answers. */
+    public Serving(String keyHeader, Map<String, String> models, List<String> fallbacks,
+            boolean exposed) {
+        this(keyHeader, models, fallbacks, exposed, 0);
     }
 
     /** What differs from the default, for the start-up log: "; falls back to a, b", ... */
@@ -45,6 +57,9 @@ public record Serving(String keyHeader, Map<String, String> models, List<String>
         }
         if (!fallbacks.isEmpty()) {
             text.append("; falls back to ").append(String.join(", ", fallbacks));
+        }
+        if (maxConcurrent > 0) {
+            text.append("; at most ").append(maxConcurrent).append(" open at once");
         }
         return text.toString();
     }

@@ -135,6 +135,13 @@ public final class Metrics implements TranscriptListener {
                 .register(registry)).increment(millis / 1000.0);
     }
 
+    /** Whether a route's upstream is skipped now after failing. */
+    public void upstreamSkipped(String route, BooleanSupplier skipped) {
+        Gauge.builder("sluice.upstream.skipped", () -> skipped.getAsBoolean() ? 1 : 0)
+                .description("1 while the route's upstream is skipped after failing")
+                .tag("route", route).register(registry);
+    }
+
     /** How many requests wait in a route's queue for a key. */
     public void queue(String route, IntSupplier length) {
         Gauge.builder("sluice.queue.length", length::getAsInt)

@@ -180,6 +180,7 @@ public final class RelayServlet extends HttpServlet {
                                 LogText.of(redaction.scrub(String.valueOf(e.getMessage()))));
                     } finally {
                         finish(body, ended);
+                        opened.release();
                         MDC.remove("request_id");
                     }
                 });
@@ -187,6 +188,7 @@ public final class RelayServlet extends HttpServlet {
             } finally {
                 if (!handedOn) {
                     body.close();
+                    opened.release();
                 }
             }
         } finally {
@@ -216,6 +218,7 @@ public final class RelayServlet extends HttpServlet {
             }
         } finally {
             finish(body, ended);
+            opened.release();
         }
     }
 
@@ -361,6 +364,7 @@ public final class RelayServlet extends HttpServlet {
             boolean drain, Caller caller, HttpServletResponse response) throws IOException {
         boolean first = true;
         while (true) {
+            Opener.Opened current = opened;
             opened.recordIn(transcript);
             InputStream body = opened.answer().body();
             String encoding = opened.answer().headers().firstValue("content-encoding")
@@ -385,8 +389,10 @@ public final class RelayServlet extends HttpServlet {
             } finally {
                 if (fault != null) {
                     UpstreamEnd.close(body);
+                    current.release(); // before the next route is asked: room for it
                 } else if (!first) {
                     finish(body, transcript.outcome() == Transcript.Outcome.DONE);
+                    current.release();
                 }
             }
             if (fault == null) {
@@ -427,6 +433,7 @@ public final class RelayServlet extends HttpServlet {
                 }
             } finally {
                 UpstreamEnd.close(answer.body());
+                opened.release();
             }
             return new Relayed(transcript, null, false);
         }

@@ -134,11 +134,13 @@ public final class Endpoints implements AutoCloseable {
         // One link per route, its keys and health shared by every chain it is in.
         Map<String, Link> links = new HashMap<>();
         for (Route route : config.routes()) {
-            links.put(route.name(), Link.of(route, new KeyPool(route.name(), route.keys(),
-                    metrics), config.retries().trips(), config.retries().coolDown().toMillis()));
+            Link link = Link.of(route, new KeyPool(route.name(), route.keys(), metrics),
+                    config.retries().trips(), config.retries().coolDown().toMillis());
+            links.put(route.name(), link);
+            metrics.upstreamSkipped(route.name(), link::skipped);
         }
         if (redis != null) {
-            SharedKeys.share(redis, links.values().stream().map(Link::pool).toList());
+            SharedKeys.share(redis, List.copyOf(links.values()));
         }
         for (Route route : config.routes()) {
             if (!route.serving().exposed()) {

@@ -14,6 +14,7 @@ import dev.sluice.config.Secret;
 import dev.sluice.config.Serving;
 import dev.sluice.testing.FakeUpstream;
 import dev.sluice.testing.Relay;
+import dev.sluice.testing.TestClient;
 import dev.sluice.testing.TestConfig;
 import dev.sluice.testing.TranscriptLines;
 import java.io.IOException;
@@ -24,6 +25,8 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.eclipse.jetty.client.ContentResponse;
 import org.junit.jupiter.api.AfterEach;
@@ -132,6 +135,37 @@ class FallbackTest {
 
         relay.upstream().takeRequest();
         assertEquals(2, backup.requestCount(), "both from the backup");
+    }
+
+    @Test
+    void aPrimaryAtItsMaxConcurrentPassesTheNextStreamOn() throws Exception {
+        CountDownLatch firstMayEnd = new CountDownLatch(1);
+        FakeUpstream primary = relay.upstream(exchange -> {
+            exchange.startStream().write("data: {\"choices\":[{\"delta\":{\"content\":"
+                    + "\"first\"}}]}\n\n");
+            firstMayEnd.await(10, TimeUnit.SECONDS);
+            exchange.write("data: [DONE]\n\n").end();
+        });
+        backup = new FakeUpstream(exchange -> exchange.startStream().write(ANSWER).end());
+        Route azure = new Route("azure", "/azure", backup.baseUrl(), "openai-chat",
+                new Secret(BACKUP_KEY), Policy.NONE).serving(new Serving("api-key",
+                        Map.of("gpt-4o", "my-gpt-4o"), List.of(), false));
+        URI chat = relay.start(TestConfig.relayingTo(primary.baseUrl(), new Secret(PRIMARY_KEY))
+                .serving(new Serving(null, Map.of(), List.of("azure"), true, 1))
+                .route(azure).build());
+
+        try (TestClient.Stream first = relay.client().stream(chat, STREAM)) {
+            assertEquals("{\"choices\":[{\"delta\":{\"content\":\"first\"}}]}",
+                    first.nextEvent().data());
+
+            servedByBackup(relay.client().post(chat, STREAM));
+            firstMayEnd.countDown();
+            assertEquals("[DONE]", first.nextEvent().data());
+        }
+        assertEquals(1, primary.requestCount());
+        assertTrue(relay.client().get(URI.create(relay.sluiceUrl() + "/metrics"))
+                .getContentAsString().contains("sluice_upstream_fallbacks_total{reason=\"busy\","
+                        + "route=\"openai\",to=\"azure\"} 1.0"));
     }
 
     @Test

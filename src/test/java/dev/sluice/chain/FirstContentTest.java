@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sluice.config.Policy;
 import dev.sluice.config.Retries;
@@ -26,8 +28,11 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.client.ContentResponse;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A stream commits on its first content event, not its first event: the provider's opening
@@ -61,12 +66,37 @@ class FirstContentTest {
     private static final Retries NO_RETRIES = new Retries(0, Duration.ofMillis(10),
             Duration.ofSeconds(1));
 
+    /** Every upstream key of these tests: none may reach a client, a log line or a metric. */
+    private static final List<String> KEYS = List.of("sk-primary-Jk4mR8vN2xQ6wT1z", "az-backup-Pz7yW3nB5cV9mL2k", "sk-only-Qm3nB8vC1xZ5", "sk-ant-primary-Wq4eR7tY1u", "sk-ant-backup-Lk8jH3gF6d", "sk-resp-primary-Hg5fD2sA", "sk-resp-backup-Po0iU9yT");
+
     @RegisterExtension
     final Relay relay = new Relay();
+    private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
     @RegisterExtension
     final TranscriptLines transcripts = new TranscriptLines();
 
     private FakeUpstream backup;
+
+    @BeforeEach
+    void listen() {
+        logs.start();
+        root().addAppender(logs);
+    }
+
+    /** Whatever path a test took, no key was logged, and none is in the metrics. */
+    @AfterEach
+    void noKeyLeft() throws Exception {
+        root().detachAppender(logs);
+        StringBuilder all = new StringBuilder(metrics());
+        logs.list.forEach(event -> all.append(event.getFormattedMessage()).append('\n'));
+        for (String key : KEYS) {
+            assertFalse(all.toString().contains(key.substring(0, 12)), key);
+        }
+    }
+
+    private static ch.qos.logback.classic.Logger root() {
+        return (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
+    }
 
     @AfterEach
     void stop() throws IOException {

@@ -1,14 +1,18 @@
 package dev.sluice.chain;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sluice.config.Access;
 import dev.sluice.config.Client;
 import dev.sluice.config.Queueing;
 import dev.sluice.config.Retries;
 import dev.sluice.config.Secret;
+import dev.sluice.config.Serving;
 import dev.sluice.config.Timeouts;
 import dev.sluice.sse.SseComment;
 import dev.sluice.sse.SseEvent;
@@ -31,8 +35,12 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.eclipse.jetty.client.ContentResponse;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * When every key of a route rests, its requests wait in the route's queue instead of failing:
@@ -51,8 +59,34 @@ class QueueTest {
             Duration.ofSeconds(10), Duration.ofSeconds(10), Duration.ofSeconds(10),
             Duration.ofMinutes(1), Duration.ofMillis(50));
 
+    /** Every upstream key of these tests: none may reach a client, a log line or a metric. */
+    private static final List<String> KEYS = List.of("sk-only-key-Wm2nQ8zX4c");
+
     @RegisterExtension
     final Relay relay = new Relay();
+    private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
+
+    @BeforeEach
+    void listen() {
+        logs.start();
+        root().addAppender(logs);
+    }
+
+    /** Whatever path a test took, no key was logged, and none is in the metrics. */
+    @AfterEach
+    void noKeyLeft() throws Exception {
+        root().detachAppender(logs);
+        StringBuilder all = new StringBuilder(relay.client().get(URI.create(relay.sluiceUrl()
+                + "/metrics")).getContentAsString());
+        logs.list.forEach(event -> all.append(event.getFormattedMessage()).append('\n'));
+        for (String key : KEYS) {
+            assertFalse(all.toString().contains(key.substring(0, 12)), key);
+        }
+    }
+
+    private static ch.qos.logback.classic.Logger root() {
+        return (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
+    }
 
     /** Who the upstream served, in order, by the request's {@code user} field. */
     private final List<String> served = new CopyOnWriteArrayList<>();
@@ -247,6 +281,37 @@ class QueueTest {
                     .contains("SLUICE_QUEUE_WAIT"));
             assertTrue(new String(x.restBytes(), StandardCharsets.UTF_8).endsWith(ANSWER));
         }
+    }
+
+    @Test
+    void aStreamPastTheRoutesMaxConcurrentWaitsUntilAnAnswerEnds() throws Exception {
+        CountDownLatch firstMayEnd = new CountDownLatch(1);
+        URI chat = relay.start(TestConfig.relayingTo(relay.upstream(exchange -> {
+            String user = JSON.readTree(exchange.request().body()).path("user").asText();
+            served.add(user);
+            exchange.startStream().write("data: {\"choices\":[{\"delta\":{\"content\":\""
+                    + user + "\"}}]}\n\n");
+            if (user.equals("x1")) {
+                firstMayEnd.await(10, TimeUnit.SECONDS);
+            }
+            exchange.write("data: [DONE]\n\n").end();
+        }).baseUrl(), new Secret("sk-only-key-Wm2nQ8zX4c")).timeouts(BEATING)
+                .serving(new Serving(null, Map.of(), List.of(), true, 1)).build());
+
+        try (TestClient.Stream x = relay.client().stream(chat, stream("x1"));
+                TestClient.Stream y = relay.client().stream(chat, stream("y1"))) {
+            assertEquals("{\"choices\":[{\"delta\":{\"content\":\"x1\"}}]}",
+                    x.nextEvent().data());
+            assertEquals("queued, position 1", nextComment(y), "y waits for x's slot");
+            assertEquals(List.of("x1"), served);
+            firstMayEnd.countDown();
+
+            assertEquals("[DONE]", x.nextEvent().data());
+            assertEquals("{\"choices\":[{\"delta\":{\"content\":\"y1\"}}]}",
+                    y.nextEvent().data());
+            assertEquals("[DONE]", y.nextEvent().data());
+        }
+        assertEquals(List.of("x1", "y1"), served);
     }
 
     @Test

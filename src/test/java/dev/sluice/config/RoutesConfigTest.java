@@ -257,4 +257,18 @@ class RoutesConfigTest {
         assertTrue(header.getMessage().contains("key-header must be a header name"),
                 header::getMessage);
     }
+
+    @Test
+    void maxConcurrentBoundsARoutesOpenAnswersAndMustBeAWholeNumber() throws IOException {
+        Config config = chained("route.local.max-concurrent = 4\n");
+        assertEquals(4, config.route("local").serving().maxConcurrent());
+        assertEquals(0, config.route("openai").serving().maxConcurrent(), "no bound by default");
+        assertTrue(config.describe().toString().contains("at most 4 open at once"));
+        for (String bad : List.of("-1", "four", "2.5")) {
+            ConfigException refused = assertThrows(ConfigException.class,
+                    () -> chained("route.local.max-concurrent = " + bad + "\n"));
+            assertTrue(refused.getMessage().contains("route.local.max-concurrent must be a whole "
+                    + "number, 0 for no bound, got '" + bad + "'"), refused::getMessage);
+        }
+    }
 }

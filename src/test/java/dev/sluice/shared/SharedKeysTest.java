@@ -3,18 +3,28 @@ package dev.sluice.shared;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sluice.config.Policy;
+import dev.sluice.config.Retries;
+import dev.sluice.config.Route;
 import dev.sluice.config.Secret;
+import dev.sluice.config.Serving;
 import dev.sluice.config.Sharing;
 import dev.sluice.testing.FakeUpstream;
 import dev.sluice.testing.RedisServer;
 import dev.sluice.testing.RunningSluice;
 import dev.sluice.testing.TestClient;
 import dev.sluice.testing.TestConfig;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.eclipse.jetty.client.ContentResponse;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -22,7 +32,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Instances sharing one redis-server share what the provider said of each key: a key that one
- * instance saw throttled or refused is skipped by the others, and by an instance started later.
+ * instance saw throttled or refused is skipped by the others, and by an instance started later;
+ * an upstream that one instance found failing is skipped by the others too.
  */
 class SharedKeysTest {
 
@@ -122,6 +133,66 @@ class SharedKeysTest {
 
         assertEquals(1, k1Calls(), calls::toString);
         assertEquals(10, calls.size(), calls::toString);
+    }
+
+    @Test
+    void anUpstreamFailingOnOneInstanceIsSkippedByEvery() throws Exception {
+        // Accepts and drops every connection: each call to it fails.
+        try (ServerSocket dead = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            AtomicInteger accepted = new AtomicInteger();
+            Thread.ofVirtual().start(() -> {
+                while (!dead.isClosed()) {
+                    try (Socket socket = dead.accept()) {
+                        accepted.incrementAndGet();
+                    } catch (IOException e) {
+                        return;
+                    }
+                }
+            });
+            URI deadUrl = URI.create("http://127.0.0.1:" + dead.getLocalPort() + "/v1");
+            Route backup = new Route("backup", "/backup", upstream.baseUrl(), "openai-chat",
+                    new Secret(K2), Policy.NONE).serving(new Serving(null, Map.of(), List.of(),
+                            false));
+            List<RunningSluice> both = new ArrayList<>();
+            for (int i = 0; i < 2; i++) {
+                RunningSluice sluice = new RunningSluice(TestConfig.relayingTo(deadUrl,
+                        new Secret(K1)).serving(new Serving(null, Map.of(), List.of("backup"),
+                                true)).route(backup)
+                        .retries(new Retries(0, Duration.ofMillis(10), Duration.ofSeconds(1), 3,
+                                Duration.ofMinutes(10)))
+                        .sharing(new Sharing("127.0.0.1", redis.port(), false, 0, null,
+                                new Secret(SharedLimitsTest.PASSWORD), "sluice:",
+                                Duration.ofSeconds(5), Duration.ofSeconds(20), true, false))
+                        .build());
+                closing.add(sluice);
+                both.add(sluice);
+            }
+
+            for (int i = 0; i < 3; i++) {
+                streamed(both.get(0));
+            }
+            assertEquals(3, accepted.get(), "three failures in a row on the first instance");
+            awaitSkipped(both.get(1));
+            for (int i = 0; i < 5; i++) {
+                streamed(both.get(1));
+            }
+
+            assertEquals(3, accepted.get(), "the second instance never called it");
+            assertEquals(8, calls.size(), "all eight served by the backup");
+        }
+    }
+
+    /** Waits (bounded) until {@code sluice}'s metrics show its openai upstream skipped. */
+    private void awaitSkipped(RunningSluice sluice) throws Exception {
+        URI metrics = sluice.uri("/metrics");
+        for (int i = 0; i < 500; i++) {
+            if (client.get(metrics).getContentAsString()
+                    .contains("sluice_upstream_skipped{route=\"openai\"} 1.0")) {
+                return;
+            }
+            Thread.sleep(10);
+        }
+        throw new AssertionError("the second instance never skipped the upstream");
     }
 
     @Test
