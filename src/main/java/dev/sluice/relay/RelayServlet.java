@@ -312,7 +312,9 @@ public final class RelayServlet extends HttpServlet {
     /**
      * Relays a resumable stream into its replay log, and to {@code client} while it is there,
      * until the upstream ends, the stream is stopped or nobody has read it for the grace
-     * period; the log is closed on every way out. One transcript, however many readers came.
+     * period; the log is closed on every way out. On a draining route a stopped or abandoned
+     * stream is read on after its log's end, as a plain one whose client left, and charged.
+     * One transcript, however many readers came.
      *
      * @param attached the client was there from the start: it gets the priming id first
      * @param response the client's response, or null for a stream started without one
@@ -329,7 +331,7 @@ public final class RelayServlet extends HttpServlet {
                 writer.prime();
             }
             relayed = relayChain(ask, opened, transcript, client, writer, stream, attached,
-                    false, caller, response);
+                    route.drain(), caller, response);
             ending = ending(relayed.why(), relayed.transcript().outcome());
         } finally {
             stream.close(ending);
@@ -356,6 +358,8 @@ public final class RelayServlet extends HttpServlet {
      * @param writer a resumable stream's log writer, or null
      * @param stream the resumable stream whose stop and abandon end the relay, or null
      * @param heartbeats the client is there and gets heartbeats
+     * @param drain the route reads on an upstream whose client left, or whose resumable stream
+     *     was stopped or abandoned, for its usage
      * @param response the client's response, which gets a fallback's upstream headers in place
      *     of the first's while uncommitted; null for none
      */
@@ -374,8 +378,8 @@ public final class RelayServlet extends HttpServlet {
             Watch.Expiry why;
             try (Watch watch = watchdog.watch(heartbeats ? client : null, body, drain)) {
                 if (stream != null) {
-                    stream.bind(() -> watch.expire(Watch.Expiry.ABANDONED),
-                            () -> watch.expire(Watch.Expiry.STOPPED));
+                    stream.bind(() -> relay.halt(watch, Watch.Expiry.ABANDONED, drain),
+                            () -> relay.halt(watch, Watch.Expiry.STOPPED, drain));
                 }
                 Opener.Opened relaying = opened;
                 s = new StreamRelay.Stream(dialect, client, watch, transcript,
@@ -385,7 +389,8 @@ public final class RelayServlet extends HttpServlet {
                 if (fault == null) {
                     quotas.charge(caller, transcript.usage()); // while it still counts as open
                 }
-                why = watch.expiry();
+                // A halted stream drained to its end was stopped or abandoned all the same.
+                why = watch.halted() != null ? watch.halted() : watch.expiry();
             } finally {
                 if (fault != null) {
                     UpstreamEnd.close(body);

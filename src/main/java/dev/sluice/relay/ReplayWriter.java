@@ -1,6 +1,7 @@
 package dev.sluice.relay;
 
 import dev.sluice.dialect.Dialect;
+import dev.sluice.resume.ReplayLog;
 import dev.sluice.resume.Resumable;
 import dev.sluice.sse.SseEvent;
 import dev.sluice.sse.SseWriter;
@@ -161,6 +162,11 @@ final class ReplayWriter {
         pieces = null;
         stream.gathered();
         client.abandon();
+    }
+
+    /** Closes the log now, its end written: the relay reads on logging nothing (a drain). */
+    void close(ReplayLog.Ending ending) {
+        stream.close(ending);
     }
 
     /**

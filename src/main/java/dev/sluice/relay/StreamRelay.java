@@ -6,6 +6,7 @@ import dev.sluice.config.Timeouts;
 import dev.sluice.dialect.Dialect;
 import dev.sluice.observe.Redaction;
 import dev.sluice.observe.Transcript;
+import dev.sluice.resume.ReplayLog;
 import dev.sluice.sse.BlockScanner;
 import dev.sluice.sse.SseEvent;
 import java.io.IOException;
@@ -27,7 +28,9 @@ import java.util.concurrent.Semaphore;
  * content event, so a failure or an error event up to then becomes a plain HTTP error, or, when
  * the chain has a route left, a {@link Fault} that hands the request on to it; after it,
  * failures end the stream in-band in the dialect's shape. A resumable stream's events go
- * through its {@link ReplayWriter} instead, into the replay log and then to the client.
+ * through its {@link ReplayWriter} instead, into the replay log and then to the client; on a
+ * draining route, one stopped or abandoned gets its log's end and is then read on like a plain
+ * stream whose client left.
  */
 public final class StreamRelay {
 
@@ -69,6 +72,23 @@ public final class StreamRelay {
             return new Stream(dialect, client, watch, next, usageRequested, drain, replay,
                     fallible, began);
         }
+
+        /** The same stream with nothing more logged: one halted, read on for its usage. */
+        private Stream unlogged() {
+            return new Stream(dialect, client, watch, transcript, usageRequested, drain, null,
+                    fallible, began);
+        }
+    }
+
+    /**
+     * Ends a resumable stream from outside, stopped or abandoned: on a draining route, while a
+     * drain permit lasts, it is halted, its upstream read on for the usage it reports; else its
+     * upstream is cancelled at once.
+     */
+    void halt(Watch watch, Watch.Expiry why, boolean drain) {
+        if (!drain || !watch.halt(why, drains)) {
+            watch.expire(why);
+        }
     }
 
     /**
@@ -107,6 +127,11 @@ public final class StreamRelay {
                 }
                 if (part == null) {
                     ended(s, p);
+                    return;
+                }
+                Watch.Expiry halted = s.replay() == null ? null : s.watch().halted();
+                if (halted != null) {
+                    drainHalted(blocks, part, s, p, halted);
                     return;
                 }
                 switch (part) {
@@ -258,13 +283,38 @@ public final class StreamRelay {
     }
 
     /**
+     * A resumable stream halted on a draining route: its log ends as a stop or an abandon ends
+     * it and is closed, so its readers see that end now, and the client's response ends after
+     * it; the upstream is then read on from the part in hand, logged and written nowhere.
+     */
+    private void drainHalted(BlockScanner blocks, BlockScanner.Part inHand, Stream s,
+            Progress p, Watch.Expiry why) throws ClientGoneException {
+        boolean reading = !s.client().abandoned(); // a stream started without a client has none
+        logEnd(s, p, why);
+        s.replay().close(why == Watch.Expiry.STOPPED ? ReplayLog.Ending.STOPPED
+                : ReplayLog.Ending.ABANDONED);
+        if (reading) {
+            s.client().end();
+        }
+        drain(blocks, inHand, s.unlogged(), p);
+        s.transcript().end(why.outcome(), 200, why.message(timeouts));
+    }
+
+    /**
      * Reads the rest of a stream whose client left, writing nothing, so that its transcript gets
      * the usage the provider bills; the stream's time limits still apply.
      */
     private static void drain(BlockScanner blocks, Stream s, Progress p) {
+        drain(blocks, null, s, p);
+    }
+
+    /** @param inHand the part read last, not yet looked at, or null */
+    private static void drain(BlockScanner blocks, BlockScanner.Part inHand, Stream s,
+            Progress p) {
         s.client().abandon();
         try {
-            for (BlockScanner.Part part = blocks.next(); part != null; part = blocks.next()) {
+            for (BlockScanner.Part part = inHand != null ? inHand : blocks.next(); part != null;
+                    part = blocks.next()) {
                 if (part == BlockScanner.Part.PIECE || part == BlockScanner.Part.LAST_PIECE) {
                     pass(blocks, part, s, p); // counted, and written nowhere
                 } else if (part == BlockScanner.Part.EVENT) {
@@ -355,13 +405,13 @@ public final class StreamRelay {
             s.transcript().end(Transcript.Outcome.CLIENT_CLOSED, 200, null);
             return;
         }
-        if (why == Watch.Expiry.STOPPED && s.replay() != null) {
-            if (p.passing) {
-                s.replay().dropPiece();
-            }
-            s.replay().stopped(s.dialect());
-            s.client().flush();
-            s.transcript().end(why.outcome(), 200, why.message(timeouts));
+        Watch.Expiry halted = s.replay() == null ? null : s.watch().halted();
+        if (halted != null || why == Watch.Expiry.STOPPED && s.replay() != null) {
+            // A halted stream cut off (a time limit, the shutdown) before its next item ends
+            // as its stop or abandon would have.
+            Watch.Expiry ended = halted != null ? halted : why;
+            logEnd(s, p, ended);
+            s.transcript().end(ended.outcome(), 200, ended.message(timeouts));
             return;
         }
         String message = why != null ? why.message(timeouts) : describe(e);
@@ -394,6 +444,26 @@ public final class StreamRelay {
         }
         inBand(s, message, type);
         s.transcript().end(outcome, 200, message);
+    }
+
+    /**
+     * The end of a resumable stream's log when it is stopped (the stopped end) or abandoned
+     * (the error events); a client holding part of an event gets nothing more.
+     */
+    private void logEnd(Stream s, Progress p, Watch.Expiry why) throws ClientGoneException {
+        if (why == Watch.Expiry.STOPPED) {
+            if (p.passing) {
+                s.replay().dropPiece();
+            }
+            s.replay().stopped(s.dialect());
+            s.client().flush();
+            return;
+        }
+        release(s, p); // the stream goes on with its opening, to end with the error
+        if (p.passing) {
+            s.replay().dropPiece();
+        }
+        inBand(s, why.message(timeouts), why.type);
     }
 
     /**

@@ -4,6 +4,7 @@ import dev.sluice.config.Timeouts;
 import dev.sluice.observe.Transcript;
 import java.io.Closeable;
 import java.io.IOException;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -11,8 +12,10 @@ import java.util.function.Consumer;
 /**
  * The watchdog's view of one stream: it sends heartbeats into silences and, when a time limit
  * passes, the client leaves or the server stops, closes the upstream body so that the relay
- * thread, blocked on it, wakes and ends the stream. The relay thread reports progress with
- * {@link #upstreamItem}; everything else runs on the watchdog.
+ * thread, blocked on it, wakes and ends the stream; a resumable stream on a draining route that
+ * is stopped or abandoned is {@linkplain #halt halted} instead, its upstream left open. The
+ * relay thread reports progress with {@link #upstreamItem}; everything else runs on the
+ * watchdog.
  */
 final class Watch implements AutoCloseable {
 
@@ -75,6 +78,14 @@ final class Watch implements AutoCloseable {
     private long lastFlushNanos = startNanos;
     private volatile boolean sawEvent;
     private volatile Expiry expiry;
+    /**
+     * Why a resumable stream on a draining route was stopped or abandoned while its upstream is
+     * read on for its usage, or null; the relay thread looks at each item.
+     */
+    private volatile Expiry halted;
+    /** The drain permit a halt holds until the watch is closed (guarded by this). */
+    private Semaphore haltPermit;
+    private boolean closed;
 
     /**
      * @param client null for a non-streamed answer, which gets no heartbeats
@@ -121,6 +132,30 @@ final class Watch implements AutoCloseable {
         });
     }
 
+    /** Why the stream was halted (stopped or abandoned, read on for its usage), or null. */
+    Expiry halted() {
+        return halted;
+    }
+
+    /**
+     * Ends a resumable stream from outside without closing its upstream: the relay thread, at
+     * its next item, ends the log and reads on, writing nothing, for the usage; the time limits
+     * still apply. Takes one of {@code drains}, held until the watch is closed.
+     *
+     * @return false, with nothing done, when no permit is left or the stream is over already
+     */
+    synchronized boolean halt(Expiry why, Semaphore drains) {
+        if (halted != null) {
+            return true;
+        }
+        if (closed || expiry != null || !drains.tryAcquire()) {
+            return false;
+        }
+        haltPermit = drains;
+        halted = why;
+        return true;
+    }
+
     /** On the watchdog thread, every tick. */
     void check() {
         if (expiry != null) {
@@ -163,6 +198,15 @@ final class Watch implements AutoCloseable {
 
     @Override
     public void close() {
+        Semaphore permit;
+        synchronized (this) {
+            closed = true;
+            permit = haltPermit;
+            haltPermit = null;
+        }
+        if (permit != null) {
+            permit.release();
+        }
         release.accept(this);
     }
 }

@@ -6,7 +6,8 @@ import java.util.Arrays;
 /**
  * One resumable stream: its id, whose it is, its replay log and who reads it. One reader at a
  * time: a new one takes over and the older is ended. With no reader for the grace period, or on
- * a stop, the stream's upstream is cancelled through what the relay {@linkplain #bind bound}.
+ * a stop, the stream is ended through what the relay {@linkplain #bind bound}: its upstream is
+ * cancelled or, on a draining route, read on after the log's end for its usage.
  * With Redis, readers anywhere are numbered there, the newest takes over from an older one on
  * any instance, and a stream relayed by another instance is a view of its log whose stop is
  * sent to that instance. Thread-safe.
@@ -291,10 +292,16 @@ public final class Resumable {
         }
     }
 
-    /** Closes the log: called once, when the relay thread is done with the upstream. */
+    /**
+     * Closes the log, when the relay thread is done with the upstream or, on a drain, done
+     * logging; only the first close counts.
+     */
     public void close(ReplayLog.Ending ending) {
         gathered(); // the relay may have left inside an event it was gathering
         synchronized (this) {
+            if (closed) {
+                return;
+            }
             closed = true;
         }
         log.close(ending);

@@ -35,6 +35,7 @@ public final class TestConfig {
     private Set<String> corsOrigins = Set.of();
     private Set<String> allowedHosts = Set.of();
     private int maxReaders = Config.MAX_READERS_DEFAULT;
+    private int maxDrains = 2;
     private Connections connections = Connections.DEFAULTS;
     private Sharing sharing;
     private Resume resume = Resume.DEFAULTS;
@@ -102,6 +103,12 @@ public final class TestConfig {
         return this;
     }
 
+    /** How many upstreams may be drained at once (SLUICE_MAX_DRAINS). */
+    public TestConfig maxDrains(int drains) {
+        this.maxDrains = drains;
+        return this;
+    }
+
     /** Puts each stream's assembled answer into its log line. */
     public TestConfig logContent() {
         this.logContent = true;
@@ -154,7 +161,7 @@ public final class TestConfig {
                 .resumable(resumable).serving(serving);
         all.addFirst(keys == null ? first : first.keys(keys));
         return new Config("127.0.0.1", 0, all, access, corsOrigins, timeouts, retries,
-                shutdownGrace, 2,
+                shutdownGrace, maxDrains,
                 maxLineBytes, 1 << 20, 1 << 20, logContent, Config.MetricsAccess.LOOPBACK,
                 Duration.ofMillis(1), "gpt-test", connections, resume, sharing,
                 allowedHosts, maxReaders);
