@@ -92,9 +92,8 @@ public final class KeyScrubber {
         }
         long[] bits = pairs;
         int last = to - 1;
-        int pair = b[from] & 0xff;
         for (int i = from; i < last; i++) {
-            pair = (pair << 8 | b[i + 1] & 0xff) & 0xffff;
+            int pair = (b[i] & 0xff) << 8 | b[i + 1] & 0xff;
             if ((bits[pair >>> 6] & 1L << pair) != 0 && match(b, i, to, whole) != NONE) {
                 return i;
             }
