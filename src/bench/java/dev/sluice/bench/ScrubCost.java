@@ -4,8 +4,10 @@ import dev.sluice.config.Secret;
 import dev.sluice.observe.KeyScrubber;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
+import java.util.stream.IntStream;
 
 /**
  * What the look for the configured keys costs, which Sluice adds to every event it writes:
@@ -36,7 +38,7 @@ public final class ScrubCost {
             big[i] = (byte) "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
                     .charAt((i * 7 + i / 64) % 64);
         }
-        System.arraycopy("data: ".getBytes(), 0, big, 0, 6);
+        System.arraycopy("data: ".getBytes(StandardCharsets.US_ASCII), 0, big, 0, 6);
         big[big.length - 2] = '\n';
         big[big.length - 1] = '\n';
         List<List<String>> pools = List.of(List.of(), List.of(KEY), BenchKeys.KEYS,
@@ -82,7 +84,7 @@ public final class ScrubCost {
     }
 
     private static List<String> tenKeys() {
-        return java.util.stream.IntStream.range(0, 10)
+        return IntStream.range(0, 10)
                 .mapToObj(i -> "sk-proj-bench" + i + "-Tn4mQ8wE2rY6uI0oP3aSdF5gH7jK").toList();
     }
 }

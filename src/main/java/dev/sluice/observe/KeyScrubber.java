@@ -11,9 +11,9 @@ import java.util.List;
 
 /**
  * Finds the configured keys in the bytes of events on their way to a client and replaces each
- * with the mark {@link Redaction} uses, also when a key is split across two data lines (which a
- * client joins); a cheap look at each pair of bytes finds where a key may begin, and only there
- * are the keys compared. Immutable and thread-safe.
+ * with the mark {@link Redaction} uses, also when one event splits a key over several data lines
+ * (which a client joins); a cheap look at each pair of bytes finds where a key may begin, and only
+ * there are the keys compared. Immutable and thread-safe.
  */
 public final class KeyScrubber {
 
@@ -62,11 +62,11 @@ public final class KeyScrubber {
             starting.get(first).add(k);
             if (key.length == 1) {
                 for (int second = 0; second < 256; second++) {
-                    mark(first << 8 | second);
+                    flag(first << 8 | second);
                 }
             } else {
-                mark(first << 8 | key[1] & 0xff);
-                mark(first << 8 | '\n'); // split across data lines after its first byte
+                flag(first << 8 | key[1] & 0xff);
+                flag(first << 8 | '\n'); // split across data lines after its first byte
             }
         }
         for (int b = 0; b < 256; b++) {
@@ -76,7 +76,7 @@ public final class KeyScrubber {
         }
     }
 
-    private void mark(int pair) {
+    private void flag(int pair) {
         pairs[pair >>> 6] |= 1L << pair;
     }
 
