@@ -12,8 +12,8 @@ import java.util.List;
 /**
  * Finds the configured keys in the bytes of events on their way to a client and replaces each
  * with the mark {@link Redaction} uses, also when one event splits a key over several data lines
- * (which a client joins); a cheap look at each pair of bytes finds where a key may begin, and only
- * there are the keys compared. Immutable and thread-safe.
+ * (which a client joins); a cheap look at the pair of bytes at every second position finds where
+ * a key may begin, and only there are the keys compared. Immutable and thread-safe.
  */
 public final class KeyScrubber {
 
@@ -38,8 +38,13 @@ public final class KeyScrubber {
     private final String[] textMarks;
     /** Per first byte, the keys that begin with it, in the order of {@link #keys}. */
     private final int[][] byFirst = new int[256][];
-    /** A bit per pair of bytes (first << 8 | second) with which a key may begin. */
+    /**
+     * A bit per pair of bytes (first << 8 | second) that may be a key's first two or its second
+     * and third, so that a look at every second position finds each key.
+     */
     private final long[] pairs = new long[1 << 10];
+    /** A key is shorter than three bytes: every position is looked at. */
+    private final boolean everyPosition;
 
     /** @param keys the configured upstream keys, replaced wherever they appear */
     public KeyScrubber(Collection<Secret> keys) {
@@ -53,6 +58,7 @@ public final class KeyScrubber {
         for (int b = 0; b < 256; b++) {
             starting.add(new ArrayList<>());
         }
+        boolean shortKey = false;
         for (int k = 0; k < texts.length; k++) {
             byte[] key = texts[k].getBytes(StandardCharsets.UTF_8);
             this.keys[k] = key;
@@ -68,7 +74,16 @@ public final class KeyScrubber {
                 flag(first << 8 | key[1] & 0xff);
                 flag(first << 8 | '\n'); // split across data lines after its first byte
             }
+            if (key.length < 3) {
+                shortKey = true;
+            } else {
+                int second = key[1] & 0xff;
+                flag(second << 8 | key[2] & 0xff);
+                flag(second << 8 | '\n'); // split after its second byte
+                flag('\n' << 8 | 'd'); // split after its first byte, seen from the second
+            }
         }
+        this.everyPosition = shortKey;
         for (int b = 0; b < 256; b++) {
             if (!starting.get(b).isEmpty()) {
                 byFirst[b] = starting.get(b).stream().mapToInt(Integer::intValue).toArray();
@@ -92,14 +107,36 @@ public final class KeyScrubber {
         }
         long[] bits = pairs;
         int last = to - 1;
-        for (int i = from; i < last; i++) {
-            int pair = (b[i] & 0xff) << 8 | b[i + 1] & 0xff;
-            if ((bits[pair >>> 6] & 1L << pair) != 0 && match(b, i, to, whole) != NONE) {
+        int i = from;
+        if (!everyPosition) {
+            // A key at i - 1 shows in the pair at i as its second and third bytes.
+            for (i = from + 1; i < last; i += 2) {
+                int pair = (b[i] & 0xff) << 8 | b[i + 1] & 0xff;
+                if ((bits[pair >>> 6] & 1L << pair) != 0) {
+                    if (match(b, i - 1, to, whole) != NONE) {
+                        return i - 1;
+                    }
+                    if (match(b, i, to, whole) != NONE) {
+                        return i;
+                    }
+                }
+            }
+            i--; // the positions before it are looked at
+        } else {
+            for (; i < last; i++) {
+                int pair = (b[i] & 0xff) << 8 | b[i + 1] & 0xff;
+                if ((bits[pair >>> 6] & 1L << pair) != 0 && match(b, i, to, whole) != NONE) {
+                    return i;
+                }
+            }
+        }
+        // The last bytes, which pair with too few: the start of a key cut short, or a short key.
+        for (; i <= last; i++) {
+            if (byFirst[b[i] & 0xff] != null && match(b, i, to, whole) != NONE) {
                 return i;
             }
         }
-        // The last byte pairs with none: a key of one byte, or the start of one cut short.
-        return byFirst[b[last] & 0xff] != null && match(b, last, to, whole) != NONE ? last : -1;
+        return -1;
     }
 
     /**

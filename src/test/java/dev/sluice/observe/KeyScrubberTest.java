@@ -48,12 +48,25 @@ class KeyScrubberTest {
 
     @Test
     void aKeySplitAcrossDataLinesAnywhereIsReplacedWithTheLineBreak() {
-        for (String join : List.of("\ndata: ", "\ndata:", "\ndata: \ndata: ")) {
-            for (int at = 1; at < KEY.length(); at++) {
-                String split = KEY.substring(0, at) + join + KEY.substring(at);
-                assertEquals("data: bad " + mark(KEY) + " key\n\n",
-                        scrubbed(KEYS, "data: bad " + split + " key\n\n"), split);
+        // Every second position is looked at: the key starts at both an even and an odd one.
+        for (String lead : List.of("data: bad ", "data: bad: ")) {
+            for (String join : List.of("\ndata: ", "\ndata:", "\ndata: \ndata: ")) {
+                for (int at = 1; at < KEY.length(); at++) {
+                    String split = KEY.substring(0, at) + join + KEY.substring(at);
+                    assertEquals(lead + mark(KEY) + " key\n\n",
+                            scrubbed(KEYS, lead + split + " key\n\n"), split);
+                }
             }
+        }
+    }
+
+    @Test
+    void aKeyIsFoundAtEveryPositionOfAnEvent() {
+        KeyScrubber two = new KeyScrubber(List.of(new Secret("q7"), new Secret(KEY)));
+        for (int at = 0; at < 9; at++) {
+            String lead = "data: xx".substring(0, at);
+            assertEquals(lead + mark(KEY) + "\n", scrubbed(KEYS, lead + KEY + "\n"), lead);
+            assertEquals(lead + mark("q7") + mark(KEY), scrubbed(two, lead + "q7" + KEY), lead);
         }
     }
 
