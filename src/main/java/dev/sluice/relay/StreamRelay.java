@@ -7,7 +7,6 @@ import dev.sluice.dialect.Dialect;
 import dev.sluice.observe.KeyScrubber;
 import dev.sluice.observe.Redaction;
 import dev.sluice.observe.Transcript;
-import dev.sluice.sse.BlockDecoder;
 import dev.sluice.sse.BlockScanner;
 import dev.sluice.sse.SseEvent;
 import java.io.IOException;
@@ -26,12 +25,12 @@ import java.util.concurrent.Semaphore;
  * usage report the relay itself asked for and an error event, which is scrubbed of secrets; one
  * too long to hold passes in pieces, unread. Every configured key is replaced wherever it is in
  * what is written, comments and pieces included, before anything looks at an event. The
- * stream's opening events that carry nothing of the answer (the dialect's preamble) are held
- * back, and nothing is written until the first content event, so a failure or an error event up
- * to then becomes a plain HTTP error, or, when the chain has a route left, a {@link Fault} that
- * hands the request on to it; after it, failures end the stream in-band in the dialect's shape.
- * A resumable stream's events go through its {@link ReplayWriter} instead, into the replay log
- * and then to the client.
+ * stream's opening events that carry nothing of
+ * the answer (the dialect's preamble) are held back, and nothing is written until the first
+ * content event, so a failure or an error event up to then becomes a plain HTTP error, or, when
+ * the chain has a route left, a {@link Fault} that hands the request on to it; after it,
+ * failures end the stream in-band in the dialect's shape. A resumable stream's events go
+ * through its {@link ReplayWriter} instead, into the replay log and then to the client.
  */
 public final class StreamRelay {
 
@@ -86,7 +85,7 @@ public final class StreamRelay {
      *     written and the transcript not ended; null when it was relayed
      */
     Fault run(InputStream upstream, String contentEncoding, Stream s) {
-        Progress p = new Progress();
+        Progress p = new Progress(keys);
         run(upstream, contentEncoding, s, p);
         return p.fault;
     }
@@ -165,13 +164,18 @@ public final class StreamRelay {
         int written;
         /** A block too long to hold is part way through: the client has part of a line. */
         boolean passing;
-        /** Its pieces, scrubbed of keys; made at the stream's first such block. */
+        /** Its pieces, scrubbed of these keys; made at the stream's first such block. */
         ScrubbedPieces pieces;
+        final KeyScrubber keys;
         /** Preamble events held back, copied, until the first content event. */
         final List<byte[]> held = new ArrayList<>(2);
         long heldBytes;
         /** Set when the stream is given up for the next route of the chain. */
         Fault fault;
+
+        Progress(KeyScrubber keys) {
+            this.keys = keys;
+        }
     }
 
     /**
@@ -205,7 +209,7 @@ public final class StreamRelay {
             return false;
         }
         SseEvent read = scrubbed == null ? blocks.event()
-                : BlockDecoder.event(bytes, offset, length);
+                : BlockScanner.event(bytes, offset, length);
         if (read == null) {
             s.watch().upstreamItem(true);
             return false; // no event to a browser: nothing that it would see
@@ -263,7 +267,7 @@ public final class StreamRelay {
      * acts on), and plain text gets none. The end of a piece that may begin a key goes out with
      * the next piece, so that a key cut between the two is found.
      */
-    private void pass(BlockScanner blocks, BlockScanner.Part part, Stream s, Progress p)
+    private static void pass(BlockScanner blocks, BlockScanner.Part part, Stream s, Progress p)
             throws ClientGoneException {
         if (!p.passing) {
             if (p.written == 0) {
@@ -274,7 +278,7 @@ public final class StreamRelay {
             s.watch().upstreamItem(true);
             s.transcript().passed();
             if (p.pieces == null) {
-                p.pieces = new ScrubbedPieces(keys);
+                p.pieces = new ScrubbedPieces(p.keys);
             }
             p.pieces.reset();
         }
@@ -309,7 +313,7 @@ public final class StreamRelay {
      * Reads the rest of a stream whose client left, writing nothing, so that its transcript gets
      * the usage the provider bills; the stream's time limits still apply.
      */
-    private void drain(BlockScanner blocks, Stream s, Progress p) {
+    private static void drain(BlockScanner blocks, Stream s, Progress p) {
         s.client().abandon();
         try {
             for (BlockScanner.Part part = blocks.next(); part != null; part = blocks.next()) {

@@ -3,12 +3,12 @@ package dev.sluice.sse;
 import java.nio.charset.StandardCharsets;
 
 /** Parses the bytes of one held event block into an {@link SseEvent} by the WHATWG rules. */
-public final class BlockDecoder {
+final class BlockDecoder {
 
     private BlockDecoder() {}
 
     /** The event of a block whose lines each end in LF; null when a browser dispatches none. */
-    public static SseEvent event(byte[] bytes, int offset, int length) {
+    static SseEvent event(byte[] bytes, int offset, int length) {
         StringBuilder data = null;
         String type = null;
         String id = null;
