@@ -40,8 +40,8 @@ export MAVEN_OPTS := -Djansi.noreset=true $(MAVEN_OPTS)
 MVN := mvn -B -ntp -Dstyle.color=never
 JAR := target/sluice.jar
 
-.PHONY: help build run test clean bench bench-upstream-read test-clients token test-integration \
-  start-cache
+.PHONY: help build run test clean bench bench-upstream-read bench-scrub test-clients token \
+  test-integration start-cache
 
 help:
 	@echo "make run    build and start Sluice on http://127.0.0.1:8080 (demo page at /)"
@@ -134,6 +134,11 @@ bench: build
 bench-upstream-read:
 	$(MVN) -q -Pbench compiler:compile@bench
 	"$(JDK)/bin/java" -Xmx1g -cp target/bench-classes dev.sluice.bench.UpstreamReadCost target/bench
+
+# make bench-scrub: the CPU that the look for the configured keys adds to each event, in-process.
+bench-scrub: build
+	$(MVN) -q -Pbench compiler:compile@bench
+	"$(JDK)/bin/java" -Xmx256m -cp target/bench-classes:target/classes dev.sluice.bench.ScrubCost
 
 # make test-clients: the OpenAI and Anthropic Node SDKs, the eventsource package and the demo page
 # in Debian's headless Chromium (/usr/bin/chromium) against the built jar; needs Node.js 20+, npm.

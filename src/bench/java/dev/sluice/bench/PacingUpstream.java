@@ -305,7 +305,7 @@ public final class PacingUpstream {
     }
 
     /** One stream's HTTP chunks, built in place: a chunk per event, like OpenAI's own. */
-    private static final class Frame {
+    static final class Frame {
 
         private static final byte[] TAIL =
                 ascii("\"},\"logprobs\":null,\"finish_reason\":null}],\"i\":");
@@ -327,13 +327,28 @@ public final class PacingUpstream {
 
         /** Writes event {@code i}, sent at {@code micros}, as a chunk; returns its length. */
         int fill(int i, long micros) {
+            return chunk(event(i, micros));
+        }
+
+        /**
+         * Writes event {@code i}, sent at {@code micros}, to {@link #payload()} as a relay reads
+         * it (its field line and blank line, no chunk around it); returns its length.
+         */
+        int event(int i, long micros) {
             int n = put(payload, 0, head);
             n = put(payload, n, WORDS[i % WORDS.length]);
             n = put(payload, n, TAIL);
             n = digits(payload, n, i);
             n = put(payload, n, STAMP);
             n = digits(payload, n, micros);
-            n = put(payload, n, END);
+            return put(payload, n, END);
+        }
+
+        byte[] payload() {
+            return payload;
+        }
+
+        private int chunk(int n) {
             int at = 0;
             for (int shift = 8; shift >= 0; shift -= 4) { // payloads stay under 4 KiB
                 if (n >> shift > 0 || shift == 0) {

@@ -39,6 +39,7 @@ public final class Redaction {
     private static volatile Redaction everywhere = new Redaction(List.of());
 
     private final List<Secret> keys;
+    private final KeyScrubber inEvents;
 
     /** @param keys the configured upstream keys, removed wherever they appear */
     public Redaction(Collection<Secret> keys) {
@@ -46,6 +47,7 @@ public final class Redaction {
         this.keys = keys.stream().distinct()
                 .sorted(Comparator.comparingInt((Secret key) -> key.value().length()).reversed())
                 .toList();
+        this.inEvents = new KeyScrubber(this.keys);
     }
 
     /** @param key the configured upstream key, removed wherever it appears; may be null */
@@ -67,6 +69,14 @@ public final class Redaction {
         if (all.addAll(keys)) {
             everywhere = new Redaction(all);
         }
+    }
+
+    /**
+     * What removes the same keys, and only them, from the bytes of every event: a model may
+     * write key-shaped text, which only error texts lose.
+     */
+    public KeyScrubber inEvents() {
+        return inEvents;
     }
 
     public String scrub(String text) {
@@ -135,7 +145,7 @@ public final class Redaction {
     }
 
     /** What stands in for a secret: a short hash, so that two mentions can be told apart. */
-    private static String mark(String secret) {
+    static String mark(String secret) {
         return "[redacted " + new Secret(secret).fingerprint().substring("sha256:".length()) + "]";
     }
 }

@@ -4,6 +4,7 @@ import dev.sluice.access.Refusal;
 import dev.sluice.chain.Fault;
 import dev.sluice.config.Timeouts;
 import dev.sluice.dialect.Dialect;
+import dev.sluice.observe.KeyScrubber;
 import dev.sluice.observe.Redaction;
 import dev.sluice.observe.Transcript;
 import dev.sluice.resume.ReplayLog;
@@ -23,7 +24,9 @@ import java.util.concurrent.Semaphore;
  * client, flush when the upstream has nothing more in hand, until the terminal event, the end of
  * the upstream, or a failure. Every event is forwarded as the bytes it was read as, except a
  * usage report the relay itself asked for and an error event, which is scrubbed of secrets; one
- * too long to hold passes in pieces, unread. The stream's opening events that carry nothing of
+ * too long to hold passes in pieces, unread. Every configured key is replaced wherever it is in
+ * what is written, comments and pieces included, before anything looks at an event. The
+ * stream's opening events that carry nothing of
  * the answer (the dialect's preamble) are held back, and nothing is written until the first
  * content event, so a failure or an error event up to then becomes a plain HTTP error, or, when
  * the chain has a route left, a {@link Fault} that hands the request on to it; after it,
@@ -38,6 +41,7 @@ public final class StreamRelay {
     private static final int MAX_HELD_EVENTS = 16;
 
     private final Redaction redaction;
+    private final KeyScrubber keys;
     private final Timeouts timeouts;
     private final int maxHeldBytes;
     private final Semaphore drains;
@@ -49,6 +53,7 @@ public final class StreamRelay {
     public StreamRelay(Redaction redaction, Timeouts timeouts, int maxHeldBytes,
             Semaphore drains) {
         this.redaction = redaction;
+        this.keys = redaction.inEvents();
         this.timeouts = timeouts;
         this.maxHeldBytes = maxHeldBytes;
         this.drains = drains;
@@ -100,7 +105,7 @@ public final class StreamRelay {
      *     written and the transcript not ended; null when it was relayed
      */
     Fault run(InputStream upstream, String contentEncoding, Stream s) {
-        Progress p = new Progress();
+        Progress p = new Progress(keys);
         run(upstream, contentEncoding, s, p);
         return p.fault;
     }
@@ -140,8 +145,7 @@ public final class StreamRelay {
                         // Upstream keep-alives before the first event are covered by ours; plain
                         // text has no room for them.
                         if (p.written > 0 && !s.client().textOnly()) {
-                            s.client().forward(blocks.array(), blocks.offset(), blocks.length(),
-                                    false);
+                            comment(blocks, s);
                         }
                     }
                     case PIECE, LAST_PIECE -> pass(blocks, part, s, p);
@@ -168,17 +172,35 @@ public final class StreamRelay {
         }
     }
 
+    /** Writes a comment line to the client as it was read, but for its keys. */
+    private void comment(BlockScanner blocks, Stream s) throws ClientGoneException {
+        byte[] bytes = blocks.array();
+        byte[] scrubbed = keys.scrubbed(bytes, blocks.offset(), blocks.length());
+        if (scrubbed == null) {
+            s.client().forward(bytes, blocks.offset(), blocks.length(), false);
+        } else {
+            s.client().forward(scrubbed, 0, scrubbed.length, false);
+        }
+    }
+
     /** What a stream has done so far, on its relay thread. */
     private static final class Progress {
         /** Events written (or, in plain text, relayed). */
         int written;
         /** A block too long to hold is part way through: the client has part of a line. */
         boolean passing;
+        /** Its pieces, scrubbed of these keys; made at the stream's first such block. */
+        ScrubbedPieces pieces;
+        final KeyScrubber keys;
         /** Preamble events held back, copied, until the first content event. */
         final List<byte[]> held = new ArrayList<>(2);
         long heldBytes;
         /** Set when the stream is given up for the next route of the chain. */
         Fault fault;
+
+        Progress(KeyScrubber keys) {
+            this.keys = keys;
+        }
     }
 
     /**
@@ -191,6 +213,14 @@ public final class StreamRelay {
         byte[] bytes = blocks.array();
         int offset = blocks.offset();
         int length = blocks.length();
+        // Before anything looks at it: a key the upstream echoes goes nowhere, not even to a
+        // refusal, a transcript or the log of a resumable stream.
+        byte[] scrubbed = keys.scrubbed(bytes, offset, length);
+        if (scrubbed != null) {
+            bytes = scrubbed;
+            offset = 0;
+            length = scrubbed.length;
+        }
         if (p.written > 0 && !s.client().textOnly() && !s.transcript().keepsContent()
                 && !s.dialect().mayMatter(bytes, offset, length)) {
             s.watch().upstreamItem(true);
@@ -203,7 +233,8 @@ public final class StreamRelay {
             }
             return false;
         }
-        SseEvent read = blocks.event();
+        SseEvent read = scrubbed == null ? blocks.event()
+                : BlockScanner.event(bytes, offset, length);
         if (read == null) {
             s.watch().upstreamItem(true);
             return false; // no event to a browser: nothing that it would see
@@ -233,7 +264,8 @@ public final class StreamRelay {
         if (s.client().textOnly()) {
             String text = s.dialect().text(event);
             if (text != null) {
-                s.client().text(text);
+                // The text is decoded: a key written with JSON escapes is whole only now.
+                s.client().text(keys.scrubbed(text));
             }
         } else if (s.replay() != null) {
             if (event == read) {
@@ -255,8 +287,10 @@ public final class StreamRelay {
     }
 
     /**
-     * Passes on a piece of an event too long to hold, as it was read: nothing looks into such an
-     * event (it is no usage report, error or end that Sluice acts on), and plain text gets none.
+     * Passes on a piece of an event too long to hold, as it was read but for the keys in it:
+     * nothing else looks into such an event (it is no usage report, error or end that Sluice
+     * acts on), and plain text gets none. The end of a piece that may begin a key goes out with
+     * the next piece, so that a key cut between the two is found.
      */
     private static void pass(BlockScanner blocks, BlockScanner.Part part, Stream s, Progress p)
             throws ClientGoneException {
@@ -268,17 +302,35 @@ public final class StreamRelay {
             p.written++;
             s.watch().upstreamItem(true);
             s.transcript().passed();
+            if (p.pieces == null) {
+                p.pieces = new ScrubbedPieces(p.keys);
+            }
+            p.pieces.reset();
         }
         s.transcript().passedBytes(blocks.length());
-        if (s.replay() != null) {
-            s.replay().piece(blocks.array(), blocks.offset(), blocks.length(),
-                    part == BlockScanner.Part.LAST_PIECE);
-        } else if (!s.client().textOnly()) {
-            s.client().forward(blocks.array(), blocks.offset(), blocks.length(),
-                    part == BlockScanner.Part.PIECE);
+        boolean last = part == BlockScanner.Part.LAST_PIECE;
+        ScrubbedPieces pieces = p.pieces;
+        if (last) {
+            pieces.end();
+        } else {
+            pieces.next(blocks.array(), blocks.offset(), blocks.length());
         }
-        if (part == BlockScanner.Part.LAST_PIECE) {
+        if (pieces.length() > 0) {
+            piece(pieces.array(), pieces.offset(), pieces.length(), false, s);
+        }
+        if (last) {
+            piece(blocks.array(), blocks.offset(), blocks.length(), true, s); // the blank line
             p.passing = false;
+        }
+    }
+
+    /** Writes a piece to the log and the client, or to the client alone (none in plain text). */
+    private static void piece(byte[] bytes, int offset, int length, boolean last, Stream s)
+            throws ClientGoneException {
+        if (s.replay() != null) {
+            s.replay().piece(bytes, offset, length, last);
+        } else if (!s.client().textOnly()) {
+            s.client().forward(bytes, offset, length, !last);
         }
     }
 

@@ -79,6 +79,11 @@ final class WholeAnswer {
             ended(transcript, Transcript.Outcome.UPSTREAM_FAILED, 502, message);
             return;
         }
+        // A model may quote the key in its answer as well as in a stream.
+        byte[] scrubbed = redaction.inEvents().scrubbed(bytes, 0, bytes.length);
+        if (scrubbed != null) {
+            bytes = scrubbed;
+        }
         transcript.answered(bytes);
         // Before the answer goes out: its tokens are spent already.
         quotas.charge(caller, transcript.usage());

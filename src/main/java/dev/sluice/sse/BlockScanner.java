@@ -173,6 +173,11 @@ public final class BlockScanner {
         return BlockDecoder.event(partArray, partOffset, partLength);
     }
 
+    /** An event block's bytes as {@link #next()} hands them on, parsed as {@link #event()} is. */
+    public static SseEvent event(byte[] bytes, int offset, int length) {
+        return BlockDecoder.event(bytes, offset, length);
+    }
+
     /** The text of the comment {@link #next()} returned as {@link Part#COMMENT}. */
     public String comment() {
         int from = partOffset + 1;

@@ -175,6 +175,27 @@ public final class TestClient implements AutoCloseable {
             return block.toString(java.nio.charset.StandardCharsets.UTF_8);
         }
 
+        /**
+         * The body's next bytes as raw text, up to and including the first {@code end}: read
+         * byte by byte, before any other read of this stream but {@link #rawBlock}.
+         */
+        public String rawUntil(String end) throws IOException {
+            byte[] wanted = end.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            byte[] read = new byte[256];
+            int n = 0;
+            for (int b = body.read(); b >= 0; b = body.read()) {
+                if (n == read.length) {
+                    read = java.util.Arrays.copyOf(read, 2 * n);
+                }
+                read[n++] = (byte) b;
+                if (n >= wanted.length && java.util.Arrays.equals(read, n - wanted.length, n,
+                        wanted, 0, wanted.length)) {
+                    break;
+                }
+            }
+            return new String(read, 0, n, java.nio.charset.StandardCharsets.UTF_8);
+        }
+
         /** Reads the rest of the body as raw bytes. */
         public byte[] restBytes() throws IOException {
             return body.readAllBytes();
