@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sluice.config.Policy;
 import dev.sluice.config.Retries;
@@ -15,6 +13,7 @@ import dev.sluice.config.Secret;
 import dev.sluice.config.Serving;
 import dev.sluice.config.Timeouts;
 import dev.sluice.testing.FakeUpstream;
+import dev.sluice.testing.LoggedText;
 import dev.sluice.testing.Relay;
 import dev.sluice.testing.TestClient;
 import dev.sluice.testing.TestConfig;
@@ -28,11 +27,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.client.ContentResponse;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A stream commits on its first content event, not its first event: the provider's opening
@@ -67,35 +63,26 @@ class FirstContentTest {
             Duration.ofSeconds(1));
 
     /** Every upstream key of these tests: none may reach a client, a log line or a metric. */
-    private static final List<String> KEYS = List.of("sk-primary-Jk4mR8vN2xQ6wT1z", "az-backup-Pz7yW3nB5cV9mL2k", "sk-only-Qm3nB8vC1xZ5", "sk-ant-primary-Wq4eR7tY1u", "sk-ant-backup-Lk8jH3gF6d", "sk-resp-primary-Hg5fD2sA", "sk-resp-backup-Po0iU9yT");
+    private static final List<String> KEYS = List.of("sk-primary-Jk4mR8vN2xQ6wT1z",
+            "az-backup-Pz7yW3nB5cV9mL2k", "sk-only-Qm3nB8vC1xZ5", "sk-ant-primary-Wq4eR7tY1u",
+            "sk-ant-backup-Lk8jH3gF6d", "sk-resp-primary-Hg5fD2sA", "sk-resp-backup-Po0iU9yT");
 
     @RegisterExtension
     final Relay relay = new Relay();
-    private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
+    @RegisterExtension
+    final LoggedText logs = new LoggedText();
     @RegisterExtension
     final TranscriptLines transcripts = new TranscriptLines();
 
     private FakeUpstream backup;
 
-    @BeforeEach
-    void listen() {
-        logs.start();
-        root().addAppender(logs);
-    }
-
     /** Whatever path a test took, no key was logged, and none is in the metrics. */
     @AfterEach
     void noKeyLeft() throws Exception {
-        root().detachAppender(logs);
-        StringBuilder all = new StringBuilder(metrics());
-        logs.list.forEach(event -> all.append(event.getFormattedMessage()).append('\n'));
+        String all = logs.text() + metrics();
         for (String key : KEYS) {
-            assertFalse(all.toString().contains(key.substring(0, 12)), key);
+            assertFalse(all.contains(key.substring(0, 12)), key);
         }
-    }
-
-    private static ch.qos.logback.classic.Logger root() {
-        return (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
     }
 
     @AfterEach
@@ -152,6 +139,7 @@ class FirstContentTest {
         assertEquals(2, line.get("attempts").asInt());
         assertTrue(metrics().contains("sluice_upstream_fallbacks_total{reason="
                 + "\"first_event_timeout\",route=\"openai\",to=\"azure\"} 1.0"));
+        assertTrue(logs.text().contains("(first_event_timeout); trying azure"), logs.text());
     }
 
     @Test

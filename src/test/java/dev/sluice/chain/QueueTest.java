@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sluice.config.Access;
 import dev.sluice.config.Client;
@@ -18,6 +16,7 @@ import dev.sluice.sse.SseComment;
 import dev.sluice.sse.SseEvent;
 import dev.sluice.sse.SseItem;
 import dev.sluice.testing.FakeUpstream;
+import dev.sluice.testing.LoggedText;
 import dev.sluice.testing.Relay;
 import dev.sluice.testing.TestClient;
 import dev.sluice.testing.TestConfig;
@@ -36,11 +35,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.eclipse.jetty.client.ContentResponse;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * When every key of a route rests, its requests wait in the route's queue instead of failing:
@@ -64,28 +60,17 @@ class QueueTest {
 
     @RegisterExtension
     final Relay relay = new Relay();
-    private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
-
-    @BeforeEach
-    void listen() {
-        logs.start();
-        root().addAppender(logs);
-    }
+    @RegisterExtension
+    final LoggedText logs = new LoggedText();
 
     /** Whatever path a test took, no key was logged, and none is in the metrics. */
     @AfterEach
     void noKeyLeft() throws Exception {
-        root().detachAppender(logs);
-        StringBuilder all = new StringBuilder(relay.client().get(URI.create(relay.sluiceUrl()
-                + "/metrics")).getContentAsString());
-        logs.list.forEach(event -> all.append(event.getFormattedMessage()).append('\n'));
+        String all = logs.text() + relay.client().get(URI.create(relay.sluiceUrl()
+                + "/metrics")).getContentAsString();
         for (String key : KEYS) {
-            assertFalse(all.toString().contains(key.substring(0, 12)), key);
+            assertFalse(all.contains(key.substring(0, 12)), key);
         }
-    }
-
-    private static ch.qos.logback.classic.Logger root() {
-        return (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
     }
 
     /** Who the upstream served, in order, by the request's {@code user} field. */
