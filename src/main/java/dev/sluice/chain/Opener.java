@@ -35,6 +35,8 @@ public final class Opener {
     private static final Logger LOG = LoggerFactory.getLogger(Opener.class);
     /** How long the first of a queue waits for a freed slot before it looks again anyway. */
     private static final long BUSY_POLL_MILLIS = 1000;
+    /** The reason a route is passed over while its max-concurrent answers are open. */
+    private static final String BUSY = "busy";
 
     /**
      * An upstream answer and how it was had.
@@ -139,7 +141,9 @@ public final class Opener {
                     return opened;
                 } catch (Failed f) {
                     long now = System.nanoTime();
-                    boolean busy = f.reason.equals("busy"); // room comes when a slot is freed
+                    // A rest past the deadline is not worth waiting for; a freed slot may come
+                    // at any moment.
+                    boolean busy = f.reason.equals(BUSY);
                     if (f.readyIn < 0 || !busy && now + f.readyIn * 1_000_000 > deadline) {
                         throw f.refusal;
                     }
@@ -301,7 +305,7 @@ public final class Opener {
                 if (slot == null) {
                     throw new Failed(new Refusal(503, "upstream_busy", "route " + route.name()
                             + " has " + link.slots().max() + " answers open, its max-concurrent",
-                            queue.retryAfterSeconds()), "busy", last ? BUSY_POLL_MILLIS : -1);
+                            queue.retryAfterSeconds()), BUSY, last ? BUSY_POLL_MILLIS : -1);
                 }
                 while (true) {
                     if (held != null && calls >= most) {

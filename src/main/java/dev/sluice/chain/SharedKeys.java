@@ -106,9 +106,10 @@ public final class SharedKeys implements ChainNews {
             return;
         }
         String[] parts = message.split(" ");
-        if (parts[0].equals("h") && parts.length == 3 && healths.get(parts[1]) != null) {
+        Health health = parts.length == 3 ? healths.get(parts[1]) : null;
+        if (parts[0].equals("h") && health != null) {
             try {
-                healths.get(parts[1]).skippedElsewhere(Long.parseLong(parts[2]));
+                health.skippedElsewhere(Long.parseLong(parts[2]));
             } catch (NumberFormatException e) {
                 // not one of ours
             }

@@ -381,10 +381,9 @@ public final class RelayServlet extends HttpServlet {
                     stream.bind(() -> relay.halt(watch, Watch.Expiry.ABANDONED, drain),
                             () -> relay.halt(watch, Watch.Expiry.STOPPED, drain));
                 }
-                Opener.Opened relaying = opened;
                 s = new StreamRelay.Stream(dialect, client, watch, transcript,
-                        ask.sent().usageRequested(), drain, writer, opened.fallible(),
-                        () -> opener.began(relaying));
+                        ask.sent().usageRequested(), drain, writer, current.fallible(),
+                        () -> opener.began(current));
                 fault = relay.run(body, encoding, s);
                 if (fault == null) {
                     quotas.charge(caller, transcript.usage()); // while it still counts as open
@@ -410,9 +409,7 @@ public final class RelayServlet extends HttpServlet {
             try {
                 opened = opener.fallBack(ask, opened, fault);
             } catch (Refusal refusal) {
-                relay.refuse(s, refusal.status(), dialect.errorBody(refusal.status(),
-                        refusal.getMessage(), refusal.type()), refusal.getMessage(),
-                        refusal.type());
+                relay.refuse(s, refusal);
                 return new Relayed(transcript, null, false);
             }
             HttpResponse<InputStream> answer = opened.answer();
@@ -429,8 +426,7 @@ public final class RelayServlet extends HttpServlet {
                 String message = "the upstream of route " + opened.route().name()
                         + " answered " + status + (success ? " without an event stream" : "");
                 if (success) {
-                    relay.refuse(s, 502, dialect.errorBody(502, message, "upstream_error"),
-                            message, "upstream_error");
+                    relay.refuse(s, new Refusal(502, "upstream_error", message));
                 } else {
                     relay.refuse(s, status, answers.errorBody(status, answer.body(),
                             answer.headers().firstValue("content-encoding").orElse(null)),

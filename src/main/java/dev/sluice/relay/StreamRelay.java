@@ -26,9 +26,8 @@ import java.util.concurrent.Semaphore;
  * usage report the relay itself asked for and an error event, which is scrubbed of secrets; one
  * too long to hold passes in pieces, unread. Every configured key is replaced wherever it is in
  * what is written, comments and pieces included, before anything looks at an event. The
- * stream's opening events that carry nothing of
- * the answer (the dialect's preamble) are held back, and nothing is written until the first
- * content event, so a failure or an error event up to then becomes a plain HTTP error, or, when
+ * stream's opening events that carry nothing of the answer (the dialect's preamble) are held
+ * back, and nothing is written until the first content event, so a failure or an error event up to then becomes a plain HTTP error, or, when
  * the chain has a route left, a {@link Fault} that hands the request on to it; after it,
  * failures end the stream in-band in the dialect's shape. A resumable stream's events go
  * through its {@link ReplayWriter} instead, into the replay log and then to the client; on a
@@ -529,6 +528,12 @@ public final class StreamRelay {
             inBand(s, message, type);
         }
         s.transcript().end(Transcript.Outcome.UPSTREAM_ERROR, status, message);
+    }
+
+    /** {@link #refuse} with the refusal's own status and message, in the dialect's shape. */
+    void refuse(Stream s, Refusal refusal) throws ClientGoneException {
+        refuse(s, refusal.status(), s.dialect().errorBody(refusal.status(),
+                refusal.getMessage(), refusal.type()), refusal.getMessage(), refusal.type());
     }
 
     /** The dialect's error events, and its end if it has one, as the stream's last. */
