@@ -12,6 +12,7 @@ import dev.sluice.config.Retries;
 import dev.sluice.config.Route;
 import dev.sluice.config.Secret;
 import dev.sluice.config.Serving;
+import dev.sluice.testing.DeadUpstream;
 import dev.sluice.testing.FakeUpstream;
 import dev.sluice.testing.Relay;
 import dev.sluice.testing.TestClient;
@@ -20,7 +21,6 @@ import dev.sluice.testing.TranscriptLines;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
@@ -53,7 +53,7 @@ class FallbackTest {
     final TranscriptLines transcripts = new TranscriptLines();
 
     private FakeUpstream backup;
-    private ServerSocket dead;
+    private DeadUpstream dead;
 
     @AfterEach
     void stop() throws IOException {
@@ -182,19 +182,8 @@ class FallbackTest {
 
     @Test
     void aDeadPrimaryCostsOneCallPerCoolDownNotOnePerRequest() throws Exception {
-        // Accepts and drops every connection: each call fails once it is made.
-        dead = new ServerSocket(0, 200, InetAddress.getLoopbackAddress());
-        AtomicInteger accepted = new AtomicInteger();
-        Thread.ofVirtual().start(() -> {
-            while (!dead.isClosed()) {
-                try (Socket socket = dead.accept()) {
-                    accepted.incrementAndGet();
-                } catch (IOException e) {
-                    return;
-                }
-            }
-        });
-        URI chat = start(URI.create("http://127.0.0.1:" + dead.getLocalPort() + "/v1"),
+        dead = new DeadUpstream();
+        URI chat = start(dead.baseUrl(),
                 new Retries(0, Duration.ofMillis(10), Duration.ofSeconds(1), 3,
                         Duration.ofMinutes(10)));
 
@@ -203,7 +192,7 @@ class FallbackTest {
             assertEquals(200, response.getStatus(), response.getContentAsString());
         }
 
-        assertEquals(3, accepted.get(), "three failures in a row, then skipped");
+        assertEquals(3, dead.accepted(), "three failures in a row, then skipped");
         assertEquals(200, backup.requestCount());
         assertFalse(transcripts.awaitLines(200).stream()
                 .anyMatch(line -> !"azure".equals(line.get("upstream").asText())));

@@ -63,9 +63,11 @@ class FirstContentTest {
             Duration.ofSeconds(1));
 
     /** Every upstream key of these tests: none may reach a client, a log line or a metric. */
+    private static final String PAIR_PRIMARY_KEY = "sk-pair-primary-Wq4eR7tY1u";
+    private static final String PAIR_BACKUP_KEY = "sk-pair-backup-Lk8jH3gF6d";
     private static final List<String> KEYS = List.of("sk-primary-Jk4mR8vN2xQ6wT1z",
-            "az-backup-Pz7yW3nB5cV9mL2k", "sk-only-Qm3nB8vC1xZ5", "sk-ant-primary-Wq4eR7tY1u",
-            "sk-ant-backup-Lk8jH3gF6d", "sk-resp-primary-Hg5fD2sA", "sk-resp-backup-Po0iU9yT");
+            "az-backup-Pz7yW3nB5cV9mL2k", "sk-only-Qm3nB8vC1xZ5", PAIR_PRIMARY_KEY,
+            PAIR_BACKUP_KEY, "sk-unused-Zx9cV2bN");
 
     @RegisterExtension
     final Relay relay = new Relay();
@@ -104,6 +106,27 @@ class FirstContentTest {
                 .serving(new Serving(null, Map.of(), List.of("azure"), true))
                 .route(azure).retries(NO_RETRIES).timeouts(timeouts);
         return relay.start(resumable ? config.resumable().build() : config.build());
+    }
+
+    /**
+     * Sluice with a route of {@code dialect} at /first/ whose upstream writes {@code stream},
+     * falling back to an unexposed one of the same dialect that writes {@code answer}.
+     *
+     * @return the first route's base, ending in /
+     */
+    private URI startPair(String dialect, String stream, String answer) throws Exception {
+        backup = new FakeUpstream(exchange -> exchange.startStream().write(answer).end());
+        FakeUpstream primary = relay.upstream(exchange -> exchange.startStream().write(stream)
+                .end());
+        Route first = new Route("first", "/first", primary.baseUrl(), dialect,
+                new Secret(PAIR_PRIMARY_KEY), Policy.NONE).serving(new Serving(null, Map.of(),
+                        List.of("second"), true));
+        Route second = new Route("second", "/second", backup.baseUrl(), dialect,
+                new Secret(PAIR_BACKUP_KEY), Policy.NONE).serving(new Serving(null, Map.of(),
+                        List.of(), false));
+        relay.start(TestConfig.relayingTo(primary.baseUrl(), new Secret("sk-unused-Zx9cV2bN"))
+                .route(first).route(second).retries(NO_RETRIES).build());
+        return URI.create(relay.sluiceUrl() + "/first/");
     }
 
     private URI start(FakeUpstream.Script primary) throws Exception {
@@ -216,27 +239,16 @@ class FirstContentTest {
 
     @Test
     void anAnthropicOverloadAfterMessageStartFallsBack() throws Exception {
-        backup = new FakeUpstream(exchange -> exchange.startStream().write(CLAUDE_ANSWER).end());
-        FakeUpstream primary = relay.upstream(exchange -> exchange.startStream()
-                .write(MESSAGE_START).write("event: error\ndata: {\"type\":\"error\",\"error\":"
-                        + "{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}\n\n")
-                .end());
-        Route claude = new Route("claude", "/claude", primary.baseUrl(), "anthropic-messages",
-                new Secret("sk-ant-primary-Wq4eR7tY1u"), Policy.NONE).serving(new Serving(null,
-                        Map.of(), List.of("claude-backup"), true));
-        Route second = new Route("claude-backup", "/claude-backup", backup.baseUrl(),
-                "anthropic-messages", new Secret("sk-ant-backup-Lk8jH3gF6d"), Policy.NONE)
-                .serving(new Serving(null, Map.of(), List.of(), false));
-        relay.start(TestConfig.relayingTo(primary.baseUrl(), new Secret("sk-unused-Zx9cV2bN"))
-                .route(claude).route(second).retries(NO_RETRIES).build());
+        URI messages = startPair("anthropic-messages", MESSAGE_START + "event: error\ndata: "
+                + "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":"
+                + "\"Overloaded\"}}\n\n", CLAUDE_ANSWER).resolve("v1/messages");
 
-        ContentResponse response = relay.client().post(URI.create(relay.sluiceUrl()
-                + "/claude/v1/messages"), CLAUDE);
+        ContentResponse response = relay.client().post(messages, CLAUDE);
 
         assertEquals(200, response.getStatus(), response.getContentAsString());
         assertEquals(CLAUDE_ANSWER, response.getContentAsString());
         JsonNode line = transcripts.awaitLines(1).getFirst();
-        assertEquals("claude-backup", line.get("upstream").asText());
+        assertEquals("second", line.get("upstream").asText());
         assertEquals(7, line.get("prompt_tokens").asInt(), "the backup's usage, counted once");
     }
 
@@ -247,21 +259,12 @@ class FirstContentTest {
         String answer = created + "event: response.output_text.delta\ndata: {\"type\":"
                 + "\"response.output_text.delta\",\"delta\":\"ok\"}\n\nevent: response.completed"
                 + "\ndata: {\"type\":\"response.completed\",\"response\":{}}\n\n";
-        backup = new FakeUpstream(exchange -> exchange.startStream().write(answer).end());
-        FakeUpstream primary = relay.upstream(exchange -> exchange.startStream().write(created)
-                .write("event: error\ndata: {\"type\":\"error\",\"code\":\"server_error\","
-                        + "\"message\":\"try again\"}\n\n").end());
-        Route first = new Route("responses", "/r", primary.baseUrl(), "openai-responses",
-                new Secret("sk-resp-primary-Hg5fD2sA"), Policy.NONE).serving(new Serving(null,
-                        Map.of(), List.of("responses-backup"), true));
-        Route second = new Route("responses-backup", "/rb", backup.baseUrl(),
-                "openai-responses", new Secret("sk-resp-backup-Po0iU9yT"), Policy.NONE)
-                .serving(new Serving(null, Map.of(), List.of(), false));
-        relay.start(TestConfig.relayingTo(primary.baseUrl(), new Secret("sk-unused-Zx9cV2bN"))
-                .route(first).route(second).retries(NO_RETRIES).build());
+        URI responses = startPair("openai-responses", created + "event: error\ndata: {\"type\":"
+                + "\"error\",\"code\":\"server_error\",\"message\":\"try again\"}\n\n", answer)
+                .resolve("responses");
 
-        ContentResponse response = relay.client().post(URI.create(relay.sluiceUrl()
-                + "/r/responses"), "{\"model\":\"gpt-4o\",\"stream\":true,\"input\":\"hi\"}");
+        ContentResponse response = relay.client().post(responses,
+                "{\"model\":\"gpt-4o\",\"stream\":true,\"input\":\"hi\"}");
 
         assertEquals(200, response.getStatus(), response.getContentAsString());
         assertEquals(answer, response.getContentAsString());

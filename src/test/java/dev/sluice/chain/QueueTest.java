@@ -1,5 +1,6 @@
 package dev.sluice.chain;
 
+import static dev.sluice.testing.Tokens.sha256;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -22,10 +23,8 @@ import dev.sluice.testing.TestClient;
 import dev.sluice.testing.TestConfig;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -107,11 +106,6 @@ class QueueTest {
         return "{\"model\":\"gpt-4o\",\"stream\":true,\"messages\":[],\"user\":\"" + user + "\"}";
     }
 
-    private static String sha256(String token) throws Exception {
-        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-                .digest(token.getBytes(StandardCharsets.UTF_8)));
-    }
-
     private static String bearer(String token) {
         return "Bearer " + token;
     }
@@ -191,6 +185,22 @@ class QueueTest {
         assertEquals(21, served.size(), served::toString);
         assertTrue(served.indexOf("y1") <= 1, "y waited behind one of x's at most: " + served);
         assertEquals("x1", served.getFirst());
+    }
+
+    @Test
+    void aRequestCallsAtMostOncePerKeyPlusItsRetriesHoweverLongItWaits() throws Exception {
+        // Every call throttled for a moment: each rest is within the wait, so it queues again.
+        URI chat = start(exchange -> {
+            calls.incrementAndGet();
+            exchange.respond(429, "application/json", "{\"error\":{\"message\":\"slow\"}}",
+                    "retry-after-ms", "50");
+        }, new Queueing(Duration.ofSeconds(30), 8, 1));
+
+        ContentResponse response = relay.client().post(chat, "{\"model\":\"gpt-4o\","
+                + "\"messages\":[]}", "Authorization", bearer(X));
+
+        assertEquals(429, response.getStatus(), "the provider's last answer");
+        assertEquals(2, calls.get(), "one key and one retry (SLUICE_RETRIES = 1)");
     }
 
     @Test
@@ -301,7 +311,8 @@ class QueueTest {
 
     @Test
     void aClientThatLeavesTheQueueGivesUpItsPlace() throws Exception {
-        URI chat = start(throttledOnce(5000, null), new Queueing(Duration.ofSeconds(30), 8, 1));
+        // A rest far longer than the wait below: only the client's leaving can empty the queue.
+        URI chat = start(throttledOnce(20_000, null), new Queueing(Duration.ofSeconds(30), 8, 1));
         URI metrics = URI.create(relay.sluiceUrl() + "/metrics");
 
         TestClient.Stream x = relay.client().stream(chat, stream("x1"), "Authorization",

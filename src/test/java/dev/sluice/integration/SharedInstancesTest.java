@@ -1,5 +1,6 @@
 package dev.sluice.integration;
 
+import static dev.sluice.testing.Tokens.sha256;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.sluice.testing.FakeUpstream;
@@ -8,12 +9,9 @@ import dev.sluice.testing.SluiceProcess;
 import dev.sluice.testing.Streams;
 import dev.sluice.testing.TestClient;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Tag;
@@ -73,10 +71,5 @@ class SharedInstancesTest {
                 sluice.close();
             }
         }
-    }
-
-    private static String sha256(String token) throws Exception {
-        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-                .digest(token.getBytes(StandardCharsets.UTF_8)));
     }
 }

@@ -2,6 +2,7 @@ package dev.sluice.integration;
 
 import static dev.sluice.testing.ReleasedEvents.data;
 import static dev.sluice.testing.ReleasedEvents.take;
+import static dev.sluice.testing.Tokens.sha256;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -14,12 +15,9 @@ import dev.sluice.testing.SluiceProcess;
 import dev.sluice.testing.TestClient;
 import java.io.IOException;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
@@ -41,7 +39,6 @@ class SharedResumeInstancesTest {
     private static final String TOKEN = "slc_instances-resume-client";
     private static final String CHAT = "{\"model\":\"m\",\"stream\":true,\"messages\":[]}";
     private static final int EVENTS = 8;
-
 
     @Test
     void aStreamOfOneInstanceResumesStopsAndOutlivesItsRelayThroughTheOthers()
@@ -169,10 +166,5 @@ class SharedResumeInstancesTest {
 
     private static String id(TestClient.Stream stream) {
         return stream.response().getHeaders().get("X-Sluice-Stream-Id");
-    }
-
-    private static String sha256(String token) throws Exception {
-        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-                .digest(token.getBytes(StandardCharsets.UTF_8)));
     }
 }

@@ -1,5 +1,6 @@
 package dev.sluice.relay;
 
+import static dev.sluice.testing.Tokens.sha256;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -18,9 +19,6 @@ import dev.sluice.testing.TestClient;
 import dev.sluice.testing.TestConfig;
 import dev.sluice.testing.TranscriptLines;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -189,10 +187,5 @@ class BudgetTest {
         assertEquals("done", line.path("outcome").asText());
         assertTrue(line.path("prompt_tokens").isNull(), line.toString());
         assertEquals(200, post(chat, STREAM).getStatus(), "nothing was charged");
-    }
-
-    private static String sha256(String token) throws Exception {
-        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-                .digest(token.getBytes(StandardCharsets.UTF_8)));
     }
 }

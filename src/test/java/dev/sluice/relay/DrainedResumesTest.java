@@ -1,5 +1,6 @@
 package dev.sluice.relay;
 
+import static dev.sluice.testing.Tokens.sha256;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -26,10 +27,7 @@ import dev.sluice.testing.TranscriptLines;
 import dev.sluice.web.Endpoints;
 import java.io.IOException;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -309,10 +307,5 @@ class DrainedResumesTest {
 
     private Resumables resumables() {
         return relay.sluice().server().getBean(Endpoints.class).resumables();
-    }
-
-    private static String sha256(String token) throws Exception {
-        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-                .digest(token.getBytes(StandardCharsets.UTF_8)));
     }
 }

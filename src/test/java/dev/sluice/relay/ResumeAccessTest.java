@@ -1,5 +1,6 @@
 package dev.sluice.relay;
 
+import static dev.sluice.testing.Tokens.sha256;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -20,11 +21,8 @@ import dev.sluice.testing.TestClient;
 import dev.sluice.testing.TestConfig;
 import dev.sluice.web.Endpoints;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -45,11 +43,6 @@ class ResumeAccessTest {
     private static final Secret SIGNING = new Secret("a-test-signing-key-of-32-chars-or-more");
     private static final String CHAT = "{\"model\":\"gpt-test\",\"stream\":true,"
             + "\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}";
-
-    private static String sha256(String token) throws Exception {
-        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-                .digest(token.getBytes(StandardCharsets.UTF_8)));
-    }
 
     private static Access twoClients() throws Exception {
         return new Access(Map.of(

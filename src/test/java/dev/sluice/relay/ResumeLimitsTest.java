@@ -1,5 +1,6 @@
 package dev.sluice.relay;
 
+import static dev.sluice.testing.Tokens.sha256;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -14,9 +15,6 @@ import dev.sluice.testing.Streams;
 import dev.sluice.testing.TestClient;
 import dev.sluice.testing.TestConfig;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.Set;
 import org.eclipse.jetty.client.ContentResponse;
@@ -39,11 +37,6 @@ class ResumeLimitsTest {
 
     @RegisterExtension
     final Relay relay = new Relay();
-
-    private static String sha256(String token) throws Exception {
-        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-                .digest(token.getBytes(StandardCharsets.UTF_8)));
-    }
 
     private static Access access() throws Exception {
         return new Access(Map.of(

@@ -1,5 +1,6 @@
 package dev.sluice.relay;
 
+import static dev.sluice.testing.Tokens.sha256;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -20,9 +21,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
@@ -41,11 +40,6 @@ class ResumeMemoryTest {
     private static final String BOB = "slc_bob-token-0123456789";
     private static final String CHAT = "{\"model\":\"gpt-test\",\"stream\":true,"
             + "\"messages\":[{\"role\":\"user\",\"content\":\"draw\"}]}";
-
-    private static String sha256(String token) throws Exception {
-        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-                .digest(token.getBytes(StandardCharsets.UTF_8)));
-    }
 
     private static Access twoClients() throws Exception {
         return new Access(Map.of(

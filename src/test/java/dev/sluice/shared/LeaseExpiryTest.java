@@ -13,6 +13,7 @@ import dev.sluice.testing.SluiceProcess;
 import dev.sluice.testing.Streams;
 import dev.sluice.testing.TestClient;
 import dev.sluice.testing.TestConfig;
+import dev.sluice.testing.Tokens;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,14 +37,14 @@ class LeaseExpiryTest {
         Streams streams = new Streams();
         Path dir = Files.createTempDirectory("sluice-lease");
         Path access = dir.resolve("access.properties");
-        Files.writeString(access, "client.app.token-sha256 = " + SharedLimitsTest.sha256(TOKEN)
+        Files.writeString(access, "client.app.token-sha256 = " + Tokens.sha256(TOKEN)
                 + "\nclient.app.max-streams = 2\n");
         try (RedisServer redis = RedisServer.start();
                 FakeUpstream upstream = new FakeUpstream(streams);
                 TestClient client = new TestClient();
                 RunningSluice survivor = new RunningSluice(TestConfig.relayingTo(
                         upstream.baseUrl(), null)
-                        .access(new Access(Map.of(SharedLimitsTest.sha256(TOKEN), new Client(
+                        .access(new Access(Map.of(Tokens.sha256(TOKEN), new Client(
                                 "app", Set.of(), Set.of(), 2, 0, 0)), null, null, Set.of()))
                         .sharing(new Sharing("127.0.0.1", redis.port(), false, 0, null, null,
                                 "sluice:", Duration.ofMillis(250), LEASE, true, false))

@@ -9,22 +9,18 @@ import dev.sluice.config.Route;
 import dev.sluice.config.Secret;
 import dev.sluice.config.Serving;
 import dev.sluice.config.Sharing;
+import dev.sluice.testing.DeadUpstream;
 import dev.sluice.testing.FakeUpstream;
 import dev.sluice.testing.RedisServer;
 import dev.sluice.testing.RunningSluice;
 import dev.sluice.testing.TestClient;
 import dev.sluice.testing.TestConfig;
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.eclipse.jetty.client.ContentResponse;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -137,19 +133,8 @@ class SharedKeysTest {
 
     @Test
     void anUpstreamFailingOnOneInstanceIsSkippedByEvery() throws Exception {
-        // Accepts and drops every connection: each call to it fails.
-        try (ServerSocket dead = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-            AtomicInteger accepted = new AtomicInteger();
-            Thread.ofVirtual().start(() -> {
-                while (!dead.isClosed()) {
-                    try (Socket socket = dead.accept()) {
-                        accepted.incrementAndGet();
-                    } catch (IOException e) {
-                        return;
-                    }
-                }
-            });
-            URI deadUrl = URI.create("http://127.0.0.1:" + dead.getLocalPort() + "/v1");
+        try (DeadUpstream dead = new DeadUpstream()) {
+            URI deadUrl = dead.baseUrl();
             Route backup = new Route("backup", "/backup", upstream.baseUrl(), "openai-chat",
                     new Secret(K2), Policy.NONE).serving(new Serving(null, Map.of(), List.of(),
                             false));
@@ -171,13 +156,13 @@ class SharedKeysTest {
             for (int i = 0; i < 3; i++) {
                 streamed(both.get(0));
             }
-            assertEquals(3, accepted.get(), "three failures in a row on the first instance");
+            assertEquals(3, dead.accepted(), "three failures in a row on the first instance");
             awaitSkipped(both.get(1));
             for (int i = 0; i < 5; i++) {
                 streamed(both.get(1));
             }
 
-            assertEquals(3, accepted.get(), "the second instance never called it");
+            assertEquals(3, dead.accepted(), "the second instance never called it");
             assertEquals(8, calls.size(), "all eight served by the backup");
         }
     }

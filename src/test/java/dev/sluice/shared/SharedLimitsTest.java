@@ -1,5 +1,6 @@
 package dev.sluice.shared;
 
+import static dev.sluice.testing.Tokens.sha256;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -21,11 +22,8 @@ import dev.sluice.testing.Streams;
 import dev.sluice.testing.TestClient;
 import dev.sluice.testing.TestConfig;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -264,10 +262,5 @@ class SharedLimitsTest {
             }
             Thread.sleep(50); // a poll's pace, not a wait for an event
         }
-    }
-
-    static String sha256(String token) throws Exception {
-        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-                .digest(token.getBytes(StandardCharsets.UTF_8)));
     }
 }

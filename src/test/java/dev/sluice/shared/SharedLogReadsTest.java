@@ -19,6 +19,7 @@ import dev.sluice.testing.RunningSluice;
 import dev.sluice.testing.Streams;
 import dev.sluice.testing.TestClient;
 import dev.sluice.testing.TestConfig;
+import dev.sluice.testing.Tokens;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -123,9 +124,9 @@ class SharedLogReadsTest {
         RunningSluice sluice = new RunningSluice(TestConfig.relayingTo(upstream.baseUrl(),
                 new Secret(RunningSluice.KEY)).resumable().resume(Resume.DEFAULTS)
                 .access(new Access(Map.of(
-                        SharedLimitsTest.sha256(READER),
+                        Tokens.sha256(READER),
                         new Client("reader", Set.of(), Set.of(), 0, 0, 0),
-                        SharedLimitsTest.sha256(BUDGETED),
+                        Tokens.sha256(BUDGETED),
                         new Client("budgeted", Set.of(), Set.of(), 0, 10_000, 1_000_000_000)),
                         null, null, Set.of()))
                 // The default timeout: the point is that a look needs no more than it.

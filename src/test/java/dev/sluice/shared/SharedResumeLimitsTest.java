@@ -1,5 +1,6 @@
 package dev.sluice.shared;
 
+import static dev.sluice.testing.Tokens.sha256;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -13,11 +14,8 @@ import dev.sluice.testing.RunningSluice;
 import dev.sluice.testing.Streams;
 import dev.sluice.testing.TestClient;
 import dev.sluice.testing.TestConfig;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -60,11 +58,6 @@ class SharedResumeLimitsTest {
             each.close();
         }
         redis.close();
-    }
-
-    private static String sha256(String token) throws Exception {
-        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-                .digest(token.getBytes(StandardCharsets.UTF_8)));
     }
 
     private RunningSluice sluice(FakeUpstream upstream, int maxReaders) throws Exception {

@@ -2,6 +2,7 @@ package dev.sluice.shared;
 
 import static dev.sluice.testing.ReleasedEvents.take;
 import static dev.sluice.testing.ReleasedEvents.whole;
+import static dev.sluice.testing.Tokens.sha256;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -24,10 +25,8 @@ import dev.sluice.testing.TestConfig;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -71,11 +70,6 @@ class SharedResumeTest {
             each.close();
         }
         redis.close();
-    }
-
-    private static String sha256(String token) throws Exception {
-        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-                .digest(token.getBytes(StandardCharsets.UTF_8)));
     }
 
     private RunningSluice sluice(FakeUpstream upstream, Resume resume) throws Exception {
