@@ -27,12 +27,12 @@ import java.util.concurrent.Semaphore;
  * too long to hold passes in pieces, unread. Every configured key is replaced wherever it is in
  * what is written, comments and pieces included, before anything looks at an event. The
  * stream's opening events that carry nothing of the answer (the dialect's preamble) are held
- * back, and nothing is written until the first content event, so a failure or an error event up to then becomes a plain HTTP error, or, when
- * the chain has a route left, a {@link Fault} that hands the request on to it; after it,
- * failures end the stream in-band in the dialect's shape. A resumable stream's events go
- * through its {@link ReplayWriter} instead, into the replay log and then to the client; on a
- * draining route, one stopped or abandoned gets its log's end and is then read on like a plain
- * stream whose client left.
+ * back, and nothing is written until the first content event, so a failure or an error event
+ * up to then becomes a plain HTTP error, or, when the chain has a route left, a {@link Fault}
+ * that hands the request on to it; after it, failures end the stream in-band in the dialect's
+ * shape. A resumable stream's events go through its {@link ReplayWriter} instead, into the
+ * replay log and then to the client; on a draining route, one stopped or abandoned gets its
+ * log's end and is then read on like a plain stream whose client left.
  */
 public final class StreamRelay {
 

@@ -60,7 +60,7 @@ class ShutdownTest {
             assertEquals("{\"n\":1}", stream.nextEvent().data());
 
             Thread stopper = Thread.ofVirtual().start(() -> stopQuietly(server));
-            awaitShutdownBegun(server);
+            awaitShutdownBegun(server, chat.getPort());
             assertNewStreamsRefused(client, chat);
 
             stopping.countDown();
@@ -100,7 +100,7 @@ class ShutdownTest {
                     .startsWith("HTTP/1.1 200"));
 
             Thread stopper = Thread.ofVirtual().start(() -> stopQuietly(server));
-            awaitShutdownBegun(server);
+            awaitShutdownBegun(server, base.getPort());
             String refused = exchange(kept, "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost"
                     + "\r\nContent-Type: application/json\r\nContent-Length: "
                     + STREAM.length() + "\r\n\r\n" + STREAM);
@@ -233,12 +233,13 @@ class ShutdownTest {
 
     /**
      * Polls Jetty's own state (there is no event to wait on for "shutdown has begun") until the
-     * handler refuses new requests and the connector has stopped listening. A
-     * connection made in the instant between the two could be accepted by the kernel and then
-     * never served (seen twice under load: the client waited out its 30 s), which is Jetty's
-     * shutdown race, not what this test is about.
+     * handler refuses new requests and the connector has stopped listening, then the port itself
+     * until it refuses a connection. The connector says it is closed a moment before it closes
+     * its socket, and a connection made in that moment could be accepted and then never served
+     * (seen three times under load: the client waited out its 30 s), which is Jetty's shutdown
+     * race, not what this test is about.
      */
-    private static void awaitShutdownBegun(Server server) throws InterruptedException {
+    private static void awaitShutdownBegun(Server server, int port) throws Exception {
         GracefulHandler graceful = server.getDescendant(GracefulHandler.class);
         ServerConnector connector = (ServerConnector) server.getConnectors()[0];
         for (int i = 0; i < 500 && (!graceful.isShutdown() || connector.isOpen()); i++) {
@@ -246,5 +247,19 @@ class ShutdownTest {
         }
         assertTrue(graceful.isShutdown(), "shutdown did not begin");
         assertFalse(connector.isOpen(), "the connector still listens");
+        for (int i = 0; i < 500 && accepts(port); i++) {
+            Thread.sleep(10);
+        }
+        assertFalse(accepts(port), "the port still accepts connections");
+    }
+
+    /** Whether a connection to {@code port} on loopback is accepted (and closed at once). */
+    private static boolean accepts(int port) throws IOException {
+        try (Socket probe = new Socket()) {
+            probe.connect(new InetSocketAddress("127.0.0.1", port), 1000);
+            return true;
+        } catch (ConnectException refused) {
+            return false;
+        }
     }
 }
