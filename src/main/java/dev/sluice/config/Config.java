@@ -98,6 +98,8 @@ public record Config(
     private static final String REDIS_BUDGETS_FAIL_OPEN = "SLUICE_REDIS_BUDGETS_FAIL_OPEN";
     /** Names the log format, text or json: read as a system property, then from the environment. */
     public static final String LOG_FORMAT = "SLUICE_LOG_FORMAT";
+    /** Set by the training run of the start-up cache: start, serve once and stop. */
+    public static final String START_ONLY = "sluice.start-only";
     private static final String RESUME_RETENTION = "SLUICE_RESUME_RETENTION";
     private static final String RESUME_MEMORY = "SLUICE_RESUME_MEMORY";
     private static final String RESUME_GRACE = "SLUICE_RESUME_GRACE";
@@ -202,13 +204,23 @@ public record Config(
     /** Reads the settings from system properties, the environment and the optional file. */
     public static Config load(Map<String, String> env, Properties system) {
         checkLogFormat(env, system);
-        Settings s = Settings.load(env, system, CONFIG, KNOWN,
-                Set.of("OPENAI_API_KEY", "ANTHROPIC_API_KEY", REDIS_PASSWORD, RESUME_SECRET));
+        Set<String> secrets = Set.of("OPENAI_API_KEY", "ANTHROPIC_API_KEY", REDIS_PASSWORD,
+                RESUME_SECRET);
+        Settings s = Settings.load(env, system, CONFIG, KNOWN, secrets);
+        SettingNames names = new SettingNames();
+        KNOWN.forEach(names::setting);
+        secrets.forEach(names::setting);
+        names.setting(CONFIG);
+        names.variable(LOG_FORMAT);
+        names.property(START_ONLY);
+        List<Route> routes = Routes.load(s.raw(ROUTES), env, system, names);
+        Access access = AccessFile.load(s.raw(ACCESS), env, names);
+        names.check(env, system);
         return new Config(
                 s.string(HOST, "127.0.0.1"),
                 s.integer(PORT, 8080, 0, 65535),
-                Routes.load(s.raw(ROUTES), env, system),
-                AccessFile.load(s.raw(ACCESS), env),
+                routes,
+                access,
                 s.origins(CORS_ORIGINS),
                 timeouts(s),
                 new Retries(s.integer(RETRIES, Retries.DEFAULTS.attempts(), 0, 10),

@@ -45,22 +45,29 @@ final class Routes {
     private final String source;
     private final Map<String, String> env;
     private final Properties system;
+    private final SettingNames settingNames;
 
-    private Routes(Properties file, String source, Map<String, String> env, Properties system) {
+    private Routes(Properties file, String source, Map<String, String> env, Properties system,
+            SettingNames names) {
         this.file = file;
         this.source = source;
         this.env = env;
         this.system = system;
+        this.settingNames = names;
     }
 
-    /** The routes of {@code path}, or of the built-in table when it is null. */
-    static List<Route> load(String path, Map<String, String> env, Properties system) {
+    /**
+     * The routes of {@code path}, or of the built-in table when it is null; every name a route
+     * may be set by, and every variable a route names, is added to {@code names}.
+     */
+    static List<Route> load(String path, Map<String, String> env, Properties system,
+            SettingNames names) {
         String source = path == null ? "built-in routes" : path;
         Properties file = PropertiesFile.read("SLUICE_ROUTES (-Dsluice.routes)", source,
                 () -> new InputStreamReader(path == null
                         ? Routes.class.getResourceAsStream(BUILT_IN)
                         : Files.newInputStream(Path.of(path)), StandardCharsets.UTF_8));
-        return new Routes(file, source, env, system).all();
+        return new Routes(file, source, env, system, names).all();
     }
 
     private List<Route> all() {
@@ -77,6 +84,21 @@ final class Routes {
                         + "query.NAME, header.NAME, model.NAME");
             }
             names.add(parts[1]);
+            if (map) {
+                settingNames.property("sluice." + key);
+            }
+        }
+        for (String name : names) {
+            for (String setting : SCALARS) {
+                settingNames.variable(variable(name, setting));
+                settingNames.property(property(name, setting));
+            }
+            for (String named : new String[] {value(name, "key-env", null),
+                    value(name, "url-env", null)}) {
+                if (named != null) {
+                    settingNames.setting(named);
+                }
+            }
         }
         List<Route> routes = new ArrayList<>();
         Set<String> prefixes = new LinkedHashSet<>();

@@ -69,7 +69,7 @@ public final class SluiceServer {
             System.exit(2);
             return;
         }
-        if (Boolean.getBoolean("sluice.start-only")) {
+        if (Boolean.getBoolean(Config.START_ONLY)) {
             serveOneAndStop(server);
             return;
         }
