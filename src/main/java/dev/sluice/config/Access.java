@@ -32,7 +32,8 @@ public record Access(Map<String, Client> tokens, Jwt jwt, Client anonymous,
         }
         for (String hash : tokens.keySet()) {
             if (hash.length() != 64 || !hash.chars().allMatch(HexFormat::isHexDigit)) {
-                throw new IllegalArgumentException("a token hash is 64 hex digits: " + hash);
+                // The value is not shown: it may be a token pasted in place of its hash.
+                throw new IllegalArgumentException("a token hash is 64 hex digits; one is not");
             }
         }
     }

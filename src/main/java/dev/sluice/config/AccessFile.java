@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.Locale;
 import java.util.Map;
@@ -30,20 +31,24 @@ final class AccessFile {
     private final Properties file;
     private final String path;
     private final Map<String, String> env;
+    private final SettingNames names;
 
-    private AccessFile(Properties file, String path, Map<String, String> env) {
+    private AccessFile(Properties file, String path, Map<String, String> env,
+            SettingNames names) {
         this.file = file;
         this.path = path;
         this.env = env;
+        this.names = names;
     }
 
-    static Access load(String path, Map<String, String> env) {
+    /** The access file at {@code path}; the variables it names are added to {@code names}. */
+    static Access load(String path, Map<String, String> env, SettingNames names) {
         if (path == null) {
             return Access.NONE;
         }
         Properties file = PropertiesFile.read("SLUICE_ACCESS (-Dsluice.access)", path,
                 () -> Files.newBufferedReader(Path.of(path), StandardCharsets.UTF_8));
-        return new AccessFile(file, path, env).access();
+        return new AccessFile(file, path, env, names).access();
     }
 
     private Access access() {
@@ -78,18 +83,33 @@ final class AccessFile {
                             + "replace the line with the one `make token NAME=" + name
                             + "` prints");
                 }
+                if (hash.length() != 64 || !hash.chars().allMatch(HexFormat::isHexDigit)) {
+                    // Never shown: a token pasted in place of its hash is a secret.
+                    throw fail("client." + name + ".token-sha256", "is not 64 hex digits (it "
+                            + "has " + hash.length() + " characters; a token pasted in place of "
+                            + "its hash? Put the hash that `make token NAME=" + name
+                            + "` prints)");
+                }
                 if (tokens.put(hash.toLowerCase(Locale.ROOT), client) != null) {
                     throw fail("client." + name + ".token-sha256", "is another client's too");
                 }
             }
         }
         String anonymous = get("anonymous.client");
+        Access access;
         try {
-            return new Access(tokens, jwt(clients), anonymous == null ? null
+            access = new Access(tokens, jwt(clients), anonymous == null ? null
                     : group(clients, "anonymous.client", anonymous), list("trusted-proxies"));
         } catch (IllegalArgumentException e) {
             throw new ConfigException(path + ": " + e.getMessage());
         }
+        if (!access.configured()) {
+            // Without this it would read as no access file at all: anyone on this machine in.
+            throw new ConfigException(path + " (SLUICE_ACCESS) admits nobody: it names no "
+                    + "client with a client.NAME.token-sha256, no jwt.* and no anonymous.client"
+                    + "; add one (make token NAME=web prints a line) or unset SLUICE_ACCESS");
+        }
+        return access;
     }
 
     private Client client(String name) {
@@ -106,6 +126,7 @@ final class AccessFile {
         String secretEnv = get("jwt.hs256-secret-env");
         Secret secret = null;
         if (secretEnv != null) {
+            names.variable(secretEnv);
             String value = env.get(secretEnv);
             if (value == null || value.isBlank()) {
                 throw fail("jwt.hs256-secret-env", "names " + secretEnv + ", which is not set");

@@ -70,6 +70,19 @@ class StartupRefusalTest {
         assertRefused(Map.of("SLUICE_ACCESS", access.toString()), "sluice: jwt: ");
     }
 
+    @Test
+    void aMisspeltSettingIsOneLineWithTheClosestName() throws Exception {
+        assertRefused(Map.of("SLUICE_HEARTBEET", "5s"), "sluice: the environment variable "
+                + "SLUICE_HEARTBEET is not a setting of Sluice; did you mean SLUICE_HEARTBEAT?");
+    }
+
+    @Test
+    void anAccessFileThatAdmitsNobodyIsOneLine() throws Exception {
+        Path access = dir.resolve("access.properties");
+        Files.writeString(access, "# every client still to come\n");
+        assertRefused(Map.of("SLUICE_ACCESS", access.toString()), "admits nobody");
+    }
+
     /**
      * Runs Sluice with {@code env} (and a provider key) in place of this process's settings;
      * it must exit with 2, its last line containing {@code expected}.
