@@ -40,7 +40,7 @@ export MAVEN_OPTS := -Djansi.noreset=true $(MAVEN_OPTS)
 MVN := mvn -B -ntp -Dstyle.color=never
 JAR := target/sluice.jar
 
-.PHONY: help build run test clean bench bench-upstream-read bench-scrub test-clients token \
+.PHONY: help build run test clean bench bench-upstream-read bench-scrub test-clients token jwt \
   test-integration start-cache
 
 help:
@@ -49,6 +49,7 @@ help:
 	@echo "make build  build target/sluice.jar and target/sluice.war"
 	@echo "make clean  remove build output"
 	@echo "make token NAME=web    a client token and its line for the access file"
+	@echo "make jwt SUB=alice     a JWT for trying the access file's JWT users"
 	@echo "make test-clients      the Node SDKs and the demo page (Node.js 20+, npm, chromium)"
 	@echo "make test-integration  the WAR on Tomcat and Jetty, Sluice behind nginx (tomcat10, nginx)"
 
@@ -92,13 +93,14 @@ $(CACHE): $(JAR)
 start-cache: $(CACHE)
 
 # JAVA_OPTS adds flags. Sluice exits with status 2 when it refuses a setting, having said why in
-# one line, and with 130 or 143 when Ctrl-C or SIGTERM stopped it, having logged the stop: make
-# run then ends on Sluice's own last line, without an error of its own below it.
+# one line, and make run fails with it (make adds its own line below, as for any failed recipe);
+# it exits 130 or 143 when Ctrl-C or SIGTERM stopped it, having logged the stop, which is no
+# failure of make run.
 JAVA_OPTS ?=
 RUN = "$(JDK)/bin/java" $(strip $(CACHE_FLAGS) $(JAVA_OPTS)) -jar $(JAR)
 run: build $(CACHE)
 	$(info $(RUN))
-	@$(RUN) || case $$? in 2|130|143) ;; *) exit 1 ;; esac
+	@$(RUN) || { status=$$?; case $$status in 130|143) ;; *) exit $$status ;; esac; }
 
 test:
 	$(MVN) verify
@@ -166,6 +168,15 @@ token:
 	hash=$$(printf %s "$$token" | sha256sum | cut -d' ' -f1); \
 	echo "Token for $(NAME) (shown only now; give it to the client and keep no copy):"; \
 	echo "  $$token"; \
-	echo "Put this line in the access file (SLUICE_ACCESS, see etc/access.properties),"; \
-	echo "in place of any client.$(NAME).token-sha256 line there (the sample's is a placeholder):"; \
+	echo "Put this line in your access file (SLUICE_ACCESS; start from a copy of the sample:"; \
+	echo "cp etc/access.properties access.local.properties, which git ignores), in place of any"; \
+	echo "client.$(NAME).token-sha256 line there (the sample's is a placeholder):"; \
 	echo "  client.$(NAME).token-sha256 = $$hash"
+
+# make jwt SUB=alice: a JWT to try the access file's JWT users with (jwt.hs256-secret-env), with
+# its iss and aud, signed with that variable's text as Sluice checks it; TTL in seconds.
+TTL ?= 3600
+jwt: build
+	@[ -n "$(SUB)" ] || { echo "usage: SLUICE_ACCESS=file make jwt SUB=user-id [TTL=seconds]" \
+	  >&2; exit 2; }
+	@"$(JDK)/bin/java" -cp $(JAR) dev.sluice.access.TryJwt "$(SUB)" "$(TTL)"
