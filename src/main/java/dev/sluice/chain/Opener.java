@@ -345,10 +345,11 @@ public final class Opener {
                         answer = upstream.send(target, headers, body, ask.stream(),
                                 timeouts.response());
                     } catch (HttpConnectTimeoutException | ConnectException e) {
+                        CallFailure failure = failure(route, e, target);
                         link.health().failed("no connection");
                         Duration wait = last ? retry.afterConnectFailure(waits) : null;
                         if (wait == null) {
-                            throw new Failed(unreachable(e), "unreachable");
+                            throw new Failed(failure.refusal(), "unreachable");
                         }
                         waits++;
                         pause(wait, "upstream unreachable");
@@ -359,10 +360,9 @@ public final class Opener {
                                 + "response headers within " + timeouts.response().toMillis()
                                 + " ms"), "timeout");
                     } catch (IOException e) {
+                        CallFailure failure = failure(route, e, target);
                         link.health().failed("the call failed");
-                        throw new Failed(new Refusal(502, "upstream_unreachable", "upstream "
-                                + "request failed: " + redaction.scrub(String.valueOf(
-                                        e.getMessage()))), "failed");
+                        throw new Failed(failure.refusal(), "failed");
                     }
                     int status = answer.statusCode();
                     metrics.upstreamAnswered(route.name(), status);
@@ -484,12 +484,15 @@ public final class Opener {
                 + seconds + " s", seconds);
     }
 
-    private Refusal unreachable(IOException e) {
-        if (e instanceof HttpConnectTimeoutException) {
-            return new Refusal(504, "upstream_timeout", "upstream did not accept the connection in "
-                    + timeouts.connect().toMillis() + " ms");
-        }
-        return new Refusal(502, "upstream_unreachable", "upstream refused the connection");
+    /**
+     * Why the call to {@code target} failed, logged with its host, port and cause (the client is
+     * told in general words only).
+     */
+    private CallFailure failure(Route route, IOException e, URI target) {
+        CallFailure failure = CallFailure.of(e, target, upstream.proxyFor(target),
+                timeouts.connect());
+        LOG.warn("route {}: {}", route.name(), redaction.scrub(failure.detail()));
+        return failure;
     }
 
     private static long seconds(long millis) {

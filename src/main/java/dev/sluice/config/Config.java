@@ -32,6 +32,7 @@ import java.util.TreeSet;
  *     besides loopback addresses, {@code localhost} and {@code host}
  * @param maxReaders how many resumable streams one caller may read at once
  *     ({@code GET <prefix>/streams/{id}})
+ * @param proxy the outbound proxy for calls to upstreams, from the usual environment variables
  */
 public record Config(
         String host,
@@ -54,7 +55,8 @@ public record Config(
         Resume resume,
         Sharing sharing,
         Set<String> allowedHosts,
-        int maxReaders) {
+        int maxReaders,
+        OutboundProxy proxy) {
 
     private static final String CONFIG = "SLUICE_CONFIG";
     private static final String HOST = "SLUICE_HOST";
@@ -146,6 +148,7 @@ public record Config(
         Objects.requireNonNull(demoModel, "demoModel");
         Objects.requireNonNull(connections, "connections");
         Objects.requireNonNull(resume, "resume");
+        Objects.requireNonNull(proxy, "proxy");
     }
 
     /** The settings as they were, with resumable streams kept as {@code resume} says. */
@@ -153,7 +156,7 @@ public record Config(
         return new Config(host, port, routes, access, corsOrigins, timeouts, retries,
                 shutdownGrace, maxDrains, maxLineBytes, maxBodyBytes, transcriptBytes, logContent,
                 metrics, simulatedTokenDelay, demoModel, connections, resume, sharing,
-                allowedHosts, maxReaders);
+                allowedHosts, maxReaders, proxy);
     }
 
     /** Settings with no host names allowed beyond loopback, localhost and the host. */
@@ -165,7 +168,7 @@ public record Config(
         this(host, port, routes, access, corsOrigins, timeouts, retries, shutdownGrace, maxDrains,
                 maxLineBytes, maxBodyBytes, transcriptBytes, logContent, metrics,
                 simulatedTokenDelay, demoModel, connections, resume, sharing, Set.of(),
-                MAX_READERS_DEFAULT);
+                MAX_READERS_DEFAULT, OutboundProxy.JVM);
     }
 
     /** Settings without sharing: each instance counts limits and budgets on its own. */
@@ -245,7 +248,8 @@ public record Config(
                 resume(s),
                 sharing(s),
                 s.hosts(ALLOWED_HOSTS),
-                s.integer(MAX_READERS, MAX_READERS_DEFAULT, 1, 1_000_000));
+                s.integer(MAX_READERS, MAX_READERS_DEFAULT, 1, 1_000_000),
+                OutboundProxy.from(env));
     }
 
     /** Null without SLUICE_REDIS_URL: then nothing is shared, as before there was Redis. */
@@ -378,6 +382,7 @@ public record Config(
         lines.put(Settings.describe(ALLOWED_HOSTS), (allowedHosts.isEmpty() ? "(none)"
                 : String.join(", ", allowedHosts.stream().sorted().toList()))
                 + (access.configured() && metrics != MetricsAccess.LOOPBACK ? " (not used)" : ""));
+        lines.put("HTTPS_PROXY, HTTP_PROXY, NO_PROXY", proxy.toString());
         lines.put(Settings.describe(CONNECT_TIMEOUT), Settings.format(timeouts.connect()));
         lines.put(Settings.describe(RESPONSE_TIMEOUT), Settings.format(timeouts.response()));
         lines.put(Settings.describe(FIRST_EVENT_TIMEOUT), Settings.format(timeouts.firstEvent()));

@@ -1,8 +1,10 @@
 package dev.sluice.upstream;
 
+import dev.sluice.config.OutboundProxy;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
+import java.net.Proxy;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpConnectTimeoutException;
@@ -35,11 +37,18 @@ public final class Upstream implements AutoCloseable {
 
     private final FutureTask<HttpClient> client;
     private final Duration connectTimeout;
+    private final ProxyChooser proxies;
     /** For requests without a body, built when the first is sent (few routes have them). */
     private HttpClient bodiless;
 
     public Upstream(Duration connectTimeout) {
+        this(connectTimeout, OutboundProxy.JVM);
+    }
+
+    /** Calls through {@code proxy}'s proxies, loopback always directly. */
+    public Upstream(Duration connectTimeout, OutboundProxy proxy) {
         this.connectTimeout = connectTimeout;
+        this.proxies = new ProxyChooser(proxy);
         // Building the client sets up TLS (the default trust store and its providers): a fifth
         // of start-up. It is built beside the rest of start-up; the first request waits for it.
         // It has no connect timeout of its own: the JDK keeps the timer of a connection's first
@@ -49,12 +58,18 @@ public final class Upstream implements AutoCloseable {
         Thread.ofVirtual().name("sluice-upstream-start").start(client);
     }
 
-    private static HttpClient.Builder builder() {
+    private HttpClient.Builder builder() {
         return HttpClient.newBuilder()
+                .proxy(proxies)
                 // Its default executor is a cached pool of platform threads, which grows with
                 // open streams; virtual threads keep the OS thread count flat.
                 .executor(Executors.newVirtualThreadPerTaskExecutor())
                 .followRedirects(HttpClient.Redirect.NEVER);
+    }
+
+    /** The proxy a call to {@code uri} goes through, or null when it goes directly. */
+    public Proxy proxyFor(URI uri) {
+        return proxies.proxyFor(uri);
     }
 
     private HttpClient client() throws InterruptedException {

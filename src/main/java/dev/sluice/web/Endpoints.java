@@ -116,7 +116,7 @@ public final class Endpoints implements AutoCloseable {
                 : RedisLink.open(config.sharing(), metrics);
         Quotas quotas = redis == null ? new LocalQuotas()
                 : new SharedQuotas(redis, config.sharing(), metrics);
-        Upstream upstream = new Upstream(config.timeouts().connect());
+        Upstream upstream = new Upstream(config.timeouts().connect(), config.proxy());
         Retry retry = new Retry(config.retries());
         StreamRelay relay = new StreamRelay(redaction, config.timeouts(), config.maxLineBytes(),
                 new Semaphore(config.maxDrains()));

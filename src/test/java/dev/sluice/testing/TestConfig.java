@@ -3,6 +3,7 @@ package dev.sluice.testing;
 import dev.sluice.config.Access;
 import dev.sluice.config.Config;
 import dev.sluice.config.Connections;
+import dev.sluice.config.OutboundProxy;
 import dev.sluice.config.Policy;
 import dev.sluice.config.Resume;
 import dev.sluice.config.Retries;
@@ -35,6 +36,7 @@ public final class TestConfig {
     private Set<String> corsOrigins = Set.of();
     private Set<String> allowedHosts = Set.of();
     private int maxReaders = Config.MAX_READERS_DEFAULT;
+    private OutboundProxy proxy = OutboundProxy.JVM;
     private int maxDrains = 2;
     private Connections connections = Connections.DEFAULTS;
     private Sharing sharing;
@@ -98,6 +100,11 @@ public final class TestConfig {
     }
 
     /** How many streams one caller may read at once (SLUICE_MAX_READERS). */
+    public TestConfig proxy(OutboundProxy proxy) {
+        this.proxy = proxy;
+        return this;
+    }
+
     public TestConfig maxReaders(int readers) {
         this.maxReaders = readers;
         return this;
@@ -164,6 +171,6 @@ public final class TestConfig {
                 shutdownGrace, maxDrains,
                 maxLineBytes, 1 << 20, 1 << 20, logContent, Config.MetricsAccess.LOOPBACK,
                 Duration.ofMillis(1), "gpt-test", connections, resume, sharing,
-                allowedHosts, maxReaders);
+                allowedHosts, maxReaders, proxy);
     }
 }
