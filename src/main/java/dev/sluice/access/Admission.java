@@ -17,21 +17,36 @@ import java.util.List;
  */
 public final class Admission {
 
-    private final Access access;
-    /** The configured tokens' hashes, decoded once: each request compares against them all. */
-    private final List<Token> tokens;
-    private final JwtVerifier jwt;
-    private final CallerAddress callers;
+    /** What admits callers now; a reload of the access file replaces it whole. */
+    private volatile Rules rules;
 
     private record Token(byte[] hash, Client client) {}
 
+    /**
+     * @param tokens the configured tokens' hashes, decoded once: each request compares against
+     *     them all
+     */
+    private record Rules(Access access, List<Token> tokens, JwtVerifier jwt,
+            CallerAddress callers) {
+
+        static Rules of(Access access) {
+            return new Rules(access, access.tokens().entrySet().stream()
+                    .map(e -> new Token(HexFormat.of().parseHex(e.getKey()), e.getValue()))
+                    .toList(), access.jwt() == null ? null : new JwtVerifier(access.jwt()),
+                    new CallerAddress(access.trustedProxies()));
+        }
+    }
+
     public Admission(Access access) {
-        this.access = access;
-        this.tokens = access.tokens().entrySet().stream()
-                .map(entry -> new Token(HexFormat.of().parseHex(entry.getKey()), entry.getValue()))
-                .toList();
-        this.callers = new CallerAddress(access.trustedProxies());
-        this.jwt = access.jwt() == null ? null : new JwtVerifier(access.jwt());
+        this.rules = Rules.of(access);
+    }
+
+    /**
+     * Admits by {@code access} from the next request on, as a reload of the access file does:
+     * a revoked token is refused at once, requests already admitted go on.
+     */
+    public void replace(Access access) {
+        this.rules = Rules.of(access);
     }
 
     public Caller admit(HttpServletRequest request, Route route) throws Refusal {
@@ -52,12 +67,14 @@ public final class Admission {
      * @param owner the stream's owner, {@code client:<name>} or {@code jwt:<sub>}, or null
      */
     public Caller ownerOf(String owner, HttpServletRequest request) {
+        Rules r = rules;
+        Access access = r.access();
         if (owner == null) {
             return access.anonymous() == null ? new Caller("anyone", Client.ANYONE)
-                    : new Caller("address:" + callers.of(request), access.anonymous());
+                    : new Caller("address:" + r.callers().of(request), access.anonymous());
         }
-        Client client = owner.startsWith("jwt:") && jwt != null ? access.jwt().client()
-                : tokens.stream().map(Token::client)
+        Client client = owner.startsWith("jwt:") && r.jwt() != null ? access.jwt().client()
+                : r.tokens().stream().map(Token::client)
                         .filter(known -> owner.equals("client:" + known.name()))
                         .findFirst().orElse(null);
         // A stream another instance started under settings this one has not: counted, unbound.
@@ -80,23 +97,25 @@ public final class Admission {
     }
 
     private Caller identify(HttpServletRequest request) throws Refusal {
+        Rules r = rules;
+        Access access = r.access();
         if (!access.configured()) {
             return new Caller("anyone", Client.ANYONE);
         }
         String token = token(request);
         if (token == null) {
             if (access.anonymous() != null) {
-                return new Caller("address:" + callers.of(request), access.anonymous());
+                return new Caller("address:" + r.callers().of(request), access.anonymous());
             }
             throw new Refusal(401, "authentication_error", "send a token as "
                     + "'Authorization: Bearer <token>' (or 'x-api-key: <token>')");
         }
-        Client client = byToken(token);
+        Client client = byToken(r.tokens(), token);
         if (client != null) {
             return new Caller("client:" + client.name(), client);
         }
-        if (jwt != null && token.chars().filter(c -> c == '.').count() == 2) {
-            return new Caller("jwt:" + jwt.subject(token), access.jwt().client());
+        if (r.jwt() != null && token.chars().filter(c -> c == '.').count() == 2) {
+            return new Caller("jwt:" + r.jwt().subject(token), access.jwt().client());
         }
         throw new Refusal(401, "authentication_error", "the token is not one Sluice knows");
     }
@@ -112,7 +131,7 @@ public final class Admission {
     }
 
     /** Every configured hash is compared, in constant time, whatever matches. */
-    private Client byToken(String token) {
+    private static Client byToken(List<Token> tokens, String token) {
         byte[] hash = sha256(token);
         Client found = null;
         for (Token known : tokens) {

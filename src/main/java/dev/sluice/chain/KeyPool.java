@@ -20,7 +20,8 @@ public final class KeyPool {
     private static final Logger LOG = LoggerFactory.getLogger(KeyPool.class);
 
     private final String route;
-    private final List<PoolKey> keys;
+    /** Replaced whole by a reload; a pick reads it once. */
+    private volatile List<PoolKey> keys;
     private final Metrics metrics;
     private final AtomicInteger turn = new AtomicInteger();
     /** Told of every change this instance sees, to share it; never null. */
@@ -29,14 +30,34 @@ public final class KeyPool {
     public KeyPool(String route, List<Secret> secrets, Metrics metrics) {
         this.route = route;
         this.metrics = metrics;
+        this.keys = List.of();
+        replace(secrets);
+    }
+
+    /**
+     * The keys a reload read, in place of these from the next pick on: a key that stays keeps
+     * its rest or its removal, a new one starts usable, and one that is gone is no longer
+     * picked (an answer already open with it goes on).
+     *
+     * @return whether the pool changed
+     */
+    public synchronized boolean replace(List<Secret> secrets) {
+        List<PoolKey> now = keys;
         List<PoolKey> pool = new ArrayList<>(secrets.size());
         for (Secret secret : secrets) {
-            PoolKey key = new PoolKey(secret, pool.size() + 1);
+            PoolKey key = now.stream().filter(k -> k.secret().equals(secret)).findFirst()
+                    .orElse(null);
+            if (key == null) {
+                PoolKey added = new PoolKey(secret, pool.size() + 1);
+                metrics.poolKey(route, added.fingerprint(),
+                        () -> added.resting(System.currentTimeMillis()), added::out);
+                key = added;
+            }
             pool.add(key);
-            metrics.poolKey(route, key.fingerprint(),
-                    () -> key.resting(System.currentTimeMillis()), key::out);
         }
+        boolean changed = !pool.equals(now);
         this.keys = List.copyOf(pool);
+        return changed;
     }
 
     String route() {
@@ -59,6 +80,7 @@ public final class KeyPool {
 
     /** The next usable key in turn, or null when every key rests or is out. */
     PoolKey pick() {
+        List<PoolKey> keys = this.keys;
         int n = keys.size();
         long now = System.currentTimeMillis();
         int start = Math.floorMod(turn.getAndIncrement(), n);
@@ -136,6 +158,7 @@ public final class KeyPool {
         if (!key.takeOut()) {
             return false;
         }
+        List<PoolKey> keys = this.keys;
         long left = keys.stream().filter(k -> !k.out()).count();
         LOG.warn("route {}: key {} ({} of {}) is out of service until restart: {}; {}",
                 route, key.fingerprint(), key.position(), keys.size(), why,

@@ -32,23 +32,29 @@ final class AccessFile {
     private final String path;
     private final Map<String, String> env;
     private final SettingNames names;
+    private final Map<String, String> secrets;
 
     private AccessFile(Properties file, String path, Map<String, String> env,
-            SettingNames names) {
+            SettingNames names, Map<String, String> secrets) {
         this.file = file;
         this.path = path;
         this.env = env;
         this.names = names;
+        this.secrets = secrets;
     }
 
-    /** The access file at {@code path}; the variables it names are added to {@code names}. */
-    static Access load(String path, Map<String, String> env, SettingNames names) {
+    /**
+     * The access file at {@code path}; the variables it names are added to {@code names}, and
+     * taken from {@code secrets} first.
+     */
+    static Access load(String path, Map<String, String> env, SettingNames names,
+            Map<String, String> secrets) {
         if (path == null) {
             return Access.NONE;
         }
         Properties file = PropertiesFile.read("SLUICE_ACCESS (-Dsluice.access)", path,
                 () -> Files.newBufferedReader(Path.of(path), StandardCharsets.UTF_8));
-        return new AccessFile(file, path, env, names).access();
+        return new AccessFile(file, path, env, names, secrets).access();
     }
 
     private Access access() {
@@ -127,7 +133,7 @@ final class AccessFile {
         Secret secret = null;
         if (secretEnv != null) {
             names.variable(secretEnv);
-            String value = env.get(secretEnv);
+            String value = secrets.getOrDefault(secretEnv, env.get(secretEnv));
             if (value == null || value.isBlank()) {
                 throw fail("jwt.hs256-secret-env", "names " + secretEnv + ", which is not set");
             }

@@ -116,7 +116,7 @@ public record Config(
             TRANSCRIPT_BYTES, LOG_CONTENT, METRICS, SIMULATED_TOKEN_DELAY, DEMO_MODEL, MAX_CONNECTIONS,
             MIN_REQUEST_RATE, HEADER_TIMEOUT, REDIS_URL, REDIS_PREFIX, REDIS_TIMEOUT, REDIS_LEASE,
             REDIS_LIMITS_FAIL_OPEN, REDIS_BUDGETS_FAIL_OPEN, RESUME_RETENTION, RESUME_MEMORY,
-            RESUME_GRACE, RESUME_EVENTS, MAX_READERS);
+            RESUME_GRACE, RESUME_EVENTS, MAX_READERS, KeysFile.VARIABLE);
 
     /** Streams one caller may read at once by default: a tab or an app follows a few. */
     public static final int MAX_READERS_DEFAULT = 16;
@@ -207,18 +207,27 @@ public record Config(
     /** Reads the settings from system properties, the environment and the optional file. */
     public static Config load(Map<String, String> env, Properties system) {
         checkLogFormat(env, system);
-        Set<String> secrets = Set.of("OPENAI_API_KEY", "ANTHROPIC_API_KEY", REDIS_PASSWORD,
-                RESUME_SECRET);
-        Settings s = Settings.load(env, system, CONFIG, KNOWN, secrets);
+        Set<String> secretSettings = Set.of("OPENAI_API_KEY", "ANTHROPIC_API_KEY",
+                REDIS_PASSWORD, RESUME_SECRET);
+        Settings s = Settings.load(env, system, CONFIG, KNOWN, secretSettings);
         SettingNames names = new SettingNames();
         KNOWN.forEach(names::setting);
-        secrets.forEach(names::setting);
+        secretSettings.forEach(names::setting);
         names.setting(CONFIG);
         names.variable(LOG_FORMAT);
         names.property(START_ONLY);
-        List<Route> routes = Routes.load(s.raw(ROUTES), env, system, names);
-        Access access = AccessFile.load(s.raw(ACCESS), env, names);
+        String keysFile = s.raw(KeysFile.VARIABLE);
+        Map<String, String> secrets = keysFile == null ? Map.of() : KeysFile.read(keysFile);
+        List<Route> routes = Routes.load(s.raw(ROUTES), env, system, names, secrets);
+        Access access = AccessFile.load(s.raw(ACCESS), env, names, secrets);
         names.check(env, system);
+        for (String variable : secrets.keySet()) {
+            if (!names.knows(variable)) {
+                throw new ConfigException(Settings.describe(KeysFile.VARIABLE) + " gives "
+                        + variable + ", which no route's key-env or url-env nor the access "
+                        + "file's jwt.hs256-secret-env names");
+            }
+        }
         return new Config(
                 s.string(HOST, "127.0.0.1"),
                 s.integer(PORT, 8080, 0, 65535),

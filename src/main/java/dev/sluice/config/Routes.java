@@ -46,28 +46,31 @@ final class Routes {
     private final Map<String, String> env;
     private final Properties system;
     private final SettingNames settingNames;
+    private final Map<String, String> secrets;
 
     private Routes(Properties file, String source, Map<String, String> env, Properties system,
-            SettingNames names) {
+            SettingNames names, Map<String, String> secrets) {
         this.file = file;
         this.source = source;
         this.env = env;
         this.system = system;
         this.settingNames = names;
+        this.secrets = secrets;
     }
 
     /**
      * The routes of {@code path}, or of the built-in table when it is null; every name a route
-     * may be set by, and every variable a route names, is added to {@code names}.
+     * may be set by, and every variable a route names, is added to {@code names}. A variable
+     * that {@code key-env} or {@code url-env} names is taken from {@code secrets} first.
      */
     static List<Route> load(String path, Map<String, String> env, Properties system,
-            SettingNames names) {
+            SettingNames names, Map<String, String> secrets) {
         String source = path == null ? "built-in routes" : path;
         Properties file = PropertiesFile.read("SLUICE_ROUTES (-Dsluice.routes)", source,
                 () -> new InputStreamReader(path == null
                         ? Routes.class.getResourceAsStream(BUILT_IN)
                         : Files.newInputStream(Path.of(path)), StandardCharsets.UTF_8));
-        return new Routes(file, source, env, system, names).all();
+        return new Routes(file, source, env, system, names, secrets).all();
     }
 
     private List<Route> all() {
@@ -360,7 +363,10 @@ final class Routes {
 
     /** A value named by url-env or key-env: its -D property (derived) or the variable itself. */
     private String outside(String variable) {
-        String value = blankless(system.getProperty(Settings.propertyOf(variable)));
+        String value = blankless(secrets.get(variable)); // SLUICE_KEYS_FILE's, read on reload
+        if (value == null) {
+            value = blankless(system.getProperty(Settings.propertyOf(variable)));
+        }
         return value != null ? value : blankless(env.get(variable));
     }
 

@@ -38,6 +38,11 @@ final class SettingNames {
         properties.add(property);
     }
 
+    /** Whether {@code variable} is one Sluice reads. */
+    boolean knows(String variable) {
+        return variables.contains(variable);
+    }
+
     /** Refuses the first {@code SLUICE_*} variable or {@code sluice.*} property not known. */
     void check(Map<String, String> env, Properties system) {
         for (String name : new TreeSet<>(env.keySet())) {

@@ -12,7 +12,7 @@ import java.util.regex.Pattern;
 /**
  * Replaces anything that looks like a credential, and every configured key whatever it looks like,
  * in text that came from upstream (error messages, exception texts), with a short hash of it
- * before it reaches a client or a log. Immutable and thread-safe.
+ * before it reaches a client or a log. Thread-safe; the keys only grow, by {@link #learn}.
  */
 public final class Redaction {
 
@@ -38,16 +38,35 @@ public final class Redaction {
      */
     private static volatile Redaction everywhere = new Redaction(List.of());
 
-    private final List<Secret> keys;
-    private final KeyScrubber inEvents;
+    /** The keys and their scrubber, replaced whole when a reload adds keys. */
+    private volatile Known known;
+
+    private record Known(List<Secret> keys, KeyScrubber inEvents) {
+
+        static Known of(Collection<Secret> keys) {
+            // The longest first, so that a key inside another cannot leave the rest of that one.
+            List<Secret> sorted = keys.stream().distinct()
+                    .sorted(Comparator.comparingInt((Secret key) -> key.value().length())
+                            .reversed())
+                    .toList();
+            return new Known(sorted, new KeyScrubber(sorted));
+        }
+    }
 
     /** @param keys the configured upstream keys, removed wherever they appear */
     public Redaction(Collection<Secret> keys) {
-        // The longest first, so that a key inside another cannot leave the rest of that one.
-        this.keys = keys.stream().distinct()
-                .sorted(Comparator.comparingInt((Secret key) -> key.value().length()).reversed())
-                .toList();
-        this.inEvents = new KeyScrubber(this.keys);
+        this.known = Known.of(keys);
+    }
+
+    /**
+     * Adds keys that a reload brought. None is forgotten: an answer or a log line made with a
+     * key that was rotated out may still be on its way.
+     */
+    public synchronized void learn(Collection<Secret> keys) {
+        Set<Secret> all = new LinkedHashSet<>(known.keys());
+        if (all.addAll(keys)) {
+            known = Known.of(all);
+        }
     }
 
     /** @param key the configured upstream key, removed wherever it appears; may be null */
@@ -65,7 +84,7 @@ public final class Redaction {
      * process add theirs in turn; a key is never forgotten, as a log line may outlive its server).
      */
     public static synchronized void learnEverywhere(Collection<Secret> keys) {
-        Set<Secret> all = new LinkedHashSet<>(everywhere.keys);
+        Set<Secret> all = new LinkedHashSet<>(everywhere.known.keys());
         if (all.addAll(keys)) {
             everywhere = new Redaction(all);
         }
@@ -76,7 +95,7 @@ public final class Redaction {
      * write key-shaped text, which only error texts lose.
      */
     public KeyScrubber inEvents() {
-        return inEvents;
+        return known.inEvents();
     }
 
     public String scrub(String text) {
@@ -84,7 +103,7 @@ public final class Redaction {
             return null;
         }
         String scrubbed = text;
-        for (Secret key : keys) {
+        for (Secret key : known.keys()) {
             if (scrubbed.contains(key.value())) { // its mark is a hash: made only when needed
                 scrubbed = scrubbed.replace(key.value(), mark(key.value()));
             }

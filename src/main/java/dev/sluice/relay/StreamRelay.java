@@ -40,7 +40,6 @@ public final class StreamRelay {
     private static final int MAX_HELD_EVENTS = 16;
 
     private final Redaction redaction;
-    private final KeyScrubber keys;
     private final Timeouts timeouts;
     private final int maxHeldBytes;
     private final Semaphore drains;
@@ -52,7 +51,6 @@ public final class StreamRelay {
     public StreamRelay(Redaction redaction, Timeouts timeouts, int maxHeldBytes,
             Semaphore drains) {
         this.redaction = redaction;
-        this.keys = redaction.inEvents();
         this.timeouts = timeouts;
         this.maxHeldBytes = maxHeldBytes;
         this.drains = drains;
@@ -104,7 +102,8 @@ public final class StreamRelay {
      *     written and the transcript not ended; null when it was relayed
      */
     Fault run(InputStream upstream, String contentEncoding, Stream s) {
-        Progress p = new Progress(keys);
+        // The keys as they are now: a reload adds keys for the streams that start after it.
+        Progress p = new Progress(redaction.inEvents());
         run(upstream, contentEncoding, s, p);
         return p.fault;
     }
@@ -144,7 +143,7 @@ public final class StreamRelay {
                         // Upstream keep-alives before the first event are covered by ours; plain
                         // text has no room for them.
                         if (p.written > 0 && !s.client().textOnly()) {
-                            comment(blocks, s);
+                            comment(blocks, s, p);
                         }
                     }
                     case PIECE, LAST_PIECE -> pass(blocks, part, s, p);
@@ -172,9 +171,10 @@ public final class StreamRelay {
     }
 
     /** Writes a comment line to the client as it was read, but for its keys. */
-    private void comment(BlockScanner blocks, Stream s) throws ClientGoneException {
+    private static void comment(BlockScanner blocks, Stream s, Progress p)
+            throws ClientGoneException {
         byte[] bytes = blocks.array();
-        byte[] scrubbed = keys.scrubbed(bytes, blocks.offset(), blocks.length());
+        byte[] scrubbed = p.keys.scrubbed(bytes, blocks.offset(), blocks.length());
         if (scrubbed == null) {
             s.client().forward(bytes, blocks.offset(), blocks.length(), false);
         } else {
@@ -214,7 +214,7 @@ public final class StreamRelay {
         int length = blocks.length();
         // Before anything looks at it: a key the upstream echoes goes nowhere, not even to a
         // refusal, a transcript or the log of a resumable stream.
-        byte[] scrubbed = keys.scrubbed(bytes, offset, length);
+        byte[] scrubbed = p.keys.scrubbed(bytes, offset, length);
         if (scrubbed != null) {
             bytes = scrubbed;
             offset = 0;
@@ -264,7 +264,7 @@ public final class StreamRelay {
             String text = s.dialect().text(event);
             if (text != null) {
                 // The text is decoded: a key written with JSON escapes is whole only now.
-                s.client().text(keys.scrubbed(text));
+                s.client().text(p.keys.scrubbed(text));
             }
         } else if (s.replay() != null) {
             if (event == read) {

@@ -29,6 +29,7 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.eclipse.jetty.util.thread.VirtualThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import sun.misc.Signal;
 
 /** The executable jar: Sluice's servlets and the demo page on embedded Jetty. */
 public final class SluiceServer {
@@ -40,6 +41,21 @@ public final class SluiceServer {
     private static final String HTTP_CLIENT_BUFFER = "jdk.httpclient.bufsize";
 
     private SluiceServer() {}
+
+    /**
+     * {@code kill -HUP} (systemd's reload) reads the settings again and takes their access file
+     * and keys; a reload that fails says why in one line and changes nothing.
+     */
+    private static void reloadOnHangUp(Endpoints endpoints) {
+        Signal.handle(new Signal("HUP"), signal -> Thread.ofVirtual().name("sluice-reload")
+                .start(() -> {
+                    try {
+                        LOG.info("Reloaded {}", endpoints.reload(Config.fromEnvironment()));
+                    } catch (ConfigException | IllegalArgumentException e) {
+                        LOG.warn("Reload failed, the settings in use stay: {}", e.getMessage());
+                    }
+                }));
+    }
 
     public static void main(String[] args) throws Exception {
         // The JDK HttpClient keeps a read buffer of this size per upstream connection; its 16 KiB
@@ -83,6 +99,7 @@ public final class SluiceServer {
                     + "upstream; set the route's key (OPENAI_API_KEY, ANTHROPIC_API_KEY) or "
                     + "base URL to relay to a provider", String.join(", ", simulated));
         }
+        reloadOnHangUp(server.getBean(Endpoints.class));
         String url = url(server);
         LOG.info("Sluice is listening on {}", url);
         Map<String, String> addresses = new LinkedHashMap<>();

@@ -14,6 +14,7 @@ import dev.sluice.chain.Opener;
 import dev.sluice.chain.Retry;
 import dev.sluice.chain.SharedKeys;
 import dev.sluice.config.Config;
+import dev.sluice.config.ConfigException;
 import dev.sluice.config.Route;
 import dev.sluice.config.Secret;
 import dev.sluice.observe.Metrics;
@@ -70,10 +71,11 @@ public final class Endpoints implements AutoCloseable {
     private final Quotas quotas;
     private final RedisLink redis;
     private final Resumables resumables;
+    private final Reloader reloader;
 
     private Endpoints(List<Endpoint> all, List<Filtering> filters, Watchdog watchdog,
             Upstream upstream, Config config, AtomicBoolean stopping, Quotas quotas,
-            RedisLink redis, Resumables resumables) {
+            RedisLink redis, Resumables resumables, Reloader reloader) {
         this.all = all;
         this.filters = filters;
         this.watchdog = watchdog;
@@ -83,6 +85,7 @@ public final class Endpoints implements AutoCloseable {
         this.quotas = quotas;
         this.redis = redis;
         this.resumables = resumables;
+        this.reloader = reloader;
     }
 
     public static Endpoints of(Config config) {
@@ -172,7 +175,8 @@ public final class Endpoints implements AutoCloseable {
         filters.add(new Filtering("/*", new PageHeaders()));
         filters.add(new Filtering("/*", new Cors(config.corsOrigins())));
         return new Endpoints(List.copyOf(endpoints), List.copyOf(filters), watchdog, upstream,
-                config, stopping, quotas, redis, resumables);
+                config, stopping, quotas, redis, resumables,
+                new Reloader(config, admission, links, redaction));
     }
 
     /**
@@ -202,6 +206,17 @@ public final class Endpoints implements AutoCloseable {
 
     public List<Filtering> filters() {
         return filters;
+    }
+
+    /**
+     * Takes the access file and the upstream keys of {@code fresh}, settings read again, from
+     * the next request on; streams in flight go on.
+     *
+     * @return what was reloaded, for the log
+     * @throws ConfigException when they cannot be taken without a restart; nothing changed
+     */
+    public String reload(Config fresh) {
+        return reloader.reload(fresh);
     }
 
     /** False once shutdown has begun: what {@code GET /readyz} says. */

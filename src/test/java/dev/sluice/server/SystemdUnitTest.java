@@ -30,13 +30,17 @@ class SystemdUnitTest {
     }
 
     @Test
-    void itRestartsOnFailureButNotOnARefusedSettingAndTakesSigtermAsAStop() throws IOException {
+    void itRestartsOnFailureButNotOnARefusedSettingReloadsOnHangUpAndStopsOnSigterm() throws IOException {
         List<String> lines = Files.readAllLines(UNIT);
         // Sluice exits 2 when it refuses a setting (StartupRefusalTest) and 143 after SIGTERM.
         assertTrue(lines.contains("Restart=on-failure"), lines::toString);
         assertTrue(lines.contains("RestartPreventExitStatus=2"), lines::toString);
         assertTrue(lines.contains("SuccessExitStatus=143"), lines::toString);
-        assertTrue(lines.contains("EnvironmentFile=/etc/sluice/keys.env"), lines::toString);
+        // The keys are read from a file Sluice reads again on SIGHUP (ReloadTest), not the
+        // environment, which a running process cannot be given anew.
+        assertTrue(lines.contains("Environment=SLUICE_KEYS_FILE=/etc/sluice/keys.env"),
+                lines::toString);
+        assertTrue(lines.contains("ExecReload=/bin/kill -HUP $MAINPID"), lines::toString);
         assertTrue(lines.contains("User=sluice"), lines::toString);
     }
 }

@@ -105,6 +105,15 @@ public final class SluiceProcess implements AutoCloseable {
         lines.add(EXITED);
     }
 
+    /** Sends the process {@code signal} ({@code HUP}, {@code STOP}, {@code CONT}) by its PID. */
+    public void signal(String signal) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid()))
+                .inheritIO().start();
+        if (kill.waitFor() != 0) {
+            throw new AssertionError("kill -" + signal + " failed");
+        }
+    }
+
     /** SIGKILL: no shutdown hook runs, no lease is given back. */
     public void kill() throws InterruptedException {
         process.destroyForcibly();
