@@ -323,6 +323,18 @@ public record Config(
                 s.duration(HEARTBEAT, d.heartbeat(), false));
     }
 
+    /**
+     * The start-up log's line for the settings file that {@link #load} reads with these
+     * sources, or says there is none: which file a deployment took its settings from.
+     */
+    public static Map.Entry<String, String> settingsFile(Map<String, String> env,
+            Properties system) {
+        String file = system.getProperty(Settings.propertyOf(CONFIG), env.get(CONFIG));
+        return Map.entry(Settings.describe(CONFIG), file == null || file.isBlank()
+                ? "(none: the environment, system properties and defaults only)"
+                : file.strip());
+    }
+
     /** Reads the settings of this process. */
     public static Config fromEnvironment() {
         return load(System.getenv(), System.getProperties());

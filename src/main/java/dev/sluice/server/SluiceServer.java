@@ -89,6 +89,9 @@ public final class SluiceServer {
             serveOneAndStop(server);
             return;
         }
+        Map.Entry<String, String> file = Config.settingsFile(System.getenv(),
+                System.getProperties());
+        LOG.info("{} = {}", file.getKey(), file.getValue());
         for (Map.Entry<String, String> line : config.describe().entrySet()) {
             LOG.info("{} = {}", line.getKey(), line.getValue());
         }

@@ -1,5 +1,6 @@
 package dev.sluice.web;
 
+import ch.qos.logback.classic.LoggerContext;
 import dev.sluice.config.Config;
 import dev.sluice.config.ConfigException;
 import jakarta.servlet.FilterRegistration;
@@ -21,6 +22,8 @@ public final class WarBootstrap implements ServletContextListener {
 
     private static final Logger LOG = LoggerFactory.getLogger(WarBootstrap.class);
     private static final String CONFIG_PARAMETER = "sluice.config";
+    /** The context parameter by which web.xml turns off Logback's servlet listener. */
+    private static final String LOGBACK_LISTENER_OFF = "logbackDisableServletContainerInitializer";
 
     private Endpoints endpoints;
 
@@ -28,14 +31,18 @@ public final class WarBootstrap implements ServletContextListener {
     public void contextInitialized(ServletContextEvent event) {
         ServletContext context = event.getServletContext();
         Config config;
+        Properties settings = settings(context);
         try {
-            config = Config.load(System.getenv(), settings(context));
+            config = Config.load(System.getenv(), settings);
         } catch (ConfigException | IllegalArgumentException e) {
             // The container reports the failed deployment with a stack trace; this line says why
             // in the words of the setting, as the jar does.
             LOG.error("sluice: {}", e.getMessage());
             throw e;
         }
+        Map.Entry<String, String> file = Config.settingsFile(System.getenv(), settings);
+        LOG.info("{} = {}{}", file.getKey(), file.getValue(), settings == System.getProperties()
+                ? "" : " (the context parameter " + CONFIG_PARAMETER + ")");
         for (Map.Entry<String, String> line : config.describe(false).entrySet()) {
             LOG.info("{} = {}", line.getKey(), line.getValue());
         }
@@ -80,9 +87,19 @@ public final class WarBootstrap implements ServletContextListener {
 
     @Override
     public void contextDestroyed(ServletContextEvent event) {
-        if (endpoints != null) {
-            endpoints.shutdown().join();
-            endpoints.close();
+        try {
+            if (endpoints != null) {
+                endpoints.shutdown().join();
+                endpoints.close();
+            }
+        } finally {
+            // The WAR's web.xml turns off Logback's own listener, which would stop logging before
+            // the stop lines above: logging stops here instead, last, with the application.
+            if (Boolean.parseBoolean(event.getServletContext()
+                    .getInitParameter(LOGBACK_LISTENER_OFF))
+                    && LoggerFactory.getILoggerFactory() instanceof LoggerContext logging) {
+                logging.stop();
+            }
         }
     }
 }

@@ -31,11 +31,12 @@ final class ServerProcess implements AutoCloseable {
     private final Process process;
     private final Path log;
     private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+    private final Thread copier;
 
     private ServerProcess(Process process, Path log) {
         this.process = process;
         this.log = log;
-        Thread.ofVirtual().name("server-output").start(this::copyOutput);
+        this.copier = Thread.ofVirtual().name("server-output").start(this::copyOutput);
     }
 
     /**
@@ -107,10 +108,17 @@ final class ServerProcess implements AutoCloseable {
         lines.add(EXITED);
     }
 
+    /** Everything the server printed so far (all of it, once it is closed). */
+    String output() throws IOException {
+        return Files.readString(log, StandardCharsets.UTF_8);
+    }
+
     @Override
     public void close() {
         List<ProcessHandle> children = process.descendants().toList();
-        process.destroy();
+        // SIGTERM through the handle: Process.destroy() would also close the pipe that the
+        // server's last lines, those of its stop, come through.
+        process.toHandle().destroy();
         try {
             if (!process.waitFor(30, TimeUnit.SECONDS)) {
                 process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
@@ -120,5 +128,10 @@ final class ServerProcess implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         children.forEach(ProcessHandle::destroyForcibly);
+        try {
+            copier.join(10_000); // what the server said as it stopped is in the log
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

@@ -97,6 +97,11 @@ final class Tomcat implements AutoCloseable {
         return sluice.resolve(path);
     }
 
+    /** Everything Tomcat printed so far, Sluice's log among it. */
+    String output() throws java.io.IOException {
+        return process.output();
+    }
+
     @Override
     public void close() {
         process.close();
