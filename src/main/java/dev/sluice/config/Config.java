@@ -2,6 +2,7 @@ package dev.sluice.config;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -117,6 +118,16 @@ public record Config(
             MIN_REQUEST_RATE, HEADER_TIMEOUT, REDIS_URL, REDIS_PREFIX, REDIS_TIMEOUT, REDIS_LEASE,
             REDIS_LIMITS_FAIL_OPEN, REDIS_BUDGETS_FAIL_OPEN, RESUME_RETENTION, RESUME_MEMORY,
             RESUME_GRACE, RESUME_EVENTS, MAX_READERS, KeysFile.VARIABLE);
+
+    /**
+     * Every {@code SLUICE_*} setting Sluice reads by its own name (not those a route or the
+     * access file names), as the README's settings table must list them.
+     */
+    public static Set<String> settingNames() {
+        Set<String> names = new TreeSet<>(KNOWN);
+        names.addAll(List.of(CONFIG, LOG_FORMAT, REDIS_PASSWORD, RESUME_SECRET));
+        return Collections.unmodifiableSet(names);
+    }
 
     /** Streams one caller may read at once by default: a tab or an app follows a few. */
     public static final int MAX_READERS_DEFAULT = 16;
