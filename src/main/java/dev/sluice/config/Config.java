@@ -1,5 +1,6 @@
 package dev.sluice.config;
 
+import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -34,6 +35,7 @@ import java.util.TreeSet;
  * @param maxReaders how many resumable streams one caller may read at once
  *     ({@code GET <prefix>/streams/{id}})
  * @param proxy the outbound proxy for calls to upstreams, from the usual environment variables
+ * @param otlp where the meters are pushed over OTLP, or null when they are only served
  */
 public record Config(
         String host,
@@ -57,7 +59,8 @@ public record Config(
         Sharing sharing,
         Set<String> allowedHosts,
         int maxReaders,
-        OutboundProxy proxy) {
+        OutboundProxy proxy,
+        Otlp otlp) {
 
     private static final String CONFIG = "SLUICE_CONFIG";
     private static final String HOST = "SLUICE_HOST";
@@ -108,6 +111,8 @@ public record Config(
     private static final String RESUME_GRACE = "SLUICE_RESUME_GRACE";
     private static final String RESUME_SECRET = "SLUICE_RESUME_SECRET";
     private static final String RESUME_EVENTS = "SLUICE_RESUME_EVENTS";
+    private static final String OTLP_URL = "SLUICE_OTLP_URL";
+    private static final String OTLP_STEP = "SLUICE_OTLP_STEP";
     private static final Set<String> LOG_FORMATS = Set.of("text", "json");
     private static final Set<String> KNOWN = Set.of(HOST, PORT, ROUTES, ACCESS, CORS_ORIGINS,
             ALLOWED_HOSTS, CONNECT_TIMEOUT,
@@ -117,7 +122,7 @@ public record Config(
             TRANSCRIPT_BYTES, LOG_CONTENT, METRICS, SIMULATED_TOKEN_DELAY, DEMO_MODEL, MAX_CONNECTIONS,
             MIN_REQUEST_RATE, HEADER_TIMEOUT, REDIS_URL, REDIS_PREFIX, REDIS_TIMEOUT, REDIS_LEASE,
             REDIS_LIMITS_FAIL_OPEN, REDIS_BUDGETS_FAIL_OPEN, RESUME_RETENTION, RESUME_MEMORY,
-            RESUME_GRACE, RESUME_EVENTS, MAX_READERS, KeysFile.VARIABLE);
+            RESUME_GRACE, RESUME_EVENTS, MAX_READERS, KeysFile.VARIABLE, OTLP_URL, OTLP_STEP);
 
     /**
      * Every {@code SLUICE_*} setting Sluice reads by its own name (not those a route or the
@@ -167,7 +172,7 @@ public record Config(
         return new Config(host, port, routes, access, corsOrigins, timeouts, retries,
                 shutdownGrace, maxDrains, maxLineBytes, maxBodyBytes, transcriptBytes, logContent,
                 metrics, simulatedTokenDelay, demoModel, connections, resume, sharing,
-                allowedHosts, maxReaders, proxy);
+                allowedHosts, maxReaders, proxy, otlp);
     }
 
     /** Settings with no host names allowed beyond loopback, localhost and the host. */
@@ -179,7 +184,7 @@ public record Config(
         this(host, port, routes, access, corsOrigins, timeouts, retries, shutdownGrace, maxDrains,
                 maxLineBytes, maxBodyBytes, transcriptBytes, logContent, metrics,
                 simulatedTokenDelay, demoModel, connections, resume, sharing, Set.of(),
-                MAX_READERS_DEFAULT, OutboundProxy.JVM);
+                MAX_READERS_DEFAULT, OutboundProxy.JVM, null);
     }
 
     /** Settings without sharing: each instance counts limits and budgets on its own. */
@@ -269,7 +274,8 @@ public record Config(
                 sharing(s),
                 s.hosts(ALLOWED_HOSTS),
                 s.integer(MAX_READERS, MAX_READERS_DEFAULT, 1, 1_000_000),
-                OutboundProxy.from(env));
+                OutboundProxy.from(env),
+                otlp(s));
     }
 
     /** Null without SLUICE_REDIS_URL: then nothing is shared, as before there was Redis. */
@@ -288,6 +294,27 @@ public record Config(
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage());
         }
+    }
+
+    /** Null without SLUICE_OTLP_URL: the meters are then only served on /metrics. */
+    private static Otlp otlp(Settings s) {
+        String url = s.raw(OTLP_URL);
+        Duration step = s.duration(OTLP_STEP, Duration.ofSeconds(60), false);
+        if (url == null) {
+            return null;
+        }
+        URI uri;
+        try {
+            uri = URI.create(url);
+        } catch (IllegalArgumentException e) {
+            uri = null;
+        }
+        if (uri == null || uri.getHost() == null || !("http".equals(uri.getScheme())
+                || "https".equals(uri.getScheme()))) {
+            throw new ConfigException(Settings.describe(OTLP_URL) + " must be an http(s) URL "
+                    + "such as http://127.0.0.1:4318/v1/metrics");
+        }
+        return new Otlp(uri, step);
     }
 
     private static Resume resume(Settings s) {
@@ -459,6 +486,8 @@ public record Config(
                     + (sharing.budgetsFailOpen() ? " (while Redis is away, counted per instance)"
                             : " (while Redis is away, budgeted clients get 503)"));
         }
+        lines.put(Settings.describe(OTLP_URL), otlp == null ? "(none: not pushed, only scraped)"
+                : otlp.toString());
         lines.put(Settings.describe(RESUME_RETENTION), Settings.format(resume.retention()));
         lines.put(Settings.describe(RESUME_MEMORY), Long.toString(resume.memoryBytes()));
         lines.put(Settings.describe(RESUME_GRACE), Settings.format(resume.grace()));

@@ -1,6 +1,8 @@
 package dev.sluice.observe;
 
+import dev.sluice.config.Otlp;
 import dev.sluice.dialect.Dialect;
+import io.micrometer.core.instrument.Clock;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
@@ -11,6 +13,9 @@ import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
+import io.micrometer.registry.otlp.OtlpConfig;
+import io.micrometer.registry.otlp.OtlpMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.Locale;
@@ -29,8 +34,13 @@ import java.util.function.Supplier;
  */
 public final class Metrics implements TranscriptListener {
 
-    private final PrometheusMeterRegistry registry =
+    private final PrometheusMeterRegistry prometheus =
             new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    /** Every meter goes to Prometheus, and with SLUICE_OTLP_URL over OTLP too. */
+    private final CompositeMeterRegistry registry = new CompositeMeterRegistry();
+    /** Null without SLUICE_OTLP_URL. */
+    private final OtlpMeterRegistry otlp;
+    private final GenAiMeters genAi = new GenAiMeters(registry);
 
     private final Map<String, Meter> meters = new ConcurrentHashMap<>();
 
@@ -38,6 +48,16 @@ public final class Metrics implements TranscriptListener {
     private final Thread jvmMeters;
 
     public Metrics(IntSupplier openStreams) {
+        this(openStreams, null);
+    }
+
+    /** @param export where the meters are pushed over OTLP as well, or null */
+    public Metrics(IntSupplier openStreams, Otlp export) {
+        registry.add(prometheus);
+        otlp = export == null ? null : new OtlpMeterRegistry(otlpConfig(export), Clock.SYSTEM);
+        if (otlp != null) {
+            registry.add(otlp);
+        }
         Gauge.builder("sluice.streams.in.flight", openStreams::getAsInt)
                 .description("streams being relayed now").register(registry);
         jvmMeters = Thread.ofVirtual().name("sluice-metrics-start").start(() -> {
@@ -49,8 +69,17 @@ public final class Metrics implements TranscriptListener {
         });
     }
 
+    private static OtlpConfig otlpConfig(Otlp export) {
+        Map<String, String> settings = Map.of("otlp.url", export.url().toString(),
+                "otlp.step", export.step().toMillis() + "ms",
+                "otlp.baseTimeUnit", "seconds",
+                "otlp.resourceAttributes", "service.name=sluice");
+        return settings::get;
+    }
+
     @Override
     public void ended(Transcript t) {
+        genAi.ended(t);
         String route = t.route().name();
         String outcome = t.outcome().name().toLowerCase(Locale.ROOT);
         meter("streams " + route + " " + outcome, () -> Counter.builder("sluice.streams")
@@ -247,6 +276,13 @@ public final class Metrics implements TranscriptListener {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        return registry.scrape();
+        return prometheus.scrape();
+    }
+
+    /** Pushes what the OTLP receiver has not had yet, and stops pushing. */
+    public void close() {
+        if (otlp != null) {
+            otlp.close();
+        }
     }
 }

@@ -72,10 +72,11 @@ public final class Endpoints implements AutoCloseable {
     private final RedisLink redis;
     private final Resumables resumables;
     private final Reloader reloader;
+    private final Metrics metrics;
 
     private Endpoints(List<Endpoint> all, List<Filtering> filters, Watchdog watchdog,
             Upstream upstream, Config config, AtomicBoolean stopping, Quotas quotas,
-            RedisLink redis, Resumables resumables, Reloader reloader) {
+            RedisLink redis, Resumables resumables, Reloader reloader, Metrics metrics) {
         this.all = all;
         this.filters = filters;
         this.watchdog = watchdog;
@@ -86,6 +87,7 @@ public final class Endpoints implements AutoCloseable {
         this.redis = redis;
         this.resumables = resumables;
         this.reloader = reloader;
+        this.metrics = metrics;
     }
 
     public static Endpoints of(Config config) {
@@ -99,7 +101,7 @@ public final class Endpoints implements AutoCloseable {
      */
     public static Endpoints of(Config config, TranscriptListener listener) {
         Watchdog watchdog = new Watchdog(config.timeouts());
-        Metrics metrics = new Metrics(watchdog::openStreams);
+        Metrics metrics = new Metrics(watchdog::openStreams, config.otlp());
         Transcripts transcripts = new Transcripts(config, metrics, listener);
         List<Secret> keys = new ArrayList<>(config.routes().stream()
                 .flatMap(route -> route.keys().stream()).toList());
@@ -176,7 +178,7 @@ public final class Endpoints implements AutoCloseable {
         filters.add(new Filtering("/*", new Cors(config.corsOrigins())));
         return new Endpoints(List.copyOf(endpoints), List.copyOf(filters), watchdog, upstream,
                 config, stopping, quotas, redis, resumables,
-                new Reloader(config, admission, links, redaction));
+                new Reloader(config, admission, links, redaction), metrics);
     }
 
     /**
@@ -284,5 +286,6 @@ public final class Endpoints implements AutoCloseable {
         if (redis != null) {
             redis.close();
         }
+        metrics.close(); // the last push over OTLP, with the streams that ended in the stop
     }
 }

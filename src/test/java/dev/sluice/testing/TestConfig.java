@@ -3,6 +3,7 @@ package dev.sluice.testing;
 import dev.sluice.config.Access;
 import dev.sluice.config.Config;
 import dev.sluice.config.Connections;
+import dev.sluice.config.Otlp;
 import dev.sluice.config.OutboundProxy;
 import dev.sluice.config.Policy;
 import dev.sluice.config.Resume;
@@ -37,6 +38,7 @@ public final class TestConfig {
     private Set<String> allowedHosts = Set.of();
     private int maxReaders = Config.MAX_READERS_DEFAULT;
     private OutboundProxy proxy = OutboundProxy.JVM;
+    private Otlp otlp;
     private int maxDrains = 2;
     private Connections connections = Connections.DEFAULTS;
     private Sharing sharing;
@@ -100,6 +102,11 @@ public final class TestConfig {
     }
 
     /** How many streams one caller may read at once (SLUICE_MAX_READERS). */
+    public TestConfig otlp(Otlp otlp) {
+        this.otlp = otlp;
+        return this;
+    }
+
     public TestConfig proxy(OutboundProxy proxy) {
         this.proxy = proxy;
         return this;
@@ -171,6 +178,6 @@ public final class TestConfig {
                 shutdownGrace, maxDrains,
                 maxLineBytes, 1 << 20, 1 << 20, logContent, Config.MetricsAccess.LOOPBACK,
                 Duration.ofMillis(1), "gpt-test", connections, resume, sharing,
-                allowedHosts, maxReaders, proxy);
+                allowedHosts, maxReaders, proxy, otlp);
     }
 }
