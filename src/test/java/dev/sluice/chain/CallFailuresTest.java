@@ -14,6 +14,7 @@ import dev.sluice.config.Secret;
 import dev.sluice.sse.SseEvent;
 import dev.sluice.testing.FakeUpstream;
 import dev.sluice.testing.ForwardProxy;
+import dev.sluice.testing.FreePort;
 import dev.sluice.testing.LoggedText;
 import dev.sluice.testing.Relay;
 import dev.sluice.testing.RunningSluice;
@@ -71,10 +72,7 @@ class CallFailuresTest {
 
     @Test
     void aRefusedConnectionNamesTheHostAndPortInTheLogOnly() throws Exception {
-        int port;
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            port = socket.getLocalPort();
-        }
+        int port = FreePort.now();
         JsonNode error = refused(URI.create("http://127.0.0.1:" + port + "/v1"),
                 OutboundProxy.JVM, 502);
 

@@ -14,13 +14,12 @@ import dev.sluice.config.Secret;
 import dev.sluice.config.Serving;
 import dev.sluice.testing.DeadUpstream;
 import dev.sluice.testing.FakeUpstream;
+import dev.sluice.testing.FreePort;
 import dev.sluice.testing.Relay;
 import dev.sluice.testing.TestClient;
 import dev.sluice.testing.TestConfig;
 import dev.sluice.testing.TranscriptLines;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
@@ -93,10 +92,7 @@ class FallbackTest {
 
     @Test
     void aPrimaryThatRefusesConnectionsFallsBack() throws Exception {
-        int port;
-        try (ServerSocket closed = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            port = closed.getLocalPort();
-        }
+        int port = FreePort.now();
         URI chat = start(URI.create("http://127.0.0.1:" + port + "/v1"),
                 new Retries(0, Duration.ofMillis(10), Duration.ofSeconds(1)));
 

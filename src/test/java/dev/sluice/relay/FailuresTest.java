@@ -12,12 +12,11 @@ import dev.sluice.config.Secret;
 import dev.sluice.sse.SseEvent;
 import dev.sluice.sse.SseItem;
 import dev.sluice.testing.FakeUpstream;
+import dev.sluice.testing.FreePort;
 import dev.sluice.testing.Relay;
 import dev.sluice.testing.RunningSluice;
 import dev.sluice.testing.TestClient;
 import dev.sluice.testing.TestConfig;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
@@ -174,10 +173,7 @@ class FailuresTest {
 
     @Test
     void unreachableUpstreamIs502() throws Exception {
-        URI closed;
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            closed = URI.create("http://127.0.0.1:" + socket.getLocalPort() + "/v1");
-        }
+        URI closed = URI.create("http://127.0.0.1:" + FreePort.now() + "/v1");
         URI chat = relay.start(RunningSluice.config(closed, new Secret(RunningSluice.KEY)));
         ContentResponse response = relay.client().post(chat, STREAM);
         assertEquals(502, response.getStatus());

@@ -4,10 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sluice.testing.FreePort;
 import dev.sluice.testing.RedisServer;
 import dev.sluice.testing.SluiceProcess;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,10 +36,7 @@ class SharedStartTest {
     @Test
     void anUnreachableRedisIsOneLineAndNoStart() throws Exception {
         RedisServer.requireInstalled();
-        int port;
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            port = socket.getLocalPort(); // closed again: nothing listens there
-        }
+        int port = FreePort.now();
         String line = lastLine(Map.of("SLUICE_REDIS_URL", "redis://:" + PASSWORD
                 + "@127.0.0.1:" + port));
         assertTrue(line.startsWith("sluice: cannot reach Redis at redis://127.0.0.1:" + port
