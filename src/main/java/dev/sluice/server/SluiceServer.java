@@ -151,8 +151,9 @@ public final class SluiceServer {
         // default per open stream would outweigh everything else a held stream needs. Events are
         // small; a larger one is written straight through.
         http.setOutputBufferSize(4096);
-        // A body must keep coming at this average rate once it has begun (checked on each read).
-        http.setMinRequestDataRate(config.connections().minRequestRate());
+        // No minimum request data rate here: Jetty times each read() of a body against its first
+        // byte, so a stalled reader got 408 for a small body that had come whole. Sluice's
+        // watchdog holds the body to the rate instead (Endpoints.embedded).
         HttpConnectionFactory http1 = new HttpConnectionFactory(http);
         // Likewise the connection's input buffer, held while its stream runs (8 KiB by default).
         http1.setInputBufferSize(4096);
@@ -168,7 +169,7 @@ public final class SluiceServer {
         server.addBean(new HeaderDeadline(connector, config.connections().headerTimeout()));
 
         ServletContextHandler context = new ServletContextHandler("/");
-        Endpoints endpoints = Endpoints.of(config);
+        Endpoints endpoints = Endpoints.embedded(config);
         for (Endpoints.Endpoint endpoint : endpoints.all()) {
             context.addServlet(new ServletHolder(endpoint.path(), endpoint.servlet()),
                     endpoint.path());

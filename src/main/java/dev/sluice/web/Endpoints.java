@@ -85,17 +85,27 @@ public final class Endpoints implements AutoCloseable {
         this.resumables = resumables;
     }
 
+    /** In a servlet container, whose own limits hold on how slowly a body may come. */
     public static Endpoints of(Config config) {
-        return of(config, null);
+        return of(config, null, 0);
+    }
+
+    /**
+     * In the embedded server, which leaves the body's pace to Sluice: a request body must come
+     * at {@code config.connections().minRequestRate()} ({@link Watchdog}).
+     */
+    public static Endpoints embedded(Config config) {
+        return of(config, null, config.connections().minRequestRate());
     }
 
     /**
      * With a listener of its own for every stream's transcript, after the log and metrics.
      *
      * @param listener null for none; one gets the whole answer, the log only when configured
+     * @param minBodyRate bytes per second a request body must come at; 0 for no minimum
      */
-    public static Endpoints of(Config config, TranscriptListener listener) {
-        Watchdog watchdog = new Watchdog(config.timeouts());
+    public static Endpoints of(Config config, TranscriptListener listener, int minBodyRate) {
+        Watchdog watchdog = new Watchdog(config.timeouts(), minBodyRate);
         Metrics metrics = new Metrics(watchdog::openStreams);
         Transcripts transcripts = new Transcripts(config, metrics, listener);
         List<Secret> keys = new ArrayList<>(config.routes().stream()
