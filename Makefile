@@ -106,14 +106,16 @@ test:
 clean:
 	$(MVN) -q clean
 
-# make bench [SCENARIO=all|smoke|paced-100|paced-1000|paced-1000-resumable|paced-1000-keys|
-# held-8k|firehose|smoke-keys, or several comma-separated] [GC=g1,zgc,serial]
+# make bench [SCENARIO=all|smoke|paced-100|paced-1000|cold-burst|paced-1000-resumable|
+# paced-1000-keys|held-8k|firehose|smoke-keys, or several comma-separated] [GC=g1,zgc,serial]
 # [SLUICE_OPTS='more JVM flags'] [REDIS=1] [ROUNDS=N]
 # Sluice beside a direct connection, nginx, a byte pump (the shape's floor) and Jetty's proxy;
 # REDIS=1 adds sluice-g1-redis, Sluice sharing its streams through a redis-server the bench starts;
 # paced-1000-keys and smoke-keys add sluice-GC-keys, Sluice with three keys of which the upstream
 # rate-limits one, run beside direct and the pump only (SCENARIO=paced-1000,paced-1000-keys
-# compares it with single-key Sluice);
+# compares it with single-key Sluice); cold-burst runs paced-1000's load against a new Sluice
+# process as soon as its /readyz answers 200, beside direct only, and compares it with paced-1000
+# (SCENARIO=paced-1000,cold-burst);
 # ROUNDS=N (1-9) runs the scenarios N times and reports each one's median round; writes
 # target/bench/report.md, report.json, latency.svg.
 SCENARIO ?= all
