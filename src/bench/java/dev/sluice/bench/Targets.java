@@ -263,7 +263,7 @@ final class Targets implements AutoCloseable {
                 + (pooled ? BenchKeys.SUFFIX : "");
         Path cache = dir.resolve(name + ".aot");
         if (Runtime.version().feature() >= 25) {
-            // As make run starts it: with an AOT cache from a training run (start, one request).
+            // As make run starts it: with an AOT cache from a training run (a rehearsal).
             train(jar, flags, cache, upstreamPort);
             flags.add("-XX:AOTCache=" + cache);
         }
@@ -363,11 +363,18 @@ final class Targets implements AutoCloseable {
 
     private void train(Path jar, List<String> flags, Path cache, int upstreamPort)
             throws IOException {
-        List<String> training = new ArrayList<>(flags);
+        // make start-cache's rehearsal first, so that SLUICE_OPTS may change it.
+        List<String> training = new ArrayList<>(List.of("-Dsluice.rehearsal-seconds=20",
+                "-Dsluice.simulated-token-delay=5ms"));
+        training.addAll(flags);
         training.addAll(List.of("-Xlog:aot=error", "-Xlog:cds=error", "-Dsluice.start-only=true",
                 "-XX:AOTCacheOutput=" + cache));
-        Process process = sluiceProcess(jar, training, 0, upstreamPort)
-                .redirectOutput(dir.resolve(cache.getFileName() + ".log").toFile()).start();
+        ProcessBuilder builder = sluiceProcess(jar, training, 0, upstreamPort)
+                .redirectOutput(dir.resolve(cache.getFileName() + ".log").toFile());
+        // As make start-cache trains: the built-in routes on the simulated upstream, which the
+        // rehearsal streams through; never the pacing upstream.
+        builder.environment().keySet().removeIf(key -> key.startsWith("OPENAI_"));
+        Process process = builder.start();
         try {
             if (!process.waitFor(START_LIMIT_NANOS, TimeUnit.NANOSECONDS)
                     || process.exitValue() != 0) {

@@ -7,8 +7,10 @@ import dev.sluice.web.Endpoints;
 import jakarta.servlet.DispatcherType;
 import java.io.IOException;
 import java.net.Socket;
+import java.net.URI;
 import java.nio.channels.UnresolvedAddressException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -70,7 +72,7 @@ public final class SluiceServer {
             return;
         }
         if (Boolean.getBoolean("sluice.start-only")) {
-            serveOneAndStop(server);
+            rehearseAndStop(server, config);
             return;
         }
         for (Map.Entry<String, String> line : config.describe().entrySet()) {
@@ -112,15 +114,25 @@ public final class SluiceServer {
     }
 
     /**
-     * A training run for the start-up cache (see the Makefile): one request through the whole
-     * server, so its classes are in the cache too, then stop.
+     * A training run for the start-up cache (see the Makefile): a rehearsal through the whole
+     * server for {@code sluice.rehearsal-seconds} (20 unless set; 0: one request only), so that the
+     * cache holds the classes and the method profiles of the path every stream takes, then stop.
      */
-    private static void serveOneAndStop(Server server) throws Exception {
+    private static void rehearseAndStop(Server server, Config config) throws Exception {
         ServerConnector connector = (ServerConnector) server.getConnectors()[0];
         try (Socket socket = new Socket(connector.getHost(), connector.getLocalPort())) {
             socket.getOutputStream().write(("GET /healthz HTTP/1.1\r\nHost: localhost\r\n"
                     + "Connection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             socket.getInputStream().readAllBytes();
+        }
+        Duration length = Duration.ofSeconds(Integer.getInteger("sluice.rehearsal-seconds", 20));
+        if (!length.isZero()) {
+            long start = System.nanoTime();
+            Rehearsal.Rehearsed rehearsed = Rehearsal.run(URI.create("http://"
+                    + connector.getHost() + ":" + connector.getLocalPort()), config.routes(),
+                    length);
+            LOG.info("Rehearsed {} calls ({} failed) in {} ms", rehearsed.calls(),
+                    rehearsed.failed(), (System.nanoTime() - start) / 1_000_000);
         }
         server.stop();
     }
