@@ -32,6 +32,8 @@ import java.util.TreeSet;
  *     besides loopback addresses, {@code localhost} and {@code host}
  * @param maxReaders how many resumable streams one caller may read at once
  *     ({@code GET <prefix>/streams/{id}})
+ * @param warmUp how long the embedded server streams a rehearsal through a private copy of
+ *     itself on loopback before {@code /readyz} answers 200; zero for none
  */
 public record Config(
         String host,
@@ -54,7 +56,8 @@ public record Config(
         Resume resume,
         Sharing sharing,
         Set<String> allowedHosts,
-        int maxReaders) {
+        int maxReaders,
+        Duration warmUp) {
 
     private static final String CONFIG = "SLUICE_CONFIG";
     private static final String HOST = "SLUICE_HOST";
@@ -89,6 +92,9 @@ public record Config(
     private static final String MAX_CONNECTIONS = "SLUICE_MAX_CONNECTIONS";
     private static final String MIN_REQUEST_RATE = "SLUICE_MIN_REQUEST_RATE";
     private static final String HEADER_TIMEOUT = "SLUICE_HEADER_TIMEOUT";
+    private static final String WARM_UP = "SLUICE_WARM_UP";
+    /** How long the embedded server rehearses on loopback before /readyz answers 200. */
+    public static final Duration WARM_UP_DEFAULT = Duration.ofSeconds(2);
     private static final String REDIS_URL = "SLUICE_REDIS_URL";
     private static final String REDIS_PASSWORD = "SLUICE_REDIS_PASSWORD";
     private static final String REDIS_PREFIX = "SLUICE_REDIS_PREFIX";
@@ -112,7 +118,7 @@ public record Config(
             TRANSCRIPT_BYTES, LOG_CONTENT, METRICS, SIMULATED_TOKEN_DELAY, DEMO_MODEL, MAX_CONNECTIONS,
             MIN_REQUEST_RATE, HEADER_TIMEOUT, REDIS_URL, REDIS_PREFIX, REDIS_TIMEOUT, REDIS_LEASE,
             REDIS_LIMITS_FAIL_OPEN, REDIS_BUDGETS_FAIL_OPEN, RESUME_RETENTION, RESUME_MEMORY,
-            RESUME_GRACE, RESUME_EVENTS, MAX_READERS);
+            RESUME_GRACE, RESUME_EVENTS, MAX_READERS, WARM_UP);
 
     /** Streams one caller may read at once by default: a tab or an app follows a few. */
     public static final int MAX_READERS_DEFAULT = 16;
@@ -144,6 +150,24 @@ public record Config(
         Objects.requireNonNull(demoModel, "demoModel");
         Objects.requireNonNull(connections, "connections");
         Objects.requireNonNull(resume, "resume");
+        Objects.requireNonNull(warmUp, "warmUp");
+        if (warmUp.compareTo(Duration.ofMinutes(1)) > 0) {
+            throw new ConfigException(WARM_UP + " must be at most 1m, not "
+                    + Settings.format(warmUp));
+        }
+    }
+
+    /** Settings with the default warm-up. */
+    public Config(String host, int port, List<Route> routes, Access access,
+            Set<String> corsOrigins, Timeouts timeouts, Retries retries, Duration shutdownGrace,
+            int maxDrains, int maxLineBytes, int maxBodyBytes, int transcriptBytes,
+            boolean logContent, MetricsAccess metrics, Duration simulatedTokenDelay,
+            String demoModel, Connections connections, Resume resume, Sharing sharing,
+            Set<String> allowedHosts, int maxReaders) {
+        this(host, port, routes, access, corsOrigins, timeouts, retries, shutdownGrace, maxDrains,
+                maxLineBytes, maxBodyBytes, transcriptBytes, logContent, metrics,
+                simulatedTokenDelay, demoModel, connections, resume, sharing, allowedHosts,
+                maxReaders, WARM_UP_DEFAULT);
     }
 
     /** The settings as they were, with resumable streams kept as {@code resume} says. */
@@ -151,7 +175,7 @@ public record Config(
         return new Config(host, port, routes, access, corsOrigins, timeouts, retries,
                 shutdownGrace, maxDrains, maxLineBytes, maxBodyBytes, transcriptBytes, logContent,
                 metrics, simulatedTokenDelay, demoModel, connections, resume, sharing,
-                allowedHosts, maxReaders);
+                allowedHosts, maxReaders, warmUp);
     }
 
     /** Settings with no host names allowed beyond loopback, localhost and the host. */
@@ -233,7 +257,8 @@ public record Config(
                 resume(s),
                 sharing(s),
                 s.hosts(ALLOWED_HOSTS),
-                s.integer(MAX_READERS, MAX_READERS_DEFAULT, 1, 1_000_000));
+                s.integer(MAX_READERS, MAX_READERS_DEFAULT, 1, 1_000_000),
+                s.duration(WARM_UP, WARM_UP_DEFAULT, true));
     }
 
     /** Null without SLUICE_REDIS_URL: then nothing is shared, as before there was Redis. */
@@ -395,6 +420,7 @@ public record Config(
                 ? Integer.toString(connections.minRequestRate()) : container);
         lines.put(Settings.describe(HEADER_TIMEOUT), embedded
                 ? Settings.format(connections.headerTimeout()) : container);
+        lines.put(Settings.describe(WARM_UP), embedded ? Settings.format(warmUp) : container);
         if (sharing == null) {
             lines.put(Settings.describe(REDIS_URL), "(none: limits and budgets are counted by "
                     + "this instance alone)");

@@ -60,6 +60,9 @@ public final class SluiceServer {
             System.exit(2);
             return;
         }
+        boolean warmUp = !config.warmUp().isZero() && !Boolean.getBoolean("sluice.start-only");
+        Endpoints endpoints = server.getBean(Endpoints.class);
+        endpoints.warming(warmUp);
         try {
             server.start();
         } catch (IOException e) {
@@ -99,6 +102,10 @@ public final class SluiceServer {
         int width = addresses.keySet().stream().mapToInt(String::length).max().orElse(0);
         addresses.forEach((what, where) -> LOG.info("  {}  {}",
                 what + " ".repeat(width - what.length()), where));
+        if (warmUp) {
+            WarmUp.run(config.warmUp());
+            endpoints.warming(false);
+        }
         server.join();
     }
 
@@ -143,6 +150,11 @@ public final class SluiceServer {
      * request on a virtual thread.
      */
     public static Server createServer(Config config) {
+        return createServer(config, false);
+    }
+
+    /** @param quiet nothing it serves is logged ({@link WarmUp}'s private server) */
+    static Server createServer(Config config, boolean quiet) {
         // Platform threads only run the selectors, the acceptor and Jetty's short non-blocking
         // tasks; everything that blocks is on a virtual thread. Left at its default of 200 the
         // pool grew by dozens of threads while thousands of streams were opening.
@@ -181,6 +193,10 @@ public final class SluiceServer {
         server.addBean(new HeaderDeadline(connector, config.connections().headerTimeout()));
 
         ServletContextHandler context = new ServletContextHandler("/");
+        if (quiet) {
+            context.addFilter(new FilterHolder(new Quiet()), "/*",
+                    EnumSet.of(DispatcherType.REQUEST));
+        }
         Endpoints endpoints = Endpoints.embedded(config);
         for (Endpoints.Endpoint endpoint : endpoints.all()) {
             context.addServlet(new ServletHolder(endpoint.path(), endpoint.servlet()),

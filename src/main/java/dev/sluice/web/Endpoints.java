@@ -67,19 +67,21 @@ public final class Endpoints implements AutoCloseable {
     private final Upstream upstream;
     private final Config config;
     private final AtomicBoolean stopping;
+    private final AtomicBoolean warming;
     private final Quotas quotas;
     private final RedisLink redis;
     private final Resumables resumables;
 
     private Endpoints(List<Endpoint> all, List<Filtering> filters, Watchdog watchdog,
-            Upstream upstream, Config config, AtomicBoolean stopping, Quotas quotas,
-            RedisLink redis, Resumables resumables) {
+            Upstream upstream, Config config, AtomicBoolean stopping, AtomicBoolean warming,
+            Quotas quotas, RedisLink redis, Resumables resumables) {
         this.all = all;
         this.filters = filters;
         this.watchdog = watchdog;
         this.upstream = upstream;
         this.config = config;
         this.stopping = stopping;
+        this.warming = warming;
         this.quotas = quotas;
         this.redis = redis;
         this.resumables = resumables;
@@ -138,7 +140,8 @@ public final class Endpoints implements AutoCloseable {
                         .plus(config.resume().retention())), admission, quotas,
                 config.maxReaders(), metrics, config.timeouts().heartbeat());
         AtomicBoolean stopping = new AtomicBoolean();
-        InfoServlet info = new InfoServlet(config, () -> !stopping.get(),
+        AtomicBoolean warming = new AtomicBoolean();
+        InfoServlet info = new InfoServlet(config, () -> !stopping.get(), () -> !warming.get(),
                 redis == null ? null : quotas::trouble);
         List<Endpoint> endpoints = new ArrayList<>();
         // One link per route, its keys and health shared by every chain it is in.
@@ -182,7 +185,7 @@ public final class Endpoints implements AutoCloseable {
         filters.add(new Filtering("/*", new PageHeaders()));
         filters.add(new Filtering("/*", new Cors(config.corsOrigins())));
         return new Endpoints(List.copyOf(endpoints), List.copyOf(filters), watchdog, upstream,
-                config, stopping, quotas, redis, resumables);
+                config, stopping, warming, quotas, redis, resumables);
     }
 
     /**
@@ -217,6 +220,11 @@ public final class Endpoints implements AutoCloseable {
     /** False once shutdown has begun: what {@code GET /readyz} says. */
     public boolean ready() {
         return !stopping.get();
+    }
+
+    /** While true, {@code /readyz} answers 503 "warming up", so a load balancer waits. */
+    public void warming(boolean warming) {
+        this.warming.set(warming);
     }
 
     /** This process's resumable streams and their replay logs. */
