@@ -32,6 +32,8 @@ final class Targets implements AutoCloseable {
     static final List<String> GCS = List.of("g1", "zgc", "serial");
     private static final String JAVA = ProcessHandle.current().info().command().orElse("java");
     private static final long START_LIMIT_NANOS = 30_000_000_000L;
+    /** A training run rehearses for 20 s, then writes the cache: slower on a busy machine. */
+    private static final long TRAIN_LIMIT_NANOS = 120_000_000_000L;
 
     /**
      * A Sluice process started for one run, and how long from its start its {@code /readyz}
@@ -376,7 +378,7 @@ final class Targets implements AutoCloseable {
         builder.environment().keySet().removeIf(key -> key.startsWith("OPENAI_"));
         Process process = builder.start();
         try {
-            if (!process.waitFor(START_LIMIT_NANOS, TimeUnit.NANOSECONDS)
+            if (!process.waitFor(TRAIN_LIMIT_NANOS, TimeUnit.NANOSECONDS)
                     || process.exitValue() != 0) {
                 process.destroyForcibly();
                 throw new IOException("the training run for " + cache.getFileName()
