@@ -64,11 +64,11 @@ $(JAR): $(SOURCES)
 build: $(JAR)
 	@ls -1 target/sluice.jar target/sluice.war
 
-# A start-up cache beside the jar, made by a training run that starts Sluice, streams a 20 s
-# rehearsal through it on loopback (every simulated route, plain, resumable, as text and whole,
-# from 32 clients) and stops it: from JDK 25 an AOT cache (classes loaded and linked ahead, JEP
-# 483, and the method profiles of the rehearsal, JEP 515), before it a class-data archive.
+# A start-up cache beside the jar, made by a training run that starts and stops Sluice: from
+# JDK 25 an AOT cache (classes loaded and linked ahead, JEP 483), before it a class-data archive.
 # Start-up on this project's 2-core machines: about 2-2.4 s without, 0.6-1.0 s with it.
+# REHEARSAL='-Dsluice.rehearsal-seconds=20' streams a rehearsal through it first, so that the
+# cache also holds method profiles (JEP 515): it made start-up slower, and a burst no faster.
 JDK_FEATURE := $(shell "$(JDK)/bin/java" $(SPEC_VERSION))
 ifeq ($(shell [ "$(JDK_FEATURE)" -ge 25 ] 2>/dev/null && echo aot),aot)
   CACHE := target/sluice.aot
@@ -79,8 +79,7 @@ else
   CACHE_FLAGS := -XX:SharedArchiveFile=$(CACHE)
   TRAIN := -Xlog:cds=error -XX:ArchiveClassesAtExit=
 endif
-# The rehearsal's simulated answers come a token every 5 ms, not 30: more streams in its time.
-REHEARSAL := -Dsluice.rehearsal-seconds=20 -Dsluice.simulated-token-delay=5ms
+REHEARSAL ?=
 # The training run reads none of the user's settings (env -i, no settings file, no access file, no
 # keys): it starts the built-in defaults on a free loopback port. It writes to a temporary name,
 # so a run that fails leaves no cache behind.

@@ -32,7 +32,7 @@ final class Targets implements AutoCloseable {
     static final List<String> GCS = List.of("g1", "zgc", "serial");
     private static final String JAVA = ProcessHandle.current().info().command().orElse("java");
     private static final long START_LIMIT_NANOS = 30_000_000_000L;
-    /** A training run rehearses for 20 s, then writes the cache: slower on a busy machine. */
+    /** A training run that rehearses, then writes the cache, takes longer on a busy machine. */
     private static final long TRAIN_LIMIT_NANOS = 120_000_000_000L;
 
     /**
@@ -265,7 +265,7 @@ final class Targets implements AutoCloseable {
                 + (pooled ? BenchKeys.SUFFIX : "");
         Path cache = dir.resolve(name + ".aot");
         if (Runtime.version().feature() >= 25) {
-            // As make run starts it: with an AOT cache from a training run (a rehearsal).
+            // As make run starts it: with an AOT cache from a training run.
             train(jar, flags, cache, upstreamPort);
             flags.add("-XX:AOTCache=" + cache);
         }
@@ -365,9 +365,8 @@ final class Targets implements AutoCloseable {
 
     private void train(Path jar, List<String> flags, Path cache, int upstreamPort)
             throws IOException {
-        // make start-cache's rehearsal first, so that SLUICE_OPTS may change it.
-        List<String> training = new ArrayList<>(List.of("-Dsluice.rehearsal-seconds=20",
-                "-Dsluice.simulated-token-delay=5ms"));
+        // As make start-cache trains; SLUICE_OPTS='-Dsluice.rehearsal-seconds=20' rehearses.
+        List<String> training = new ArrayList<>(List.of("-Dsluice.simulated-token-delay=5ms"));
         training.addAll(flags);
         training.addAll(List.of("-Xlog:aot=error", "-Xlog:cds=error", "-Dsluice.start-only=true",
                 "-XX:AOTCacheOutput=" + cache));

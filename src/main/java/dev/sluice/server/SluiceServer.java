@@ -121,9 +121,9 @@ public final class SluiceServer {
     }
 
     /**
-     * A training run for the start-up cache (see the Makefile): a rehearsal through the whole
-     * server for {@code sluice.rehearsal-seconds} (20 unless set; 0: one request only), so that the
-     * cache holds the classes and the method profiles of the path every stream takes, then stop.
+     * A training run for the start-up cache (see the Makefile): one request through the whole
+     * server, so its classes are in the cache too, and with {@code sluice.rehearsal-seconds} a
+     * rehearsal that long, for the method profiles of every stream's path; then stop.
      */
     private static void rehearseAndStop(Server server, Config config) throws Exception {
         ServerConnector connector = (ServerConnector) server.getConnectors()[0];
@@ -132,7 +132,7 @@ public final class SluiceServer {
                     + "Connection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             socket.getInputStream().readAllBytes();
         }
-        Duration length = Duration.ofSeconds(Integer.getInteger("sluice.rehearsal-seconds", 20));
+        Duration length = Duration.ofSeconds(Integer.getInteger("sluice.rehearsal-seconds", 0));
         if (!length.isZero()) {
             long start = System.nanoTime();
             Rehearsal.Rehearsed rehearsed = Rehearsal.run(URI.create("http://"
