@@ -68,6 +68,8 @@ build: $(JAR)
 # A start-up cache beside the jar, made by a training run that starts and stops Sluice: from
 # JDK 25 an AOT cache (classes loaded and linked ahead, JEP 483), before it a class-data archive.
 # Start-up on this project's 2-core machines: about 2-2.4 s without, 0.6-1.0 s with it.
+# REHEARSAL='-Dsluice.rehearsal-seconds=20' streams a rehearsal through it first, so that the
+# cache also holds method profiles (JEP 515): it made start-up slower, and a burst no faster.
 JDK_FEATURE := $(shell "$(JDK)/bin/java" $(SPEC_VERSION))
 ifeq ($(shell [ "$(JDK_FEATURE)" -ge 25 ] 2>/dev/null && echo aot),aot)
   CACHE := target/sluice.aot
@@ -78,6 +80,7 @@ else
   CACHE_FLAGS := -XX:SharedArchiveFile=$(CACHE)
   TRAIN := -Xlog:cds=error -XX:ArchiveClassesAtExit=
 endif
+REHEARSAL ?=
 # The training run reads none of the user's settings (env -i, no settings file, no access file, no
 # keys): it starts the built-in defaults on a free loopback port. It writes to a temporary name,
 # so a run that fails leaves no cache behind.
@@ -85,7 +88,8 @@ $(CACHE): $(JAR)
 	@echo "making the start-up cache $(CACHE) (a training run of the new jar)"
 	@rm -f $@ $@.tmp
 	@env -i PATH="$$PATH" HOME="$$HOME" "$(JDK)/bin/java" -Dsluice.host=127.0.0.1 -Dsluice.port=0 \
-	  -Dsluice.start-only=true $(TRAIN)$@.tmp -jar $(JAR) > target/start-cache.log 2>&1 \
+	  -Dsluice.start-only=true $(REHEARSAL) $(TRAIN)$@.tmp -jar $(JAR) \
+	  > target/start-cache.log 2>&1 \
 	  && [ -s $@.tmp ] || { cat target/start-cache.log >&2; rm -f $@.tmp; \
 	  echo "sluice: the training run for $(CACHE) failed (its output is above)" >&2; exit 1; }
 	@mv $@.tmp $@
@@ -108,14 +112,16 @@ test:
 clean:
 	$(MVN) -q clean
 
-# make bench [SCENARIO=all|smoke|paced-100|paced-1000|paced-1000-resumable|paced-1000-keys|
-# held-8k|firehose|smoke-keys, or several comma-separated] [GC=g1,zgc,serial]
+# make bench [SCENARIO=all|smoke|paced-100|paced-1000|cold-burst|paced-1000-resumable|
+# paced-1000-keys|held-8k|firehose|smoke-keys, or several comma-separated] [GC=g1,zgc,serial]
 # [SLUICE_OPTS='more JVM flags'] [REDIS=1] [ROUNDS=N]
 # Sluice beside a direct connection, nginx, a byte pump (the shape's floor) and Jetty's proxy;
 # REDIS=1 adds sluice-g1-redis, Sluice sharing its streams through a redis-server the bench starts;
 # paced-1000-keys and smoke-keys add sluice-GC-keys, Sluice with three keys of which the upstream
 # rate-limits one, run beside direct and the pump only (SCENARIO=paced-1000,paced-1000-keys
-# compares it with single-key Sluice);
+# compares it with single-key Sluice); cold-burst runs paced-1000's load against a new Sluice
+# process as soon as its /readyz answers 200, beside direct only, and compares it with paced-1000
+# (SCENARIO=paced-1000,cold-burst);
 # ROUNDS=N (1-9) runs the scenarios N times and reports each one's median round; writes
 # target/bench/report.md, report.json, latency.svg.
 SCENARIO ?= all

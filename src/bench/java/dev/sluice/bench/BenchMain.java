@@ -5,8 +5,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * {@code make bench}: starts the upstream, nginx and Sluice, runs each chosen scenario against
@@ -79,15 +81,20 @@ public final class BenchMain {
                 System.out.printf(Locale.ROOT, "%-11s warmed up in %.1f s%n", target.name(),
                         (System.nanoTime() - start) / 1e9);
             }
+            List<String> failures = new ArrayList<>();
+            // Per Sluice variant, each cold start's time from process start to /readyz 200.
+            Map<String, List<Double>> ready = new LinkedHashMap<>();
             List<Result> firstByte = new ArrayList<>();
             for (Target target : live) {
                 if (Scenario.FIRST_BYTE.runsOn(target.name())) {
-                    add(firstByte, measure(Scenario.FIRST_BYTE, target, targets.direct()));
+                    Thread.sleep(SETTLE_MILLIS);
+                    add(firstByte, measure(Scenario.FIRST_BYTE, target, targets.direct(),
+                            failures));
                 }
             }
             List<String> names = live.stream().map(Target::name).toList();
             List<List<Result>> rounds = new ArrayList<>();
-            for (int round = 1; round <= count; round++) {
+            for (int round = 1; round <= count && targets.direct().available(); round++) {
                 if (count > 1) {
                     System.out.printf(Locale.ROOT, "round %d of %d%n", round, count);
                 }
@@ -98,17 +105,26 @@ public final class BenchMain {
                 for (Scenario scenario : scenarios) {
                     List<Result> byTarget = new ArrayList<>();
                     for (Target target : order) {
-                        if (target.available() && scenario.runsOn(target.name())) {
-                            add(byTarget, measure(scenario, target, targets.direct()));
+                        if (!target.available() || !targets.direct().available()
+                                || !scenario.runsOn(target.name())) {
+                            continue;
                         }
+                        // Let the last run's sockets close and its garbage go.
+                        Thread.sleep(SETTLE_MILLIS);
+                        add(byTarget, scenario.cold() && !target.equals(targets.direct())
+                                ? cold(scenario, target, targets, round, failures, ready)
+                                : measure(scenario, target, targets.direct(), failures));
                     }
                     byTarget.sort(Comparator.comparingInt(r -> names.indexOf(r.target())));
                     results.addAll(byTarget);
                 }
                 rounds.add(results);
             }
+            if (rounds.isEmpty()) {
+                rounds.add(List.of()); // the upstream died before the first round
+            }
             Report report = new Report(targets.all(), firstByte, new Rounds(rounds),
-                    (System.nanoTime() - began) / 1e9, load);
+                    failures, ready, (System.nanoTime() - began) / 1e9, load);
             report.write(dir);
             System.out.println();
             System.out.print(report.summary());
@@ -139,10 +155,60 @@ public final class BenchMain {
         }
     }
 
-    /** One run of a scenario against a target, or null when the target died meanwhile. */
-    private static Result measure(Scenario scenario, Target target, Target upstream)
+    /**
+     * One run of a scenario against a target, or null when the target or the upstream died
+     * meanwhile, which is then added to {@code failures}: every relay reads the upstream, so the
+     * run stops measuring without it.
+     */
+    private static Result measure(Scenario scenario, Target target, Target upstream,
+            List<String> failures) throws IOException, InterruptedException {
+        Result result = null;
+        IOException failure = null;
+        try {
+            result = run(scenario, target, upstream);
+        } catch (IOException e) {
+            failure = e;
+        }
+        if (result != null) {
+            return result;
+        }
+        if (upstream.exited()) {
+            return failed(failures, "the upstream (direct) exited during " + scenario.name()
+                    + " against " + target.name() + "; the run stops there");
+        }
+        if (target.exited()) {
+            return failed(failures, target.name() + " exited during " + scenario.name()
+                    + "; it is left out from there on");
+        }
+        throw failure != null ? failure : new IOException(target.name() + " stopped answering");
+    }
+
+    /**
+     * A cold scenario against a new process of the Sluice variant {@code like}, as soon as its
+     * {@code /readyz} answers 200; the time that took is added to {@code ready}.
+     */
+    private static Result cold(Scenario scenario, Target like, Targets targets, int round,
+            List<String> failures, Map<String, List<Double>> ready)
             throws IOException, InterruptedException {
-        Thread.sleep(SETTLE_MILLIS); // let the previous run's sockets close and its garbage go
+        Targets.Fresh fresh = targets.fresh(like, round);
+        try (Target target = fresh.target()) {
+            ready.computeIfAbsent(like.name(), name -> new ArrayList<>()).add(fresh.readyMillis());
+            System.out.printf(Locale.ROOT, "%-11s %-11s a new process: /healthz 200 after %.0f "
+                    + "ms, /readyz 200 after %.0f ms%n", scenario.name(), like.name(),
+                    target.startupMillis(), fresh.readyMillis());
+            return measure(scenario, target, targets.direct(), failures);
+        }
+    }
+
+    private static Result failed(List<String> failures, String failure) {
+        System.out.println(failure);
+        failures.add(failure);
+        return null;
+    }
+
+    /** One run, or null when the target or the upstream is no longer running after it. */
+    private static Result run(Scenario scenario, Target target, Target upstream)
+            throws IOException {
         // Asked before and after the CPU figures are read, so that they leave the asking out.
         long rateLimited = BenchKeys.rateLimited(upstream.port());
         long rssIdle = target.rssKib();
@@ -163,9 +229,7 @@ public final class BenchMain {
                 started[1] = open;
             });
             long to = System.currentTimeMillis();
-            if (!target.available()) {
-                System.out.println(target.name() + " exited during " + scenario.name()
-                        + "; it is left out from here on");
+            if (!upstream.available() || !target.available()) {
                 return null;
             }
             opening[0] = opening[0] == 0 ? Double.NaN : opening[0] - cpu;

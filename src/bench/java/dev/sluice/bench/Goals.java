@@ -3,6 +3,7 @@ package dev.sluice.bench;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.function.Function;
 
 /**
@@ -28,6 +29,7 @@ final class Goals {
 
     private static final String LITTLE_CPU = "too little CPU to measure";
     private static final String FEW_EVENTS = "too few events to measure";
+    private static final String NO_DIRECT = "direct not in this run";
     /** A ratio of two p99s needs ten times the events that one p99 does. */
     private static final double P99_COMPARED = Report.P99 + 1;
     private static final double PEAK_RSS_MB = 160;
@@ -39,21 +41,27 @@ final class Goals {
         this.results = results;
     }
 
-    static List<Goal> check(Report.Lookup results, List<Target> targets) {
+    /** @param ready per Sluice variant, each cold start's milliseconds to {@code /readyz} 200 */
+    static List<Goal> check(Report.Lookup results, List<Target> targets,
+            Map<String, List<Double>> ready) {
         Goals goals = new Goals(results);
         for (Target target : targets) {
             if (target.name().startsWith("sluice")) {
-                goals.check(target);
+                goals.check(target, ready.getOrDefault(target.name(), List.of()));
             }
         }
         return List.copyOf(goals.goals);
     }
 
-    private void check(Target sluice) {
+    private void check(Target sluice, List<Double> ready) {
         String name = sluice.name();
         Result paced = results.find("paced-1000", name);
         if (paced != null) {
             paced(name, paced);
+        }
+        Result cold = results.find(Scenario.COLD, name);
+        if (cold != null) {
+            cold(name, cold, paced, ready);
         }
         Result resumable = results.find("paced-1000-resumable", name);
         if (paced != null && resumable != null) {
@@ -133,6 +141,66 @@ final class Goals {
     }
 
     /**
+     * A new process's burst against the same variant's paced-1000 after the full warm-up: first
+     * bytes and the tail at most twice warm's, CPU per event at most 1.2 times, and ready soon.
+     *
+     * @param warm paced-1000's result, or null when the run has none
+     */
+    private void cold(String name, Result cold, Result warm, List<Double> ready) {
+        String scenario = Scenario.COLD;
+        double readyMs = median(ready);
+        add(scenario, "process start to /readyz 200 < 5 s", name, Double.isNaN(readyMs)
+                ? "not measured" : String.format(Locale.ROOT, "%.0f ms (median of %d)", readyMs,
+                        ready.size()), times(readyMs / 5_000, "the limit"),
+                Double.isNaN(readyMs) ? null : readyMs < 5_000);
+        String firstByte = "added first byte p50 <= 2x warm paced-1000's and <= 10 ms";
+        String tail = "added p99 per event <= 2x warm paced-1000's";
+        String cpu = "CPU per event <= 1.2x warm paced-1000's";
+        if (warm == null) {
+            for (String goal : List.of(firstByte, tail, cpu)) {
+                add(scenario, goal, name, "paced-1000 not in this run: make bench SCENARIO="
+                        + "paced-1000," + scenario, "-", null);
+            }
+            return;
+        }
+        Result direct = results.find(scenario, "direct");
+        Result warmDirect = results.find("paced-1000", "direct");
+        boolean both = direct != null && warmDirect != null;
+        boolean resolved = both && Report.resolved(cold.run().firstByte(), Report.P50 + 1)
+                && Report.resolved(warm.run().firstByte(), Report.P50 + 1);
+        double coldFirst = results.addedFirstByte(cold).p50();
+        double warmFirst = results.addedFirstByte(warm).p50();
+        double ratio = floored(coldFirst) / floored(warmFirst);
+        add(scenario, firstByte, name, resolved ? ms(coldFirst) + " vs warm " + ms(warmFirst)
+                : both ? FEW_EVENTS : NO_DIRECT, resolved ? times(ratio, "warm") : "-",
+                resolved ? ratio <= 2 && coldFirst <= 10 : null);
+        resolved = both && Report.resolved(cold.run().latency(), P99_COMPARED)
+                && Report.resolved(warm.run().latency(), P99_COMPARED);
+        double coldTail = results.added(cold).p99();
+        double warmTail = results.added(warm).p99();
+        ratio = floored(coldTail) / floored(warmTail);
+        add(scenario, tail, name, resolved ? ms(coldTail) + " vs warm " + ms(warmTail)
+                : both ? FEW_EVENTS : NO_DIRECT, resolved ? times(ratio, "warm") : "-",
+                resolved ? ratio <= 2 : null);
+        boolean measured = Report.measured(cold.cpuSeconds())
+                && Report.measured(warm.cpuSeconds());
+        ratio = cold.cpuMicrosPerEvent() / warm.cpuMicrosPerEvent();
+        add(scenario, cpu, name, measured ? us(cold.cpuMicrosPerEvent()) + " vs warm "
+                + us(warm.cpuMicrosPerEvent()) : LITTLE_CPU, measured ? times(ratio, "warm")
+                : "-", measured ? ratio <= 1.2 : null);
+    }
+
+    /** A latency at least the ratio floor of {@link Report#LATENCY_FLOOR_MS}. */
+    private static double floored(double ms) {
+        return Math.max(ms, Report.LATENCY_FLOOR_MS);
+    }
+
+    private static double median(List<Double> values) {
+        List<Double> sorted = values.stream().filter(v -> !Double.isNaN(v)).sorted().toList();
+        return sorted.isEmpty() ? Double.NaN : sorted.get((sorted.size() - 1) / 2);
+    }
+
+    /**
      * What a resumable stream costs beside a plain one, the same load: each event appended to
      * the replay log and carrying an id line.
      */
@@ -153,7 +221,8 @@ final class Goals {
         double p99 = results.added(resumable).p99();
         double base = results.added(plain).p99();
         add(scenario, "added p99 per event <= 1 ms above paced-1000's", name, resolved
-                ? ms(p99) + " vs plain " + ms(base) : FEW_EVENTS, resolved ? times(
+                ? ms(p99) + " vs plain " + ms(base) : direct == null ? NO_DIRECT : FEW_EVENTS,
+                resolved ? times(
                         Math.max(p99, Report.LATENCY_FLOOR_MS)
                         / Math.max(base, Report.LATENCY_FLOOR_MS), "plain") : "-",
                 resolved ? p99 <= base + 1 : null);
@@ -246,7 +315,8 @@ final class Goals {
         Result direct = results.find(scenario, "direct");
         boolean resolved = direct != null && Report.resolved(of.apply(sluice), x)
                 && Report.resolved(of.apply(direct), x);
-        add(scenario, goal, sluice.target(), resolved ? ms(added) : FEW_EVENTS,
+        add(scenario, goal, sluice.target(), resolved ? ms(added) : direct == null ? NO_DIRECT
+                : FEW_EVENTS,
                 resolved ? times(Math.max(added, 0) / limit, "the limit") : "-",
                 resolved ? added <= limit : null);
     }
@@ -261,7 +331,8 @@ final class Goals {
         Result peer = results.find(scenario, peerName);
         Result direct = results.find(scenario, "direct");
         if (peer == null || direct == null) {
-            add(scenario, goal, sluice.target(), peerName + " not in this run", "-", null);
+            add(scenario, goal, sluice.target(), peer == null ? peerName + " not in this run"
+                    : NO_DIRECT, "-", null);
             return;
         }
         boolean resolved = Report.resolved(of.apply(sluice), P99_COMPARED)

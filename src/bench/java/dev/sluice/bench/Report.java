@@ -30,18 +30,21 @@ final class Report {
         }
 
         Stats added(Result result) {
-            Result direct = find(result.scenario().name(), "direct");
-            return result.run().latency().minus(direct.run().latency());
+            return added(result, r -> r.run().latency());
         }
 
         Stats addedAllOpen(Result result) {
-            Result direct = find(result.scenario().name(), "direct");
-            return result.run().latencyAllOpen().minus(direct.run().latencyAllOpen());
+            return added(result, r -> r.run().latencyAllOpen());
         }
 
         Stats addedFirstByte(Result result) {
+            return added(result, r -> r.run().firstByte());
+        }
+
+        /** Nothing added ({@link Stats#UNKNOWN}) where direct did not run the scenario. */
+        private Stats added(Result result, Function<Result, Stats> of) {
             Result direct = find(result.scenario().name(), "direct");
-            return result.run().firstByte().minus(direct.run().firstByte());
+            return direct == null ? Stats.UNKNOWN : of.apply(result).minus(of.apply(direct));
         }
 
         /** A result's CPU per event less the pump's, or NaN where either is not measured. */
@@ -103,16 +106,24 @@ final class Report {
     private final List<Scenario> scenarios;
     private final List<Goals.Goal> goals;
     private final Rounds rounds;
+    private final List<String> failures;
+    private final Map<String, List<Double>> ready;
     private final double seconds;
     private final String loadBefore;
     private final String loadAfter = loadAverage();
     private final String date = ZonedDateTime.now().truncatedTo(ChronoUnit.SECONDS)
             .format(DateTimeFormatter.ISO_OFFSET_DATE_TIME);
 
-    /** @param rounds the scenarios' results: the tables and goals show each one's median round */
-    Report(List<Target> targets, List<Result> firstByte, Rounds rounds, double seconds,
-            String loadBefore) {
+    /**
+     * @param rounds the scenarios' results: the tables and goals show each one's median round
+     * @param failures the targets that exited during the run, a line each
+     * @param ready per Sluice variant, each cold start's milliseconds to {@code /readyz} 200
+     */
+    Report(List<Target> targets, List<Result> firstByte, Rounds rounds, List<String> failures,
+            Map<String, List<Double>> ready, double seconds, String loadBefore) {
         this.targets = targets;
+        this.failures = List.copyOf(failures);
+        this.ready = Map.copyOf(ready);
         this.loadBefore = loadBefore;
         this.rounds = rounds;
         List<Result> results = rounds.median();
@@ -120,7 +131,7 @@ final class Report {
         all.addAll(results);
         this.results = new Lookup(all);
         this.scenarios = results.stream().map(Result::scenario).distinct().toList();
-        this.goals = Goals.check(this.results, targets);
+        this.goals = Goals.check(this.results, targets, ready);
         this.seconds = seconds;
     }
 
@@ -153,6 +164,7 @@ final class Report {
             }
         }
         out.append(rounds.summary(sluices()));
+        failures.forEach(failure -> out.append("FAILED: ").append(failure).append('\n'));
         out.append("Goals:\n");
         for (Goals.Goal goal : goals) {
             out.append(String.format(Locale.ROOT, "  %-12s %-10s %-11s %s: %s%s%n",
@@ -185,6 +197,10 @@ final class Report {
 
                 """);
         howToRead(md);
+        if (!failures.isEmpty()) {
+            md.append("\n## Failures\n\n");
+            failures.forEach(failure -> md.append("- ").append(failure).append('\n'));
+        }
         md.append("""
 
                 ## Goals
@@ -483,6 +499,8 @@ final class Report {
         root.put("java", Runtime.version().toString());
         root.put("load_average_before", loadBefore);
         root.put("load_average_after", loadAfter);
+        root.put("failures", failures);
+        root.put("cold_start_ready_ms", ready);
         List<Object> list = new ArrayList<>();
         for (Target target : targets) {
             Map<String, Object> entry = new LinkedHashMap<>();

@@ -22,10 +22,18 @@ record Scenario(String name, int streams, int events, int gapMs, int rampMs, int
         this(name, streams, events, gapMs, rampMs, concurrency, false, false);
     }
 
+    /**
+     * paced-1000's burst against a Sluice started for it, which the load client has not warmed
+     * up, as soon as its {@code /readyz} answers 200: what a new instance of a rolling deploy,
+     * of an autoscaler or after a crash gives its first clients. Only Sluice and direct run it.
+     */
+    static final String COLD = "cold-burst";
+
     /** The presets run by {@code all}, in order. */
     static final List<Scenario> ALL = List.of(
             new Scenario("paced-100", 100, 200, 20, 200, 100),
             new Scenario("paced-1000", 1_000, 100, 50, 1_000, 1_000),
+            new Scenario(COLD, 1_000, 100, 50, 1_000, 1_000),
             new Scenario("paced-1000-resumable", 1_000, 100, 50, 1_000, 1_000, true, false),
             new Scenario("paced-1000-keys", 1_000, 100, 50, 1_000, 1_000, false, true),
             new Scenario("held-8k", 8_000, 60, 1_000, 4_000, 8_000),
@@ -78,6 +86,10 @@ record Scenario(String name, int streams, int events, int gapMs, int rampMs, int
 
     /** True when this scenario runs against {@code target}: a pooled Sluice runs pooled ones. */
     boolean runsOn(String target) {
+        if (cold()) {
+            return target.equals("direct")
+                    || target.startsWith("sluice") && !BenchKeys.pooled(target);
+        }
         return pooled ? target.equals("direct") || target.equals(Report.PUMP)
                 || BenchKeys.pooled(target) : !BenchKeys.pooled(target);
     }
@@ -87,6 +99,11 @@ record Scenario(String name, int streams, int events, int gapMs, int rampMs, int
         Scenario paced = new Scenario("warm-up-paced", 1_000, 40, 25, 1_000, 1_000);
         return List.of(new Scenario("warm-up-events", 50, 2_000, 0, 0, 50), requests, paced,
                 requests, paced);
+    }
+
+    /** True for {@link #COLD}: each Sluice runs it as a process started for it. */
+    boolean cold() {
+        return name.equals(COLD);
     }
 
     /** Longest pause between two events of a stream before it counts as stalled. */

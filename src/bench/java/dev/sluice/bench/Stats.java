@@ -1,5 +1,7 @@
 package dev.sluice.bench;
 
+import java.util.Arrays;
+
 /**
  * A latency distribution in milliseconds: its main percentiles, and a curve of its values at the
  * fixed quantiles {@link #CURVE_X} for charts and for subtracting one target from another.
@@ -11,6 +13,9 @@ record Stats(int count, double p50, double p99, double p999, double max, double[
 
     static final Stats EMPTY = new Stats(0, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
             new double[CURVE_X.length]);
+    /** A distribution that was not measured, such as one added over a direct run that died. */
+    static final Stats UNKNOWN = new Stats(0, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
+            unknownCurve());
 
     static Stats of(int[] sortedMicros, int size) {
         if (size == 0) {
@@ -43,6 +48,12 @@ record Stats(int count, double p50, double p99, double p999, double max, double[
     private static double at(int[] sorted, int size, double quantile) {
         int rank = (int) Math.ceil(quantile * size);
         return sorted[Math.max(0, Math.min(size - 1, rank - 1))] / 1_000.0;
+    }
+
+    private static double[] unknownCurve() {
+        double[] curve = new double[CURVE_X.length];
+        Arrays.fill(curve, Double.NaN);
+        return curve;
     }
 
     private static double[] curveX() {

@@ -70,6 +70,16 @@ final class Target implements AutoCloseable {
         return process != null && process.isAlive();
     }
 
+    /** True when the process is gone, or goes within a few seconds (one that is exiting). */
+    boolean exited() {
+        try {
+            return process == null || process.waitFor(3, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return !process.isAlive();
+        }
+    }
+
     double cpuSeconds() {
         return pids.stream().mapToDouble(Proc::cpuSeconds).sum();
     }

@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -31,14 +32,36 @@ final class Targets implements AutoCloseable {
     static final List<String> GCS = List.of("g1", "zgc", "serial");
     private static final String JAVA = ProcessHandle.current().info().command().orElse("java");
     private static final long START_LIMIT_NANOS = 30_000_000_000L;
+    /** A training run that rehearses, then writes the cache, takes longer on a busy machine. */
+    private static final long TRAIN_LIMIT_NANOS = 120_000_000_000L;
+
+    /**
+     * A Sluice process started for one run, and how long from its start its {@code /readyz}
+     * took to answer 200 (NaN where not asked).
+     */
+    record Fresh(Target target, double readyMillis) {}
+
+    /** How a Sluice variant was started, to start it again ({@link #fresh}). */
+    private record Launch(List<String> flags, Map<String, String> environment,
+            int upstreamPort) {
+
+        Launch {
+            flags = List.copyOf(flags);
+            environment = Map.copyOf(environment);
+        }
+    }
 
     private final Path dir;
     private final List<Target> all = new ArrayList<>();
+    private final Path jar;
+    private final Map<String, Launch> launches = new HashMap<>();
     /** The redis-server that {@code sluice-g1-redis} shares its streams through, or null. */
     private Process redis;
 
-    private Targets(Path dir) {
+    /** @param jar Sluice's, or null where no Sluice is started */
+    private Targets(Path dir, Path jar) {
         this.dir = dir;
+        this.jar = jar;
     }
 
     /**
@@ -51,7 +74,7 @@ final class Targets implements AutoCloseable {
      */
     static Targets start(Path dir, Path jar, List<String> gcs, String classpath,
             boolean withRedis, boolean withKeys) throws IOException {
-        Targets targets = new Targets(dir);
+        Targets targets = new Targets(dir, jar);
         try {
             Target upstream = targets.add(targets.upstream());
             targets.add(targets.nginx(upstream.port()));
@@ -86,7 +109,7 @@ final class Targets implements AutoCloseable {
 
     /** The pacing upstream alone ("direct"). */
     static Targets upstreamOnly(Path dir) throws IOException {
-        Targets targets = new Targets(dir);
+        Targets targets = new Targets(dir, null);
         targets.add(targets.upstream());
         return targets;
     }
@@ -242,7 +265,7 @@ final class Targets implements AutoCloseable {
                 + (pooled ? BenchKeys.SUFFIX : "");
         Path cache = dir.resolve(name + ".aot");
         if (Runtime.version().feature() >= 25) {
-            // As make run starts it: with an AOT cache from a training run (start, one request).
+            // As make run starts it: with an AOT cache from a training run.
             train(jar, flags, cache, upstreamPort);
             flags.add("-XX:AOTCache=" + cache);
         }
@@ -257,20 +280,55 @@ final class Targets implements AutoCloseable {
         if (pooled) {
             builder.environment().put("OPENAI_API_KEY", BenchKeys.variable());
         }
+        String setup = String.join(" ", flags) + (redisUrl == null ? ""
+                : "; SLUICE_REDIS_URL: a local redis-server")
+                + (pooled ? "; " + BenchKeys.setup() : "");
+        launches.put(name, new Launch(flags, builder.environment(), upstreamPort));
+        return started(name, setup, builder, port, pauses, false).target();
+    }
+
+    /**
+     * A new process of the Sluice variant {@code like}, as it was started (its flags, settings
+     * and start-up cache), on a port of its own, once its {@code /readyz} answers 200; close it
+     * after use. Its log and pauses go to files of their own, numbered by {@code run}.
+     */
+    Fresh fresh(Target like, int run) throws IOException {
+        Launch launch = launches.get(like.name());
+        int port = freePort();
+        String name = like.name() + "-" + Scenario.COLD + "-" + run;
+        Path pauses = dir.resolve(name + "-pauses.log").toAbsolutePath();
+        List<String> logged = new ArrayList<>(launch.flags());
+        logged.add(Pauses.flag(pauses));
+        ProcessBuilder builder = sluiceProcess(jar, logged, port, launch.upstreamPort())
+                .redirectOutput(dir.resolve(name + ".log").toFile());
+        builder.environment().putAll(launch.environment());
+        builder.environment().put("SLUICE_PORT", Integer.toString(port));
+        return started(like.name(), like.setup(), builder, port, pauses, true);
+    }
+
+    /**
+     * Starts a Sluice process and waits for its {@code /healthz}, and with {@code ready} for its
+     * {@code /readyz} too, to answer 200.
+     */
+    private static Fresh started(String name, String setup, ProcessBuilder builder, int port,
+            Path pauses, boolean ready) throws IOException {
         long start = System.nanoTime();
         Process process = builder.start();
-        while (!healthy(port)) {
+        double startup = Double.NaN;
+        while (Double.isNaN(startup) || ready && !answers(port, "/readyz")) {
             if (!process.isAlive() || System.nanoTime() - start > START_LIMIT_NANOS) {
                 process.destroyForcibly();
                 throw new IOException("Sluice did not start; see " + name + ".log");
             }
-            pause();
+            if (Double.isNaN(startup) && healthy(port)) {
+                startup = (System.nanoTime() - start) / 1e6;
+            } else {
+                pause();
+            }
         }
-        double startup = (System.nanoTime() - start) / 1e6;
-        return new Target(name, String.join(" ", flags) + (redisUrl == null ? ""
-                : "; SLUICE_REDIS_URL: a local redis-server")
-                + (pooled ? "; " + BenchKeys.setup() : ""), port, process, List.of(), startup,
-                pauses);
+        double readyMillis = ready ? (System.nanoTime() - start) / 1e6 : Double.NaN;
+        return new Fresh(new Target(name, setup, port, process, List.of(), startup, pauses),
+                readyMillis);
     }
 
     /**
@@ -307,13 +365,19 @@ final class Targets implements AutoCloseable {
 
     private void train(Path jar, List<String> flags, Path cache, int upstreamPort)
             throws IOException {
-        List<String> training = new ArrayList<>(flags);
+        // As make start-cache trains; SLUICE_OPTS='-Dsluice.rehearsal-seconds=20' rehearses.
+        List<String> training = new ArrayList<>(List.of("-Dsluice.simulated-token-delay=5ms"));
+        training.addAll(flags);
         training.addAll(List.of("-Xlog:aot=error", "-Xlog:cds=error", "-Dsluice.start-only=true",
                 "-XX:AOTCacheOutput=" + cache));
-        Process process = sluiceProcess(jar, training, 0, upstreamPort)
-                .redirectOutput(dir.resolve(cache.getFileName() + ".log").toFile()).start();
+        ProcessBuilder builder = sluiceProcess(jar, training, 0, upstreamPort)
+                .redirectOutput(dir.resolve(cache.getFileName() + ".log").toFile());
+        // As make start-cache trains: the built-in routes on the simulated upstream, which the
+        // rehearsal streams through; never the pacing upstream.
+        builder.environment().keySet().removeIf(key -> key.startsWith("OPENAI_"));
+        Process process = builder.start();
         try {
-            if (!process.waitFor(START_LIMIT_NANOS, TimeUnit.NANOSECONDS)
+            if (!process.waitFor(TRAIN_LIMIT_NANOS, TimeUnit.NANOSECONDS)
                     || process.exitValue() != 0) {
                 process.destroyForcibly();
                 throw new IOException("the training run for " + cache.getFileName()
@@ -354,11 +418,16 @@ final class Targets implements AutoCloseable {
 
     /** True when {@code GET /healthz} answers 200. */
     private static boolean healthy(int port) {
+        return answers(port, "/healthz");
+    }
+
+    /** True when {@code GET path} answers 200. */
+    private static boolean answers(int port, String path) {
         try (Socket socket = new Socket()) {
             socket.connect(new InetSocketAddress("127.0.0.1", port), 1_000);
             socket.setSoTimeout(5_000);
             OutputStream out = socket.getOutputStream();
-            out.write(("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:" + port
+            out.write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + port
                     + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             byte[] status = socket.getInputStream().readNBytes(12);
             return new String(status, StandardCharsets.US_ASCII).equals("HTTP/1.1 200");

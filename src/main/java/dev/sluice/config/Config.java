@@ -36,6 +36,8 @@ import java.util.TreeSet;
  *     ({@code GET <prefix>/streams/{id}})
  * @param proxy the outbound proxy for calls to upstreams, from the usual environment variables
  * @param otlp where the meters are pushed over OTLP, or null when they are only served
+ * @param warmUp how long the embedded server streams a rehearsal through a private copy of
+ *     itself on loopback before {@code /readyz} answers 200; zero for none
  */
 public record Config(
         String host,
@@ -60,7 +62,8 @@ public record Config(
         Set<String> allowedHosts,
         int maxReaders,
         OutboundProxy proxy,
-        Otlp otlp) {
+        Otlp otlp,
+        Duration warmUp) {
 
     private static final String CONFIG = "SLUICE_CONFIG";
     private static final String HOST = "SLUICE_HOST";
@@ -95,6 +98,9 @@ public record Config(
     private static final String MAX_CONNECTIONS = "SLUICE_MAX_CONNECTIONS";
     private static final String MIN_REQUEST_RATE = "SLUICE_MIN_REQUEST_RATE";
     private static final String HEADER_TIMEOUT = "SLUICE_HEADER_TIMEOUT";
+    private static final String WARM_UP = "SLUICE_WARM_UP";
+    /** How long the embedded server rehearses on loopback before /readyz answers 200. */
+    public static final Duration WARM_UP_DEFAULT = Duration.ofSeconds(2);
     private static final String REDIS_URL = "SLUICE_REDIS_URL";
     private static final String REDIS_PASSWORD = "SLUICE_REDIS_PASSWORD";
     private static final String REDIS_PREFIX = "SLUICE_REDIS_PREFIX";
@@ -106,6 +112,8 @@ public record Config(
     public static final String LOG_FORMAT = "SLUICE_LOG_FORMAT";
     /** Set by the training run of the start-up cache: start, serve once and stop. */
     public static final String START_ONLY = "sluice.start-only";
+    /** With {@link #START_ONLY}: how long the training run streams a rehearsal, in seconds. */
+    public static final String REHEARSAL_SECONDS = "sluice.rehearsal-seconds";
     private static final String RESUME_RETENTION = "SLUICE_RESUME_RETENTION";
     private static final String RESUME_MEMORY = "SLUICE_RESUME_MEMORY";
     private static final String RESUME_GRACE = "SLUICE_RESUME_GRACE";
@@ -122,7 +130,8 @@ public record Config(
             TRANSCRIPT_BYTES, LOG_CONTENT, METRICS, SIMULATED_TOKEN_DELAY, DEMO_MODEL, MAX_CONNECTIONS,
             MIN_REQUEST_RATE, HEADER_TIMEOUT, REDIS_URL, REDIS_PREFIX, REDIS_TIMEOUT, REDIS_LEASE,
             REDIS_LIMITS_FAIL_OPEN, REDIS_BUDGETS_FAIL_OPEN, RESUME_RETENTION, RESUME_MEMORY,
-            RESUME_GRACE, RESUME_EVENTS, MAX_READERS, KeysFile.VARIABLE, OTLP_URL, OTLP_STEP);
+            RESUME_GRACE, RESUME_EVENTS, MAX_READERS, KeysFile.VARIABLE, OTLP_URL, OTLP_STEP,
+            WARM_UP);
 
     /**
      * Every {@code SLUICE_*} setting Sluice reads by its own name (not those a route or the
@@ -165,6 +174,24 @@ public record Config(
         Objects.requireNonNull(connections, "connections");
         Objects.requireNonNull(resume, "resume");
         Objects.requireNonNull(proxy, "proxy");
+        Objects.requireNonNull(warmUp, "warmUp");
+        if (warmUp.compareTo(Duration.ofMinutes(1)) > 0) {
+            throw new ConfigException(WARM_UP + " must be at most 1m, not "
+                    + Settings.format(warmUp));
+        }
+    }
+
+    /** Settings with the default warm-up. */
+    public Config(String host, int port, List<Route> routes, Access access,
+            Set<String> corsOrigins, Timeouts timeouts, Retries retries, Duration shutdownGrace,
+            int maxDrains, int maxLineBytes, int maxBodyBytes, int transcriptBytes,
+            boolean logContent, MetricsAccess metrics, Duration simulatedTokenDelay,
+            String demoModel, Connections connections, Resume resume, Sharing sharing,
+            Set<String> allowedHosts, int maxReaders, OutboundProxy proxy, Otlp otlp) {
+        this(host, port, routes, access, corsOrigins, timeouts, retries, shutdownGrace, maxDrains,
+                maxLineBytes, maxBodyBytes, transcriptBytes, logContent, metrics,
+                simulatedTokenDelay, demoModel, connections, resume, sharing, allowedHosts,
+                maxReaders, proxy, otlp, WARM_UP_DEFAULT);
     }
 
     /** The settings as they were, with resumable streams kept as {@code resume} says. */
@@ -172,7 +199,7 @@ public record Config(
         return new Config(host, port, routes, access, corsOrigins, timeouts, retries,
                 shutdownGrace, maxDrains, maxLineBytes, maxBodyBytes, transcriptBytes, logContent,
                 metrics, simulatedTokenDelay, demoModel, connections, resume, sharing,
-                allowedHosts, maxReaders, proxy, otlp);
+                allowedHosts, maxReaders, proxy, otlp, warmUp);
     }
 
     /** Settings with no host names allowed beyond loopback, localhost and the host. */
@@ -232,6 +259,7 @@ public record Config(
         names.setting(CONFIG);
         names.variable(LOG_FORMAT);
         names.property(START_ONLY);
+        names.property(REHEARSAL_SECONDS);
         String keysFile = s.raw(KeysFile.VARIABLE);
         Map<String, String> secrets = keysFile == null ? Map.of() : KeysFile.read(keysFile);
         List<Route> routes = Routes.load(s.raw(ROUTES), env, system, names, secrets);
@@ -275,7 +303,8 @@ public record Config(
                 s.hosts(ALLOWED_HOSTS),
                 s.integer(MAX_READERS, MAX_READERS_DEFAULT, 1, 1_000_000),
                 OutboundProxy.from(env),
-                otlp(s));
+                otlp(s),
+                s.duration(WARM_UP, WARM_UP_DEFAULT, true));
     }
 
     /** Null without SLUICE_REDIS_URL: then nothing is shared, as before there was Redis. */
@@ -471,6 +500,7 @@ public record Config(
                 ? Integer.toString(connections.minRequestRate()) : container);
         lines.put(Settings.describe(HEADER_TIMEOUT), embedded
                 ? Settings.format(connections.headerTimeout()) : container);
+        lines.put(Settings.describe(WARM_UP), embedded ? Settings.format(warmUp) : container);
         if (sharing == null) {
             lines.put(Settings.describe(REDIS_URL), "(none: limits and budgets are counted by "
                     + "this instance alone)");

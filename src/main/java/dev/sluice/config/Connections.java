@@ -9,8 +9,8 @@ import java.util.Objects;
  * ever, since each byte restarts the idle timeout (slowloris).
  *
  * @param max connections open at once; beyond it new ones wait in the accept queue
- * @param minRequestRate bytes per second a request body must average once it has begun; 0 for
- *     none
+ * @param minRequestRate bytes per second a request body must average over the time Sluice waits
+ *     for it, once it has waited a second; 0 for none
  * @param headerTimeout the longest a request's headers may take from their first byte to their
  *     end
  */

@@ -6,15 +6,19 @@ import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.Configurator;
 import ch.qos.logback.classic.spi.ConfiguratorRank;
 import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.classic.turbo.TurboFilter;
 import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.CoreConstants;
 import ch.qos.logback.core.encoder.Encoder;
 import ch.qos.logback.core.pattern.DynamicConverter;
 import ch.qos.logback.core.spi.ContextAwareBase;
+import ch.qos.logback.core.spi.FilterReply;
 import dev.sluice.config.Config;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.Supplier;
+import org.slf4j.MDC;
+import org.slf4j.Marker;
 
 /**
  * Sluice's logging, set up in code: parsing an XML configuration was a tenth of start-up. One
@@ -25,6 +29,12 @@ import java.util.function.Supplier;
  */
 @ConfiguratorRank(ConfiguratorRank.CUSTOM_HIGH_PRIORITY)
 public final class LogSetup extends ContextAwareBase implements Configurator {
+
+    /**
+     * A key of the logging context (MDC): nothing is logged on a thread that has it, such as
+     * the warm-up's requests, which a reader would take for traffic.
+     */
+    public static final String QUIET = "sluice.quiet";
 
     /** Time, level, logger, the request's id in brackets when there is one. */
     static final String TEXT_PATTERN = "%d{HH:mm:ss.SSS} %-5level %logger{0}%requestId - %msg%n%ex";
@@ -53,6 +63,16 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
                 org.slf4j.Logger.ROOT_LOGGER_NAME);
         root.setLevel(Level.INFO);
         root.addAppender(console);
+        TurboFilter quiet = new TurboFilter() {
+            @Override
+            public FilterReply decide(Marker marker, ch.qos.logback.classic.Logger logger,
+                    Level level, String format, Object[] params, Throwable t) {
+                return MDC.get(QUIET) != null ? FilterReply.DENY : FilterReply.NEUTRAL;
+            }
+        };
+        quiet.setContext(context);
+        quiet.start();
+        context.addTurboFilter(quiet);
     }
 
     private static Encoder<ILoggingEvent> text(LoggerContext context) {

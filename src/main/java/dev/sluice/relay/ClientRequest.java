@@ -32,6 +32,8 @@ record ClientRequest(byte[] body, boolean stream, String model, boolean usageReq
     private static final String READING = ClientRequest.class.getName() + ".reading";
     /** Set once the body has been read whole: nothing is left to look for. */
     private static final String READ = ClientRequest.class.getName() + ".read";
+    /** Set when the body came too slowly: the rest is not waited for. */
+    private static final String CUT = ClientRequest.class.getName() + ".cut";
     /** A refused body is read and dropped up to this, or four times the limit if that is more. */
     private static final long DISCARD_BYTES = 16L << 20;
     private static final Logger LOG = LoggerFactory.getLogger(ClientRequest.class);
@@ -63,8 +65,9 @@ record ClientRequest(byte[] body, boolean stream, String model, boolean usageReq
         }
     }
 
+    /** Reads the body under {@code watchdog}, which cuts off a client too slow (408). */
     static ClientRequest read(HttpServletRequest request, int maxBytes, Policy policy,
-            Dialect dialect) throws Refusal, IOException {
+            Dialect dialect, Watchdog watchdog) throws Refusal, IOException {
         if ("GET".equals(request.getMethod())) {
             return new ClientRequest(null, false, null, false);
         }
@@ -74,7 +77,7 @@ record ClientRequest(byte[] body, boolean stream, String model, boolean usageReq
                     + "'Content-Type: application/json'" + (type == null ? ""
                             : " (not '" + type.replaceAll("[^\\x20-\\x7e]", "?") + "')"));
         }
-        byte[] body = readBody(request, maxBytes);
+        byte[] body = readBody(request, maxBytes, watchdog);
         ObjectNode root = StrictJson.parse(body);
         refuseCaseVariants(root, policy);
         boolean changed = apply(root, policy, dialect);
@@ -99,7 +102,7 @@ record ClientRequest(byte[] body, boolean stream, String model, boolean usageReq
         return media.equals("application/json") || media.endsWith("+json");
     }
 
-    private static byte[] readBody(HttpServletRequest request, int maxBytes)
+    private static byte[] readBody(HttpServletRequest request, int maxBytes, Watchdog watchdog)
             throws Refusal, IOException {
         long declared = request.getContentLengthLong();
         if (declared > maxBytes) {
@@ -108,11 +111,11 @@ record ClientRequest(byte[] body, boolean stream, String model, boolean usageReq
         byte[] body;
         request.setAttribute(READING, Boolean.TRUE);
         try (InputStream in = request.getInputStream()) {
-            // A declared length is read exactly, without one more read() to see the end: Jetty
-            // checks its minimum data rate on every read() against the time since the body's
-            // first byte, so a small body that came whole would get 408 if this thread stalled
-            // (a GC pause, a busy machine) between its last bytes and that read.
-            body = in.readNBytes(declared >= 0 ? (int) declared : maxBytes + 1);
+            // A declared length is read exactly, without one more read() to see the end.
+            body = BodyRead.read(in, declared >= 0 ? (int) declared : maxBytes + 1, watchdog);
+        } catch (Refusal cut) {
+            request.setAttribute(CUT, Boolean.TRUE);
+            throw cut;
         }
         if (body.length > maxBytes) {
             throw tooLarge(maxBytes);
@@ -187,26 +190,24 @@ record ClientRequest(byte[] body, boolean stream, String model, boolean usageReq
      * instead would let Tomcat close the connection at once (its own 2 MiB swallow limit).
      */
     static void refuse(HttpServletRequest request, HttpServletResponse response,
-            Refusal refusal, Dialect dialect, int maxBytes) throws IOException {
-        boolean unread = bodyLeft(request);
-        if (unread) {
+            Refusal refusal, Dialect dialect, int maxBytes, Watchdog watchdog) throws IOException {
+        boolean cut = request.getAttribute(CUT) != null;
+        boolean unread = !cut && bodyLeft(request);
+        if (unread || cut) {
             response.setHeader("Connection", "close");
         }
         refusal.send(response, dialect);
         long bound = Math.max(DISCARD_BYTES, 4L * maxBytes);
         if (unread && request.getContentLengthLong() <= bound) {
             response.flushBuffer();
-            discard(request, bound);
+            discard(request, bound, watchdog);
         }
     }
 
     /** True when the client has body bytes still to send that nobody has read. */
     private static boolean bodyLeft(HttpServletRequest request) throws IOException {
         if (request.getAttribute(READ) != null) {
-            // Read whole: asking the stream again would read() once more, and Jetty checks its
-            // minimum data rate on that read against the body's first byte, long ago after a
-            // wait in the queue, and would cut the connection instead of the answer.
-            return false;
+            return false; // read whole: nothing is left to look for
         }
         long length = request.getContentLengthLong();
         if (length == 0 || length < 0 && request.getHeader("Transfer-Encoding") == null) {
@@ -219,15 +220,11 @@ record ClientRequest(byte[] body, boolean stream, String model, boolean usageReq
         return !request.getInputStream().isFinished();
     }
 
-    private static void discard(HttpServletRequest request, long atMost) {
-        byte[] buffer = new byte[8192];
+    private static void discard(HttpServletRequest request, long atMost, Watchdog watchdog) {
         try (InputStream in = request.getInputStream()) {
-            long read = 0;
-            for (int n = in.read(buffer); n >= 0 && read <= atMost; n = in.read(buffer)) {
-                read += n;
-            }
-        } catch (IOException | RuntimeException e) {
-            // Jetty's 408 for a body too slow is a RuntimeException; the connection closes anyway.
+            BodyRead.discard(in, atMost, watchdog);
+        } catch (IOException | Refusal | RuntimeException e) {
+            // The connection closes anyway, whatever stopped the reading.
             LOG.debug("stopped reading a refused request's body: {}", e.toString());
         }
     }

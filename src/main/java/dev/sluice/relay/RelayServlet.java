@@ -106,7 +106,7 @@ public final class RelayServlet extends HttpServlet {
             }
             String rest = UpstreamTarget.rest(route, request, response);
             ClientRequest sent = ClientRequest.read(request, config.maxBodyBytes(), route.policy(),
-                    dialect);
+                    dialect, watchdog);
             if (sent.body() != null) {
                 Admission.checkModel(caller, sent.model());
             }
@@ -114,7 +114,8 @@ public final class RelayServlet extends HttpServlet {
                 relay(request, response, rest, sent, caller, started);
             }
         } catch (Refusal refusal) {
-            ClientRequest.refuse(request, response, refusal, dialect, config.maxBodyBytes());
+            ClientRequest.refuse(request, response, refusal, dialect, config.maxBodyBytes(),
+                    watchdog);
             metrics.refused(route.name(), refusal.status(), refusal.type());
             LOG.info("{} {} refused: {}", route.name(), refusal.status(),
                     LogText.of(refusal.getMessage()));
@@ -144,7 +145,7 @@ public final class RelayServlet extends HttpServlet {
         }
         UpstreamTarget.configured(route);
         ClientRequest sent = ClientRequest.read(request, config.maxBodyBytes(), route.policy(),
-                dialect);
+                dialect, watchdog);
         Admission.checkModel(caller, sent.model());
         if (!sent.stream()) {
             throw new Refusal(400, "invalid_request_error", route.prefix() + Route.STREAMS

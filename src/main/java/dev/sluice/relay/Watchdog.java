@@ -14,19 +14,33 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One timer thread for all streams: it checks every open stream a few times per shortest limit,
- * for heartbeats and timeouts, and ends them all when the server shuts down. Thread-safe.
+ * for heartbeats and timeouts, and ends them all when the server shuts down; it also holds the
+ * request bodies being read to their minimum rate ({@link BodyRead}). Thread-safe.
  */
 public final class Watchdog implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Watchdog.class);
 
     private final Timeouts timeouts;
+    private final int minBodyRate;
     private final ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1,
             Thread.ofPlatform().daemon().name("sluice-watchdog").factory());
     private final Set<Watch> open = ConcurrentHashMap.newKeySet();
 
     public Watchdog(Timeouts timeouts) {
+        this(timeouts, 0);
+    }
+
+    /**
+     * @param minBodyRate bytes per second a request body must come at once it has been waited
+     *     for a second ({@link BodyRead}); 0 for none, as in a container, which has its own
+     */
+    public Watchdog(Timeouts timeouts, int minBodyRate) {
+        if (minBodyRate < 0) {
+            throw new IllegalArgumentException("minBodyRate >= 0");
+        }
         this.timeouts = timeouts;
+        this.minBodyRate = minBodyRate;
         Duration shortest = timeouts.heartbeat();
         for (Duration d : new Duration[] {timeouts.firstEvent(), timeouts.idle()}) {
             shortest = d.compareTo(shortest) < 0 ? d : shortest;
@@ -97,6 +111,11 @@ public final class Watchdog implements AutoCloseable {
             done.complete(ended);
         });
         return done;
+    }
+
+    /** Bytes per second a request body must come at, or 0 for no minimum. */
+    int minBodyRate() {
+        return minBodyRate;
     }
 
     public int openStreams() {

@@ -7,8 +7,10 @@ import dev.sluice.web.Endpoints;
 import jakarta.servlet.DispatcherType;
 import java.io.IOException;
 import java.net.Socket;
+import java.net.URI;
 import java.nio.channels.UnresolvedAddressException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -74,6 +76,9 @@ public final class SluiceServer {
             System.exit(2);
             return;
         }
+        boolean warmUp = !config.warmUp().isZero() && !Boolean.getBoolean(Config.START_ONLY);
+        Endpoints endpoints = server.getBean(Endpoints.class);
+        endpoints.warming(warmUp);
         try {
             server.start();
         } catch (IOException e) {
@@ -86,7 +91,7 @@ public final class SluiceServer {
             return;
         }
         if (Boolean.getBoolean(Config.START_ONLY)) {
-            serveOneAndStop(server);
+            rehearseAndStop(server, config);
             return;
         }
         Map.Entry<String, String> file = Config.settingsFile(System.getenv(),
@@ -117,6 +122,10 @@ public final class SluiceServer {
         int width = addresses.keySet().stream().mapToInt(String::length).max().orElse(0);
         addresses.forEach((what, where) -> LOG.info("  {}  {}",
                 what + " ".repeat(width - what.length()), where));
+        if (warmUp) {
+            WarmUp.run(config.warmUp());
+            endpoints.warming(false);
+        }
         server.join();
     }
 
@@ -133,14 +142,24 @@ public final class SluiceServer {
 
     /**
      * A training run for the start-up cache (see the Makefile): one request through the whole
-     * server, so its classes are in the cache too, then stop.
+     * server, so its classes are in the cache too, and with {@code sluice.rehearsal-seconds} a
+     * rehearsal that long, for the method profiles of every stream's path; then stop.
      */
-    private static void serveOneAndStop(Server server) throws Exception {
+    private static void rehearseAndStop(Server server, Config config) throws Exception {
         ServerConnector connector = (ServerConnector) server.getConnectors()[0];
         try (Socket socket = new Socket(connector.getHost(), connector.getLocalPort())) {
             socket.getOutputStream().write(("GET /healthz HTTP/1.1\r\nHost: localhost\r\n"
                     + "Connection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             socket.getInputStream().readAllBytes();
+        }
+        Duration length = Duration.ofSeconds(Integer.getInteger(Config.REHEARSAL_SECONDS, 0));
+        if (!length.isZero()) {
+            long start = System.nanoTime();
+            Rehearsal.Rehearsed rehearsed = Rehearsal.run(URI.create("http://"
+                    + connector.getHost() + ":" + connector.getLocalPort()), config.routes(),
+                    length);
+            LOG.info("Rehearsed {} calls ({} failed) in {} ms", rehearsed.calls(),
+                    rehearsed.failed(), (System.nanoTime() - start) / 1_000_000);
         }
         server.stop();
     }
@@ -151,6 +170,11 @@ public final class SluiceServer {
      * request on a virtual thread.
      */
     public static Server createServer(Config config) {
+        return createServer(config, false);
+    }
+
+    /** @param quiet nothing it serves is logged ({@link WarmUp}'s private server) */
+    static Server createServer(Config config, boolean quiet) {
         // Platform threads only run the selectors, the acceptor and Jetty's short non-blocking
         // tasks; everything that blocks is on a virtual thread. Left at its default of 200 the
         // pool grew by dozens of threads while thousands of streams were opening.
@@ -171,8 +195,9 @@ public final class SluiceServer {
         // default per open stream would outweigh everything else a held stream needs. Events are
         // small; a larger one is written straight through.
         http.setOutputBufferSize(4096);
-        // A body must keep coming at this average rate once it has begun (checked on each read).
-        http.setMinRequestDataRate(config.connections().minRequestRate());
+        // No minimum request data rate here: Jetty times each read() of a body against its first
+        // byte, so a stalled reader got 408 for a small body that had come whole. Sluice's
+        // watchdog holds the body to the rate instead (Endpoints.embedded).
         HttpConnectionFactory http1 = new HttpConnectionFactory(http);
         // Likewise the connection's input buffer, held while its stream runs (8 KiB by default).
         http1.setInputBufferSize(4096);
@@ -188,7 +213,11 @@ public final class SluiceServer {
         server.addBean(new HeaderDeadline(connector, config.connections().headerTimeout()));
 
         ServletContextHandler context = new ServletContextHandler("/");
-        Endpoints endpoints = Endpoints.of(config);
+        if (quiet) {
+            context.addFilter(new FilterHolder(new Quiet()), "/*",
+                    EnumSet.of(DispatcherType.REQUEST));
+        }
+        Endpoints endpoints = Endpoints.embedded(config);
         for (Endpoints.Endpoint endpoint : endpoints.all()) {
             context.addServlet(new ServletHolder(endpoint.path(), endpoint.servlet()),
                     endpoint.path());

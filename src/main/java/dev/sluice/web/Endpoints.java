@@ -68,6 +68,7 @@ public final class Endpoints implements AutoCloseable {
     private final Upstream upstream;
     private final Config config;
     private final AtomicBoolean stopping;
+    private final AtomicBoolean warming;
     private final Quotas quotas;
     private final RedisLink redis;
     private final Resumables resumables;
@@ -75,14 +76,16 @@ public final class Endpoints implements AutoCloseable {
     private final Metrics metrics;
 
     private Endpoints(List<Endpoint> all, List<Filtering> filters, Watchdog watchdog,
-            Upstream upstream, Config config, AtomicBoolean stopping, Quotas quotas,
-            RedisLink redis, Resumables resumables, Reloader reloader, Metrics metrics) {
+            Upstream upstream, Config config, AtomicBoolean stopping, AtomicBoolean warming,
+            Quotas quotas, RedisLink redis, Resumables resumables, Reloader reloader,
+            Metrics metrics) {
         this.all = all;
         this.filters = filters;
         this.watchdog = watchdog;
         this.upstream = upstream;
         this.config = config;
         this.stopping = stopping;
+        this.warming = warming;
         this.quotas = quotas;
         this.redis = redis;
         this.resumables = resumables;
@@ -90,17 +93,27 @@ public final class Endpoints implements AutoCloseable {
         this.metrics = metrics;
     }
 
+    /** In a servlet container, whose own limits hold on how slowly a body may come. */
     public static Endpoints of(Config config) {
-        return of(config, null);
+        return of(config, null, 0);
+    }
+
+    /**
+     * In the embedded server, which leaves the body's pace to Sluice: a request body must come
+     * at {@code config.connections().minRequestRate()} ({@link Watchdog}).
+     */
+    public static Endpoints embedded(Config config) {
+        return of(config, null, config.connections().minRequestRate());
     }
 
     /**
      * With a listener of its own for every stream's transcript, after the log and metrics.
      *
      * @param listener null for none; one gets the whole answer, the log only when configured
+     * @param minBodyRate bytes per second a request body must come at; 0 for no minimum
      */
-    public static Endpoints of(Config config, TranscriptListener listener) {
-        Watchdog watchdog = new Watchdog(config.timeouts());
+    public static Endpoints of(Config config, TranscriptListener listener, int minBodyRate) {
+        Watchdog watchdog = new Watchdog(config.timeouts(), minBodyRate);
         Metrics metrics = new Metrics(watchdog::openStreams, config.otlp());
         Transcripts transcripts = new Transcripts(config, metrics, listener);
         List<Secret> keys = new ArrayList<>(config.routes().stream()
@@ -133,7 +146,8 @@ public final class Endpoints implements AutoCloseable {
                         .plus(config.resume().retention())), admission, quotas,
                 config.maxReaders(), metrics, config.timeouts().heartbeat());
         AtomicBoolean stopping = new AtomicBoolean();
-        InfoServlet info = new InfoServlet(config, () -> !stopping.get(),
+        AtomicBoolean warming = new AtomicBoolean();
+        InfoServlet info = new InfoServlet(config, () -> !stopping.get(), () -> !warming.get(),
                 redis == null ? null : quotas::trouble);
         List<Endpoint> endpoints = new ArrayList<>();
         // One link per route, its keys and health shared by every chain it is in.
@@ -177,7 +191,7 @@ public final class Endpoints implements AutoCloseable {
         filters.add(new Filtering("/*", new PageHeaders()));
         filters.add(new Filtering("/*", new Cors(config.corsOrigins())));
         return new Endpoints(List.copyOf(endpoints), List.copyOf(filters), watchdog, upstream,
-                config, stopping, quotas, redis, resumables,
+                config, stopping, warming, quotas, redis, resumables,
                 new Reloader(config, admission, links, redaction), metrics);
     }
 
@@ -224,6 +238,11 @@ public final class Endpoints implements AutoCloseable {
     /** False once shutdown has begun: what {@code GET /readyz} says. */
     public boolean ready() {
         return !stopping.get();
+    }
+
+    /** While true, {@code /readyz} answers 503 "warming up", so a load balancer waits. */
+    public void warming(boolean warming) {
+        this.warming.set(warming);
     }
 
     /** This process's resumable streams and their replay logs. */

@@ -25,6 +25,8 @@ final class InfoServlet extends HttpServlet {
 
     private final byte[] health = "{\"status\":\"ok\"}".getBytes(StandardCharsets.UTF_8);
     private final byte[] stopping = "{\"status\":\"stopping\"}".getBytes(StandardCharsets.UTF_8);
+    private final byte[] warming = "{\"status\":\"warming up\"}"
+            .getBytes(StandardCharsets.UTF_8);
     private final byte[] info;
     private final byte[] readyShared = "{\"status\":\"ok\",\"redis\":\"ok\"}"
             .getBytes(StandardCharsets.UTF_8);
@@ -35,14 +37,18 @@ final class InfoServlet extends HttpServlet {
     private final byte[] readyAlone = "{\"status\":\"ok\",\"redis\":\"unavailable\"}"
             .getBytes(StandardCharsets.UTF_8);
     private final BooleanSupplier ready;
+    private final BooleanSupplier warm;
     private final Supplier<String> sharingTrouble;
 
     /**
      * @param ready false once the server is shutting down
+     * @param warm false while the server warms up (503, so a load balancer waits)
      * @param sharingTrouble why Redis cannot be used now, else null; null when not shared
      */
-    InfoServlet(Config config, BooleanSupplier ready, Supplier<String> sharingTrouble) {
+    InfoServlet(Config config, BooleanSupplier ready, BooleanSupplier warm,
+            Supplier<String> sharingTrouble) {
         this.ready = ready;
+        this.warm = warm;
         this.sharingTrouble = sharingTrouble;
         this.info = new ObjectMapper().createObjectNode()
                 .put("simulated", config.routes().stream()
@@ -57,11 +63,12 @@ final class InfoServlet extends HttpServlet {
         byte[] body = switch (request.getServletPath()) {
             case HEALTH_PATH -> health;
             case READY_PATH -> !ready.getAsBoolean() ? stopping
+                    : !warm.getAsBoolean() ? warming
                     : sharingTrouble == null ? health
                     : sharingTrouble.get() == null ? readyShared : readyAlone;
             default -> info;
         };
-        if (body == stopping) {
+        if (body == stopping || body == warming) {
             response.setStatus(503);
         }
         response.setContentType("application/json");

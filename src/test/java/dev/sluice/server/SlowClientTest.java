@@ -1,6 +1,7 @@
 package dev.sluice.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sluice.config.Connections;
@@ -110,13 +111,75 @@ class SlowClientTest {
 
             assertTrue(cut.sent() < request.length, "the slow client sent all its bytes");
             assertTrue(cut.answer().startsWith("HTTP/1.1 408 "), cut.answer());
-            assertTrue(cut.answer().endsWith("{\"error\":{\"message\":\"Request Timeout: Request "
-                    + "content data rate < 200 B/s\",\"type\":\"invalid_request_error\","
+            assertTrue(cut.answer().endsWith("{\"error\":{\"message\":\"the request body came "
+                    + "slower than 200 bytes per second\",\"type\":\"invalid_request_error\","
                     + "\"param\":null,\"code\":null}}"), cut.answer());
             release.countDown();
             assertEquals("{\"n\":2}", stream.nextEvent().data());
             assertEquals("[DONE]", stream.nextEvent().data());
         }
+    }
+
+    @Test
+    void aSmallChunkedBodyInTwoPiecesAMomentApartIsRelayed() throws Exception {
+        URI chat = start(new Connections(100, 1024, Duration.ofSeconds(20)));
+        release.countDown();
+        String first = CHAT.substring(0, 20);
+        String second = CHAT.substring(20);
+        try (Socket socket = new Socket(chat.getHost(), chat.getPort())) {
+            OutputStream out = socket.getOutputStream();
+            out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: "
+                    + "application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                    + chunk(first)).getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            // The second piece comes 300 ms later. Jetty judged each read() against the body's
+            // first byte: the read after it found 44 bytes where 1024 B/s asks 307 (408), as
+            // did a read after a pause of Sluice's own thread (a GC pause) on a body come whole.
+            socket.setSoTimeout(300);
+            assertThrows(SocketTimeoutException.class, () -> socket.getInputStream().read(),
+                    "answered before the body's end");
+            out.write((chunk(second) + "0\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            socket.setSoTimeout(30_000);
+            String answer = new String(socket.getInputStream().readAllBytes(),
+                    StandardCharsets.UTF_8);
+            assertTrue(answer.startsWith("HTTP/1.1 200 "), answer);
+            assertTrue(answer.contains("data: {\"n\":2}") && answer.contains("data: [DONE]"),
+                    answer);
+        }
+    }
+
+    @Test
+    void theRestOfARefusedBodySentAByteAtATimeIsCutOff() throws Exception {
+        URI chat = start(new Connections(100, 200, Duration.ofSeconds(20)));
+        release.countDown();
+        try (Socket socket = new Socket(chat.getHost(), chat.getPort())) {
+            OutputStream out = socket.getOutputStream();
+            out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: "
+                    + "text/plain\r\nContent-Length: " + MOST_BYTES + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            socket.setSoTimeout(30_000);
+            InputStream in = socket.getInputStream();
+            assertEquals("HTTP/1.1 415", new String(in.readNBytes(12), StandardCharsets.US_ASCII));
+            in.readNBytes(responseRest(in));
+            // Sluice reads the rest of a refused body, so the client can read the refusal (its
+            // side of the connection is closed by now); a client that sends that rest a byte at
+            // a time is cut off all the same, and finds it on a write.
+            int sent = 0;
+            try {
+                for (; sent < MOST_BYTES; sent++) {
+                    out.write(' ');
+                    out.flush();
+                    Thread.sleep(100); // the client's pace, not a wait for the server
+                }
+            } catch (IOException cut) {
+                // the connection is closed
+            }
+            assertTrue(sent < MOST_BYTES, "the slow client sent all its bytes");
+        }
+    }
+
+    private static String chunk(String text) {
+        return Integer.toHexString(text.length()) + "\r\n" + text + "\r\n";
     }
 
     @Test
