@@ -45,6 +45,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * The servlets Sluice serves and their paths, mounted alike by the embedded server and by the
@@ -266,19 +267,32 @@ public final class Endpoints implements AutoCloseable {
         int inFlight = watchdog.openStreams();
         LOG.info("Stopping: {} in flight may finish within {}; new requests get 503",
                 streams(inFlight), seconds(grace));
+        // The last line may come from the watchdog's thread: it keeps the stop's log context
+        // (a warm-up copy's quiet mark among it).
+        Map<String, String> context = MDC.getCopyOfContextMap();
         return watchdog.shutdown(grace).thenAccept(ended -> {
-            String took = seconds(Duration.ofNanos(System.nanoTime() - start));
-            if (ended > 0) {
-                // A stream may have been admitted just before the stop began and counted late.
-                LOG.warn("Stopped after {}: {} in flight, {} cut off at the {} grace limit with a "
-                        + "shutdown error", took, streams(Math.max(inFlight, ended)), ended,
-                        seconds(grace));
-            } else if (inFlight > 0) {
-                LOG.info("Stopped after {}: {} in flight, none cut off", took, streams(inFlight));
-            } else {
-                LOG.info("Stopped after {}: no stream was in flight", took);
+            Map<String, String> own = MDC.getCopyOfContextMap();
+            MDC.setContextMap(context == null ? Map.of() : context);
+            try {
+                logStopped(start, grace, inFlight, ended);
+            } finally {
+                MDC.setContextMap(own == null ? Map.of() : own);
             }
         });
+    }
+
+    private static void logStopped(long start, Duration grace, int inFlight, int ended) {
+        String took = seconds(Duration.ofNanos(System.nanoTime() - start));
+        if (ended > 0) {
+            // A stream may have been admitted just before the stop began and counted late.
+            LOG.warn("Stopped after {}: {} in flight, {} cut off at the {} grace limit with a "
+                    + "shutdown error", took, streams(Math.max(inFlight, ended)), ended,
+                    seconds(grace));
+        } else if (inFlight > 0) {
+            LOG.info("Stopped after {}: {} in flight, none cut off", took, streams(inFlight));
+        } else {
+            LOG.info("Stopped after {}: no stream was in flight", took);
+        }
     }
 
     private static String streams(int count) {

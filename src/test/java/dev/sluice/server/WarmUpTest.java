@@ -46,6 +46,8 @@ class WarmUpTest {
                     "the rehearsal's streams were logged");
             assertEquals(List.of(), lines(sluice.output(), "Stopping"),
                     "the private copy's stop was logged");
+            assertEquals(List.of(), lines(sluice.output(), "Stopped after"),
+                    "the private copy's stop was logged from the watchdog's thread");
             String metrics = get(client, base.resolve("/metrics")).body();
             assertFalse(metrics.contains("sluice_streams_total{"), metrics);
 
