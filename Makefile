@@ -113,7 +113,8 @@ clean:
 	$(MVN) -q clean
 
 # make bench [SCENARIO=all|smoke|paced-100|paced-1000|cold-burst|paced-1000-resumable|
-# paced-1000-keys|held-8k|firehose|smoke-keys, or several comma-separated] [GC=g1,zgc,serial]
+# paced-1000-keys|held-8k|firehose|smoke-keys|paced-1000-silent, or several comma-separated]
+# [GC=g1,zgc,serial]
 # [SLUICE_OPTS='more JVM flags'] [REDIS=1] [ROUNDS=N]
 # Sluice beside a direct connection, nginx, a byte pump (the shape's floor) and Jetty's proxy;
 # REDIS=1 adds sluice-g1-redis, Sluice sharing its streams through a redis-server the bench starts;

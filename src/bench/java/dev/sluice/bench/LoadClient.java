@@ -218,7 +218,8 @@ final class LoadClient {
     static String body(Scenario scenario) {
         return "{\"model\":\"gpt-4o-mini\",\"stream\":true,\"messages\":[{\"role\":\"user\","
                 + "\"content\":\"events=" + scenario.events() + " gap_us="
-                + scenario.gapMs() * 1_000L + "\"}]}";
+                + scenario.gapMs() * 1_000L + " silence_us=" + scenario.silenceMs() * 1_000L
+                + "\"}]}";
     }
 
     /** {@link #body} as a whole HTTP/1.1 request to {@code port}. */

@@ -50,7 +50,8 @@ public final class PacingUpstream {
      * Serves on a free loopback port, printed first. The request's message text chooses the pace,
      * {@code events=N gap_us=G}: event {@code i} is due {@code i * G} microseconds after the
      * request and carries {@code "i"} and {@code "t"} (its send time in microseconds since the
-     * epoch) at the end of its JSON; {@code data: [DONE]} follows the last. With no gap, events
+     * epoch) at the end of its JSON; {@code data: [DONE]} follows the last. {@code silence_us=S}
+     * puts a silence of {@code S} microseconds before the event in the middle. With no gap, events
      * leave back to back, {@link #BATCH} to a write, the streams taking turns. Every
      * {@link BenchKeys#EVERY}th request with the key {@link BenchKeys#THROTTLED} is answered 429
      * instead, and {@code GET }{@link BenchKeys#COUNT_PATH} answers how many were.
@@ -178,6 +179,7 @@ public final class PacingUpstream {
         private Frame frame;
         private int events;
         private long gapNanos;
+        private long silenceNanos;
         private int index;
         private long start;
         private long due;
@@ -212,6 +214,7 @@ public final class PacingUpstream {
                 }
                 events = (int) parameter(text.substring(body), "events=", 1);
                 gapNanos = parameter(text.substring(body), "gap_us=", 0) * 1_000;
+                silenceNanos = parameter(text.substring(body), "silence_us=", 0) * 1_000;
                 frame = new Frame(++streams, Clock.micros() / 1_000_000);
                 index = -1; // the headers go first, with event 0
                 start = System.nanoTime();
@@ -268,7 +271,8 @@ public final class PacingUpstream {
                 }
                 key.interestOps(0);
                 long now = System.nanoTime();
-                due = gapNanos == 0 ? now : start + index * gapNanos;
+                due = gapNanos == 0 ? now : start + index * gapNanos
+                        + (index >= events / 2 ? silenceNanos : 0);
                 turn = turns++;
                 PacingUpstream.this.due.add(this);
             } catch (IOException | RuntimeException e) {

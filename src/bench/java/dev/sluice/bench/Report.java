@@ -216,9 +216,11 @@ final class Report {
         md.append("\n## Time to first byte, one stream at a time\n\n");
         table(md, Scenario.FIRST_BYTE, firstByteRows());
         for (Scenario scenario : scenarios) {
-            md.append(String.format(Locale.ROOT, "%n## %s: %d streams x %d events, %d ms apart, "
+            md.append(String.format(Locale.ROOT, "%n## %s: %d streams x %d events, %d ms apart%s, "
                             + "opened over %.1f s%n%n", scenario.name(), scenario.streams(),
-                    scenario.events(), scenario.gapMs(), scenario.rampMs() / 1e3));
+                    scenario.events(), scenario.gapMs(), scenario.silenceMs() == 0 ? ""
+                            : String.format(Locale.ROOT, ", silent %.1f s in the middle",
+                                    scenario.silenceMs() / 1e3), scenario.rampMs() / 1e3));
             if (scenario.pooled()) {
                 pooled(md, scenario);
             }

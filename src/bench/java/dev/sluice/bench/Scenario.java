@@ -13,9 +13,11 @@ import java.util.Set;
  * @param pooled run against Sluice started with {@link BenchKeys}'s keys, one of which the
  *     upstream rate-limits, and against direct and the pump as baselines (they send no key of
  *     the pool, so the upstream streams them normally); the other targets have no key pool
+ * @param silenceMs how long the upstream is silent in the middle of each stream, after half
+ *     its events (0: never)
  */
 record Scenario(String name, int streams, int events, int gapMs, int rampMs, int concurrency,
-        boolean resumable, boolean pooled) {
+        boolean resumable, boolean pooled, int silenceMs) {
 
     /** A plain scenario. */
     Scenario(String name, int streams, int events, int gapMs, int rampMs, int concurrency) {
@@ -28,6 +30,12 @@ record Scenario(String name, int streams, int events, int gapMs, int rampMs, int
      * of an autoscaler or after a crash gives its first clients. Only Sluice and direct run it.
      */
     static final String COLD = "cold-burst";
+
+    /** A scenario whose upstream is never silent longer than its gap. */
+    Scenario(String name, int streams, int events, int gapMs, int rampMs, int concurrency,
+            boolean resumable, boolean pooled) {
+        this(name, streams, events, gapMs, rampMs, concurrency, resumable, pooled, 0);
+    }
 
     /** The presets run by {@code all}, in order. */
     static final List<Scenario> ALL = List.of(
@@ -43,6 +51,12 @@ record Scenario(String name, int streams, int events, int gapMs, int rampMs, int
             true, false);
     /** Not part of {@code smoke}, which would then start a Sluice with the pool for it. */
     static final Scenario SMOKE_KEYS = new Scenario("smoke-keys", 10, 20, 10, 0, 10, false, true);
+    /**
+     * Not part of {@code all}: paced-1000 with the upstream silent for 5 s in the middle of every
+     * stream, the cost of what is written into silences (heartbeats, probes).
+     */
+    static final Scenario SILENT = new Scenario("paced-1000-silent", 1_000, 100, 50, 1_000,
+            1_000, false, false, 5_000);
     /** Not reported: bring every process's JIT to speed, per event, per request and paced. */
     static final List<Scenario> WARM_UP = warmUp();
     /** Time to first byte with one stream at a time. */
@@ -76,11 +90,14 @@ record Scenario(String name, int streams, int events, int gapMs, int rampMs, int
                 return List.of(scenario);
             }
         }
-        if (name.equals(SMOKE_KEYS.name())) {
-            return List.of(SMOKE_KEYS);
+        for (Scenario scenario : List.of(SMOKE_KEYS, SILENT)) {
+            if (scenario.name().equals(name)) {
+                return List.of(scenario);
+            }
         }
         throw new IllegalArgumentException("unknown scenario '" + name + "'; choose one or more, "
-                + "comma-separated, of: all, smoke, " + SMOKE_KEYS.name() + ", "
+                + "comma-separated, of: all, smoke, " + SMOKE_KEYS.name() + ", " + SILENT.name()
+                + ", "
                 + String.join(", ", ALL.stream().map(Scenario::name).toList()));
     }
 
@@ -109,12 +126,12 @@ record Scenario(String name, int streams, int events, int gapMs, int rampMs, int
     /** Longest pause between two events of a stream before it counts as stalled. */
     long stallLimitMicros() {
         // A firehose has no pacing to multiply; a second without an event is a stall there.
-        return gapMs > 0 ? 10_000L * gapMs : 1_000_000L;
+        return (gapMs > 0 ? 10_000L * gapMs : 1_000_000L) + silenceMs * 1_000L;
     }
 
     /** The run is abandoned after this, whatever is still open. */
     long deadlineMillis() {
-        return rampMs + (long) events * gapMs + (gapMs > 0 ? 30_000 : 120_000);
+        return rampMs + (long) events * gapMs + silenceMs + (gapMs > 0 ? 30_000 : 120_000);
     }
 
     long totalEvents() {

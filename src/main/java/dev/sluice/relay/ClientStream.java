@@ -5,6 +5,7 @@ import dev.sluice.sse.SseItem;
 import dev.sluice.sse.SseWriter;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -16,6 +17,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * on into the replay log.
  */
 final class ClientStream {
+
+    private static final byte[] KEEP_ALIVE = ": keep-alive\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] PROBE = ":\n".getBytes(StandardCharsets.US_ASCII);
 
     private final ReentrantLock lock = new ReentrantLock();
     private final HttpServletResponse response;
@@ -243,6 +247,23 @@ final class ClientStream {
      * @return false if the client has gone away
      */
     boolean heartbeat() {
+        return comment(KEEP_ALIVE, true);
+    }
+
+    /**
+     * The smallest comment, {@code :} alone, into a silence of a committed stream: a client
+     * that closed its socket is found only by writing (the first write after the close still
+     * succeeds, the next one fails), and this is the least there is to write. Jetty tells no
+     * sooner: neither the request's failure listener nor its connection's close listener hears
+     * of the close before a write fails. Not counted as a flush, so keep-alives still come.
+     *
+     * @return false if the client has gone away
+     */
+    boolean probe() {
+        return comment(PROBE, false);
+    }
+
+    private boolean comment(byte[] line, boolean counted) {
         if (abandoned || !lock.tryLock()) {
             return true;
         }
@@ -252,9 +273,11 @@ final class ClientStream {
                 // would land inside a line and become part of it.
                 return true;
             }
-            writer.comment("keep-alive");
+            writer.raw(line, 0, line.length);
             writer.flush();
-            flushes.setOpaque(flushes.getPlain() + 1);
+            if (counted) {
+                flushes.setOpaque(flushes.getPlain() + 1);
+            }
             return true;
         } catch (IOException e) {
             if (gone == null) {

@@ -4,18 +4,20 @@ import dev.sluice.config.Timeouts;
 import dev.sluice.observe.Transcript;
 import java.io.Closeable;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
- * The watchdog's view of one stream: it sends heartbeats into silences and, when a time limit
- * passes, the client leaves or the server stops, closes the upstream body so that the relay
- * thread, blocked on it, wakes and ends the stream; a resumable stream on a draining route that
- * is stopped or abandoned is {@linkplain #halt halted} instead, its upstream left open. The
- * relay thread reports progress with {@link #upstreamItem}; everything else runs on the
- * watchdog.
+ * The watchdog's view of one stream: it sends heartbeats and probes into silences and, when a
+ * time limit passes, the client leaves or the server stops, closes the upstream body so that
+ * the relay thread, blocked on it, wakes and ends the stream; a resumable stream on a draining
+ * route that is stopped or abandoned is {@linkplain #halt halted} instead, its upstream left
+ * open. The relay thread reports progress with {@link #upstreamItem}; everything else runs on
+ * the watchdog.
  */
 final class Watch implements AutoCloseable {
 
@@ -61,13 +63,20 @@ final class Watch implements AutoCloseable {
         }
     }
 
+    /**
+     * How long a committed stream may be silent before it gets a {@linkplain ClientStream#probe
+     * probe}. The second probe after a client closed its socket fails, and the watchdog's ticks
+     * (two per this) keep probes at most 375 ms apart: a gone client is found within 0.75 s.
+     */
+    static final Duration PROBE = Duration.ofMillis(250);
+
     private final Timeouts timeouts;
     private final ClientStream client;
     private final Closeable upstream;
     private final Consumer<Watch> release;
     private final boolean drain;
     private final long startNanos = System.nanoTime();
-    private final AtomicBoolean heartbeatPending = new AtomicBoolean();
+    private final AtomicBoolean commentPending = new AtomicBoolean();
     /** Items the relay thread has read; it alone writes, the watchdog reads (opaque both). */
     private final AtomicLong items = new AtomicLong();
     /** On the watchdog: the count at its last look, and when it last saw the count change. */
@@ -76,6 +85,8 @@ final class Watch implements AutoCloseable {
     /** On the watchdog: the client's flush count at its last look, and when it last changed. */
     private long flushesSeen;
     private long lastFlushNanos = startNanos;
+    /** On the watchdog: when it last started a probe. */
+    private long lastProbeNanos = startNanos;
     private volatile boolean sawEvent;
     private volatile Expiry expiry;
     /**
@@ -182,18 +193,34 @@ final class Watch implements AutoCloseable {
             expire(Expiry.FIRST_EVENT);
         } else if (sawEvent && now - lastItemNanos > timeouts.idle().toNanos()) {
             expire(Expiry.IDLE);
-        } else if (client != null && !client.textOnly() && !client.abandoned()
-                && now - lastFlushNanos >= timeouts.heartbeat().toNanos()
-                && heartbeatPending.compareAndSet(false, true)) {
-            // A write can block on a slow client, so it never runs on the watchdog thread.
-            Thread.ofVirtual().name("sluice-heartbeat").start(() -> {
-                // A draining route lets the relay thread find out at its next write instead.
-                if (!client.heartbeat() && !drain) {
-                    expire(Expiry.CLIENT_GONE);
-                }
-                heartbeatPending.set(false);
-            });
+        } else if (client != null && !client.textOnly() && !client.abandoned()) {
+            if (now - lastFlushNanos >= timeouts.heartbeat().toNanos()) {
+                write(client::heartbeat);
+            } else if (flushesSeen > 0 && now - Math.max(lastFlushNanos, lastProbeNanos)
+                    >= PROBE.toNanos() && write(client::probe)) {
+                lastProbeNanos = now;
+            }
         }
+    }
+
+    /**
+     * Writes a comment to the client on a thread of its own, unless one is still being written:
+     * a write can block on a slow client, so it never runs on the watchdog thread.
+     *
+     * @return whether the write was started
+     */
+    private boolean write(BooleanSupplier comment) {
+        if (!commentPending.compareAndSet(false, true)) {
+            return false;
+        }
+        Thread.ofVirtual().name("sluice-heartbeat").start(() -> {
+            // A draining route lets the relay thread find out at its next write instead.
+            if (!comment.getAsBoolean() && !drain) {
+                expire(Expiry.CLIENT_GONE);
+            }
+            commentPending.set(false);
+        });
+        return true;
     }
 
     @Override

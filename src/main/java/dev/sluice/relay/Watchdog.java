@@ -14,8 +14,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One timer thread for all streams: it checks every open stream a few times per shortest limit,
- * for heartbeats and timeouts, and ends them all when the server shuts down; it also holds the
- * request bodies being read to their minimum rate ({@link BodyRead}). Thread-safe.
+ * for heartbeats, probes and timeouts, and ends them all when the server shuts down; it also
+ * holds the request bodies being read to their minimum rate ({@link BodyRead}). Thread-safe.
  */
 public final class Watchdog implements AutoCloseable {
 
@@ -46,8 +46,10 @@ public final class Watchdog implements AutoCloseable {
             shortest = d.compareTo(shortest) < 0 ? d : shortest;
         }
         // Four checks per shortest limit keep each limit within a quarter of itself (an idle
-        // limit within half: a stream's last item is noted by the check that sees it).
-        long tickNanos = Math.clamp(shortest.toNanos() / 4, 5_000_000L, 1_000_000_000L);
+        // limit within half: a stream's last item is noted by the check that sees it); two per
+        // probe interval keep a silent stream's probes at most one and a half intervals apart.
+        long tickNanos = Math.clamp(shortest.toNanos() / 4, 5_000_000L,
+                Watch.PROBE.toNanos() / 2);
         // One tick checks every open stream: a timer task per stream cost each stream a
         // schedule and a cancel, and the timer thread a wake-up for each (0.7 us per event,
         // 70 us per stream of paced-1000's 100 events). A task cancelled before its time (an

@@ -201,7 +201,7 @@ public final class SluiceServer {
         HttpConnectionFactory http1 = new HttpConnectionFactory(http);
         // Likewise the connection's input buffer, held while its stream runs (8 KiB by default).
         http1.setInputBufferSize(4096);
-        ServerConnector connector = new ServerConnector(server, http1);
+        ServerConnector connector = new ShutdownConnector(server, http1);
         connector.setHost(config.host());
         connector.setPort(config.port());
         // Thousands of clients may connect at once (a page reload storm, a benchmark): the

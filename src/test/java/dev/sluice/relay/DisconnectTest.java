@@ -11,6 +11,10 @@ import dev.sluice.testing.TestClient;
 import dev.sluice.testing.TestConfig;
 import dev.sluice.testing.TranscriptLines;
 import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -55,6 +59,45 @@ class DisconnectTest {
             assertTrue(closedAfterMillis.get() < 1000,
                     "upstream closed " + closedAfterMillis.get() + " ms after the client left");
         }
+    }
+
+    @Test
+    void aClientThatLeavesDuringASilenceClosesTheUpstreamWithinASecond() throws Exception {
+        CountDownLatch clientLeft = new CountDownLatch(1);
+        CountDownLatch upstreamClosed = new CountDownLatch(1);
+        try (FakeUpstream upstream = new FakeUpstream(exchange -> {
+                    // A reasoning model that thinks on in silence after its first token.
+                    exchange.startStream().write("data: {\"token\":0}\n\n");
+                    assertTrue(clientLeft.await(10, TimeUnit.SECONDS));
+                    if (exchange.awaitPeerClosed(1500, TimeUnit.MILLISECONDS)) {
+                        upstreamClosed.countDown();
+                    }
+                });
+                RunningSluice sluice = RunningSluice.relayingTo(upstream.baseUrl())) {
+            URI uri = sluice.uri("/v1/chat/completions");
+            try (Socket socket = new Socket(uri.getHost(), uri.getPort())) {
+                socket.getOutputStream().write(("POST " + uri.getPath() + " HTTP/1.1\r\n"
+                        + "Host: localhost\r\nContent-Type: application/json\r\n"
+                        + "Content-Length: " + CHAT.length() + "\r\n\r\n" + CHAT)
+                        .getBytes(StandardCharsets.US_ASCII));
+                readUntil(socket.getInputStream(), "data: {\"token\":0}\n\n");
+            } // the socket closes here, with no byte written after the first event
+            clientLeft.countDown();
+            assertTrue(upstreamClosed.await(5, TimeUnit.SECONDS),
+                    "the upstream was still open 1.5 s after the client left");
+        }
+    }
+
+    /** Reads the raw response until {@code end} has come. */
+    private static void readUntil(InputStream in, String end) throws IOException {
+        StringBuilder read = new StringBuilder();
+        for (int b = in.read(); b >= 0; b = in.read()) {
+            read.append((char) b);
+            if (read.indexOf(end) >= 0) {
+                return;
+            }
+        }
+        throw new AssertionError("the response ended before " + end + ": " + read);
     }
 
     @Test

@@ -20,13 +20,20 @@ import java.io.InputStream;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.eclipse.jetty.client.ContentResponse;
@@ -100,7 +107,9 @@ class ShutdownTest {
                     .startsWith("HTTP/1.1 200"));
 
             Thread stopper = Thread.ofVirtual().start(() -> stopQuietly(server));
-            awaitShutdownBegun(server, base.getPort());
+            // Only the handler: Jetty cuts an idle connection's time to 1 s as the stop begins,
+            // so the kept one's request goes at once, not after the port has been probed.
+            awaitHandlerRefuses(server);
             String refused = exchange(kept, "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost"
                     + "\r\nContent-Type: application/json\r\nContent-Length: "
                     + STREAM.length() + "\r\n\r\n" + STREAM);
@@ -110,6 +119,72 @@ class ShutdownTest {
             stopping.countDown();
             stream.rest();
             stopper.join(Duration.ofSeconds(15));
+        }
+    }
+
+    @Test
+    void everyConnectionAcceptedAsShutdownBeginsIsAnswered() throws Exception {
+        Set<String> allowed = Set.of("200", "503 server_shutting_down", "refused", "reset");
+        Map<String, Integer> seen = new ConcurrentHashMap<>();
+        // The moment is a race, so it is run into many times: up to 40 stops, each with four
+        // clients connecting as fast as they can from before it until the port refuses them.
+        for (int round = 0; round < 40 && allowed.containsAll(seen.keySet()); round++) {
+            Server server = SluiceServer.createServer(TestConfig.relayingTo(null, null).build());
+            server.start();
+            int port = URI.create(SluiceServer.url(server)).getPort();
+            CountDownLatch answered = new CountDownLatch(20);
+            AtomicBoolean over = new AtomicBoolean();
+            List<Thread> clients = new ArrayList<>();
+            for (int c = 0; c < 4; c++) {
+                clients.add(Thread.ofPlatform().start(() -> {
+                    for (int i = 0; i < 5_000 && !over.get(); i++) {
+                        String outcome = healthz(port);
+                        seen.merge(outcome, 1, Integer::sum);
+                        answered.countDown();
+                        if (outcome.equals("refused") || !allowed.contains(outcome)) {
+                            over.set(true);
+                        }
+                    }
+                }));
+            }
+            assertTrue(answered.await(10, TimeUnit.SECONDS), "no answers before the stop");
+            server.stop();
+            for (Thread client : clients) {
+                client.join(Duration.ofSeconds(30));
+            }
+        }
+        assertTrue(allowed.containsAll(seen.keySet()), seen::toString);
+        assertTrue(seen.containsKey("503 server_shutting_down"), seen::toString);
+    }
+
+    /**
+     * One {@code GET /healthz} on a new connection: its status (a 503 with its error type),
+     * {@code refused} (not listening), {@code reset} (connected to the listening socket, closed
+     * by the system before Sluice took the connection: the client knows at once), or what
+     * went wrong with a connection Sluice took: {@code unanswered} when it was closed without
+     * an answer, {@code hung} when none came within 5 s.
+     */
+    private static String healthz(int port) {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 5000);
+            socket.setSoTimeout(5000);
+            String answer = exchange(socket, "GET /healthz HTTP/1.1\r\nHost: localhost\r\n"
+                    + "Connection: close\r\n\r\n");
+            if (answer.endsWith("[connection closed]")) {
+                return "unanswered";
+            }
+            String status = answer.substring(9, 12);
+            return status.equals("503") ? status + " " + JSON.readTree(
+                    answer.substring(answer.indexOf("\r\n\r\n") + 4)).path("error")
+                    .path("type").asText() : status;
+        } catch (ConnectException e) {
+            return "refused";
+        } catch (SocketTimeoutException e) {
+            return "hung";
+        } catch (SocketException e) {
+            return e.getMessage().startsWith("Connection reset") ? "reset" : e.toString();
+        } catch (IOException e) {
+            return e.toString();
         }
     }
 
@@ -235,22 +310,30 @@ class ShutdownTest {
      * Polls Jetty's own state (there is no event to wait on for "shutdown has begun") until the
      * handler refuses new requests and the connector has stopped listening, then the port itself
      * until it refuses a connection. The connector says it is closed a moment before it closes
-     * its socket, and a connection made in that moment could be accepted and then never served
-     * (seen three times under load: the client waited out its 30 s), which is Jetty's shutdown
-     * race, not what this test is about.
+     * its socket; a connection made in that moment is answered all the same (see
+     * {@link #everyConnectionAcceptedAsShutdownBeginsIsAnswered}), but is not what these tests
+     * are about.
      */
     private static void awaitShutdownBegun(Server server, int port) throws Exception {
-        GracefulHandler graceful = server.getDescendant(GracefulHandler.class);
+        awaitHandlerRefuses(server);
         ServerConnector connector = (ServerConnector) server.getConnectors()[0];
-        for (int i = 0; i < 500 && (!graceful.isShutdown() || connector.isOpen()); i++) {
+        for (int i = 0; i < 500 && connector.isOpen(); i++) {
             Thread.sleep(10);
         }
-        assertTrue(graceful.isShutdown(), "shutdown did not begin");
         assertFalse(connector.isOpen(), "the connector still listens");
         for (int i = 0; i < 500 && accepts(port); i++) {
             Thread.sleep(10);
         }
         assertFalse(accepts(port), "the port still accepts connections");
+    }
+
+    /** Polls until the handler refuses new requests: shutdown has begun. */
+    private static void awaitHandlerRefuses(Server server) throws InterruptedException {
+        GracefulHandler graceful = server.getDescendant(GracefulHandler.class);
+        for (int i = 0; i < 500 && !graceful.isShutdown(); i++) {
+            Thread.sleep(10);
+        }
+        assertTrue(graceful.isShutdown(), "shutdown did not begin");
     }
 
     /** Whether a connection to {@code port} on loopback is accepted (and closed at once). */
