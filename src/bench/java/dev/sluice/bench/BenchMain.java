@@ -156,6 +156,8 @@ public final class BenchMain {
         long[] started = new long[2];
         double[] opening = new double[1];
         long from = System.currentTimeMillis();
+        RedisCalls redisCalls = target.redisPort() == 0 ? null
+                : RedisCalls.of(target.redisPort());
         try (Sampler sampler = new Sampler(target)) {
             LoadClient.Run run = LoadClient.run(scenario, target.port(), open -> {
                 opening[0] = target.cpuSeconds();
@@ -177,6 +179,11 @@ public final class BenchMain {
             double other = Proc.machineCpuSeconds() - machineCpu - clientCpu - upstreamCpu
                     - (target == upstream ? 0 : cpu);
             rateLimited = BenchKeys.rateLimited(upstream.port()) - rateLimited;
+            if (redisCalls != null) {
+                // INFO commandstats before and after: what the run cost Redis, per event.
+                System.out.println(target.name() + " Redis calls in " + scenario.name() + ": "
+                        + RedisCalls.of(target.redisPort()).since(redisCalls, run.events()));
+            }
             return new Result(scenario, target.name(), run, cpu, systemCpu, upstreamCpu,
                     clientCpu, Math.max(0, other), rssIdle, started[0], (int) started[1],
                     sampler.peakRss(), target.peakRssKib(), threadsIdle,

@@ -270,7 +270,8 @@ final class Targets implements AutoCloseable {
         return new Target(name, String.join(" ", flags) + (redisUrl == null ? ""
                 : "; SLUICE_REDIS_URL: a local redis-server")
                 + (pooled ? "; " + BenchKeys.setup() : ""), port, process, List.of(), startup,
-                pauses);
+                pauses, redisUrl == null ? 0
+                        : Integer.parseInt(redisUrl.substring(redisUrl.lastIndexOf(':') + 1)));
     }
 
     /**

@@ -9,6 +9,9 @@ import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.codec.RedisCodec;
+import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.cluster.ClusterClientOptions;
 import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
@@ -30,16 +33,22 @@ final class Dialer {
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
     /** The longest a read of one large log entry may take, whatever its size. */
     static final Duration LONGEST_ENTRY = Duration.ofSeconds(30);
+    /** Keys and arguments as text, values as they are: an event's bytes go and come unchanged. */
+    static final RedisCodec<String, byte[]> BYTES = RedisCodec.of(StringCodec.UTF8,
+            ByteArrayCodec.INSTANCE);
 
     /**
-     * An open client: its commands on one shared connection, reads of stream logs on a second,
-     * and where pub/sub connections come from; {@code client} shuts the client down.
+     * An open client: its commands on one shared connection, reads of stream logs on a second
+     * and appends to them on a third (both with values as bytes), and where pub/sub connections
+     * come from; {@code client} shuts the client down.
      */
-    record Connected(ClientResources resources, AutoCloseable client,
+    record Connected(ClientResources resources, AutoCloseable client, boolean cluster,
             StatefulConnection<String, String> connection,
             RedisClusterAsyncCommands<String, String> commands,
-            StatefulConnection<String, String> reads,
-            RedisClusterAsyncCommands<String, String> readCommands,
+            StatefulConnection<String, byte[]> reads,
+            RedisClusterAsyncCommands<String, byte[]> readCommands,
+            StatefulConnection<String, byte[]> appends,
+            RedisClusterAsyncCommands<String, byte[]> appendCommands,
             Supplier<StatefulRedisPubSubConnection<String, String>> pubSubs) {}
 
     private Dialer() {}
@@ -75,9 +84,11 @@ final class Dialer {
             }
             if (!cluster) {
                 // Shutting the client down, as a failure here does, closes both.
-                StatefulRedisConnection<String, String> reads = single.connect();
-                return new Connected(resources, single::shutdown, connection, connection.async(),
-                        reads, reads.async(), single::connectPubSub);
+                StatefulRedisConnection<String, byte[]> reads = single.connect(BYTES);
+                StatefulRedisConnection<String, byte[]> appends = single.connect(BYTES);
+                return new Connected(resources, single::shutdown, false, connection,
+                        connection.async(), reads, reads.async(), appends, appends.async(),
+                        single::connectPubSub);
             }
             connection.close();
             single.shutdown();
@@ -104,9 +115,11 @@ final class Dialer {
                 .build());
         try {
             StatefulRedisClusterConnection<String, String> connection = cluster.connect();
-            StatefulRedisClusterConnection<String, String> reads = cluster.connect();
-            return new Connected(resources, cluster::shutdown, connection, connection.async(),
-                    reads, reads.async(), cluster::connectPubSub);
+            StatefulRedisClusterConnection<String, byte[]> reads = cluster.connect(BYTES);
+            StatefulRedisClusterConnection<String, byte[]> appends = cluster.connect(BYTES);
+            return new Connected(resources, cluster::shutdown, true, connection,
+                    connection.async(), reads, reads.async(), appends, appends.async(),
+                    cluster::connectPubSub);
         } catch (RuntimeException e) {
             cluster.shutdown();
             throw e;

@@ -13,19 +13,23 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * Runs Lua scripts by their SHA-1, one or a pipelined batch, sending a script whole only when
- * Redis has forgotten it. Thread-safe.
+ * Redis has forgotten it; {@code V} is what the connection's arguments and answers are (text, or
+ * bytes as they are). Thread-safe.
  */
-final class ScriptRunner {
+final class ScriptRunner<V> {
 
     /** What a pipelined batch came to: each answer (null for a failure) and the first failure. */
     private record Batch(List<Object> answers, int failures, RedisFailure first) {}
 
-    private final RedisClusterAsyncCommands<String, String> commands;
+    /** One call of a batch: the script's keys and arguments. */
+    record Call<V>(String[] keys, V[] args) {}
+
+    private final RedisClusterAsyncCommands<String, V> commands;
     private final Failures failures;
     private final Health health;
     private final long timeoutNanos;
 
-    ScriptRunner(RedisClusterAsyncCommands<String, String> commands, Duration timeout,
+    ScriptRunner(RedisClusterAsyncCommands<String, V> commands, Duration timeout,
             Failures failures, Health health) {
         this.commands = commands;
         this.failures = failures;
@@ -33,7 +37,8 @@ final class ScriptRunner {
         this.timeoutNanos = timeout.toNanos();
     }
 
-    Object run(Script script, List<String> keys, String... args) throws RedisFailure {
+    @SafeVarargs
+    final Object run(Script script, List<String> keys, V... args) throws RedisFailure {
         long start = System.nanoTime();
         String[] keyArray = keys.toArray(String[]::new);
         try {
@@ -45,7 +50,7 @@ final class ScriptRunner {
         }
     }
 
-    int runAll(Script script, List<RedisLink.Call> calls) {
+    int runAll(Script script, List<Call<V>> calls) {
         long start = System.nanoTime();
         Batch batch = pipeline(script, calls);
         if (batch.first() != null) {
@@ -56,7 +61,7 @@ final class ScriptRunner {
         return batch.failures();
     }
 
-    List<Object> runEach(Script script, List<RedisLink.Call> calls) {
+    List<Object> runEach(Script script, List<Call<V>> calls) {
         long start = System.nanoTime();
         Batch batch = pipeline(script, calls);
         if (batch.first() != null) {
@@ -68,18 +73,18 @@ final class ScriptRunner {
     }
 
     /** Sends every call before awaiting the first, then awaits each in order. */
-    private Batch pipeline(Script script, List<RedisLink.Call> calls) {
+    private Batch pipeline(Script script, List<Call<V>> calls) {
         List<RedisFuture<Object>> sent = new ArrayList<>(calls.size());
-        for (RedisLink.Call call : calls) {
-            sent.add(evalsha(script, call.keyArray(), call.argArray()));
+        for (Call<V> call : calls) {
+            sent.add(evalsha(script, call.keys(), call.args()));
         }
         List<Object> answers = new ArrayList<>(calls.size());
         int failed = 0;
         RedisFailure first = null;
         for (int i = 0; i < sent.size(); i++) {
-            RedisLink.Call call = calls.get(i);
+            Call<V> call = calls.get(i);
             try {
-                answers.add(await(script, sent.get(i), call.keyArray(), call.argArray()));
+                answers.add(await(script, sent.get(i), call.keys(), call.args()));
             } catch (RedisFailure e) {
                 answers.add(null);
                 failed++;
@@ -89,7 +94,7 @@ final class ScriptRunner {
         return new Batch(answers, failed, first);
     }
 
-    private RedisFuture<Object> evalsha(Script script, String[] keys, String[] args) {
+    private RedisFuture<Object> evalsha(Script script, String[] keys, V[] args) {
         return commands.evalsha(script.sha(), outputType(script), keys, args);
     }
 
@@ -97,7 +102,7 @@ final class ScriptRunner {
         return script.list() ? ScriptOutputType.MULTI : ScriptOutputType.INTEGER;
     }
 
-    private Object await(Script script, RedisFuture<Object> sent, String[] keys, String[] args)
+    private Object await(Script script, RedisFuture<Object> sent, String[] keys, V[] args)
             throws RedisFailure {
         RedisFuture<Object> future = sent;
         try {

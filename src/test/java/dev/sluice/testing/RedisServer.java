@@ -181,6 +181,28 @@ public final class RedisServer implements AutoCloseable {
         return new String(cli.getInputStream().readAllBytes());
     }
 
+    /**
+     * SIGSTOP: it keeps its connections and answers nothing, as a server that hangs, until
+     * {@link #resume}.
+     */
+    public void pause() throws Exception {
+        signal("-STOP");
+    }
+
+    /** SIGCONT: it answers again, what was asked meanwhile first. */
+    public void resume() throws Exception {
+        signal("-CONT");
+    }
+
+    private void signal(String signal) throws Exception {
+        Process kill = new ProcessBuilder("kill", signal, Long.toString(process.pid()))
+                .redirectErrorStream(true).start();
+        if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+            kill.destroyForcibly();
+            throw new AssertionError("kill " + signal + " " + process.pid() + " failed");
+        }
+    }
+
     /** SIGKILL, as a crash or a power cut ends it: no goodbye to its clients. */
     public void kill() throws InterruptedException {
         process.destroyForcibly();
@@ -190,6 +212,7 @@ public final class RedisServer implements AutoCloseable {
     @Override
     public void close() throws Exception {
         if (process != null && process.isAlive()) {
+            signal("-CONT"); // a paused server cannot stop
             process.destroy();
             if (!process.waitFor(10, TimeUnit.SECONDS)) {
                 process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
