@@ -70,13 +70,15 @@ public final class RedisLink implements AutoCloseable {
     private final StatefulConnection<String, byte[]> appends;
     private final ScriptRunner<byte[]> appendScripts;
     private final Subscriptions subscriptions;
+    private final Breaker breaker;
     private final long timeoutNanos;
 
     private RedisLink(Sharing sharing, Failures failures, Metrics metrics,
             Dialer.Connected connected) {
         this.sharing = sharing;
         this.failures = failures;
-        this.health = Health.ofCommands(sharing, metrics);
+        this.breaker = new Breaker(sharing, metrics);
+        this.health = Health.ofCommands(sharing, metrics, breaker);
         this.resources = connected.resources();
         this.client = connected.client();
         this.connection = connected.connection();
@@ -85,7 +87,7 @@ public final class RedisLink implements AutoCloseable {
         this.reads = connected.reads();
         this.scripts = new ScriptRunner<>(commands, sharing.timeout(), failures, health);
         this.readCommands = connected.readCommands();
-        this.readHealth = Health.ofReads(sharing, metrics);
+        this.readHealth = Health.ofReads(sharing, metrics, breaker);
         this.readScripts = new ScriptRunner<>(readCommands, sharing.timeout(), failures,
                 readHealth);
         this.appends = connected.appends();
@@ -94,6 +96,7 @@ public final class RedisLink implements AutoCloseable {
         this.subscriptions = new Subscriptions(connected.pubSubs(), sharing.timeout(), failures,
                 health);
         this.timeoutNanos = sharing.timeout().toNanos();
+        breaker.probeWith(this::answers);
     }
 
     /**
@@ -166,6 +169,7 @@ public final class RedisLink implements AutoCloseable {
      */
     public byte[] entry(String key, String id, String field, Duration limit)
             throws RedisFailure {
+        readHealth.check("entry");
         long start = System.nanoTime();
         Duration within = limit.compareTo(Dialer.LONGEST_ENTRY) > 0 ? Dialer.LONGEST_ENTRY
                 : limit;
@@ -200,6 +204,9 @@ public final class RedisLink implements AutoCloseable {
 
     /** Removes {@code member} from the sorted set {@code key}, without waiting for it. */
     public void forget(String key, String member) {
+        if (health.skipping()) {
+            return; // the lease runs out by itself
+        }
         long start = System.nanoTime();
         commands.zrem(key, member).toCompletableFuture()
                 .orTimeout(timeoutNanos, TimeUnit.NANOSECONDS)
@@ -209,11 +216,14 @@ public final class RedisLink implements AutoCloseable {
 
     /** Sends {@code message} on {@code channel}, without waiting: a wake-up, worth no retry. */
     public void publish(String channel, String message) {
-        commands.publish(channel, message);
+        if (!health.skipping()) {
+            commands.publish(channel, message);
+        }
     }
 
     /** The values of {@code fields} in the hash {@code key}, null for each one missing. */
     public List<String> fields(String key, String... fields) throws RedisFailure {
+        health.check("hmget");
         long start = System.nanoTime();
         var future = commands.hmget(key, fields);
         try {
@@ -245,8 +255,14 @@ public final class RedisLink implements AutoCloseable {
         subscriptions.unsubscribe(channel);
     }
 
-    /** Checks that Redis answers. */
+    /** Checks that Redis answers, unless it did not answer the last calls ({@link Breaker}). */
     public void ping() throws RedisFailure {
+        health.check("ping");
+        answers();
+    }
+
+    /** Pings Redis, whatever the breaker says: its probe. */
+    private void answers() throws RedisFailure {
         long start = System.nanoTime();
         RedisFuture<String> future = commands.ping();
         try {
@@ -269,6 +285,7 @@ public final class RedisLink implements AutoCloseable {
 
     @Override
     public void close() {
+        breaker.close();
         subscriptions.close();
         appends.close();
         reads.close();

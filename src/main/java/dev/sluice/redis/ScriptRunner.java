@@ -18,8 +18,12 @@ import java.util.concurrent.TimeoutException;
  */
 final class ScriptRunner<V> {
 
-    /** What a pipelined batch came to: each answer (null for a failure) and the first failure. */
-    private record Batch(List<Object> answers, int failures, RedisFailure first) {}
+    /**
+     * What a pipelined batch came to: each answer (null for a failure) and the first failure;
+     * {@code skipped}: not sent, as Redis does not answer ({@link Breaker}).
+     */
+    private record Batch(List<Object> answers, int failures, RedisFailure first,
+            boolean skipped) {}
 
     /** One call of a batch: the script's keys and arguments. */
     record Call<V>(String[] keys, V[] args) {}
@@ -39,6 +43,7 @@ final class ScriptRunner<V> {
 
     @SafeVarargs
     final Object run(Script script, List<String> keys, V... args) throws RedisFailure {
+        health.check(script.name());
         long start = System.nanoTime();
         String[] keyArray = keys.toArray(String[]::new);
         try {
@@ -53,6 +58,9 @@ final class ScriptRunner<V> {
     int runAll(Script script, List<Call<V>> calls) {
         long start = System.nanoTime();
         Batch batch = pipeline(script, calls);
+        if (batch.skipped()) {
+            return batch.failures();
+        }
         if (batch.first() != null) {
             health.failed(script.name(), start, batch.first());
         } else {
@@ -64,6 +72,9 @@ final class ScriptRunner<V> {
     List<Object> runEach(Script script, List<Call<V>> calls) {
         long start = System.nanoTime();
         Batch batch = pipeline(script, calls);
+        if (batch.skipped()) {
+            return batch.answers();
+        }
         if (batch.first() != null) {
             health.failed(script.name(), start, batch.first());
         } else if (!calls.isEmpty()) {
@@ -74,6 +85,13 @@ final class ScriptRunner<V> {
 
     /** Sends every call before awaiting the first, then awaits each in order. */
     private Batch pipeline(Script script, List<Call<V>> calls) {
+        try {
+            health.check(script.name());
+        } catch (RedisFailure e) {
+            List<Object> none = new ArrayList<>(calls.size());
+            calls.forEach(call -> none.add(null));
+            return new Batch(none, calls.size(), e, true);
+        }
         List<RedisFuture<Object>> sent = new ArrayList<>(calls.size());
         for (Call<V> call : calls) {
             sent.add(evalsha(script, call.keys(), call.args()));
@@ -91,7 +109,7 @@ final class ScriptRunner<V> {
                 first = first == null ? e : first;
             }
         }
-        return new Batch(answers, failed, first);
+        return new Batch(answers, failed, first, false);
     }
 
     private RedisFuture<Object> evalsha(Script script, String[] keys, V[] args) {

@@ -45,6 +45,7 @@ final class Subscriptions implements AutoCloseable {
     }
 
     void subscribe(String channel) throws RedisFailure {
+        health.check("subscribe");
         long start = System.nanoTime();
         RedisFuture<Void> future = pubSub.async().subscribe(channel);
         try {
