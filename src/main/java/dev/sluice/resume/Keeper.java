@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The holder's side of the streams this instance relays: it opens their keys, appends their
  * events in batches ({@link Appender}), closes them, and renews them once a
- * {@link SharedStreams#BEAT} on a virtual thread of its own, acting on what each renewal finds.
+ * {@link SharedStreams#BEAT} on a platform thread of its own, acting on what each renewal finds.
  * Thread-safe.
  */
 final class Keeper implements AutoCloseable {
@@ -55,7 +55,9 @@ final class Keeper implements AutoCloseable {
         this.channels = channels;
         this.instance = instance;
         this.appender = new Appender(redis, settings.maxEvents());
-        this.beats = Thread.ofVirtual().name("sluice-stream-beat").start(this::keep);
+        // A platform thread: a virtual one would wait for a carrier behind the streams' work,
+        // and a beat starved so would let the holder be taken for dead.
+        this.beats = Thread.ofPlatform().daemon().name("sluice-stream-beat").start(this::keep);
     }
 
     private StreamKeys keys(String id) {

@@ -25,9 +25,13 @@ import org.slf4j.LoggerFactory;
 public final class SharedStreams implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(SharedStreams.class);
-    /** How often the holder beats; its liveness key lasts three beats. */
+    /**
+     * How often the holder beats; its liveness key lasts ten beats, so that a holder alive but
+     * stood still for a few seconds (a GC pause, a starved machine, SIGSTOP) is not taken for
+     * dead: a stream whose holder died ends as lost within about eleven seconds.
+     */
     static final Duration BEAT = Duration.ofSeconds(1);
-    static final Duration ALIVE = BEAT.multipliedBy(3);
+    static final Duration ALIVE = BEAT.multipliedBy(10);
     /** A reader's mark lasts this long unless its reads renew it. */
     static final Duration READING = BEAT.multipliedBy(5);
     /** The longest a reader waits for a message before it looks again. */

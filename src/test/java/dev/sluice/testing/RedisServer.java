@@ -186,21 +186,12 @@ public final class RedisServer implements AutoCloseable {
      * {@link #resume}.
      */
     public void pause() throws Exception {
-        signal("-STOP");
+        Signals.send(process, "-STOP");
     }
 
     /** SIGCONT: it answers again, what was asked meanwhile first. */
     public void resume() throws Exception {
-        signal("-CONT");
-    }
-
-    private void signal(String signal) throws Exception {
-        Process kill = new ProcessBuilder("kill", signal, Long.toString(process.pid()))
-                .redirectErrorStream(true).start();
-        if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
-            kill.destroyForcibly();
-            throw new AssertionError("kill " + signal + " " + process.pid() + " failed");
-        }
+        Signals.send(process, "-CONT");
     }
 
     /** SIGKILL, as a crash or a power cut ends it: no goodbye to its clients. */
@@ -212,7 +203,7 @@ public final class RedisServer implements AutoCloseable {
     @Override
     public void close() throws Exception {
         if (process != null && process.isAlive()) {
-            signal("-CONT"); // a paused server cannot stop
+            resume(); // a paused server cannot stop
             process.destroy();
             if (!process.waitFor(10, TimeUnit.SECONDS)) {
                 process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);

@@ -105,6 +105,16 @@ public final class SluiceProcess implements AutoCloseable {
         lines.add(EXITED);
     }
 
+    /** SIGSTOP: the whole process stands still, as in a long GC pause, until {@link #resume}. */
+    public void pause() throws Exception {
+        Signals.send(process, "-STOP");
+    }
+
+    /** SIGCONT: it goes on where it stood. */
+    public void resume() throws Exception {
+        Signals.send(process, "-CONT");
+    }
+
     /** SIGKILL: no shutdown hook runs, no lease is given back. */
     public void kill() throws InterruptedException {
         process.destroyForcibly();
