@@ -157,7 +157,7 @@ public final class BenchMain {
         double[] opening = new double[1];
         long from = System.currentTimeMillis();
         RedisCalls redisCalls = target.redisPort() == 0 ? null
-                : RedisCalls.of(target.redisPort());
+                : RedisCalls.of(target.redisPort(), target.port());
         try (Sampler sampler = new Sampler(target)) {
             LoadClient.Run run = LoadClient.run(scenario, target.port(), open -> {
                 opening[0] = target.cpuSeconds();
@@ -182,7 +182,8 @@ public final class BenchMain {
             if (redisCalls != null) {
                 // INFO commandstats before and after: what the run cost Redis, per event.
                 System.out.println(target.name() + " Redis calls in " + scenario.name() + ": "
-                        + RedisCalls.of(target.redisPort()).since(redisCalls, run.events()));
+                        + RedisCalls.of(target.redisPort(), target.port())
+                        .since(redisCalls, run.events()));
             }
             return new Result(scenario, target.name(), run, cpu, systemCpu, upstreamCpu,
                     clientCpu, Math.max(0, other), rssIdle, started[0], (int) started[1],

@@ -5,22 +5,42 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * The calls of each command a redis-server has run, from {@code INFO commandstats}, asked over
- * a plain socket: the difference between two of them is what a run cost Redis.
+ * a plain socket, and the calls Sluice made and waited for, from its {@code /metrics} (each
+ * script call, a batch of appends, once): the difference between two of them is what a run cost
+ * Redis, and how many round trips it took.
  */
-record RedisCalls(Map<String, Long> byCommand) {
+record RedisCalls(Map<String, Long> byCommand, double roundTrips) {
 
     private static final Pattern LINE = Pattern.compile("cmdstat_([a-z|]+):calls=(\\d+)");
+    private static final String ROUND_TRIPS = "sluice_redis_calls_seconds_count{";
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
 
-    static RedisCalls of(int port) throws IOException {
+    /** Of the redis-server on {@code port} and the Sluice on {@code sluicePort}. */
+    static RedisCalls of(int port, int sluicePort) throws IOException, InterruptedException {
+        HttpResponse<Stream<String>> metrics = HTTP.send(HttpRequest.newBuilder(URI.create(
+                "http://127.0.0.1:" + sluicePort + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofLines());
+        double roundTrips = metrics.body().filter(line -> line.startsWith(ROUND_TRIPS))
+                .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ')
+                        + 1))).sum();
+        return new RedisCalls(commands(port), roundTrips);
+    }
+
+    private static Map<String, Long> commands(int port) throws IOException {
         try (Socket socket = new Socket(InetAddress.getByName("127.0.0.1"), port)) {
             socket.setSoTimeout(5_000);
             socket.getOutputStream().write("INFO commandstats\r\n".getBytes(
@@ -34,7 +54,7 @@ record RedisCalls(Map<String, Long> byCommand) {
             while (m.find()) {
                 calls.put(m.group(1), Long.parseLong(m.group(2)));
             }
-            return new RedisCalls(calls);
+            return calls;
         }
     }
 
@@ -53,7 +73,8 @@ record RedisCalls(Map<String, Long> byCommand) {
 
     /**
      * What ran since {@code before}, less the INFO that asked: each command's calls and all of
-     * them per event (the calls a script makes are counted under their own names too).
+     * them per event (the calls a script makes are counted under their own names too), and
+     * Sluice's round trips per event.
      */
     String since(RedisCalls before, long events) {
         Map<String, Long> ran = new TreeMap<>();
@@ -64,7 +85,8 @@ record RedisCalls(Map<String, Long> byCommand) {
                 ran.put(command, delta);
             }
         });
-        return ran.toString() + String.format(Locale.ROOT, ", %.3f per event",
-                ran.values().stream().mapToLong(Long::longValue).sum() / (double) events);
+        return ran.toString() + String.format(Locale.ROOT, ", %.3f per event; Sluice's round "
+                + "trips %.3f per event", ran.values().stream().mapToLong(Long::longValue).sum()
+                / (double) events, (roundTrips - before.roundTrips) / events);
     }
 }
