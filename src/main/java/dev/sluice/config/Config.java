@@ -103,6 +103,7 @@ public record Config(
     private static final String RESUME_GRACE = "SLUICE_RESUME_GRACE";
     private static final String RESUME_SECRET = "SLUICE_RESUME_SECRET";
     private static final String RESUME_EVENTS = "SLUICE_RESUME_EVENTS";
+    private static final String RESUME_POLL = "SLUICE_RESUME_POLL";
     private static final Set<String> LOG_FORMATS = Set.of("text", "json");
     private static final Set<String> KNOWN = Set.of(HOST, PORT, ROUTES, ACCESS, CORS_ORIGINS,
             ALLOWED_HOSTS, CONNECT_TIMEOUT,
@@ -112,7 +113,7 @@ public record Config(
             TRANSCRIPT_BYTES, LOG_CONTENT, METRICS, SIMULATED_TOKEN_DELAY, DEMO_MODEL, MAX_CONNECTIONS,
             MIN_REQUEST_RATE, HEADER_TIMEOUT, REDIS_URL, REDIS_PREFIX, REDIS_TIMEOUT, REDIS_LEASE,
             REDIS_LIMITS_FAIL_OPEN, REDIS_BUDGETS_FAIL_OPEN, RESUME_RETENTION, RESUME_MEMORY,
-            RESUME_GRACE, RESUME_EVENTS, MAX_READERS);
+            RESUME_GRACE, RESUME_EVENTS, RESUME_POLL, MAX_READERS);
 
     /** Streams one caller may read at once by default: a tab or an app follows a few. */
     public static final int MAX_READERS_DEFAULT = 16;
@@ -265,7 +266,8 @@ public record Config(
                 s.integer(RESUME_MEMORY, (int) d.memoryBytes(), 1024, Integer.MAX_VALUE),
                 s.duration(RESUME_GRACE, d.grace(), false),
                 secret == null ? null : new Secret(secret),
-                s.integer(RESUME_EVENTS, (int) d.maxEvents(), 10, Integer.MAX_VALUE));
+                s.integer(RESUME_EVENTS, (int) d.maxEvents(), 10, Integer.MAX_VALUE),
+                s.duration(RESUME_POLL, d.poll(), false));
     }
 
     private static Connections connections(Settings s) {
@@ -417,6 +419,8 @@ public record Config(
         if (sharing != null) {
             lines.put(Settings.describe(RESUME_EVENTS), resume.maxEvents()
                     + " (about, per stream log in Redis)");
+            lines.put(Settings.describe(RESUME_POLL), Settings.format(resume.poll())
+                    + " (a reader's look at its stream's log with no message)");
         }
         lines.put(Settings.describe(RESUME_SECRET), resume.secret() == null
                 ? "(unset: a random key per process, so a stream URL works on this instance only)"

@@ -16,7 +16,7 @@ import java.util.function.BooleanSupplier;
  * A replay log in a Redis stream, one entry per event with the id {@code <n>-0}: the holder's
  * log numbers events itself and has Redis take each before its client gets it (while Redis
  * answers); any instance reads it, waking on the stream's channel and looking again at least
- * once a {@link SharedStreams#POLL}.
+ * once a {@link SharedStreams#pollNanos poll} (a second by default).
  * Reads fail as {@link LogUnavailable} while Redis does not answer. Thread-safe.
  */
 final class RedisLog implements ReplayLog {
@@ -167,7 +167,7 @@ final class RedisLog implements ReplayLog {
             if (left <= 0 || done.getAsBoolean()) {
                 return new Entries(List.of());
             }
-            channels.await(listening, seen, Math.min(left, SharedStreams.POLL.toNanos()));
+            channels.await(listening, seen, Math.min(left, shared.pollNanos()));
         }
     }
 
@@ -238,7 +238,7 @@ final class RedisLog implements ReplayLog {
                 if (left <= 0) {
                     return false;
                 }
-                channels.await(listening, seen, Math.min(left, SharedStreams.POLL.toNanos()));
+                channels.await(listening, seen, Math.min(left, shared.pollNanos()));
             }
         } finally {
             channels.leave(id);

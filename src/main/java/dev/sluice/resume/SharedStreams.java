@@ -34,8 +34,6 @@ public final class SharedStreams implements AutoCloseable {
     static final Duration ALIVE = BEAT.multipliedBy(10);
     /** A reader's mark lasts this long unless its reads renew it. */
     static final Duration READING = BEAT.multipliedBy(5);
-    /** The longest a reader waits for a message before it looks again. */
-    static final Duration POLL = BEAT;
     /** Appends of one stream sent and not yet answered, at most: more are not kept. */
     static final int MAX_IN_FLIGHT = 1024;
     /**
@@ -76,7 +74,7 @@ public final class SharedStreams implements AutoCloseable {
         this.lookBytes = lookBytes(redis.timeout());
         byte[] instance = new byte[6];
         new SecureRandom().nextBytes(instance);
-        this.channels = new Channels(redis);
+        this.channels = new Channels(redis, settings.poll());
         this.keeper = new Keeper(redis, settings, noted, channels,
                 HexFormat.of().formatHex(instance));
         redis.listen(this::message);
@@ -97,6 +95,11 @@ public final class SharedStreams implements AutoCloseable {
 
     Resume settings() {
         return settings;
+    }
+
+    /** The longest a reader waits for a message before it looks again (SLUICE_RESUME_POLL). */
+    long pollNanos() {
+        return settings.poll().toNanos();
     }
 
     /**
