@@ -62,6 +62,11 @@ public final class RedisLink implements AutoCloseable {
     private final StatefulConnection<String, String> connection;
     private final RedisClusterAsyncCommands<String, String> commands;
     private final boolean cluster;
+    /**
+     * A cluster of Redis 7 or newer: a stream's channel is a shard channel, which lives on the
+     * master of its slot alone instead of being sent to every node.
+     */
+    private final boolean sharded;
     private final StatefulConnection<String, byte[]> reads;
     private final ScriptRunner<String> scripts;
     private final RedisClusterAsyncCommands<String, byte[]> readCommands;
@@ -85,16 +90,18 @@ public final class RedisLink implements AutoCloseable {
         this.commands = connected.commands();
         this.cluster = connected.cluster();
         this.reads = connected.reads();
-        this.scripts = new ScriptRunner<>(commands, sharing.timeout(), failures, health);
+        this.sharded = connected.sharded();
+        this.scripts = new ScriptRunner<>(commands, sharded, sharing.timeout(), failures,
+                health);
         this.readCommands = connected.readCommands();
         this.readHealth = Health.ofReads(sharing, metrics, breaker);
-        this.readScripts = new ScriptRunner<>(readCommands, sharing.timeout(), failures,
-                readHealth);
+        this.readScripts = new ScriptRunner<>(readCommands, sharded, sharing.timeout(),
+                failures, readHealth);
         this.appends = connected.appends();
-        this.appendScripts = new ScriptRunner<>(connected.appendCommands(), sharing.timeout(),
+        this.appendScripts = new ScriptRunner<>(connected.appendCommands(), sharded,
+                sharing.timeout(), failures, health);
+        this.subscriptions = new Subscriptions(connected.pubSubs(), sharded, sharing.timeout(),
                 failures, health);
-        this.subscriptions = new Subscriptions(connected.pubSubs(), sharing.timeout(), failures,
-                health);
         this.timeoutNanos = sharing.timeout().toNanos();
         breaker.probeWith(this::answers);
     }
@@ -216,7 +223,12 @@ public final class RedisLink implements AutoCloseable {
 
     /** Sends {@code message} on {@code channel}, without waiting: a wake-up, worth no retry. */
     public void publish(String channel, String message) {
-        if (!health.skipping()) {
+        if (health.skipping()) {
+            return;
+        }
+        if (sharded) {
+            commands.spublish(channel, message);
+        } else {
             commands.publish(channel, message);
         }
     }

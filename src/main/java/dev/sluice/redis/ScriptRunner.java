@@ -7,6 +7,8 @@ import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -29,20 +31,25 @@ final class ScriptRunner<V> {
     record Call<V>(String[] keys, V[] args) {}
 
     private final RedisClusterAsyncCommands<String, V> commands;
+    /** Runs each script's {@linkplain Script#sharded sharded} form: see {@link Dialer}. */
+    private final boolean sharded;
+    private final Map<Script, Script> shardedForms = new ConcurrentHashMap<>();
     private final Failures failures;
     private final Health health;
     private final long timeoutNanos;
 
-    ScriptRunner(RedisClusterAsyncCommands<String, V> commands, Duration timeout,
-            Failures failures, Health health) {
+    ScriptRunner(RedisClusterAsyncCommands<String, V> commands, boolean sharded,
+            Duration timeout, Failures failures, Health health) {
         this.commands = commands;
+        this.sharded = sharded;
         this.failures = failures;
         this.health = health;
         this.timeoutNanos = timeout.toNanos();
     }
 
     @SafeVarargs
-    final Object run(Script script, List<String> keys, V... args) throws RedisFailure {
+    final Object run(Script given, List<String> keys, V... args) throws RedisFailure {
+        Script script = form(given);
         health.check(script.name());
         long start = System.nanoTime();
         String[] keyArray = keys.toArray(String[]::new);
@@ -83,8 +90,13 @@ final class ScriptRunner<V> {
         return batch.answers();
     }
 
+    private Script form(Script script) {
+        return sharded ? shardedForms.computeIfAbsent(script, Script::sharded) : script;
+    }
+
     /** Sends every call before awaiting the first, then awaits each in order. */
-    private Batch pipeline(Script script, List<Call<V>> calls) {
+    private Batch pipeline(Script given, List<Call<V>> calls) {
+        Script script = form(given);
         try {
             health.check(script.name());
         } catch (RedisFailure e) {

@@ -207,7 +207,7 @@ class SharedResumeTest {
     }
 
     /** The next event's data, taken within 10 s (well within the minute between looks). */
-    private static List<String> within(TestClient.Stream stream, String id, long after)
+    static List<String> within(TestClient.Stream stream, String id, long after)
             throws InterruptedException {
         BlockingQueue<List<String>> next = new LinkedBlockingQueue<>();
         Thread.ofVirtual().start(() -> {
