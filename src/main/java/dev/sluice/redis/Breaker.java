@@ -14,7 +14,8 @@ import org.slf4j.LoggerFactory;
  * The circuit breaker for a Redis that hangs: after {@link #TIMEOUTS} calls in a row that it did
  * not answer in their time, calls fail at once (counted, each falling back as its failure policy
  * says) instead of each waiting out the timeout, and one probe a {@link #PROBE} finds out when
- * Redis answers again. A Redis that refuses connections fails fast by itself and opens nothing.
+ * Redis answers again. A Redis that refuses connections fails fast by itself and opens nothing;
+ * nor do reads of stream logs, which a large log may hold up on their own connection.
  * Thread-safe; the probe runs on a virtual thread of its own while the breaker is open.
  */
 final class Breaker implements AutoCloseable {

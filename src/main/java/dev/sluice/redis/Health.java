@@ -64,7 +64,9 @@ final class Health {
     /** The call {@code what}, begun at {@code start} (nanoTime), worked. */
     void succeeded(String what, long start) {
         metrics.redisCall(what, System.nanoTime() - start, true);
-        breaker.succeeded();
+        if (!reads) {
+            breaker.succeeded();
+        }
         String was = trouble.getAndSet(null);
         if (was != null && reads) {
             LOG.info("Redis at {} answers reads of stream logs again", sharing.address());
@@ -77,7 +79,11 @@ final class Health {
     /** The call {@code what}, begun at {@code start} (nanoTime), failed: returns {@code e}. */
     RedisFailure failed(String what, long start, RedisFailure e) {
         metrics.redisCall(what, System.nanoTime() - start, false);
-        breaker.failed(e);
+        if (!reads) {
+            // A read held up by a large log leaves admissions as they are: only the other
+            // calls open the breaker, which then spares the reads the wait as well.
+            breaker.failed(e);
+        }
         if (trouble.getAndSet(e.getMessage()) != null) {
             return e;
         }
