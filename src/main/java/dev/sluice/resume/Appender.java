@@ -20,8 +20,12 @@ import java.util.concurrent.LinkedBlockingQueue;
 final class Appender implements AutoCloseable {
 
     private static final Script APPEND = Script.listOf(Appender.class, "append", "append.lua");
-    /** The most appends one batch carries, so that one script call holds Redis briefly. */
+    /**
+     * The most appends and bytes one batch carries (more when its first event alone is larger),
+     * so that one script call holds Redis briefly and lands well within the Redis timeout.
+     */
     static final int MAX_BATCH = 1024;
+    static final int MAX_BATCH_BYTES = SharedStreams.LOOK_BYTES;
     private static final byte[] NO_CHANNEL = new byte[0];
 
     /** One event on its way: {@code landed} hears whether its log took it. */
@@ -32,6 +36,8 @@ final class Appender implements AutoCloseable {
     private final byte[] maxEvents;
     private final BlockingQueue<Pending> waiting = new LinkedBlockingQueue<>();
     private final Thread sender;
+    /** Taken from the queue and left for the next batch, which the last one had no room for. */
+    private Pending carried;
 
     Appender(RedisLink redis, long maxEvents) {
         this.redis = redis;
@@ -54,15 +60,37 @@ final class Appender implements AutoCloseable {
         List<Pending> batch = new ArrayList<>();
         try {
             while (true) {
-                batch.add(waiting.take());
-                waiting.drainTo(batch, MAX_BATCH - 1);
+                fill(batch);
                 send(batch);
                 batch.clear();
             }
         } catch (InterruptedException e) {
             // closed: what is left fails, and its streams go on without waiting
+            if (carried != null) {
+                batch.add(carried);
+            }
             batch.addAll(waiting);
             batch.forEach(pending -> pending.landed().complete(false));
+        }
+    }
+
+    /** Waits for an append, then takes what else waits, up to a batch's bounds. */
+    private void fill(List<Pending> batch) throws InterruptedException {
+        Pending first = carried == null ? waiting.take() : carried;
+        carried = null;
+        batch.add(first);
+        long bytes = first.fields().length;
+        while (batch.size() < MAX_BATCH) {
+            Pending next = waiting.poll();
+            if (next == null) {
+                return;
+            }
+            bytes += next.fields().length;
+            if (bytes > MAX_BATCH_BYTES) {
+                carried = next;
+                return;
+            }
+            batch.add(next);
         }
     }
 
