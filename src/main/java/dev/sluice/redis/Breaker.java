@@ -11,11 +11,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The circuit breaker for a Redis that hangs: after {@link #TIMEOUTS} calls in a row that it did
- * not answer in their time, calls fail at once (counted, each falling back as its failure policy
- * says) instead of each waiting out the timeout, and one probe a {@link #PROBE} finds out when
- * Redis answers again. A Redis that refuses connections fails fast by itself and opens nothing;
- * nor do reads of stream logs, which a large log may hold up on their own connection.
+ * The circuit breaker for a Redis that hangs: after {@link #TIMEOUTS} calls in a row on the
+ * command connection that it did not answer in their time, with no answer on any connection for
+ * twice the timeout, calls fail at once (counted, each falling back as its failure policy says)
+ * instead of each waiting out the timeout, and one probe a {@link #PROBE} finds out when Redis
+ * answers again. A Redis that refuses connections fails fast by itself and opens nothing; nor
+ * does a Redis slow with large logs, which still answers their reads and appends.
  * Thread-safe; the probe runs on a virtual thread of its own while the breaker is open.
  */
 final class Breaker implements AutoCloseable {
@@ -32,6 +33,9 @@ final class Breaker implements AutoCloseable {
     private final Sharing sharing;
     private final Metrics metrics;
     private final AtomicInteger timeouts = new AtomicInteger();
+    /** When Redis last answered a call (nanoTime), on any connection. */
+    private volatile long answered = System.nanoTime();
+    private final long silenceNanos;
     private final AtomicBoolean open = new AtomicBoolean();
     private final CountDownLatch closed = new CountDownLatch(1);
     /** Set once, before any call: the link's ping, which needs the breaker made first. */
@@ -40,6 +44,7 @@ final class Breaker implements AutoCloseable {
     Breaker(Sharing sharing, Metrics metrics) {
         this.sharing = sharing;
         this.metrics = metrics;
+        this.silenceNanos = sharing.timeout().multipliedBy(2).toNanos();
     }
 
     void probeWith(Probe probe) {
@@ -61,11 +66,13 @@ final class Breaker implements AutoCloseable {
     }
 
     void succeeded() {
+        answered = System.nanoTime();
         timeouts.set(0);
     }
 
     void failed(RedisFailure e) {
         if (e.timedOut() && timeouts.incrementAndGet() >= TIMEOUTS
+                && System.nanoTime() - answered >= silenceNanos
                 && open.compareAndSet(false, true)) {
             LOG.warn("Redis at {} did not answer {} calls in a row: calls fail at once, as "
                     + "when it is away, until a probe each {} s finds it answering",

@@ -99,7 +99,7 @@ public final class RedisLink implements AutoCloseable {
                 failures, readHealth);
         this.appends = connected.appends();
         this.appendScripts = new ScriptRunner<>(connected.appendCommands(), sharded,
-                sharing.timeout(), failures, health);
+                sharing.timeout(), failures, Health.ofAppends(sharing, metrics, breaker));
         this.subscriptions = new Subscriptions(connected.pubSubs(), sharded, sharing.timeout(),
                 failures, health);
         this.timeoutNanos = sharing.timeout().toNanos();
