@@ -208,7 +208,7 @@ public final class BenchMain {
 
     /** One run, or null when the target or the upstream is no longer running after it. */
     private static Result run(Scenario scenario, Target target, Target upstream)
-            throws IOException {
+            throws IOException, InterruptedException {
         // Asked before and after the CPU figures are read, so that they leave the asking out.
         long rateLimited = BenchKeys.rateLimited(upstream.port());
         long rssIdle = target.rssKib();
@@ -222,6 +222,8 @@ public final class BenchMain {
         long[] started = new long[2];
         double[] opening = new double[1];
         long from = System.currentTimeMillis();
+        RedisCalls redisCalls = target.redisPort() == 0 ? null
+                : RedisCalls.of(target.redisPort(), target.port());
         try (Sampler sampler = new Sampler(target)) {
             LoadClient.Run run = LoadClient.run(scenario, target.port(), open -> {
                 opening[0] = target.cpuSeconds();
@@ -241,6 +243,12 @@ public final class BenchMain {
             double other = Proc.machineCpuSeconds() - machineCpu - clientCpu - upstreamCpu
                     - (target == upstream ? 0 : cpu);
             rateLimited = BenchKeys.rateLimited(upstream.port()) - rateLimited;
+            if (redisCalls != null) {
+                // INFO commandstats before and after: what the run cost Redis, per event.
+                System.out.println(target.name() + " Redis calls in " + scenario.name() + ": "
+                        + RedisCalls.of(target.redisPort(), target.port())
+                        .since(redisCalls, run.events()));
+            }
             return new Result(scenario, target.name(), run, cpu, systemCpu, upstreamCpu,
                     clientCpu, Math.max(0, other), rssIdle, started[0], (int) started[1],
                     sampler.peakRss(), target.peakRssKib(), threadsIdle,

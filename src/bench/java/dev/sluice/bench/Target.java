@@ -18,6 +18,8 @@ final class Target implements AutoCloseable {
     private final List<Long> pids;
     private final double startupMillis;
     private final Path pauseLog;
+    /** The port of the redis-server it shares streams through, or 0 for none. */
+    private final int redisPort;
 
     /**
      * @param process null when the target is missing; {@code setup} then says how to get it
@@ -27,6 +29,13 @@ final class Target implements AutoCloseable {
      */
     Target(String name, String setup, int port, Process process, List<Long> workers,
             double startupMillis, Path pauseLog) {
+        this(name, setup, port, process, workers, startupMillis, pauseLog, 0);
+    }
+
+    /** As the other, for a Sluice that shares its streams through Redis at {@code redisPort}. */
+    Target(String name, String setup, int port, Process process, List<Long> workers,
+            double startupMillis, Path pauseLog, int redisPort) {
+        this.redisPort = redisPort;
         this.name = name;
         this.setup = setup;
         this.port = port;
@@ -55,6 +64,11 @@ final class Target implements AutoCloseable {
 
     int port() {
         return port;
+    }
+
+    /** The port of the redis-server it shares streams through, or 0 for none. */
+    int redisPort() {
+        return redisPort;
     }
 
     double startupMillis() {

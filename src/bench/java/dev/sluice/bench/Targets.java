@@ -284,7 +284,8 @@ final class Targets implements AutoCloseable {
                 : "; SLUICE_REDIS_URL: a local redis-server")
                 + (pooled ? "; " + BenchKeys.setup() : "");
         launches.put(name, new Launch(flags, builder.environment(), upstreamPort));
-        return started(name, setup, builder, port, pauses, false).target();
+        return started(name, setup, builder, port, pauses, false, redisUrl == null ? 0
+                : Integer.parseInt(redisUrl.substring(redisUrl.lastIndexOf(':') + 1))).target();
     }
 
     /**
@@ -303,7 +304,8 @@ final class Targets implements AutoCloseable {
                 .redirectOutput(dir.resolve(name + ".log").toFile());
         builder.environment().putAll(launch.environment());
         builder.environment().put("SLUICE_PORT", Integer.toString(port));
-        return started(like.name(), like.setup(), builder, port, pauses, true);
+        return started(like.name(), like.setup(), builder, port, pauses, true,
+                like.redisPort());
     }
 
     /**
@@ -311,7 +313,7 @@ final class Targets implements AutoCloseable {
      * {@code /readyz} too, to answer 200.
      */
     private static Fresh started(String name, String setup, ProcessBuilder builder, int port,
-            Path pauses, boolean ready) throws IOException {
+            Path pauses, boolean ready, int redisPort) throws IOException {
         long start = System.nanoTime();
         Process process = builder.start();
         double startup = Double.NaN;
@@ -327,8 +329,8 @@ final class Targets implements AutoCloseable {
             }
         }
         double readyMillis = ready ? (System.nanoTime() - start) / 1e6 : Double.NaN;
-        return new Fresh(new Target(name, setup, port, process, List.of(), startup, pauses),
-                readyMillis);
+        return new Fresh(new Target(name, setup, port, process, List.of(), startup, pauses,
+                redisPort), readyMillis);
     }
 
     /**

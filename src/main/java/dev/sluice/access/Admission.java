@@ -142,10 +142,11 @@ public final class Admission {
         return found;
     }
 
-    private static byte[] sha256(String token) {
+    /** The SHA-256 of {@code text}'s UTF-8 bytes: a token's, or a caller's for key names. */
+    static byte[] sha256(String text) {
         try {
             return MessageDigest.getInstance("SHA-256").digest(
-                    token.getBytes(StandardCharsets.UTF_8));
+                    text.getBytes(StandardCharsets.UTF_8));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JDK has SHA-256", e);
         }

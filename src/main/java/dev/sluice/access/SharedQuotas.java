@@ -163,9 +163,14 @@ public final class SharedQuotas implements Quotas {
      * The keys of one caller share a hash tag, so that a script on them touches one slot of a
      * cluster; braces in the caller's id would end the tag early, so they are escaped.
      */
+    /**
+     * The start of a caller's key names: a hash of the caller (a token client's name, a JWT
+     * subject, an address), which Redis's key listings then do not show; as a hash tag, so that
+     * a caller's keys share one slot of a cluster.
+     */
     private String tag(String callerId) {
-        return redis.prefix() + "{" + callerId.replace("%", "%25").replace("{", "%7B")
-                .replace("}", "%7D") + "}:";
+        return redis.prefix() + "{caller:" + HexFormat.of().formatHex(Admission.sha256(callerId))
+                + "}:";
     }
 
     /** Every third of a lease: renews the leases held, adds deferred spend, else pings. */

@@ -121,6 +121,7 @@ public record Config(
     private static final String RESUME_EVENTS = "SLUICE_RESUME_EVENTS";
     private static final String OTLP_URL = "SLUICE_OTLP_URL";
     private static final String OTLP_STEP = "SLUICE_OTLP_STEP";
+    private static final String RESUME_POLL = "SLUICE_RESUME_POLL";
     private static final Set<String> LOG_FORMATS = Set.of("text", "json");
     private static final Set<String> KNOWN = Set.of(HOST, PORT, ROUTES, ACCESS, CORS_ORIGINS,
             ALLOWED_HOSTS, CONNECT_TIMEOUT,
@@ -130,8 +131,8 @@ public record Config(
             TRANSCRIPT_BYTES, LOG_CONTENT, METRICS, SIMULATED_TOKEN_DELAY, DEMO_MODEL, MAX_CONNECTIONS,
             MIN_REQUEST_RATE, HEADER_TIMEOUT, REDIS_URL, REDIS_PREFIX, REDIS_TIMEOUT, REDIS_LEASE,
             REDIS_LIMITS_FAIL_OPEN, REDIS_BUDGETS_FAIL_OPEN, RESUME_RETENTION, RESUME_MEMORY,
-            RESUME_GRACE, RESUME_EVENTS, MAX_READERS, KeysFile.VARIABLE, OTLP_URL, OTLP_STEP,
-            WARM_UP);
+            RESUME_GRACE, RESUME_EVENTS, RESUME_POLL, MAX_READERS, KeysFile.VARIABLE, OTLP_URL,
+            OTLP_STEP, WARM_UP);
 
     /**
      * Every {@code SLUICE_*} setting Sluice reads by its own name (not those a route or the
@@ -357,7 +358,8 @@ public record Config(
                 s.integer(RESUME_MEMORY, (int) d.memoryBytes(), 1024, Integer.MAX_VALUE),
                 s.duration(RESUME_GRACE, d.grace(), false),
                 secret == null ? null : new Secret(secret),
-                s.integer(RESUME_EVENTS, (int) d.maxEvents(), 10, Integer.MAX_VALUE));
+                s.integer(RESUME_EVENTS, (int) d.maxEvents(), 10, Integer.MAX_VALUE),
+                s.duration(RESUME_POLL, d.poll(), false));
     }
 
     private static Connections connections(Settings s) {
@@ -525,6 +527,8 @@ public record Config(
         if (sharing != null) {
             lines.put(Settings.describe(RESUME_EVENTS), resume.maxEvents()
                     + " (about, per stream log in Redis)");
+            lines.put(Settings.describe(RESUME_POLL), Settings.format(resume.poll())
+                    + " (a reader's look at its stream's log with no message)");
         }
         lines.put(Settings.describe(RESUME_SECRET), resume.secret() == null
                 ? "(unset: a random key per process, so a stream URL works on this instance only)"

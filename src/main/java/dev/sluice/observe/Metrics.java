@@ -226,6 +226,13 @@ public final class Metrics implements TranscriptListener {
         }
     }
 
+    /** A call not sent to Redis, which did not answer the last ones in their time. */
+    public void redisSkipped(String what) {
+        meter("redis-skipped " + what, () -> Counter.builder("sluice.redis.skipped")
+                .description("calls not sent to Redis while it does not answer").tag("call", what)
+                .register(registry)).increment();
+    }
+
     /** A request admitted or refused by the limits shared through Redis. */
     public void sharedAdmission(String outcome) {
         meter("shared " + outcome, () -> Counter.builder("sluice.shared.admissions")

@@ -9,6 +9,9 @@ import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.codec.RedisCodec;
+import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.cluster.ClusterClientOptions;
 import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
@@ -22,6 +25,8 @@ import io.lettuce.core.resource.Delay;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** Opens the Lettuce client for a single Redis server or a cluster, once, at start-up. */
 final class Dialer {
@@ -30,16 +35,25 @@ final class Dialer {
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
     /** The longest a read of one large log entry may take, whatever its size. */
     static final Duration LONGEST_ENTRY = Duration.ofSeconds(30);
+    /** Keys and arguments as text, values as they are: an event's bytes go and come unchanged. */
+    private static final Pattern VERSION = Pattern.compile("redis_version:(\\d+)");
+    static final RedisCodec<String, byte[]> BYTES = RedisCodec.of(StringCodec.UTF8,
+            ByteArrayCodec.INSTANCE);
 
     /**
-     * An open client: its commands on one shared connection, reads of stream logs on a second,
-     * and where pub/sub connections come from; {@code client} shuts the client down.
+     * An open client: its commands on one shared connection, reads of stream logs on a second
+     * and appends to them on a third (both with values as bytes), and where pub/sub connections
+     * come from; {@code client} shuts the client down. {@code sharded}: a cluster of Redis 7 or
+     * newer, whose streams' channels are shard channels (SPUBLISH, SSUBSCRIBE).
      */
-    record Connected(ClientResources resources, AutoCloseable client,
+    record Connected(ClientResources resources, AutoCloseable client, boolean cluster,
+            boolean sharded,
             StatefulConnection<String, String> connection,
             RedisClusterAsyncCommands<String, String> commands,
-            StatefulConnection<String, String> reads,
-            RedisClusterAsyncCommands<String, String> readCommands,
+            StatefulConnection<String, byte[]> reads,
+            RedisClusterAsyncCommands<String, byte[]> readCommands,
+            StatefulConnection<String, byte[]> appends,
+            RedisClusterAsyncCommands<String, byte[]> appendCommands,
             Supplier<StatefulRedisPubSubConnection<String, String>> pubSubs) {}
 
     private Dialer() {}
@@ -67,21 +81,25 @@ final class Dialer {
         try {
             StatefulRedisConnection<String, String> connection = single.connect();
             boolean cluster;
+            boolean sharded;
             try {
                 cluster = connection.sync().info("cluster").contains("cluster_enabled:1");
+                sharded = cluster && major(connection.sync().info("server")) >= 7;
             } catch (RuntimeException e) {
                 connection.close();
                 throw e;
             }
             if (!cluster) {
                 // Shutting the client down, as a failure here does, closes both.
-                StatefulRedisConnection<String, String> reads = single.connect();
-                return new Connected(resources, single::shutdown, connection, connection.async(),
-                        reads, reads.async(), single::connectPubSub);
+                StatefulRedisConnection<String, byte[]> reads = single.connect(BYTES);
+                StatefulRedisConnection<String, byte[]> appends = single.connect(BYTES);
+                return new Connected(resources, single::shutdown, false, false, connection,
+                        connection.async(), reads, reads.async(), appends, appends.async(),
+                        single::connectPubSub);
             }
             connection.close();
             single.shutdown();
-            return cluster(sharing, resources, uri);
+            return cluster(sharing, resources, uri, sharded);
         } catch (RuntimeException e) {
             single.shutdown();
             resources.shutdown();
@@ -89,7 +107,14 @@ final class Dialer {
         }
     }
 
-    private static Connected cluster(Sharing sharing, ClientResources resources, RedisURI uri) {
+    /** The major version in an {@code INFO server} answer ({@code redis_version:7.0.15}). */
+    static int major(String info) {
+        Matcher m = VERSION.matcher(info);
+        return m.find() ? Integer.parseInt(m.group(1)) : 0;
+    }
+
+    private static Connected cluster(Sharing sharing, ClientResources resources, RedisURI uri,
+            boolean sharded) {
         RedisClusterClient cluster = RedisClusterClient.create(resources, uri);
         cluster.setOptions(ClusterClientOptions.builder()
                 .socketOptions(socketOptions())
@@ -104,9 +129,11 @@ final class Dialer {
                 .build());
         try {
             StatefulRedisClusterConnection<String, String> connection = cluster.connect();
-            StatefulRedisClusterConnection<String, String> reads = cluster.connect();
-            return new Connected(resources, cluster::shutdown, connection, connection.async(),
-                    reads, reads.async(), cluster::connectPubSub);
+            StatefulRedisClusterConnection<String, byte[]> reads = cluster.connect(BYTES);
+            StatefulRedisClusterConnection<String, byte[]> appends = cluster.connect(BYTES);
+            return new Connected(resources, cluster::shutdown, true, sharded, connection,
+                    connection.async(), reads, reads.async(), appends, appends.async(),
+                    cluster::connectPubSub);
         } catch (RuntimeException e) {
             cluster.shutdown();
             throw e;

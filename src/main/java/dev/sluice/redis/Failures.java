@@ -3,6 +3,7 @@ package dev.sluice.redis;
 import dev.sluice.config.ConfigException;
 import dev.sluice.config.Sharing;
 import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisCommandTimeoutException;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.Future;
@@ -43,9 +44,12 @@ final class Failures {
 
     /** As {@link #failure(Future, String, Exception)}, for a call given {@code limit}. */
     RedisFailure failure(Future<?> future, String what, Exception e, Duration limit) {
-        if (e instanceof TimeoutException) {
+        // Lettuce's own limit on the command may come first, with the same length.
+        if (e instanceof TimeoutException
+                || e.getCause() instanceof RedisCommandTimeoutException) {
             future.cancel(true);
-            return new RedisFailure(what + ": no answer within " + limit.toMillis() + " ms");
+            return new RedisFailure(what + ": no answer within " + limit.toMillis() + " ms",
+                    true);
         }
         if (e instanceof InterruptedException) {
             future.cancel(true);

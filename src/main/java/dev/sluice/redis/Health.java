@@ -20,23 +20,48 @@ final class Health {
     private final Metrics metrics;
     /** Of the connection for log reads only. */
     private final boolean reads;
+    /** Its calls that time out count towards opening the breaker. */
+    private final boolean counted;
+    private final Breaker breaker;
     /** Why the last call failed, or null when it worked. */
     private final AtomicReference<String> trouble = new AtomicReference<>();
 
-    private Health(Sharing sharing, Metrics metrics, boolean reads) {
+    private Health(Sharing sharing, Metrics metrics, boolean reads, boolean counted,
+            Breaker breaker) {
         this.sharing = sharing;
         this.metrics = metrics;
         this.reads = reads;
+        this.counted = counted;
+        this.breaker = breaker;
     }
 
-    /** Of the connection for everything but log reads: what {@code /readyz} reports. */
-    static Health ofCommands(Sharing sharing, Metrics metrics) {
-        return new Health(sharing, metrics, false);
+    /** Of the connection for everything but stream logs: what {@code /readyz} reports. */
+    static Health ofCommands(Sharing sharing, Metrics metrics, Breaker breaker) {
+        return new Health(sharing, metrics, false, true, breaker);
     }
 
-    /** Of the connection for reads of resumable streams' logs. */
-    static Health ofReads(Sharing sharing, Metrics metrics) {
-        return new Health(sharing, metrics, true);
+    /**
+     * Of the connection for appends to resumable streams' logs, reported as the commands are;
+     * a batch of large events may take longer than the timeout with Redis well, so its
+     * timeouts open no breaker.
+     */
+    static Health ofAppends(Sharing sharing, Metrics metrics, Breaker breaker) {
+        return new Health(sharing, metrics, false, false, breaker);
+    }
+
+    /** Of the connection for reads of resumable streams' logs, which open no breaker either. */
+    static Health ofReads(Sharing sharing, Metrics metrics, Breaker breaker) {
+        return new Health(sharing, metrics, true, false, breaker);
+    }
+
+    /** Fails the call {@code what} at once while Redis does not answer ({@link Breaker}). */
+    void check(String what) throws RedisFailure {
+        breaker.check(what);
+    }
+
+    /** Whether calls fail at once now: a call nobody waits for is then not sent. */
+    boolean skipping() {
+        return breaker.isOpen();
     }
 
     /** Why the last call to Redis failed, or null when it worked. */
@@ -52,6 +77,7 @@ final class Health {
     /** The call {@code what}, begun at {@code start} (nanoTime), worked. */
     void succeeded(String what, long start) {
         metrics.redisCall(what, System.nanoTime() - start, true);
+        breaker.succeeded(); // an answer on any connection: Redis does not hang
         String was = trouble.getAndSet(null);
         if (was != null && reads) {
             LOG.info("Redis at {} answers reads of stream logs again", sharing.address());
@@ -64,6 +90,9 @@ final class Health {
     /** The call {@code what}, begun at {@code start} (nanoTime), failed: returns {@code e}. */
     RedisFailure failed(String what, long start, RedisFailure e) {
         metrics.redisCall(what, System.nanoTime() - start, false);
+        if (counted) {
+            breaker.failed(e);
+        }
         if (trouble.getAndSet(e.getMessage()) != null) {
             return e;
         }

@@ -6,10 +6,11 @@ import dev.sluice.observe.Metrics;
 import io.lettuce.core.Range;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.StreamMessage;
-import io.lettuce.core.XAddArgs;
 import io.lettuce.core.api.StatefulConnection;
+import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.resource.ClientResources;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,7 +18,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BiConsumer;
-import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,10 +25,12 @@ import org.slf4j.LoggerFactory;
  * Sluice's connection to Redis, a single server or a cluster, shared by every thread: Lettuce
  * multiplexes the calls of all virtual threads on it and reconnects by itself. Every call has the
  * configured time limit (a large log entry, one by its size) and fails as a {@link RedisFailure};
- * whether the last one worked is what {@link #trouble()} reports. Reads of resumable streams' logs have a connection of their own
- * ({@link #read}), so that their long answers hold up no admission, spend or lease renewal; a
- * third, from the same client, carries the pub/sub messages that resumable streams wait on,
- * since a subscribed connection can send nothing else. Thread-safe.
+ * whether the last one worked is what {@link #trouble()} reports. Reads of resumable streams'
+ * logs have a connection of their own ({@link #read}), so that their long answers hold up no
+ * admission, spend or lease renewal, and so have appends to them ({@link #appendEach}); both
+ * carry values as bytes, so an event's bytes are kept as they are. A fourth, from the same
+ * client, carries the pub/sub messages that resumable streams wait on, since a subscribed
+ * connection can send nothing else. Thread-safe.
  */
 public final class RedisLink implements AutoCloseable {
 
@@ -37,12 +39,18 @@ public final class RedisLink implements AutoCloseable {
     /** One script call of a batch: the script's keys and arguments. */
     public record Call(List<String> keys, List<String> args) {
 
-        String[] keyArray() {
-            return keys.toArray(String[]::new);
+        ScriptRunner.Call<String> call() {
+            return new ScriptRunner.Call<>(keys.toArray(String[]::new),
+                    args.toArray(String[]::new));
         }
+    }
 
-        String[] argArray() {
-            return args.toArray(String[]::new);
+    /** One script call of a batch whose arguments are bytes, such as events as they are. */
+    public record ByteCall(List<String> keys, List<byte[]> args) {
+
+        ScriptRunner.Call<byte[]> call() {
+            return new ScriptRunner.Call<>(keys.toArray(String[]::new),
+                    args.toArray(byte[][]::new));
         }
     }
 
@@ -53,32 +61,49 @@ public final class RedisLink implements AutoCloseable {
     private final AutoCloseable client;
     private final StatefulConnection<String, String> connection;
     private final RedisClusterAsyncCommands<String, String> commands;
-    private final StatefulConnection<String, String> reads;
-    private final ScriptRunner scripts;
-    private final RedisClusterAsyncCommands<String, String> readCommands;
+    private final boolean cluster;
+    /**
+     * A cluster of Redis 7 or newer: a stream's channel is a shard channel, which lives on the
+     * master of its slot alone instead of being sent to every node.
+     */
+    private final boolean sharded;
+    private final StatefulConnection<String, byte[]> reads;
+    private final ScriptRunner<String> scripts;
+    private final RedisClusterAsyncCommands<String, byte[]> readCommands;
     private final Health readHealth;
-    private final ScriptRunner readScripts;
+    private final ScriptRunner<byte[]> readScripts;
+    private final StatefulConnection<String, byte[]> appends;
+    private final ScriptRunner<byte[]> appendScripts;
     private final Subscriptions subscriptions;
+    private final Breaker breaker;
     private final long timeoutNanos;
 
     private RedisLink(Sharing sharing, Failures failures, Metrics metrics,
             Dialer.Connected connected) {
         this.sharing = sharing;
         this.failures = failures;
-        this.health = Health.ofCommands(sharing, metrics);
+        this.breaker = new Breaker(sharing, metrics);
+        this.health = Health.ofCommands(sharing, metrics, breaker);
         this.resources = connected.resources();
         this.client = connected.client();
         this.connection = connected.connection();
         this.commands = connected.commands();
+        this.cluster = connected.cluster();
         this.reads = connected.reads();
-        this.scripts = new ScriptRunner(commands, sharing.timeout(), failures, health);
-        this.readCommands = connected.readCommands();
-        this.readHealth = Health.ofReads(sharing, metrics);
-        this.readScripts = new ScriptRunner(readCommands, sharing.timeout(), failures,
-                readHealth);
-        this.subscriptions = new Subscriptions(connected.pubSubs(), sharing.timeout(), failures,
+        this.sharded = connected.sharded();
+        this.scripts = new ScriptRunner<>(commands, sharded, sharing.timeout(), failures,
                 health);
+        this.readCommands = connected.readCommands();
+        this.readHealth = Health.ofReads(sharing, metrics, breaker);
+        this.readScripts = new ScriptRunner<>(readCommands, sharded, sharing.timeout(),
+                failures, readHealth);
+        this.appends = connected.appends();
+        this.appendScripts = new ScriptRunner<>(connected.appendCommands(), sharded,
+                sharing.timeout(), failures, Health.ofAppends(sharing, metrics, breaker));
+        this.subscriptions = new Subscriptions(connected.pubSubs(), sharded, sharing.timeout(),
+                failures, health);
         this.timeoutNanos = sharing.timeout().toNanos();
+        breaker.probeWith(this::answers);
     }
 
     /**
@@ -110,10 +135,38 @@ public final class RedisLink implements AutoCloseable {
     /**
      * Runs {@code script}, a read of a stream's log, on the connection kept for such reads: the
      * replies on one connection come in the order asked, so a megabyte read there would hold up
-     * every admission asked after it on the other.
+     * every admission asked after it on the other. Its strings come as bytes, as Redis has them.
      */
     public Object read(Script script, List<String> keys, String... args) throws RedisFailure {
+        byte[][] bytes = new byte[args.length][];
+        for (int i = 0; i < args.length; i++) {
+            bytes[i] = args[i].getBytes(StandardCharsets.UTF_8);
+        }
+        return readScripts.run(script, keys, bytes);
+    }
+
+    /** As {@link #read}, for a script given bytes, such as events to write to a log. */
+    public Object readBytes(Script script, List<String> keys, byte[]... args)
+            throws RedisFailure {
         return readScripts.run(script, keys, args);
+    }
+
+    /**
+     * Runs {@code script} once per call on the connection kept for appends to streams' logs, all
+     * sent at once (pipelined) and then awaited: a batch of appends waits for no other call.
+     *
+     * @return each call's answer, in order (strings as bytes), or null for a call that failed
+     */
+    public List<Object> appendEach(Script script, List<ByteCall> calls) {
+        return appendScripts.runEach(script, calls.stream().map(ByteCall::call).toList());
+    }
+
+    /**
+     * Which calls of a batch may share one script call: on a cluster, the hash slot of
+     * {@code key}, since a script may touch the keys of one slot only; on a server, 0 for all.
+     */
+    public int slot(String key) {
+        return cluster ? SlotHash.getSlot(key) : 0;
     }
 
     /**
@@ -121,14 +174,15 @@ public final class RedisLink implements AutoCloseable {
      * there is no such entry: one entry too large for a {@linkplain #read read}, on the same
      * connection, within {@code limit} (at most {@link Dialer#LONGEST_ENTRY}).
      */
-    public String entry(String key, String id, String field, Duration limit)
+    public byte[] entry(String key, String id, String field, Duration limit)
             throws RedisFailure {
+        readHealth.check("entry");
         long start = System.nanoTime();
         Duration within = limit.compareTo(Dialer.LONGEST_ENTRY) > 0 ? Dialer.LONGEST_ENTRY
                 : limit;
         var future = readCommands.xrange(key, Range.create(id, id));
         try {
-            List<StreamMessage<String, String>> found = future.get(within.toNanos(),
+            List<StreamMessage<String, byte[]>> found = future.get(within.toNanos(),
                     TimeUnit.NANOSECONDS);
             readHealth.succeeded("entry", start);
             return found.isEmpty() ? null : found.getFirst().getBody().get(field);
@@ -143,7 +197,7 @@ public final class RedisLink implements AutoCloseable {
      * @return how many failed; a failure is recorded as the link's trouble
      */
     public int runAll(Script script, List<Call> calls) {
-        return scripts.runAll(script, calls);
+        return scripts.runAll(script, calls.stream().map(Call::call).toList());
     }
 
     /**
@@ -152,11 +206,14 @@ public final class RedisLink implements AutoCloseable {
      * @return each call's answer, in order, or null for a call that failed
      */
     public List<Object> runEach(Script script, List<Call> calls) {
-        return scripts.runEach(script, calls);
+        return scripts.runEach(script, calls.stream().map(Call::call).toList());
     }
 
     /** Removes {@code member} from the sorted set {@code key}, without waiting for it. */
     public void forget(String key, String member) {
+        if (health.skipping()) {
+            return; // the lease runs out by itself
+        }
         long start = System.nanoTime();
         commands.zrem(key, member).toCompletableFuture()
                 .orTimeout(timeoutNanos, TimeUnit.NANOSECONDS)
@@ -164,30 +221,21 @@ public final class RedisLink implements AutoCloseable {
                         failure == null));
     }
 
-    /**
-     * Adds an entry with the explicit id {@code id} and one field to the stream {@code key},
-     * trimmed to about {@code maxLength} entries (XADD MAXLEN ~), then publishes {@code note}
-     * on {@code channel}; neither is awaited: commands on the main connection run in the order
-     * sent, so entries land in order, and {@code done} hears whether the entry was taken.
-     */
-    public void append(String key, String id, long maxLength, String field, String value,
-            String channel, String note, Consumer<Boolean> done) {
-        commands.xadd(key, new XAddArgs().id(id).maxlen(maxLength).approximateTrimming(),
-                field, value).toCompletableFuture()
-                .orTimeout(timeoutNanos, TimeUnit.NANOSECONDS)
-                .whenComplete((added, failure) -> done.accept(failure == null));
-        if (channel != null) {
-            commands.publish(channel, note);
-        }
-    }
-
     /** Sends {@code message} on {@code channel}, without waiting: a wake-up, worth no retry. */
     public void publish(String channel, String message) {
-        commands.publish(channel, message);
+        if (health.skipping()) {
+            return;
+        }
+        if (sharded) {
+            commands.spublish(channel, message);
+        } else {
+            commands.publish(channel, message);
+        }
     }
 
     /** The values of {@code fields} in the hash {@code key}, null for each one missing. */
     public List<String> fields(String key, String... fields) throws RedisFailure {
+        health.check("hmget");
         long start = System.nanoTime();
         var future = commands.hmget(key, fields);
         try {
@@ -219,8 +267,14 @@ public final class RedisLink implements AutoCloseable {
         subscriptions.unsubscribe(channel);
     }
 
-    /** Checks that Redis answers. */
+    /** Checks that Redis answers, unless it did not answer the last calls ({@link Breaker}). */
     public void ping() throws RedisFailure {
+        health.check("ping");
+        answers();
+    }
+
+    /** Pings Redis, whatever the breaker says: its probe. */
+    private void answers() throws RedisFailure {
         long start = System.nanoTime();
         RedisFuture<String> future = commands.ping();
         try {
@@ -243,7 +297,9 @@ public final class RedisLink implements AutoCloseable {
 
     @Override
     public void close() {
+        breaker.close();
         subscriptions.close();
+        appends.close();
         reads.close();
         connection.close();
         try {

@@ -27,16 +27,31 @@ public record Script(String name, String text, String sha, boolean list) {
         return load(owner, name, resource, true);
     }
 
+    /**
+     * This script with its PUBLISH calls as SPUBLISH, for a cluster whose streams' channels
+     * are shard channels; itself when it publishes nothing.
+     */
+    public Script sharded() {
+        String shard = text.replace("redis.call('PUBLISH',", "redis.call('SPUBLISH',");
+        return shard.equals(text) ? this : new Script(name, shard, sha1(shard), list);
+    }
+
     private static Script load(Class<?> owner, String name, String resource, boolean list) {
         try (InputStream in = owner.getResourceAsStream(resource)) {
             if (in == null) {
                 throw new IllegalStateException("the script " + resource + " is missing");
             }
             String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            return new Script(name, text, HexFormat.of().formatHex(MessageDigest
-                    .getInstance("SHA-1").digest(text.getBytes(StandardCharsets.UTF_8))), list);
+            return new Script(name, text, sha1(text), list);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    private static String sha1(String text) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1")
+                    .digest(text.getBytes(StandardCharsets.UTF_8)));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JDK has SHA-1", e);
         }

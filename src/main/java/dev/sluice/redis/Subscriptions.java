@@ -12,12 +12,15 @@ import java.util.function.Supplier;
 
 /**
  * The link's pub/sub connection, opened for its first listener: once subscribed, a connection can
- * send nothing but subscriptions. Every listener hears every channel and keeps what is its own.
+ * send nothing but subscriptions. Every listener hears every channel and keeps what is its own;
+ * on a cluster of Redis 7 or newer the channels are shard channels (SSUBSCRIBE).
  * Thread-safe; messages arrive on Lettuce's own thread.
  */
 final class Subscriptions implements AutoCloseable {
 
     private final Supplier<StatefulRedisPubSubConnection<String, String>> pubSubs;
+    /** Shard channels (SSUBSCRIBE) instead of channels: see {@link Dialer}. */
+    private final boolean sharded;
     private final Failures failures;
     private final Health health;
     private final long timeoutNanos;
@@ -25,8 +28,9 @@ final class Subscriptions implements AutoCloseable {
     private StatefulRedisPubSubConnection<String, String> pubSub;
 
     Subscriptions(Supplier<StatefulRedisPubSubConnection<String, String>> pubSubs,
-            Duration timeout, Failures failures, Health health) {
+            boolean sharded, Duration timeout, Failures failures, Health health) {
         this.pubSubs = pubSubs;
+        this.sharded = sharded;
         this.failures = failures;
         this.health = health;
         this.timeoutNanos = timeout.toNanos();
@@ -41,12 +45,19 @@ final class Subscriptions implements AutoCloseable {
             public void message(String channel, String message) {
                 listener.accept(channel, message);
             }
+
+            @Override
+            public void smessage(String channel, String message) {
+                listener.accept(channel, message);
+            }
         });
     }
 
     void subscribe(String channel) throws RedisFailure {
+        health.check("subscribe");
         long start = System.nanoTime();
-        RedisFuture<Void> future = pubSub.async().subscribe(channel);
+        RedisFuture<Void> future = sharded ? pubSub.async().ssubscribe(channel)
+                : pubSub.async().subscribe(channel);
         try {
             future.get(timeoutNanos, TimeUnit.NANOSECONDS);
             health.succeeded("subscribe", start);
@@ -56,7 +67,11 @@ final class Subscriptions implements AutoCloseable {
     }
 
     void unsubscribe(String channel) {
-        pubSub.async().unsubscribe(channel);
+        if (sharded) {
+            pubSub.async().sunsubscribe(channel);
+        } else {
+            pubSub.async().unsubscribe(channel);
+        }
     }
 
     @Override

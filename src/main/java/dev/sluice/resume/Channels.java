@@ -2,6 +2,7 @@ package dev.sluice.resume;
 
 import dev.sluice.redis.RedisFailure;
 import dev.sluice.redis.RedisLink;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -13,10 +14,13 @@ import java.util.concurrent.TimeUnit;
 final class Channels {
 
     private final RedisLink redis;
+    private final long pollNanos;
     private final Map<String, Listening> listening = new ConcurrentHashMap<>();
 
-    Channels(RedisLink redis) {
+    /** @param poll the pace of a wait that hears no channel */
+    Channels(RedisLink redis, Duration poll) {
         this.redis = redis;
+        this.pollNanos = poll.toNanos();
     }
 
     private String channel(String id) {
@@ -71,7 +75,7 @@ final class Channels {
     void await(Listening l, long seen, long nanos) throws InterruptedException {
         if (l == null) {
             // No channel to hear: a poll's pace.
-            TimeUnit.NANOSECONDS.sleep(Math.min(nanos, SharedStreams.POLL.toNanos()));
+            TimeUnit.NANOSECONDS.sleep(Math.min(nanos, pollNanos));
         } else {
             l.await(seen, nanos);
         }

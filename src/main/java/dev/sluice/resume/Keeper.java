@@ -1,7 +1,6 @@
 package dev.sluice.resume;
 
 import static dev.sluice.resume.SharedStreams.millis;
-import static dev.sluice.resume.SharedStreams.text;
 
 import dev.sluice.config.Resume;
 import dev.sluice.redis.RedisFailure;
@@ -15,7 +14,9 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -23,8 +24,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The holder's side of the streams this instance relays: it opens their keys, appends their
- * events without waiting, closes them, and renews them once a {@link SharedStreams#BEAT} on a
- * virtual thread of its own, acting on what each renewal finds. Thread-safe.
+ * events in batches ({@link Appender}), closes them, and renews them once a
+ * {@link SharedStreams#BEAT} on a platform thread of its own, acting on what each renewal finds.
+ * Thread-safe.
  */
 final class Keeper implements AutoCloseable {
 
@@ -42,6 +44,7 @@ final class Keeper implements AutoCloseable {
     private final String instance;
     private final Map<String, Resumable> held = new ConcurrentHashMap<>();
     private final CountDownLatch closed = new CountDownLatch(1);
+    private final Appender appender;
     private final Thread beats;
 
     Keeper(RedisLink redis, Resume settings, Consumer<String> noted, Channels channels,
@@ -51,7 +54,10 @@ final class Keeper implements AutoCloseable {
         this.noted = noted;
         this.channels = channels;
         this.instance = instance;
-        this.beats = Thread.ofVirtual().name("sluice-stream-beat").start(this::keep);
+        this.appender = new Appender(redis, settings.maxEvents());
+        // A platform thread: a virtual one would wait for a carrier behind the streams' work,
+        // and a beat starved so would let the holder be taken for dead.
+        this.beats = Thread.ofPlatform().daemon().name("sluice-stream-beat").start(this::keep);
     }
 
     private StreamKeys keys(String id) {
@@ -75,6 +81,9 @@ final class Keeper implements AutoCloseable {
         if (attached) {
             channels.listen(id); // the first reader's own interest, let go when it detaches
             mine.reader(1);
+            if (stream.log() instanceof RedisLog log) {
+                log.attached();
+            }
         }
         Thread.ofVirtual().name("sluice-stream-open").start(() -> {
             try {
@@ -100,7 +109,7 @@ final class Keeper implements AutoCloseable {
      * Sends event {@code n} of a held stream; with too many unanswered, it is not sent: the log
      * then has a gap, which a reader finds as a trimmed range (410).
      *
-     * @return completes with whether Redis took it, within the Redis timeout
+     * @return completes with whether Redis took it, once its batch is answered
      */
     CompletableFuture<Boolean> append(String id, long n, byte[] fields,
             AtomicInteger inFlight, boolean followed) {
@@ -109,24 +118,30 @@ final class Keeper implements AutoCloseable {
             noted.accept("append_failed");
             return CompletableFuture.completedFuture(false);
         }
-        StreamKeys k = keys(id);
-        CompletableFuture<Boolean> landed = new CompletableFuture<>();
-        redis.append(k.log(), n + "-0", settings.maxEvents(), "f", text(fields),
-                followed ? k.channel() : null, "e", taken -> {
-                    inFlight.decrementAndGet();
-                    if (!taken) {
-                        noted.accept("append_failed");
-                    }
-                    landed.complete(taken);
-                });
-        return landed;
+        return appender.append(keys(id), n, fields, followed).whenComplete((taken, never) -> {
+            inFlight.decrementAndGet();
+            if (!taken) {
+                noted.accept("append_failed");
+            }
+        });
     }
 
-    /** The holder closed the log: recorded once the appends before it have landed. */
-    void closed(String id, ReplayLog.Ending ending, long last) {
+    /**
+     * The holder closed the log: recorded once the appends before it have landed, when
+     * {@code appended} completes (their batch went on another connection than the close).
+     */
+    void closed(String id, ReplayLog.Ending ending, long last,
+            CompletableFuture<Boolean> appended) {
         held.remove(id);
         StreamKeys k = keys(id);
         Thread.ofVirtual().name("sluice-stream-close").start(() -> {
+            try {
+                appended.get(redis.timeout().multipliedBy(2).toNanos(), TimeUnit.NANOSECONDS);
+            } catch (ExecutionException | TimeoutException e) {
+                // as a failed append: the close goes all the same
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             try {
                 redis.run(CLOSE, List.of(k.meta(), k.alive(), k.log()),
                         ending.name().toLowerCase(Locale.ROOT), Long.toString(last),
@@ -175,7 +190,7 @@ final class Keeper implements AutoCloseable {
                     stream.seenReader();
                 }
                 if (stream.log() instanceof RedisLog log) {
-                    log.followed(reading);
+                    log.followed(reading, (Long) answer.get(2));
                 }
                 stream.takenOver((Long) answer.get(2));
             }
@@ -185,6 +200,7 @@ final class Keeper implements AutoCloseable {
     @Override
     public void close() {
         closed.countDown();
+        appender.close();
         try {
             beats.join(SharedStreams.BEAT.multipliedBy(2).toMillis());
         } catch (InterruptedException e) {

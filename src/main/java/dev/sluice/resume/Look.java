@@ -16,24 +16,28 @@ record Look(String state, long last, boolean alive, long newestReader, boolean l
         return state.equals("running");
     }
 
-    /** The script's answer: state, last, alive, newest reader, log there, entries. */
+    /**
+     * The script's answer (its strings as bytes): state, last, alive, newest reader, log there,
+     * entries.
+     */
     static Look of(List<?> answer) {
         List<ReplayLog.Entry> entries = new ArrayList<>();
         long large = 0;
         long largeSize = 0;
         for (Object each : (List<?>) answer.get(5)) {
             List<?> entry = (List<?>) each;
-            String entryId = (String) entry.get(0);
+            String entryId = SharedStreams.text(entry.get(0));
             long n = Long.parseLong(entryId.substring(0, entryId.indexOf('-')));
-            if (entry.get(1) instanceof String value) {
-                entries.add(new ReplayLog.Entry(n, SharedStreams.bytes(value)));
+            if (entry.get(1) instanceof byte[] value) {
+                entries.add(new ReplayLog.Entry(n, value));
             } else {
                 large = n; // its size alone: the look stopped at it
                 largeSize = (Long) entry.get(1);
             }
         }
-        return new Look((String) answer.get(0), Long.parseLong((String) answer.get(1)),
-                (Long) answer.get(2) == 1, Long.parseLong((String) answer.get(3)),
+        return new Look(SharedStreams.text(answer.get(0)),
+                Long.parseLong(SharedStreams.text(answer.get(1))),
+                (Long) answer.get(2) == 1, Long.parseLong(SharedStreams.text(answer.get(3))),
                 (Long) answer.get(4) == 1, entries, large, largeSize);
     }
 }

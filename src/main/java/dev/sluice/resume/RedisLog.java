@@ -16,7 +16,7 @@ import java.util.function.BooleanSupplier;
  * A replay log in a Redis stream, one entry per event with the id {@code <n>-0}: the holder's
  * log numbers events itself and has Redis take each before its client gets it (while Redis
  * answers); any instance reads it, waking on the stream's channel and looking again at least
- * once a {@link SharedStreams#POLL}.
+ * once a {@link SharedStreams#pollNanos poll} (a second by default).
  * Reads fail as {@link LogUnavailable} while Redis does not answer. Thread-safe.
  */
 final class RedisLog implements ReplayLog {
@@ -26,8 +26,6 @@ final class RedisLog implements ReplayLog {
      * when they are large ({@link SharedStreams#LOOK_BYTES}).
      */
     private static final int BATCH = 256;
-    /** The longest an event waits for Redis to take it before it goes on to the client. */
-    static final Duration LANDING = Duration.ofMillis(10);
 
     private final SharedStreams shared;
     private final Channels channels;
@@ -38,16 +36,23 @@ final class RedisLog implements ReplayLog {
     private final boolean holder;
     private final AtomicLong last = new AtomicLong();
     private final AtomicInteger inFlight = new AtomicInteger();
+    /** The last append's landing; the close is sent once it is answered. */
+    private volatile CompletableFuture<Boolean> appended = CompletableFuture.completedFuture(true);
     /**
      * Appends wait until Redis has each one, until one fails; then they go without waiting, so
      * that a Redis away never holds a live client back, until one lands again.
      */
     private volatile boolean waiting = true;
     /**
-     * Some reader, on any instance, follows the stream: only then is each append announced on
-     * its channel, which halves what a stream nobody resumes costs Redis.
+     * Some reader, on any instance, follows the stream through Redis: only then is each append
+     * announced on its channel, which halves what a stream nobody resumes costs Redis.
      */
     private volatile boolean followed;
+    /**
+     * The reader number of the client that came with the stream (1), or 0 for none: the holder
+     * writes to it as it relays, so it follows nothing through Redis.
+     */
+    private volatile long ownReader;
     private final CountDownLatch closed = new CountDownLatch(1);
 
     RedisLog(SharedStreams shared, String id, String route, boolean holder) {
@@ -66,8 +71,9 @@ final class RedisLog implements ReplayLog {
         }
         long n = last.incrementAndGet();
         CompletableFuture<Boolean> landed = keeper.append(id, n, fields, inFlight, followed);
+        appended = landed;
         if (waiting) {
-            waiting = landed(landed);
+            waiting = landed(landed, shared.appendLimit());
         } else {
             landed.thenAccept(taken -> waiting = taken);
         }
@@ -75,18 +81,16 @@ final class RedisLog implements ReplayLog {
     }
 
     /**
-     * Waits a moment for Redis to take an append: the log comes before the client, so that an
-     * event a client saw survives its holder's death. A Redis slower than {@link #LANDING}
-     * (a loaded one) does not hold the stream back: the event goes on and lands a moment later.
+     * Waits for Redis to take an append, that is for its batch to be answered: the log comes
+     * before the client, so that an event a client saw survives its holder's death.
      *
-     * @return false once Redis refused an append or did not answer in its timeout
+     * @param limit the batch before it and its own, each within the Redis timeout
+     * @return false once Redis refused an append or did not answer in time
      */
-    private static boolean landed(CompletableFuture<Boolean> landed) {
+    private static boolean landed(CompletableFuture<Boolean> landed, Duration limit) {
         try {
-            return landed.get(LANDING.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (TimeoutException e) {
-            return true; // slow, not failed: the next append waits again
-        } catch (ExecutionException e) {
+            return landed.get(limit.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException | ExecutionException e) {
             return false;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -94,15 +98,21 @@ final class RedisLog implements ReplayLog {
         }
     }
 
+    /** The holder's note that the stream's first client came with it, as reader 1. */
+    void attached() {
+        ownReader = 1;
+    }
+
     /**
-     * Notes whether some reader follows the stream (told by a reader's arrival and by each beat).
+     * Notes whether some reader follows the stream through Redis: one is {@code reading} and the
+     * newest is not the client that came with it (told by a reader's arrival and by each beat).
      *
-     * @return whether one did before
+     * @return whether one does now and did not before
      */
-    boolean followed(boolean now) {
+    boolean followed(boolean reading, long newestReader) {
         boolean before = followed;
-        followed = now;
-        return before;
+        followed = reading && newestReader > ownReader;
+        return followed && !before;
     }
 
     @Override
@@ -157,7 +167,7 @@ final class RedisLog implements ReplayLog {
             if (left <= 0 || done.getAsBoolean()) {
                 return new Entries(List.of());
             }
-            channels.await(listening, seen, Math.min(left, SharedStreams.POLL.toNanos()));
+            channels.await(listening, seen, Math.min(left, shared.pollNanos()));
         }
     }
 
@@ -201,7 +211,7 @@ final class RedisLog implements ReplayLog {
     public void close(Ending ending) {
         if (holder && closed.getCount() > 0) {
             closed.countDown();
-            keeper.closed(id, ending, last.get());
+            keeper.closed(id, ending, last.get(), appended);
         }
     }
 
@@ -228,7 +238,7 @@ final class RedisLog implements ReplayLog {
                 if (left <= 0) {
                     return false;
                 }
-                channels.await(listening, seen, Math.min(left, SharedStreams.POLL.toNanos()));
+                channels.await(listening, seen, Math.min(left, shared.pollNanos()));
             }
         } finally {
             channels.leave(id);

@@ -18,20 +18,22 @@ import org.slf4j.LoggerFactory;
 /**
  * Resumable streams shared by every instance through Redis: each stream's keys
  * ({@link StreamKeys}) share one hash tag, and its pub/sub channel ({@link Channels}) wakes
- * readers and reaches its holder. The holder ({@link Keeper}) appends without waiting, beats
- * once a second, and closes the log; any instance finds, reads, attaches to and stops it here.
+ * readers and reaches its holder. The holder ({@link Keeper}) appends in batches, beats once a
+ * second, and closes the log; any instance finds, reads, attaches to and stops it here.
  * Thread-safe.
  */
 public final class SharedStreams implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(SharedStreams.class);
-    /** How often the holder beats; its liveness key lasts three beats. */
+    /**
+     * How often the holder beats; its liveness key lasts ten beats, so that a holder alive but
+     * stood still for a few seconds (a GC pause, a starved machine, SIGSTOP) is not taken for
+     * dead: a stream whose holder died ends as lost within about eleven seconds.
+     */
     static final Duration BEAT = Duration.ofSeconds(1);
-    static final Duration ALIVE = BEAT.multipliedBy(3);
+    static final Duration ALIVE = BEAT.multipliedBy(10);
     /** A reader's mark lasts this long unless its reads renew it. */
     static final Duration READING = BEAT.multipliedBy(5);
-    /** The longest a reader waits for a message before it looks again. */
-    static final Duration POLL = BEAT;
     /** Appends of one stream sent and not yet answered, at most: more are not kept. */
     static final int MAX_IN_FLIGHT = 1024;
     /**
@@ -72,7 +74,7 @@ public final class SharedStreams implements AutoCloseable {
         this.lookBytes = lookBytes(redis.timeout());
         byte[] instance = new byte[6];
         new SecureRandom().nextBytes(instance);
-        this.channels = new Channels(redis);
+        this.channels = new Channels(redis, settings.poll());
         this.keeper = new Keeper(redis, settings, noted, channels,
                 HexFormat.of().formatHex(instance));
         redis.listen(this::message);
@@ -93,6 +95,19 @@ public final class SharedStreams implements AutoCloseable {
 
     Resume settings() {
         return settings;
+    }
+
+    /** The longest a reader waits for a message before it looks again (SLUICE_RESUME_POLL). */
+    long pollNanos() {
+        return settings.poll().toNanos();
+    }
+
+    /**
+     * The longest an append waits for its batch: the batch in flight before it, then its own,
+     * each within the Redis timeout.
+     */
+    Duration appendLimit() {
+        return redis.timeout().multipliedBy(2);
     }
 
     /** The stream channels this instance hears, and the waiting on them. */
@@ -159,8 +174,7 @@ public final class SharedStreams implements AutoCloseable {
     byte[] large(String id, long n, long size) {
         Duration limit = redis.timeout().plusMillis(size / LOOK_BYTES_PER_MS);
         try {
-            String fields = redis.entry(keys(id).log(), n + "-0", "f", limit);
-            return fields == null ? null : bytes(fields);
+            return redis.entry(keys(id).log(), n + "-0", "f", limit);
         } catch (RedisFailure e) {
             throw unavailable(e);
         }
@@ -169,11 +183,13 @@ public final class SharedStreams implements AutoCloseable {
     /** Ends the log of a stream whose holder is gone: an error saying so, then the end. */
     void lose(String id, String route) {
         StreamKeys k = keys(id);
-        List<String> args = new ArrayList<>(List.of(millis(settings.retention()), k.channel()));
-        lostEnd.apply(route).forEach(fields -> args.add(text(fields)));
+        List<byte[]> args = new ArrayList<>(List.of(utf8(millis(settings.retention())),
+                utf8(k.channel())));
+        args.addAll(lostEnd.apply(route));
         try {
-            if ((Long) redis.run(LOSE, List.of(k.meta(), k.alive(), k.log()),
-                    args.toArray(String[]::new)) > 0) {
+            // On the connection of log reads, whose values are bytes, as the events' are.
+            if ((Long) redis.readBytes(LOSE, List.of(k.meta(), k.alive(), k.log()),
+                    args.toArray(byte[][]::new)) > 0) {
                 noted.accept("lost");
                 LOG.info("stream {} was lost with the instance that relayed it: its log ends "
                         + "with an error", id);
@@ -237,7 +253,7 @@ public final class SharedStreams implements AutoCloseable {
             channels.reader(id, number);
             if (stream != null) {
                 stream.takenOver(number);
-                if (stream.log() instanceof RedisLog log && !log.followed(true)) {
+                if (stream.log() instanceof RedisLog log && log.followed(true, number)) {
                     // Appends since the reader looked were not announced: wake it to look again.
                     redis.publish(channel, "e");
                 }
@@ -256,16 +272,13 @@ public final class SharedStreams implements AutoCloseable {
         return Long.toString(Math.max(1, duration.toMillis()));
     }
 
-    /**
-     * Event bytes as Redis keeps them: one char per byte (ISO-8859-1), so that any bytes come
-     * back exactly, whatever the connection's codec makes of text.
-     */
-    static String text(byte[] bytes) {
-        return new String(bytes, StandardCharsets.ISO_8859_1);
+    static byte[] utf8(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
     }
 
-    static byte[] bytes(String text) {
-        return text.getBytes(StandardCharsets.ISO_8859_1);
+    /** A string of a log read's answer, which comes as bytes. */
+    static String text(Object bytes) {
+        return new String((byte[]) bytes, StandardCharsets.UTF_8);
     }
 
     @Override

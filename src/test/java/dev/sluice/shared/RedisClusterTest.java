@@ -1,5 +1,6 @@
 package dev.sluice.shared;
 
+import static dev.sluice.testing.Tokens.sha256;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
@@ -60,9 +61,12 @@ class RedisClusterTest {
                 assertEquals(429, client.post(chat(a), WHOLE, "Authorization",
                         "Bearer " + budgetToken).getStatus());
 
-                // The two clients' keys live on different masters: the cluster really is used.
-                assertNotEquals(slot("sluice:{client:two-streams}:leases", nodes),
-                        slot("sluice:{client:fifty-tokens}:day", nodes));
+                assertEquals(200, client.post(chat(a), WHOLE, "Authorization",
+                        "Bearer slc_shared-three-a-minute").getStatus());
+                // Two clients' keys live on different masters: the cluster really is used.
+                assertNotEquals(slot("sluice:{caller:" + sha256("client:two-streams")
+                        + "}:leases", nodes), slot("sluice:{caller:" + sha256(
+                                "client:three-a-minute") + "}:bucket", nodes));
                 streams.finish();
             }
         } finally {

@@ -156,6 +156,20 @@ class SharedLimitsTest {
     }
 
     @Test
+    void redisKeysNameAHashOfTheCallerNotTheCaller() throws Exception {
+        RunningSluice a = sluice(Duration.ofSeconds(30));
+        open(a);
+        assertEquals(200, post(a, RATED, WHOLE).getStatus());
+        assertEquals(200, post(a, BUDGETED, WHOLE).getStatus());
+        String keys = redis.cli("-a", PASSWORD, "--no-auth-warning", "--scan");
+        for (String name : List.of("two-streams", "three-a-minute", "fifty-tokens")) {
+            assertFalse(keys.contains(name), keys);
+            assertTrue(keys.contains("sluice:{caller:" + sha256("client:" + name) + "}:"),
+                    keys);
+        }
+    }
+
+    @Test
     void aBudgetSpentThroughOneInstanceIsSpentOnAnother() throws Exception {
         RunningSluice a = sluice(Duration.ofSeconds(30));
         RunningSluice b = sluice(Duration.ofSeconds(30));

@@ -73,6 +73,12 @@ class SharedResumeTest {
     }
 
     private RunningSluice sluice(FakeUpstream upstream, Resume resume) throws Exception {
+        return sluice(upstream, resume, Duration.ofMillis(100));
+    }
+
+    /** @param heartbeat how often a reader waiting for events writes a comment, and looks */
+    private RunningSluice sluice(FakeUpstream upstream, Resume resume, Duration heartbeat)
+            throws Exception {
         Timeouts d = Timeouts.DEFAULTS;
         RunningSluice sluice = new RunningSluice(TestConfig.relayingTo(upstream.baseUrl(),
                 new Secret(RunningSluice.KEY)).resumable().resume(resume)
@@ -81,7 +87,7 @@ class SharedResumeTest {
                         sha256(BOB), new Client("bob", Set.of(), Set.of(), 0, 0, 0)),
                         null, null, Set.of()))
                 .timeouts(new Timeouts(d.connect(), d.response(), d.firstEvent(), d.idle(),
-                        d.stream(), Duration.ofMillis(100)))
+                        d.stream(), heartbeat))
                 .sharing(new Sharing("127.0.0.1", redis.port(), false, 0, null, null, "sluice:",
                         Duration.ofMillis(250), Duration.ofSeconds(30), true, false))
                 .build());
@@ -100,10 +106,14 @@ class SharedResumeTest {
             TestClient.Stream first, String id) {}
 
     private Opened openOnA(int events, Resume resume) throws Exception {
+        return openOnA(events, resume, Duration.ofMillis(100));
+    }
+
+    private Opened openOnA(int events, Resume resume, Duration heartbeat) throws Exception {
         ReleasedEvents script = new ReleasedEvents(events);
         FakeUpstream upstream = upstream(script);
-        RunningSluice a = sluice(upstream, resume);
-        RunningSluice b = sluice(upstream, resume);
+        RunningSluice a = sluice(upstream, resume, heartbeat);
+        RunningSluice b = sluice(upstream, resume, heartbeat);
         TestClient.Stream first = open(a);
         return new Opened(script, a, b, first,
                 first.response().getHeaders().get("X-Sluice-Stream-Id"));
@@ -173,6 +183,42 @@ class SharedResumeTest {
         }
         assertEquals(whole(EVENTS), seen);
         assertTrue(rest(resumed, id, EVENTS + 1).isEmpty());
+    }
+
+    @Test
+    void aReaderOnTheOtherInstanceGetsEachEventWhileTheHolderStillProducesIt()
+            throws Exception {
+        // Looks and heartbeats a minute apart: only the announcements on the stream's channel
+        // keep the reader live.
+        Resume resume = new Resume(Duration.ofMinutes(5), 64L << 20, Duration.ofSeconds(60),
+                null, Resume.MAX_EVENTS, Duration.ofMinutes(1));
+        Opened o = openOnA(EVENTS, resume, Duration.ofMinutes(1));
+        String id = o.id();
+        o.script().release(1);
+        take(o.first(), id, 0, 1);
+        TestClient.Stream onB = resume(o.b(), id, 1);
+        // The upstream writes each next event only once the reader on B has the last one.
+        for (int n = 2; n <= EVENTS + 1; n++) {
+            o.script().release(1);
+            assertEquals(whole(EVENTS).subList(n - 1, n), within(onB, id, n - 1),
+                    "event " + n + " did not reach the reader on B while A relayed it");
+        }
+        assertTrue(rest(onB, id, EVENTS + 1).isEmpty());
+    }
+
+    /** The next event's data, taken within 10 s (well within the minute between looks). */
+    static List<String> within(TestClient.Stream stream, String id, long after)
+            throws InterruptedException {
+        BlockingQueue<List<String>> next = new LinkedBlockingQueue<>();
+        Thread.ofVirtual().start(() -> {
+            try {
+                next.add(take(stream, id, after, 1));
+            } catch (IOException | AssertionError e) {
+                next.add(List.of("failed: " + e.getMessage()));
+            }
+        });
+        List<String> data = next.poll(10, TimeUnit.SECONDS);
+        return data == null ? List.of() : data;
     }
 
     @Test

@@ -181,6 +181,19 @@ public final class RedisServer implements AutoCloseable {
         return new String(cli.getInputStream().readAllBytes());
     }
 
+    /**
+     * SIGSTOP: it keeps its connections and answers nothing, as a server that hangs, until
+     * {@link #resume}.
+     */
+    public void pause() throws Exception {
+        Signals.send(process, "-STOP");
+    }
+
+    /** SIGCONT: it answers again, what was asked meanwhile first. */
+    public void resume() throws Exception {
+        Signals.send(process, "-CONT");
+    }
+
     /** SIGKILL, as a crash or a power cut ends it: no goodbye to its clients. */
     public void kill() throws InterruptedException {
         process.destroyForcibly();
@@ -190,6 +203,7 @@ public final class RedisServer implements AutoCloseable {
     @Override
     public void close() throws Exception {
         if (process != null && process.isAlive()) {
+            resume(); // a paused server cannot stop
             process.destroy();
             if (!process.waitFor(10, TimeUnit.SECONDS)) {
                 process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);

@@ -105,13 +105,19 @@ public final class SluiceProcess implements AutoCloseable {
         lines.add(EXITED);
     }
 
-    /** Sends the process {@code signal} ({@code HUP}, {@code STOP}, {@code CONT}) by its PID. */
-    public void signal(String signal) throws IOException, InterruptedException {
-        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid()))
-                .inheritIO().start();
-        if (kill.waitFor() != 0) {
-            throw new AssertionError("kill -" + signal + " failed");
-        }
+    /** Sends the process {@code signal} ({@code HUP}, say) by its PID. */
+    public void signal(String signal) throws Exception {
+        Signals.send(process, "-" + signal);
+    }
+
+    /** SIGSTOP: the whole process stands still, as in a long GC pause, until {@link #resume}. */
+    public void pause() throws Exception {
+        Signals.send(process, "-STOP");
+    }
+
+    /** SIGCONT: it goes on where it stood. */
+    public void resume() throws Exception {
+        Signals.send(process, "-CONT");
     }
 
     /** SIGKILL: no shutdown hook runs, no lease is given back. */
