@@ -12,11 +12,11 @@ import dev.sluice.config.Access;
 import dev.sluice.config.Client;
 import dev.sluice.config.Resume;
 import dev.sluice.config.Secret;
-import dev.sluice.config.Sharing;
 import dev.sluice.testing.FakeUpstream;
 import dev.sluice.testing.RedisServer;
 import dev.sluice.testing.ReleasedEvents;
 import dev.sluice.testing.RunningSluice;
+import dev.sluice.testing.SharedRig;
 import dev.sluice.testing.TestClient;
 import dev.sluice.testing.TestConfig;
 import java.io.IOException;
@@ -30,9 +30,9 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The appends of resumable streams in a real redis-server: an event reaches its client only once
@@ -48,38 +48,26 @@ class GroupCommitTest {
     private static final String APPEND_BATCHES =
             "sluice_redis_calls_seconds_count{call=\"append\",outcome=\"ok\"} ";
 
-    private final List<AutoCloseable> closing = new ArrayList<>();
+    @RegisterExtension
+    final SharedRig rig = new SharedRig();
     private RedisServer redis;
     private TestClient client;
 
     @BeforeEach
-    void start() throws Exception {
-        redis = RedisServer.start();
-        client = new TestClient();
+    void start() {
+        redis = rig.redis();
+        client = rig.client();
     }
 
-    @AfterEach
-    void stop() throws Exception {
-        if (redis == null) {
-            return; // skipped: no redis-server here, so nothing else was started
-        }
-        redis.resume(); // if a test that failed left it paused
-        client.close();
-        for (AutoCloseable each : closing.reversed()) {
-            each.close();
-        }
-        redis.close();
-    }
 
     private RunningSluice sluice(FakeUpstream upstream) throws Exception {
         RunningSluice sluice = new RunningSluice(TestConfig.relayingTo(upstream.baseUrl(),
                 new Secret(RunningSluice.KEY)).resumable().resume(Resume.DEFAULTS)
                 .access(new Access(Map.of(sha256(ALICE),
                         new Client("alice", Set.of(), Set.of(), 0, 0, 0)), null, null, Set.of()))
-                .sharing(new Sharing("127.0.0.1", redis.port(), false, 0, null, null, "sluice:",
-                        TIMEOUT, TIMEOUT.multipliedBy(4), true, false))
+                .sharing(SharedRig.sharing(redis.port(), TIMEOUT, TIMEOUT.multipliedBy(4)))
                 .build());
-        closing.add(sluice);
+        rig.closing(sluice);
         return sluice;
     }
 
@@ -88,7 +76,7 @@ class GroupCommitTest {
         AtomicInteger next = new AtomicInteger();
         FakeUpstream upstream = new FakeUpstream(exchange -> scripts.get(next.getAndIncrement())
                 .answer(exchange));
-        closing.add(upstream);
+        rig.closing(upstream);
         return upstream;
     }
 
@@ -96,7 +84,7 @@ class GroupCommitTest {
         TestClient.Stream stream = client.stream(sluice.uri("/v1/chat/completions"), CHAT,
                 "Authorization", "Bearer " + ALICE);
         assertEquals(200, stream.response().getStatus());
-        closing.add(stream);
+        rig.closing(stream);
         return stream;
     }
 
@@ -194,7 +182,7 @@ class GroupCommitTest {
             exchange.write(event.getBytes(StandardCharsets.UTF_8));
             exchange.write("data: [DONE]\n\n").end();
         });
-        closing.add(upstream);
+        rig.closing(upstream);
         RunningSluice a = sluice(upstream);
         RunningSluice b = sluice(upstream);
         TestClient.Stream stream = open(a);

@@ -9,13 +9,13 @@ import dev.sluice.config.Access;
 import dev.sluice.config.Client;
 import dev.sluice.config.Resume;
 import dev.sluice.config.Secret;
-import dev.sluice.config.Sharing;
 import dev.sluice.redis.Script;
 import dev.sluice.resume.SharedStreams;
 import dev.sluice.testing.FakeUpstream;
 import dev.sluice.testing.HoldingProxy;
 import dev.sluice.testing.RedisServer;
 import dev.sluice.testing.RunningSluice;
+import dev.sluice.testing.SharedRig;
 import dev.sluice.testing.Streams;
 import dev.sluice.testing.TestClient;
 import dev.sluice.testing.TestConfig;
@@ -34,9 +34,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.eclipse.jetty.client.ContentResponse;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Reads of resumable streams' logs in a real redis-server, with events of a megabyte and more:
@@ -57,27 +57,17 @@ class SharedLogReadsTest {
     /** An event longer than SLUICE_MAX_LINE_BYTES, so longer than a look reads. */
     private static final int LARGE_EVENT_BYTES = 3_000_000;
 
-    private final List<AutoCloseable> closing = new ArrayList<>();
+    @RegisterExtension
+    final SharedRig rig = new SharedRig();
     private RedisServer redis;
     private TestClient client;
 
     @BeforeEach
-    void start() throws Exception {
-        redis = RedisServer.start();
-        client = new TestClient();
+    void start() {
+        redis = rig.redis();
+        client = rig.client();
     }
 
-    @AfterEach
-    void stop() throws Exception {
-        if (redis == null) {
-            return; // skipped: no redis-server here, so nothing else was started
-        }
-        client.close();
-        for (AutoCloseable each : closing.reversed()) {
-            each.close();
-        }
-        redis.close();
-    }
 
     /**
      * The upstream: a stream of {@code events} chunks of about {@code bytes} each, then
@@ -95,7 +85,7 @@ class SharedLogReadsTest {
             }
             exchange.write("data: [DONE]\n\n").end();
         });
-        closing.add(upstream);
+        rig.closing(upstream);
         return upstream;
     }
 
@@ -139,10 +129,9 @@ class SharedLogReadsTest {
                         Tokens.sha256(BUDGETED),
                         new Client("budgeted", Set.of(), Set.of(), 0, 10_000, 1_000_000_000)),
                         null, null, Set.of()))
-                .sharing(new Sharing("127.0.0.1", redisPort, false, 0, null, null, "sluice:",
-                        timeout, Duration.ofSeconds(30), true, false))
+                .sharing(SharedRig.sharing(redisPort, timeout, Duration.ofSeconds(30)))
                 .build());
-        closing.add(sluice);
+        rig.closing(sluice);
         return sluice;
     }
 
@@ -210,7 +199,7 @@ class SharedLogReadsTest {
     void aLogReadRedisDoesNotAnswerHoldsUpNoAdmission() throws Exception {
         String look = Script.listOf(SharedStreams.class, "look", "look.lua").sha();
         HoldingProxy proxy = new HoldingProxy(redis.port(), look);
-        closing.add(proxy);
+        rig.closing(proxy);
         RunningSluice a = sluice(upstream(2, 100), proxy.port(), Duration.ofMillis(250));
         String id = relayWhole(a).id();
 

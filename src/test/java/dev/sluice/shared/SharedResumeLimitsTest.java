@@ -7,22 +7,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sluice.config.Access;
 import dev.sluice.config.Client;
-import dev.sluice.config.Sharing;
 import dev.sluice.testing.FakeUpstream;
 import dev.sluice.testing.RedisServer;
 import dev.sluice.testing.RunningSluice;
+import dev.sluice.testing.SharedRig;
 import dev.sluice.testing.Streams;
 import dev.sluice.testing.TestClient;
 import dev.sluice.testing.TestConfig;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.eclipse.jetty.client.ContentResponse;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Two Sluice instances sharing one real redis-server count a caller's resumes and stops in one
@@ -36,28 +35,21 @@ class SharedResumeLimitsTest {
     private static final String FREE = "slc_shared-resumes-unlimited";
     private static final String WHOLE = "data: {\"n\":1}\n\ndata: [DONE]\n\n";
 
-    private final List<AutoCloseable> closing = new ArrayList<>();
+    @RegisterExtension
+    final SharedRig rig = new SharedRig();
     private final Streams held = new Streams();
     private RedisServer redis;
     private TestClient client;
 
     @BeforeEach
-    void start() throws Exception {
-        redis = RedisServer.start();
-        client = new TestClient();
+    void start() {
+        redis = rig.redis();
+        client = rig.client();
     }
 
     @AfterEach
     void stop() throws Exception {
-        if (redis == null) {
-            return; // skipped: no redis-server here, so nothing else was started
-        }
         held.finish();
-        client.close();
-        for (AutoCloseable each : closing.reversed()) {
-            each.close();
-        }
-        redis.close();
     }
 
     private RunningSluice sluice(FakeUpstream upstream, int maxReaders) throws Exception {
@@ -67,16 +59,15 @@ class SharedResumeLimitsTest {
                         sha256(FREE), new Client("unlimited", Set.of(), Set.of(), 0, 0, 0)),
                         null, null, Set.of()))
                 .maxReaders(maxReaders)
-                .sharing(new Sharing("127.0.0.1", redis.port(), false, 0, null, null, "sluice:",
-                        Duration.ofMillis(250), Duration.ofSeconds(30), true, false))
+                .sharing(rig.sharing(Duration.ofMillis(250)))
                 .build());
-        closing.add(sluice);
+        rig.closing(sluice);
         return sluice;
     }
 
     private FakeUpstream upstream(FakeUpstream.Script script) throws Exception {
         FakeUpstream upstream = new FakeUpstream(script);
-        closing.add(upstream);
+        rig.closing(upstream);
         return upstream;
     }
 

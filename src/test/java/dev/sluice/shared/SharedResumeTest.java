@@ -12,7 +12,6 @@ import dev.sluice.config.Access;
 import dev.sluice.config.Client;
 import dev.sluice.config.Resume;
 import dev.sluice.config.Secret;
-import dev.sluice.config.Sharing;
 import dev.sluice.config.Timeouts;
 import dev.sluice.sse.SseEvent;
 import dev.sluice.sse.SseItem;
@@ -20,6 +19,7 @@ import dev.sluice.testing.FakeUpstream;
 import dev.sluice.testing.RedisServer;
 import dev.sluice.testing.ReleasedEvents;
 import dev.sluice.testing.RunningSluice;
+import dev.sluice.testing.SharedRig;
 import dev.sluice.testing.TestClient;
 import dev.sluice.testing.TestConfig;
 import java.io.IOException;
@@ -35,9 +35,9 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.eclipse.jetty.client.ContentResponse;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Two Sluice instances sharing one real redis-server: a resumable stream relayed by one is
@@ -50,27 +50,17 @@ class SharedResumeTest {
     private static final String BOB = "slc_shared-bob-0123456789";
     static final int EVENTS = 6;
 
-    private final List<AutoCloseable> closing = new ArrayList<>();
+    @RegisterExtension
+    final SharedRig rig = new SharedRig();
     private RedisServer redis;
     private TestClient client;
 
     @BeforeEach
-    void start() throws Exception {
-        redis = RedisServer.start();
-        client = new TestClient();
+    void start() {
+        redis = rig.redis();
+        client = rig.client();
     }
 
-    @AfterEach
-    void stop() throws Exception {
-        if (redis == null) {
-            return; // skipped: no redis-server here, so nothing else was started
-        }
-        client.close();
-        for (AutoCloseable each : closing.reversed()) {
-            each.close();
-        }
-        redis.close();
-    }
 
     private RunningSluice sluice(FakeUpstream upstream, Resume resume) throws Exception {
         return sluice(upstream, resume, Duration.ofMillis(100));
@@ -88,16 +78,15 @@ class SharedResumeTest {
                         null, null, Set.of()))
                 .timeouts(new Timeouts(d.connect(), d.response(), d.firstEvent(), d.idle(),
                         d.stream(), heartbeat))
-                .sharing(new Sharing("127.0.0.1", redis.port(), false, 0, null, null, "sluice:",
-                        Duration.ofMillis(250), Duration.ofSeconds(30), true, false))
+                .sharing(rig.sharing(Duration.ofMillis(250)))
                 .build());
-        closing.add(sluice);
+        rig.closing(sluice);
         return sluice;
     }
 
     private FakeUpstream upstream(ReleasedEvents script) throws Exception {
         FakeUpstream upstream = new FakeUpstream(script);
-        closing.add(upstream);
+        rig.closing(upstream);
         return upstream;
     }
 
@@ -280,7 +269,7 @@ class SharedResumeTest {
         ReleasedEvents script = new ReleasedEvents(EVENTS);
         AtomicReference<FakeUpstream.Script> scripts = new AtomicReference<>(script);
         FakeUpstream upstream = new FakeUpstream(exchange -> scripts.get().answer(exchange));
-        closing.add(upstream);
+        rig.closing(upstream);
         RunningSluice a = sluice(upstream, Resume.DEFAULTS);
         TestClient.Stream first = open(a);
         String id = first.response().getHeaders().get("X-Sluice-Stream-Id");
